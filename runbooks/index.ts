@@ -1,0 +1,19 @@
+/** The runbook registry: one file per runbook, listed here in the order `pvefix list` shows them. */
+import { EngineError } from "../src/engine/errors.js";
+import type { AnyRunbook } from "../src/engine/runbook.js";
+import hungNfs from "./hung-nfs.js";
+import stuckLock from "./stuck-lock.js";
+
+export const runbooks: AnyRunbook[] = [stuckLock, hungNfs];
+
+export function runbookById(id: string): AnyRunbook {
+  const found = runbooks.find((r) => r.meta.id === id);
+  if (!found) {
+    throw new EngineError(
+      "PVEFIX_UNKNOWN_RUNBOOK",
+      `Unknown runbook \`${id}\`: expected one of ${runbooks.map((r) => r.meta.id).join(", ")}`,
+      "run `pvefix list` to see every runbook",
+    );
+  }
+  return found;
+}

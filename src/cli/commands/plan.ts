@@ -1,0 +1,37 @@
+/** `pvefix plan <runbook>`: a dry run that changes nothing; optionally saved for `pvefix apply`. */
+import * as fs from "node:fs";
+import { runbookById } from "../../../runbooks/index.js";
+import { planOnly } from "../../engine/session.js";
+import { renderNothingToDo, renderPlan, renderRefusal } from "../../views/index.js";
+import { EXIT } from "../exit-codes.js";
+import type { GlobalOptions } from "../global-options.js";
+import { print, progressFor, withTarget } from "./shared.js";
+
+export interface PlanCommandOptions {
+  runbook: string;
+  rawParams: Record<string, unknown>;
+  save?: string;
+}
+
+export async function runPlan(globals: GlobalOptions, options: PlanCommandOptions): Promise<number> {
+  const runbook = runbookById(options.runbook);
+  const planned = await withTarget(globals, (target) =>
+    planOnly({ ...target, runbook, rawParams: options.rawParams, listener: progressFor(globals, true) }),
+  );
+  const view = { color: globals.color };
+  switch (planned.kind) {
+    case "refusal":
+      print(renderRefusal(planned.refusal, runbook.meta.id, globals.output, view));
+      return EXIT.refused;
+    case "nothing-to-do":
+      print(renderNothingToDo(planned.reason, runbook.meta.id, globals.output, view));
+      return EXIT.ok;
+    case "plan":
+      if (options.save) {
+        fs.writeFileSync(options.save, `${JSON.stringify(planned.plan, null, 2)}\n`, { mode: 0o600 });
+        process.stderr.write(`Saved plan to ${options.save}; apply it with: pvefix apply ${options.save}\n`);
+      }
+      print(renderPlan(planned.plan, globals.output, view));
+      return EXIT.ok;
+  }
+}

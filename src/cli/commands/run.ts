@@ -1,0 +1,98 @@
+/** `pvefix run`, `pvefix apply FILE` and `pvefix undo <run-id>`: the commands that change things. */
+import * as fs from "node:fs";
+import { runbookById } from "../../../runbooks/index.js";
+import type { Gate } from "../../engine/apply.js";
+import { EngineError } from "../../engine/errors.js";
+import { applySavedPlan, exitCodeFor, type RunResult, runRunbook, undoRun } from "../../engine/session.js";
+import { renderRunResult } from "../../views/index.js";
+import { interactiveGate, unattendedGate } from "../gates.js";
+import type { GlobalOptions } from "../global-options.js";
+import { print, progressFor, withTarget } from "./shared.js";
+
+export interface RunCommandOptions {
+  runbook: string;
+  rawParams: Record<string, unknown>;
+  unattended: boolean;
+}
+
+export async function runRun(globals: GlobalOptions, options: RunCommandOptions): Promise<number> {
+  const runbook = runbookById(options.runbook);
+  return mutating(globals, options.unattended, (target, gate, listener, signal) =>
+    runRunbook({
+      ...target,
+      runbook,
+      rawParams: options.rawParams,
+      stateDir: globals.stateDir,
+      mode: options.unattended ? "unattended" : "interactive",
+      gate,
+      listener,
+      signal,
+    }),
+  );
+}
+
+export async function runApply(
+  globals: GlobalOptions,
+  options: { file: string; unattended: boolean },
+): Promise<number> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(options.file, "utf8"));
+  } catch (error) {
+    throw new EngineError(
+      "PVEFIX_PLAN_FORMAT",
+      `cannot read plan file ${options.file}: ${(error as Error).message}`,
+    );
+  }
+  return mutating(globals, options.unattended, (target, gate, listener, signal) =>
+    applySavedPlan({
+      ...target,
+      plan: raw,
+      runbookFor: runbookById,
+      stateDir: globals.stateDir,
+      mode: options.unattended ? "unattended" : "interactive",
+      gate,
+      listener,
+      signal,
+    }),
+  );
+}
+
+export async function runUndo(globals: GlobalOptions, runId: string): Promise<number> {
+  return mutating(globals, true, (target, _gate, listener) =>
+    undoRun({ ...target, stateDir: globals.stateDir, runId, runbookFor: runbookById, listener }),
+  );
+}
+
+type Operation = (
+  target: Parameters<Parameters<typeof withTarget>[1]>[0],
+  gate: Gate,
+  listener: ReturnType<typeof progressFor>,
+  signal: AbortSignal,
+) => Promise<RunResult>;
+
+async function mutating(globals: GlobalOptions, unattended: boolean, operation: Operation): Promise<number> {
+  const progress = progressFor(globals);
+  const gate = unattended ? unattendedGate : interactiveGate(progress, globals.color);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    controller.abort();
+    process.stderr.write(
+      "\nInterrupted: stopping after the current action (Ctrl-C again to quit at once).\n",
+    );
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    const result = await withTarget(globals, (target) =>
+      operation(target, gate, progress, controller.signal),
+    );
+    await progress.idle();
+    print(renderRunResult(result, globals.output, { color: globals.color }));
+    return exitCodeFor(result.outcome);
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Interactive gates (inquirer). Warnings come before the question; a guarded step asks yes/no,
+ * a dangerous one asks for the node name; an irreversible one says "There is no undo."
+ */
+import inquirer from "inquirer";
+import type { Gate } from "../engine/apply.js";
+import { renderGateText } from "../views/gate.js";
+import type { Progress } from "./progress.js";
+
+export function interactiveGate(progress: Progress, color: boolean): Gate {
+  return async (request) => {
+    await progress.idle();
+    if (!process.stdin.isTTY)
+      return { approved: false, answer: "no terminal to ask on (use --unattended or a terminal)" };
+    process.stderr.write(`\n${renderGateText(request, { color })}\n`);
+    try {
+      if (request.confirm === "node-name") {
+        const { answer } = await inquirer.prompt<{ answer: string }>([
+          {
+            type: "input",
+            name: "answer",
+            message: `Type ${request.step.node} to continue (anything else stops):`,
+          },
+        ]);
+        return { approved: answer.trim() === request.step.node, answer: answer.trim() || "(empty)" };
+      }
+      const { approved } = await inquirer.prompt<{ approved: boolean }>([
+        {
+          type: "confirm",
+          name: "approved",
+          message: `Run step ${request.step.id} on ${request.step.node}?`,
+          default: false,
+        },
+      ]);
+      return { approved, answer: approved ? "yes" : "no" };
+    } catch {
+      // Ctrl-C at the prompt: the operator stopped; nothing more runs.
+      return { approved: false, answer: "interrupted at the prompt" };
+    }
+  };
+}
+
+/** Unattended: nothing that needs a human is approved. */
+export const unattendedGate: Gate = async (request) => ({
+  approved: false,
+  answer: `unattended: step ${request.step.id} is ${request.step.risk}`,
+});

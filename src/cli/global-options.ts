@@ -1,0 +1,46 @@
+/** Global options shared by every command, normalised once. */
+import * as os from "node:os";
+import * as path from "node:path";
+import { z } from "zod";
+
+export const OutputFormat = z.enum(["text", "md", "json"]);
+export type OutputFormat = z.infer<typeof OutputFormat>;
+
+export interface GlobalOptions {
+  inventory?: string;
+  lab: boolean;
+  stateDir: string;
+  output: OutputFormat;
+  color: boolean;
+  verbose: boolean;
+  acceptNewHostKeys: boolean;
+}
+
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PVEFIX_STATE_DIR) return env.PVEFIX_STATE_DIR;
+  const base = env.XDG_STATE_HOME || path.join(os.homedir(), ".local", "state");
+  return path.join(base, "pvefix");
+}
+
+export function normalizeGlobals(raw: Record<string, unknown>): GlobalOptions {
+  const output = OutputFormat.safeParse(raw.output ?? "text");
+  if (!output.success) {
+    throw new GlobalOptionError(
+      `✖ Invalid option: expected one of "text"|"md"|"json", got ${JSON.stringify(raw.output)}\n  → at --output`,
+    );
+  }
+  return {
+    ...(typeof raw.inventory === "string" ? { inventory: raw.inventory } : {}),
+    lab: raw.lab === true,
+    stateDir: path.resolve(typeof raw.stateDir === "string" ? raw.stateDir : defaultStateDir()),
+    output: output.data,
+    color:
+      raw.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true && output.data === "text",
+    verbose: raw.verbose === true,
+    acceptNewHostKeys: raw.acceptNewHostKeys === true,
+  };
+}
+
+export class GlobalOptionError extends Error {
+  override readonly name = "GlobalOptionError";
+}

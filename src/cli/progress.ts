@@ -1,0 +1,100 @@
+/**
+ * Progress listeners. On a terminal: listr2 spinners, one task per phase and step. Elsewhere
+ * (pipes, CI, JSON output): plain lines on stderr, no spinners. Both are EngineListeners; the
+ * engine knows neither.
+ */
+import { Listr } from "listr2";
+import type { EngineListener } from "../engine/events.js";
+import type { Step } from "../engine/model.js";
+import type { CommandResult } from "../transport/types.js";
+import { escapeTerminal } from "../views/escape-terminal.js";
+
+export interface Progress extends EngineListener {
+  /** Resolves once any running spinner has finished drawing (call before prompting). */
+  idle(): Promise<void>;
+}
+
+function commandLine(result: CommandResult): string {
+  const status = result.timedOut
+    ? "timed out"
+    : result.connectionLost
+      ? "connection lost"
+      : result.exitCode === 0
+        ? "✔"
+        : `✖ exit ${result.exitCode}`;
+  return `[${result.node}] $ ${escapeTerminal(result.command)}  ${status} (${Math.round(result.durationMs)} ms)`;
+}
+
+/** Plain lines on stderr: steps always, every command with --verbose. */
+export function lineProgress(options: { verbose: boolean; write?: (line: string) => void }): Progress {
+  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  return {
+    idle: async () => {},
+    onCommand: ({ phase, result }) => {
+      if (options.verbose || (phase !== "probe" && result.failed))
+        write(`  ${phase}: ${commandLine(result)}`);
+    },
+    onStepStart: (step, index, plan) =>
+      write(`→ [${index + 1}/${plan.steps.length}] ${step.title} (on ${step.node})`),
+    onStepEnd: (step, status, error) =>
+      write(
+        `  ${status === "done" ? "✔" : "✖"} ${step.id}: ${status}${error ? ` — ${error.split("\n")[0]}` : ""}`,
+      ),
+    onCheck: (check, ok, detail) => write(`  ${ok ? "✔" : "✖"} check: ${check.description}: ${detail}`),
+    onUndoStart: (step: Step) => write(`↩ undo ${step.id} (on ${step.node})`),
+    onUndoEnd: (step, ok, error) =>
+      write(`  ${ok ? "✔" : "✖"} undo ${step.id}${error ? ` — ${error.split("\n")[0]}` : ""}`),
+  };
+}
+
+interface Pending {
+  done: (error?: Error) => void;
+  output: (text: string) => void;
+  finished: Promise<unknown>;
+}
+
+/** listr2 spinners driven by engine events; each phase or step is its own short Listr run. */
+export function listrProgress(options: { verbose: boolean }): Progress {
+  let current: Pending | undefined;
+  const begin = (title: string) => {
+    let done!: (error?: Error) => void;
+    let output: (text: string) => void = () => {};
+    const running = new Promise<void>((resolve, reject) => {
+      done = (error) => (error ? reject(error) : resolve());
+    });
+    const list = new Listr(
+      [
+        {
+          title,
+          task: async (_ctx, task) => {
+            output = (text) => {
+              task.output = text;
+            };
+            await running;
+          },
+        },
+      ],
+      { exitOnError: false, rendererOptions: { collapseErrors: false } },
+    );
+    current = { done: (e) => done(e), output: (t) => output(t), finished: list.run().catch(() => {}) };
+  };
+  const end = (error?: string) => {
+    current?.done(error ? new Error(error.split("\n")[0]) : undefined);
+  };
+  return {
+    idle: async () => {
+      await current?.finished;
+    },
+    onProbeStart: ({ runbook }) => begin(`Probing the cluster (${runbook})`),
+    onProbeEnd: ({ ok }) => end(ok ? undefined : "probes found a reason to refuse"),
+    onCommand: ({ result }) =>
+      current?.output(
+        options.verbose ? commandLine(result) : `[${result.node}] $ ${escapeTerminal(result.command)}`,
+      ),
+    onStepStart: (step, index, plan) =>
+      begin(`[${index + 1}/${plan.steps.length}] ${step.title} (on ${step.node})`),
+    onStepEnd: (_step, status, error) => end(status === "done" ? undefined : (error ?? status)),
+    onUndoStart: (step) => begin(`Undo ${step.id} (on ${step.node})`),
+    onUndoEnd: (_step, ok, error) => end(ok ? undefined : (error ?? "undo failed")),
+  };
+}

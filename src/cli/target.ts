@@ -1,0 +1,35 @@
+/** Which cluster a command talks to: the lab (`--lab`), an inventory (`-i`), or an error saying how to choose. */
+import type { ClusterTarget } from "../engine/session.js";
+import { loadInventory } from "../inventory/load.js";
+import { LabTransport, labExists, labInventory, resetLab } from "../lab/index.js";
+import { SshTransport } from "../transport/ssh/index.js";
+import { GlobalOptionError, type GlobalOptions } from "./global-options.js";
+
+export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget> {
+  if (globals.lab && globals.inventory) {
+    throw new GlobalOptionError(
+      "✖ --lab and -i/--inventory exclude each other: choose the lab or a real cluster",
+    );
+  }
+  if (globals.lab) {
+    // The lab is a training ground: a first use sets up the default scenario instead of failing.
+    if (!labExists(globals.stateDir)) await resetLab({ stateDir: globals.stateDir, scenario: "default" });
+    const inventory = labInventory(globals.stateDir);
+    return {
+      transport: new LabTransport({ stateDir: globals.stateDir }),
+      nodes: inventory.nodes.map((n) => n.name),
+      cluster: inventory.cluster,
+    };
+  }
+  if (globals.inventory) {
+    const inventory = loadInventory(globals.inventory);
+    return {
+      transport: new SshTransport({ inventory, acceptNewHostKeys: globals.acceptNewHostKeys }),
+      nodes: inventory.nodes.map((n) => n.name),
+      cluster: inventory.cluster,
+    };
+  }
+  throw new GlobalOptionError(
+    "✖ No cluster given: use -i/--inventory FILE for a real cluster or --lab for the embedded lab cluster",
+  );
+}

@@ -1,0 +1,188 @@
+/**
+ * Apply: run a plan's steps in order. Before each step: its gate, then backups of every file it
+ * declares. After each step: its checks. On failure: restore the failed step's files, undo the
+ * completed steps in reverse order. Apply always reports what it touched and the state reached.
+ */
+import { backupFile } from "./backup.js";
+import { ActionError, type Execution, recorder, runAction, runCheck } from "./execution.js";
+import type { Plan, RunOutcome, Step, StepStatus } from "./model.js";
+import { undoStep, undoSteps } from "./rollback.js";
+
+export interface GateRequest {
+  plan: Plan;
+  step: Step;
+  index: number;
+  /** `yes`: a yes/no confirmation; `node-name`: the operator must type the node name. */
+  confirm: "yes" | "node-name";
+}
+
+export interface GateAnswer {
+  approved: boolean;
+  /** What the operator answered (or the policy that answered), for the journal. */
+  answer: string;
+}
+
+export type Gate = (request: GateRequest) => Promise<GateAnswer>;
+
+export interface StepReport {
+  id: string;
+  title: string;
+  node: string;
+  risk: Step["risk"];
+  status: StepStatus;
+  error?: string;
+}
+
+export interface ApplyResult {
+  outcome: RunOutcome;
+  steps: StepReport[];
+  /** Why the run did not end `done`. */
+  error?: string;
+  touchedFiles: Array<{ node: string; path: string }>;
+}
+
+export interface ApplyOptions {
+  plan: Plan;
+  execution: Execution;
+  gate: Gate;
+  /** Aborting stops before the next action (never in the middle of one); nothing is rolled back. */
+  signal?: AbortSignal;
+}
+
+export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
+  const { plan, execution: ex } = options;
+  const reports: StepReport[] = plan.steps.map((s) => ({
+    id: s.id,
+    title: s.title,
+    node: s.node,
+    risk: s.risk,
+    status: "pending",
+  }));
+  const setStatus = (index: number, status: StepStatus, error?: string) => {
+    const report = reports[index]!;
+    report.status = status;
+    if (error) report.error = error;
+  };
+  const touched = () => ex.backups.all().map(({ node, path }) => ({ node, path }));
+  const completed: Step[] = [];
+
+  const rollBack = async (
+    outcome: "failed-rolled-back" | "declined",
+    error: string,
+  ): Promise<ApplyResult> => {
+    const undo = await undoSteps(ex, completed);
+    for (const r of undo) {
+      const index = plan.steps.findIndex((s) => s.id === r.stepId);
+      setStatus(index, r.ok ? "undone" : "undo-failed", r.error);
+    }
+    const complete = undo.every((r) => r.ok) && !reports.some((r) => r.status === "undo-failed");
+    return {
+      outcome: complete ? outcome : "rollback-incomplete",
+      steps: reports,
+      error,
+      touchedFiles: touched(),
+    };
+  };
+
+  for (const [index, step] of plan.steps.entries()) {
+    if (options.signal?.aborted) {
+      return {
+        outcome: "interrupted",
+        steps: reports,
+        error: `interrupted before step ${step.id}`,
+        touchedFiles: touched(),
+      };
+    }
+    if (step.risk !== "safe") {
+      const answer = await options.gate({
+        plan,
+        step,
+        index,
+        confirm: step.risk === "dangerous" ? "node-name" : "yes",
+      });
+      ex.journal.append({ type: "gate", stepId: step.id, approved: answer.approved, answer: answer.answer });
+      if (!answer.approved) {
+        setStatus(index, "skipped", `not approved: ${answer.answer}`);
+        for (let i = index + 1; i < plan.steps.length; i++) setStatus(i, "skipped");
+        return rollBack("declined", `step ${step.id} was not approved (${answer.answer})`);
+      }
+    }
+
+    ex.journal.append({ type: "step-start", stepId: step.id });
+    ex.listener.onStepStart(step, index, plan);
+    const failure = await runStep(ex, step);
+    if (failure === undefined) {
+      ex.journal.append({ type: "step-end", stepId: step.id, status: "done" });
+      ex.listener.onStepEnd(step, "done");
+      setStatus(index, "done");
+      completed.push(step);
+      continue;
+    }
+
+    ex.journal.append({ type: "step-end", stepId: step.id, status: "failed", error: failure.message });
+    ex.listener.onStepEnd(step, "failed", failure.message);
+    setStatus(index, "failed", failure.message);
+    for (let i = index + 1; i < plan.steps.length; i++) setStatus(i, "skipped");
+    if (failure.changedSomething) {
+      // The failed step may have done part of its work: undo it too (its undo is idempotent by design).
+      const r = await undoStep(ex, step);
+      if (!r.ok) setStatus(index, "undo-failed", `${failure.message}; undo: ${r.error}`);
+    }
+    return rollBack("failed-rolled-back", `step ${step.id} failed: ${failure.message}`);
+  }
+
+  for (const check of plan.postconditions) {
+    const result = await runCheck(ex, check);
+    if (!result.ok) {
+      return rollBack(
+        "failed-rolled-back",
+        `postcondition failed on ${check.node}: ${check.description}: ${result.detail}`,
+      );
+    }
+  }
+  return { outcome: "done", steps: reports, touchedFiles: touched() };
+}
+
+interface StepFailure {
+  message: string;
+  /** False only when the step failed before its first action ran. */
+  changedSomething: boolean;
+}
+
+async function runStep(ex: Execution, step: Step): Promise<StepFailure | undefined> {
+  try {
+    for (const path of step.files) {
+      const backup = await backupFile({
+        transport: ex.transport,
+        journal: ex.journal,
+        runId: ex.runId,
+        stepId: step.id,
+        node: step.node,
+        path,
+        record: recorder(ex, "backup", step.id),
+      });
+      ex.backups.add(backup);
+    }
+  } catch (error) {
+    return {
+      message: `backup failed, nothing was changed by this step: ${(error as Error).message}`,
+      changedSomething: false,
+    };
+  }
+  let ranAny = false;
+  try {
+    for (const action of step.actions) {
+      await runAction(ex, step, action, "step");
+      ranAny = true;
+    }
+  } catch (error) {
+    const unknown = error instanceof ActionError && error.outcomeUnknown;
+    return { message: (error as Error).message, changedSomething: ranAny || unknown };
+  }
+  for (const check of step.verify) {
+    const result = await runCheck(ex, check);
+    if (!result.ok)
+      return { message: `check failed: ${check.description}: ${result.detail}`, changedSomething: true };
+  }
+  return undefined;
+}

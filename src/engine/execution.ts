@@ -1,0 +1,118 @@
+/**
+ * What the executor carries through a run: transport, journal, backups and listeners, plus the
+ * single routine that performs one Action. Mutating commands are never retried here.
+ */
+
+import { TransportError } from "../transport/errors.js";
+import { writeFileAtomic } from "../transport/files.js";
+import {
+  type CommandResult,
+  DEFAULT_TIMEOUT_MS,
+  describeFailure,
+  type Transport,
+} from "../transport/types.js";
+import { type BackupStore, restoreFile } from "./backup.js";
+import type { CommandPhase, EngineListener } from "./events.js";
+import type { Journal } from "./journal.js";
+import type { Action, Check, Step } from "./model.js";
+import type { AnyRunbook, CheckResult, ProbeContext } from "./runbook.js";
+
+export interface Execution {
+  runId: string;
+  transport: Transport;
+  journal: Journal;
+  runbook: AnyRunbook;
+  backups: BackupStore;
+  listener: Required<EngineListener>;
+  /** Read-only context for postconditions. */
+  checkContext: ProbeContext;
+}
+
+export class ActionError extends Error {
+  override readonly name = "ActionError";
+  constructor(
+    message: string,
+    /** True when the node may or may not have done it (timeout, lost connection). */
+    readonly outcomeUnknown: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export function recorder(ex: Execution, phase: CommandPhase, stepId?: string) {
+  return (result: CommandResult) => {
+    ex.journal.append({ type: "command", phase, ...(stepId ? { stepId } : {}), result });
+    ex.listener.onCommand({ phase, ...(stepId ? { stepId } : {}), result });
+  };
+}
+
+export async function runAction(
+  ex: Execution,
+  step: Step,
+  action: Action,
+  phase: "step" | "undo",
+): Promise<void> {
+  const record = recorder(ex, phase, step.id);
+  try {
+    switch (action.kind) {
+      case "exec": {
+        const result = await ex.transport.exec(step.node, action.command, {
+          timeoutMs: action.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        });
+        record(result);
+        const ok = (action.okExitCodes ?? [0]).includes(result.exitCode ?? Number.NaN);
+        if (!ok || result.timedOut || result.connectionLost) {
+          const output = (result.stderr || result.stdout).trim();
+          throw new ActionError(
+            `${describeFailure(result)}${output ? `\n${output}` : ""}`,
+            result.timedOut || result.connectionLost,
+          );
+        }
+        return;
+      }
+      case "write-file": {
+        const results = await writeFileAtomic(ex.transport, step.node, action.path, action.content, {
+          ...(action.mode ? { mode: action.mode } : {}),
+        });
+        results.forEach(record);
+        const failed = results.find((r) => r.failed);
+        if (failed) throw new ActionError(`${describeFailure(failed)}\n${failed.stderr.trim()}`, false);
+        return;
+      }
+      case "restore-file": {
+        const backup = ex.backups.get(step.id, step.node, action.path);
+        if (!backup)
+          throw new ActionError(
+            `no backup of ${action.path} on ${step.node} was taken by step ${step.id}`,
+            false,
+          );
+        await restoreFile(ex.transport, backup, record);
+        return;
+      }
+    }
+  } catch (error) {
+    if (error instanceof ActionError) throw error;
+    if (error instanceof TransportError) throw new ActionError(error.message, false);
+    throw new ActionError((error as Error).message, true);
+  }
+}
+
+/** Run one postcondition, polling until it holds or its wait time is over. */
+export async function runCheck(ex: Execution, check: Check): Promise<CheckResult> {
+  const fn = ex.runbook.checks?.[check.name];
+  if (!fn) return { ok: false, detail: `runbook ${ex.runbook.meta.id} has no check named ${check.name}` };
+  const deadline = Date.now() + (check.waitMs ?? 0);
+  for (;;) {
+    let result: CheckResult;
+    try {
+      result = await fn(ex.checkContext, check);
+    } catch (error) {
+      result = { ok: false, detail: (error as Error).message };
+    }
+    if (result.ok || Date.now() >= deadline) {
+      ex.listener.onCheck(check, result.ok, result.detail);
+      return result;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(1_000, Math.max(50, deadline - Date.now()))));
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The journal: an append-only record of one run (JSON lines under `<state>/runs/<runId>.jsonl`).
+ * Each entry is written and fsynced before the engine moves on, so a run that dies mid-way
+ * leaves a journal that says exactly what ran. Secrets are redacted before anything is written.
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { z } from "zod";
+import { CommandResult } from "../transport/types.js";
+import { EngineError } from "./errors.js";
+import { Plan, Refusal, RunMode, RunOutcome, StepStatus } from "./model.js";
+import { redact } from "./redact.js";
+
+const time = z.string();
+
+export const JournalEntry = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("run-start"),
+    time,
+    runId: z.string(),
+    runbook: z.string(),
+    mode: RunMode,
+    params: z.record(z.string(), z.unknown()),
+    cluster: z.string(),
+    transport: z.string(),
+    user: z.string(),
+    host: z.string(),
+    pid: z.number().int(),
+    undoOf: z.string().optional(),
+  }),
+  z.object({ type: z.literal("facts"), time, facts: z.unknown() }),
+  z.object({
+    type: z.literal("command"),
+    time,
+    phase: z.string(),
+    stepId: z.string().optional(),
+    result: CommandResult,
+  }),
+  z.object({
+    type: z.literal("decision"),
+    time,
+    kind: z.enum(["plan", "refusal", "nothing-to-do"]),
+    plan: Plan.optional(),
+    refusal: Refusal.optional(),
+    reason: z.string().optional(),
+  }),
+  z.object({ type: z.literal("gate"), time, stepId: z.string(), approved: z.boolean(), answer: z.string() }),
+  z.object({
+    type: z.literal("backup"),
+    time,
+    stepId: z.string(),
+    node: z.string(),
+    path: z.string(),
+    existed: z.boolean(),
+    sha256: z.string().nullable(),
+    /** Null for secret files: those are restored from the copy on the node. */
+    contentBase64: z.string().nullable(),
+    nodeCopy: z.string().nullable(),
+  }),
+  z.object({ type: z.literal("step-start"), time, stepId: z.string() }),
+  z.object({
+    type: z.literal("step-end"),
+    time,
+    stepId: z.string(),
+    status: StepStatus,
+    error: z.string().optional(),
+  }),
+  z.object({ type: z.literal("undo-start"), time, stepId: z.string(), of: z.string().optional() }),
+  z.object({
+    type: z.literal("undo-end"),
+    time,
+    stepId: z.string(),
+    ok: z.boolean(),
+    error: z.string().optional(),
+    of: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal("run-end"),
+    time,
+    outcome: RunOutcome,
+    exitCode: z.number().int(),
+    message: z.string().optional(),
+  }),
+  z.object({ type: z.literal("undone-by"), time, runId: z.string(), outcome: RunOutcome }),
+]);
+export type JournalEntry = z.infer<typeof JournalEntry>;
+type EntryInput = JournalEntry extends infer E
+  ? E extends { time: string }
+    ? Omit<E, "time">
+    : never
+  : never;
+
+export function runsDir(stateDir: string): string {
+  return path.join(stateDir, "runs");
+}
+
+export function newRunId(runbook: string, now = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  return `${stamp}-${runbook}-${randomBytes(2).toString("hex")}`;
+}
+
+export class Journal {
+  private constructor(
+    readonly runId: string,
+    readonly file: string,
+  ) {}
+
+  static create(
+    stateDir: string,
+    start: Omit<Extract<EntryInput, { type: "run-start" }>, "type" | "user" | "host" | "pid">,
+  ): Journal {
+    const dir = runsDir(stateDir);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, `${start.runId}.jsonl`);
+    if (fs.existsSync(file)) throw new EngineError("PVEFIX_BAD_INPUT", `run ${start.runId} already exists`);
+    const journal = new Journal(start.runId, file);
+    journal.append({
+      type: "run-start",
+      ...start,
+      user: os.userInfo().username,
+      host: os.hostname(),
+      pid: process.pid,
+    });
+    return journal;
+  }
+
+  /** Re-open an existing run to append (e.g. `undone-by`). */
+  static open(stateDir: string, runId: string): Journal {
+    const file = journalFile(stateDir, runId);
+    return new Journal(runId, file);
+  }
+
+  append(entry: EntryInput): void {
+    const full = JournalEntry.parse({ ...entry, time: new Date().toISOString() });
+    const line = `${redact(JSON.stringify(full))}\n`;
+    const fd = fs.openSync(this.file, "a", 0o600);
+    try {
+      fs.writeSync(fd, line);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+export function journalFile(stateDir: string, runId: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(runId)) {
+    throw new EngineError(
+      "PVEFIX_RUN_NOT_FOUND",
+      `Expected a run id like 20261123T103500Z-stuck-lock-1a2b, got \`${runId}\``,
+    );
+  }
+  const file = path.join(runsDir(stateDir), `${runId}.jsonl`);
+  if (!fs.existsSync(file)) {
+    throw new EngineError(
+      "PVEFIX_RUN_NOT_FOUND",
+      `No run ${runId} in ${runsDir(stateDir)}`,
+      "run `pvefix runs` to list runs",
+    );
+  }
+  return file;
+}
+
+export function readJournal(stateDir: string, runId: string): JournalEntry[] {
+  const text = fs.readFileSync(journalFile(stateDir, runId), "utf8");
+  // A torn last line (killed mid-write) is ignored rather than failing the whole journal.
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .flatMap((line) => {
+      try {
+        return [JournalEntry.parse(JSON.parse(line))];
+      } catch {
+        return [];
+      }
+    });
+}
+
+export interface RunSummary {
+  runId: string;
+  runbook: string;
+  mode: RunMode;
+  startedAt: string;
+  params: Record<string, unknown>;
+  cluster: string;
+  /** `running` while the owning process lives; `interrupted` when it died without an end entry. */
+  outcome: RunOutcome | "running";
+  exitCode: number | null;
+  undoneBy: string | null;
+  undoOf: string | null;
+}
+
+export function summarizeRun(entries: JournalEntry[]): RunSummary {
+  const start = entries.find((e) => e.type === "run-start");
+  if (start?.type !== "run-start")
+    throw new EngineError("PVEFIX_RUN_NOT_FOUND", "journal has no run-start entry");
+  const end = entries.findLast((e) => e.type === "run-end");
+  const undone = entries.findLast((e) => e.type === "undone-by");
+  let outcome: RunSummary["outcome"];
+  if (end?.type === "run-end") outcome = end.outcome;
+  else outcome = start.host === os.hostname() && pidAlive(start.pid) ? "running" : "interrupted";
+  return {
+    runId: start.runId,
+    runbook: start.runbook,
+    mode: start.mode,
+    startedAt: start.time,
+    params: start.params,
+    cluster: start.cluster,
+    outcome,
+    exitCode: end?.type === "run-end" ? end.exitCode : null,
+    undoneBy: undone?.type === "undone-by" ? undone.runId : null,
+    undoOf: start.undoOf ?? null,
+  };
+}
+
+export function listRuns(stateDir: string): RunSummary[] {
+  const dir = runsDir(stateDir);
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".jsonl"))
+    .sort()
+    .map((f) => summarizeRun(readJournal(stateDir, f.slice(0, -".jsonl".length))));
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

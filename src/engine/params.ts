@@ -1,0 +1,55 @@
+/**
+ * Runbook parameters: validated by the runbook's zod schema; every problem names the flag as the
+ * operator typed it, what was expected and what was given. All problems are reported together.
+ */
+import { z } from "zod";
+import type { InputIssue } from "./errors.js";
+import { InputError } from "./errors.js";
+import type { AnyRunbook } from "./runbook.js";
+
+export function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+export function parseParams(runbook: AnyRunbook, raw: Record<string, unknown>): Record<string, unknown> {
+  const result = runbook.params.safeParse(raw);
+  if (result.success) return result.data as Record<string, unknown>;
+  throw new InputError(issuesFrom(result.error, raw));
+}
+
+function issuesFrom(error: z.ZodError, raw: Record<string, unknown>): InputIssue[] {
+  return error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? "");
+    const given = key in raw ? ` (got ${JSON.stringify(raw[key])})` : "";
+    if (issue.code === "unrecognized_keys") {
+      return {
+        field: issue.keys.map(flagName).join(", "),
+        message: `Unknown parameter: ${issue.keys.join(", ")}`,
+      };
+    }
+    return { field: key ? flagName(key) : "(parameters)", message: `${issue.message}${given}` };
+  });
+}
+
+/** Reusable parameter schemas with messages that name the allowed values. */
+export const VmidParam = z
+  .string()
+  .or(z.number())
+  .transform((v) => String(v).trim())
+  .pipe(
+    z
+      .string()
+      .regex(/^[1-9][0-9]{2,8}$/, "Expected a guest id: an integer from 100 to 999999999")
+      .transform(Number),
+  );
+
+export const NodeParam = z
+  .string()
+  .regex(
+    /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/,
+    "Expected a node name: letters, digits and inner hyphens",
+  );
+
+export const StorageParam = z
+  .string()
+  .regex(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i, "Expected a storage id: letters, digits, '-', '_' and '.'");

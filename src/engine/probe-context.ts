@@ -1,0 +1,129 @@
+/**
+ * The read-only view of the cluster handed to probes, detectors and postconditions.
+ * Probes change nothing: this context only runs commands a probe declares as reads, retries them
+ * on connection failures (p-retry, bounded), and records every result as evidence.
+ */
+import pRetry, { AbortError } from "p-retry";
+import { shellQuote } from "../shell/quote.js";
+import { TransportError } from "../transport/errors.js";
+import type { CommandResult, Transport } from "../transport/types.js";
+import type { ProbeContext } from "./runbook.js";
+
+export const PROBE_TIMEOUT_MS = 10_000;
+
+export class ProbeError extends Error {
+  override readonly name = "ProbeError";
+  readonly code = "PVEFIX_PROBE_FAILED";
+  constructor(
+    message: string,
+    readonly node: string,
+    readonly result?: CommandResult,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface ProbeContextOptions {
+  transport: Transport;
+  nodes: readonly string[];
+  cluster: string;
+  /** Called with every command result (evidence for the journal and `--verbose`). */
+  onCommand?: (result: CommandResult) => void;
+  /** Connection retries for read-only commands. @default 2 */
+  retries?: number;
+  /** @default 10000 */
+  timeoutMs?: number;
+}
+
+export interface RecordingProbeContext extends ProbeContext {
+  /** Every command result, in completion order. */
+  readonly evidence: CommandResult[];
+}
+
+export function createProbeContext(options: ProbeContextOptions): RecordingProbeContext {
+  const retries = options.retries ?? 2;
+  const defaultTimeout = options.timeoutMs ?? PROBE_TIMEOUT_MS;
+  const evidence: CommandResult[] = [];
+  const unreachable = new Map<string, Error>();
+  let firstUp: Promise<string> | undefined;
+
+  const record = (result: CommandResult) => {
+    evidence.push(result);
+    options.onCommand?.(result);
+    return result;
+  };
+
+  const run: ProbeContext["run"] = async (node, command, runOptions) => {
+    const known = unreachable.get(node);
+    if (known) throw known;
+    try {
+      return await pRetry(
+        async () => {
+          const result = await options.transport.exec(node, command, {
+            timeoutMs: runOptions?.timeoutMs ?? defaultTimeout,
+          });
+          // A dropped connection is worth another try for a read; a timeout is an answer.
+          if (result.connectionLost) throw new Error(`connection lost on ${node}`);
+          return record(result);
+        },
+        {
+          retries,
+          minTimeout: 200,
+          maxTimeout: 1_000,
+          shouldRetry: ({ error }) => !(error instanceof TransportError) || error.retryable,
+        },
+      );
+    } catch (error) {
+      if (error instanceof TransportError) {
+        unreachable.set(node, error);
+        throw error;
+      }
+      if (error instanceof AbortError) throw error.cause ?? error;
+      throw new ProbeError(`could not run \`${command}\` on ${node}: ${String(error)}`, node, undefined, {
+        cause: error,
+      });
+    }
+  };
+
+  const readFile: ProbeContext["readFile"] = async (node, path) => {
+    const result = await run(node, `cat ${shellQuote(path)}`);
+    if (result.exitCode === 0) return result.stdout;
+    if (/No such file or directory/.test(result.stderr)) return null;
+    throw new ProbeError(
+      `could not read ${path} on ${node}: ${result.stderr.trim() || "no output"}`,
+      node,
+      result,
+    );
+  };
+
+  const reachable: ProbeContext["reachable"] = async () => {
+    const settled = await Promise.allSettled(options.nodes.map((n) => run(n, "true")));
+    const up: string[] = [];
+    const down: string[] = [];
+    settled.forEach((s, i) => {
+      const node = options.nodes[i]!;
+      (s.status === "fulfilled" && !s.value.failed ? up : down).push(node);
+    });
+    return { up, down };
+  };
+
+  const anyNode: ProbeContext["anyNode"] = () => {
+    firstUp ??= (async () => {
+      const errors: string[] = [];
+      for (const node of options.nodes) {
+        try {
+          const result = await run(node, "true");
+          if (!result.failed) return node;
+          errors.push(`${node}: exit ${result.exitCode}`);
+        } catch (error) {
+          errors.push(`${node}: ${(error as Error).message}`);
+        }
+      }
+      throw new ProbeError(`no node of cluster ${options.cluster} answered (${errors.join("; ")})`, "*");
+    })();
+    return firstUp;
+  };
+
+  return { nodes: options.nodes, cluster: options.cluster, run, readFile, reachable, anyNode, evidence };
+}

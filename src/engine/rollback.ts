@@ -1,0 +1,45 @@
+/**
+ * Rollback: undo completed steps in reverse order. It keeps going after a failed undo so that as
+ * much as possible is put back, and reports whether everything was.
+ */
+import { ActionError, type Execution, runAction } from "./execution.js";
+import type { Step } from "./model.js";
+
+export interface UndoReport {
+  stepId: string;
+  ok: boolean;
+  error?: string;
+}
+
+export async function undoSteps(ex: Execution, steps: readonly Step[], of?: string): Promise<UndoReport[]> {
+  const reports: UndoReport[] = [];
+  for (const step of [...steps].reverse()) {
+    reports.push(await undoStep(ex, step, of));
+  }
+  return reports;
+}
+
+export async function undoStep(ex: Execution, step: Step, of?: string): Promise<UndoReport> {
+  ex.listener.onUndoStart(step);
+  ex.journal.append({ type: "undo-start", stepId: step.id, ...(of ? { of } : {}) });
+  let error: string | undefined;
+  if (step.undo.kind === "irreversible") {
+    error = `irreversible: ${step.undo.reason}`;
+  } else if (step.undo.kind === "actions") {
+    try {
+      for (const action of step.undo.actions) await runAction(ex, step, action, "undo");
+    } catch (e) {
+      error = e instanceof ActionError ? e.message : String(e);
+    }
+  }
+  const ok = error === undefined;
+  ex.journal.append({
+    type: "undo-end",
+    stepId: step.id,
+    ok,
+    ...(error ? { error } : {}),
+    ...(of ? { of } : {}),
+  });
+  ex.listener.onUndoEnd(step, ok, error);
+  return { stepId: step.id, ok, ...(error ? { error } : {}) };
+}

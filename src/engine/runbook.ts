@@ -1,0 +1,91 @@
+/**
+ * The runbook model. A runbook is metadata (which documents it), a zod parameter schema,
+ * a probe that gathers typed facts (read-only), and a pure `decide(params, facts)`.
+ * `decide` performs no I/O: the same params and facts always give the same decision.
+ */
+import type { z } from "zod";
+import type { CommandResult } from "../transport/types.js";
+import type { Check, Decision, Finding, Risk } from "./model.js";
+
+export interface RunbookMeta {
+  id: string;
+  summary: string;
+  description: string;
+  /** The highest risk of any step this runbook can plan. */
+  risk: Risk;
+  /** `eligible`: unattended mode may run it when every planned step is `safe`. */
+  unattended: "eligible" | "never";
+  undo: "full" | "partial" | "none";
+  /** What it checks before acting (one line each). */
+  checks: string[];
+  /** What it asks the operator, and when. */
+  asks: string[];
+  /** What it changes, and where. */
+  changes: string[];
+  /** How each change is undone. */
+  undoes: string[];
+  /** Every refusal it can return and why. */
+  refuses: string[];
+  notes?: string[];
+  seeAlso?: string[];
+}
+
+export interface RunbookExample {
+  /** Named as an intent: "Unlock CT 100 left locked by a killed vzdump". */
+  intent: string;
+  params: Record<string, string | number | boolean>;
+}
+
+/** Read-only access to the cluster for probes, detectors and postconditions. */
+export interface ProbeContext {
+  /** Node names from the inventory, in inventory order. */
+  readonly nodes: readonly string[];
+  readonly cluster: string;
+  /**
+   * Run a read-only command. Connection failures are retried (p-retry); the result is recorded
+   * as evidence. Never use this for anything that changes the node.
+   */
+  run(node: string, command: string, options?: { timeoutMs?: number }): Promise<CommandResult>;
+  /** `cat` a file; `null` when it does not exist. Throws ProbeError on other failures. */
+  readFile(node: string, path: string): Promise<string | null>;
+  /** The first node that answers (for cluster-wide files in /etc/pve). */
+  anyNode(): Promise<string>;
+  /** Nodes that answered a trivial command, and those that did not. */
+  reachable(): Promise<{ up: string[]; down: string[] }>;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  detail: string;
+}
+
+export type CheckFn = (ctx: ProbeContext, check: Check) => Promise<CheckResult>;
+
+export interface Runbook<
+  P extends z.ZodType<Record<string, unknown>> = z.ZodType<Record<string, unknown>>,
+  F = unknown,
+> {
+  meta: RunbookMeta;
+  params: P;
+  examples: RunbookExample[];
+  /** Gather facts. Read-only. */
+  probe(ctx: ProbeContext, params: z.output<P>): Promise<F>;
+  /** Pure. */
+  decide(params: z.output<P>, facts: F): Decision;
+  /** The facts a plan relies on (hashed into its fingerprint). Leave out volatile values. @default all facts */
+  stableFacts?(facts: F): unknown;
+  /** Postconditions this runbook's plans may reference by name. */
+  checks?: Record<string, CheckFn>;
+  /** `diagnose`: look for this problem across the cluster. */
+  detect?(ctx: ProbeContext): Promise<Finding[]>;
+}
+
+/** Identity helper that keeps the generic types of a runbook definition. */
+export function defineRunbook<P extends z.ZodType<Record<string, unknown>>, F>(
+  runbook: Runbook<P, F>,
+): Runbook<P, F> {
+  return runbook;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds runbooks of different param/fact types.
+export type AnyRunbook = Runbook<any, any>;

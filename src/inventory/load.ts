@@ -1,0 +1,125 @@
+/**
+ * Inventory files: read a YAML inventory, validate it, and say exactly which field is wrong.
+ * This layer knows nothing about SSH; it only turns files into validated `Inventory` objects.
+ */
+import { readFileSync } from "node:fs";
+import { parseDocument, stringify } from "yaml";
+import { z } from "zod";
+import { Inventory, InventoryNode } from "./schema.js";
+
+export class InventoryError extends Error {
+  override readonly name = "InventoryError";
+  readonly code = "PVEFIX_BAD_INVENTORY";
+  constructor(
+    /** The file (or source such as `discovered from pve1`) the problem is in. */
+    readonly source: string,
+    /** One line per problem, each starting with the field path. */
+    readonly problems: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`${source}: ${problems.length === 1 ? problems[0] : `\n  ${problems.join("\n  ")}`}`, options);
+  }
+}
+
+/** `nodes[1].port`: the path as an operator reads it in the YAML. */
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out === "" ? "(top level)" : out;
+}
+
+const NODE_KEYS = new Set(Object.keys(InventoryNode.shape));
+const TOP_KEYS = new Set(["cluster", "defaults", "knownHosts", "nodes"]);
+
+/** The schema strips unknown keys; a typo such as `identity_file` would then silently fall back to defaults. */
+function unknownKeys(raw: unknown): string[] {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return [];
+  const problems: string[] = [];
+  const check = (value: unknown, allowed: Set<string>, at: PropertyKey[]) => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return;
+    for (const key of Object.keys(value)) {
+      if (allowed.has(key)) continue;
+      problems.push(`${fieldPath([...at, key])}: Unknown key (expected one of ${[...allowed].join(", ")})`);
+    }
+  };
+  check(raw, TOP_KEYS, []);
+  const record = raw as Record<string, unknown>;
+  const defaults = new Set([...NODE_KEYS].filter((k) => k !== "name"));
+  check(record.defaults, defaults, ["defaults"]);
+  if (Array.isArray(record.nodes)) {
+    for (const [i, node] of record.nodes.entries()) check(node, NODE_KEYS, ["nodes", i]);
+  }
+  return problems;
+}
+
+/** Validate an already-parsed object; `source` names where it came from in every message. */
+export function parseInventory(raw: unknown, source: string): Inventory {
+  const result = Inventory.safeParse(raw);
+  const problems = unknownKeys(raw);
+  if (!result.success) {
+    problems.unshift(...result.error.issues.map((issue) => `${fieldPath(issue.path)}: ${issue.message}`));
+  }
+  if (problems.length > 0 || !result.success) throw new InventoryError(source, problems);
+  return result.data;
+}
+
+/**
+ * Read and validate an inventory file.
+ * @example loadInventory("cluster.yaml") // throws InventoryError "cluster.yaml: nodes[1].port: Invalid input: ..."
+ */
+export function loadInventory(path: string): Inventory {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : String(error);
+    throw new InventoryError(path, [`cannot read the inventory: ${reason}`], { cause: error });
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new InventoryError(
+      path,
+      doc.errors.map((e) => {
+        const where = e.linePos?.[0];
+        return `${where ? `line ${where.line}, column ${where.col}: ` : ""}${e.message.split("\n")[0]}`;
+      }),
+    );
+  }
+  return parseInventory(doc.toJS(), path);
+}
+
+/** A node with the inventory defaults applied. `port` and `user` stay unset so ~/.ssh/config can fill them. */
+export const ResolvedNode = z.object({
+  name: z.string(),
+  /** Address or ~/.ssh/config alias; the node name when the inventory gives none. */
+  host: z.string(),
+  port: z.number().int().optional(),
+  user: z.string().optional(),
+  identity: z.string().optional(),
+  jump: z.string().optional(),
+});
+export type ResolvedNode = z.infer<typeof ResolvedNode>;
+
+/** The effective settings of one node (node fields win over `defaults`); `undefined` when not in the inventory. */
+export function resolveNode(inv: Inventory, name: string): ResolvedNode | undefined {
+  const node = inv.nodes.find((n) => n.name === name);
+  if (!node) return undefined;
+  const merged = { ...inv.defaults, ...definedOnly(node) };
+  return ResolvedNode.parse({ ...merged, name: node.name, host: merged.host ?? node.name });
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** YAML for `lab serve` and discovery output: stable key order, empty `defaults` left out. */
+export function dumpInventory(inv: Inventory): string {
+  const out: Record<string, unknown> = { cluster: inv.cluster };
+  if (Object.keys(definedOnly(inv.defaults)).length > 0) out.defaults = definedOnly(inv.defaults);
+  if (inv.knownHosts !== undefined) out.knownHosts = inv.knownHosts;
+  out.nodes = inv.nodes.map((node) => definedOnly(node));
+  return stringify(out);
+}

@@ -1,0 +1,45 @@
+/**
+ * Inventory: which nodes make up the cluster and how to reach them.
+ * Loaded from YAML (`-i FILE`) or discovered from one reachable node.
+ */
+import { z } from "zod";
+
+export const NodeName = z
+  .string()
+  .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, "a node name: letters, digits and inner hyphens");
+
+export const InventoryNode = z.object({
+  name: NodeName,
+  /** Address or ~/.ssh/config alias. @default name */
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  user: z.string().min(1).optional(),
+  /** Private key file. When absent: ssh-agent, then ~/.ssh/config IdentityFile, then ~/.ssh/id_ed25519|id_rsa. */
+  identity: z.string().min(1).optional(),
+  /** ProxyJump: another node's name or `[user@]host[:port]`. */
+  jump: z.string().min(1).optional(),
+});
+export type InventoryNode = z.infer<typeof InventoryNode>;
+
+export const Inventory = z
+  .object({
+    cluster: z.string().min(1),
+    defaults: InventoryNode.omit({ name: true }).partial().default({}),
+    /** known_hosts file used for host-key verification. @default ~/.ssh/known_hosts */
+    knownHosts: z.string().min(1).optional(),
+    nodes: z.array(InventoryNode).min(1),
+  })
+  .superRefine((inv, ctx) => {
+    const seen = new Set<string>();
+    inv.nodes.forEach((node, i) => {
+      if (seen.has(node.name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["nodes", i, "name"],
+          message: `duplicate node name '${node.name}'`,
+        });
+      }
+      seen.add(node.name);
+    });
+  });
+export type Inventory = z.infer<typeof Inventory>;

@@ -1,0 +1,21 @@
+/** The command registry: every command the lab understands, by name. Anything else is `not found` (exit 127). */
+import { corosyncCommands } from "./corosync.js";
+import { fileReadCommands } from "./file-read.js";
+import { fileWriteCommands } from "./file-write.js";
+import { guestCommands } from "./guests.js";
+import { miscCommands } from "./misc.js";
+import { serviceCommands } from "./services.js";
+import { storageCommands } from "./storage.js";
+import { textCommands } from "./text.js";
+import type { CommandHandler } from "./types.js";
+
+export const commands: Readonly<Record<string, CommandHandler>> = Object.freeze({
+  ...fileReadCommands,
+  ...fileWriteCommands,
+  ...textCommands,
+  ...miscCommands,
+  ...corosyncCommands,
+  ...guestCommands,
+  ...storageCommands,
+  ...serviceCommands,
+});

@@ -1,0 +1,31 @@
+/** The scenario registry. Adding a scenario = one module + one line here. */
+import { LabError } from "../errors.js";
+import { defaultScenario } from "./default.js";
+import { hungNfsScenario } from "./hung-nfs.js";
+import { stuckLockScenario } from "./stuck-lock.js";
+import { stuckLockNoQuorumScenario } from "./stuck-lock-no-quorum.js";
+import type { Scenario } from "./types.js";
+
+export const scenarios: readonly Scenario[] = [
+  defaultScenario,
+  stuckLockScenario,
+  stuckLockNoQuorumScenario,
+  hungNfsScenario,
+];
+
+export function findScenario(name: string): Scenario {
+  const scenario = scenarios.find((s) => s.name === name);
+  if (!scenario) {
+    throw new LabError(
+      "PVEFIX_LAB_UNKNOWN_SCENARIO",
+      `Unknown lab scenario '${name}'; choose one of: ${scenarios.map((s) => s.name).join(", ")}`,
+    );
+  }
+  return scenario;
+}
+
+export function listScenarios(): Array<{ name: string; description: string }> {
+  return scenarios.map(({ name, description }) => ({ name, description }));
+}
+
+export type { Scenario };

@@ -1,0 +1,10 @@
+/** A scenario: a named, described way of (mis)configuring the lab cluster. One module each. */
+import type { LabState } from "../state.js";
+
+export interface Scenario {
+  /** kebab-case, used by `pvefix lab reset --scenario <name>`. */
+  name: string;
+  /** One line: what is broken and what to practise. */
+  description: string;
+  build(): LabState;
+}

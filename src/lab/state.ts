@@ -1,0 +1,110 @@
+/**
+ * The lab's whole world as data: one JSON document shared by every process that talks to the lab
+ * (`pvefix run`, `pvefix undo`, `pvefix lab exec`, `lab serve`). Everything a command prints is
+ * derived from this state at the moment it runs, so nothing is cached anywhere else.
+ */
+import { z } from "zod";
+
+export const LAB_STATE_VERSION = 1;
+
+/** systemd ActiveState values `systemctl is-active` can print. */
+export const UnitState = z.enum(["active", "inactive", "failed", "activating", "deactivating"]);
+export type UnitState = z.infer<typeof UnitState>;
+
+export const LabMount = z.object({
+  source: z.string(),
+  mountpoint: z.string(),
+  fstype: z.string(),
+  options: z.string(),
+  /** A hard NFS mount whose server stopped answering: every access to it blocks forever. */
+  hung: z.boolean(),
+});
+export type LabMount = z.infer<typeof LabMount>;
+
+export const LabProc = z.object({
+  pid: z.number().int().positive(),
+  /** Clock ticks since boot (`/proc/<pid>/stat` field 22), the `pstart` of a UPID. */
+  starttime: z.number().int().nonnegative(),
+  comm: z.string(),
+  /** R, S, D, Z … as in `/proc/<pid>/stat` field 3. */
+  state: z.string().length(1),
+});
+export type LabProc = z.infer<typeof LabProc>;
+
+export const LabNode = z.object({
+  name: z.string(),
+  nodeid: z.number().int().positive(),
+  /** Only printed (corosync, .members); the lab never contacts it. */
+  ip: z.string(),
+  /** A down node refuses SSH connections. */
+  up: z.boolean(),
+  /** The corosync network of this node works (all knet links). */
+  clusterLink: z.boolean(),
+  services: z.record(z.string(), UnitState),
+  /** A manual `pmxcfs -l` runs: /etc/pve is mounted and writable for this node only. */
+  pmxcfsLocalMode: z.boolean(),
+  /** Runtime `pvecm expected N`; corosync forgets it when it restarts. */
+  expectedVotesOverride: z.number().int().positive().nullable(),
+  /** Node-local files by absolute path (text). /etc/pve lives in `LabState.pve` while pmxcfs is mounted. */
+  files: z.record(z.string(), z.string()),
+  /** Node-local directories that exist even when empty (parents of files exist implicitly). */
+  dirs: z.array(z.string()),
+  /** Modes set by `chmod`, by absolute path (octal text such as `600`). */
+  modes: z.record(z.string(), z.string()),
+  mounts: z.array(LabMount),
+  procs: z.array(LabProc),
+  /** Epoch seconds when the node booted; process start ticks count from here (USER_HZ = 100). */
+  bootTime: z.number().int(),
+});
+export type LabNode = z.infer<typeof LabNode>;
+
+export const GuestRuntime = z.object({
+  status: z.enum(["running", "stopped", "paused"]),
+  /** The guest's main process (kvm / lxc-start) on its owner node, when running. */
+  pid: z.number().int().positive().nullable(),
+});
+export type GuestRuntime = z.infer<typeof GuestRuntime>;
+
+export const FaultAction = z.enum(["fail", "hang", "drop"]);
+export type FaultAction = z.infer<typeof FaultAction>;
+
+export const Fault = z.object({
+  id: z.string().min(1),
+  /** Only commands on this node; `null` = every node. */
+  node: z.string().nullable(),
+  /** Substring of the command line that triggers the fault. */
+  match: z.string().min(1),
+  action: FaultAction,
+  /** For `fail`. @default 1 */
+  exitCode: z.number().int().optional(),
+  /** For `fail`. @default "" */
+  stderr: z.string().optional(),
+  /** For `drop`: the command ran (and changed the node) before the connection broke. */
+  after: z.boolean().optional(),
+  /** How many more times it fires; `null` = always. */
+  times: z.number().int().positive().nullable(),
+});
+export type Fault = z.infer<typeof Fault>;
+
+export const LabState = z.object({
+  version: z.literal(LAB_STATE_VERSION),
+  scenario: z.string(),
+  clusterName: z.string(),
+  nodes: z.array(LabNode).min(1),
+  /** pmxcfs content, shared by all nodes: paths relative to /etc/pve (`nodes/pve1/lxc/100.conf`). */
+  pve: z.record(z.string(), z.string()),
+  /** pmxcfs directories that exist even when empty (relative to /etc/pve). */
+  pveDirs: z.array(z.string()),
+  guests: z.record(z.string(), GuestRuntime),
+  nfsServers: z.record(z.string(), z.enum(["up", "down"])),
+  /** Storage sizes in KiB by storage id; unknown ids get a fixed size. */
+  storageUsage: z.record(z.string(), z.object({ total: z.number().int(), used: z.number().int() })),
+  faults: z.array(Fault),
+  nextFaultId: z.number().int().positive(),
+  /** Epoch seconds; advances by one per command so outputs are deterministic. */
+  clock: z.number().int(),
+  nextPid: z.number().int().positive(),
+  /** Bumped on every membership change: ring id sequence and `.members` version. */
+  membershipEpoch: z.number().int().positive(),
+});
+export type LabState = z.infer<typeof LabState>;

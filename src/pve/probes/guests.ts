@@ -1,0 +1,45 @@
+/** Where a guest lives and what its config says, from the cluster files (not from the local node). */
+import { z } from "zod";
+import type { ProbeContext } from "../../engine/runbook.js";
+import { type GuestConfig, parseGuestConfig } from "../parsers/guest-config.js";
+import { parseVmlist } from "../parsers/vmlist.js";
+
+export const GuestKind = z.enum(["lxc", "qemu"]);
+export type GuestKind = z.infer<typeof GuestKind>;
+
+export const GuestRef = z.object({ vmid: z.number().int(), node: z.string(), kind: GuestKind });
+export type GuestRef = z.infer<typeof GuestRef>;
+
+/** `CT 100` / `VM 200`, as Proxmox names them in its own messages. */
+export function guestLabel(guest: Pick<GuestRef, "vmid" | "kind">): string {
+  return `${guest.kind === "lxc" ? "CT" : "VM"} ${guest.vmid}`;
+}
+
+/** The CLI tool that owns the guest: `pct` for containers, `qm` for VMs. */
+export function guestTool(kind: GuestKind): "pct" | "qm" {
+  return kind === "lxc" ? "pct" : "qm";
+}
+
+export function guestConfigPath(guest: GuestRef): string {
+  return `/etc/pve/nodes/${guest.node}/${guest.kind === "lxc" ? "lxc" : "qemu-server"}/${guest.vmid}.conf`;
+}
+
+/** Every guest of the cluster, from `/etc/pve/.vmlist` (read on any node). */
+export async function listGuests(ctx: ProbeContext): Promise<GuestRef[]> {
+  const node = await ctx.anyNode();
+  const text = await ctx.readFile(node, "/etc/pve/.vmlist");
+  if (text === null) return [];
+  return parseVmlist(text)
+    .guests.filter((g) => g.type === "lxc" || g.type === "qemu")
+    .map((g) => ({ vmid: g.vmid, node: g.node, kind: g.type as GuestKind }));
+}
+
+export async function locateGuest(ctx: ProbeContext, vmid: number): Promise<GuestRef | null> {
+  return (await listGuests(ctx)).find((g) => g.vmid === vmid) ?? null;
+}
+
+/** The guest's config as its owning node sees it; null if the file is gone. */
+export async function readGuestConfig(ctx: ProbeContext, guest: GuestRef): Promise<GuestConfig | null> {
+  const text = await ctx.readFile(guest.node, guestConfigPath(guest));
+  return text === null ? null : parseGuestConfig(text);
+}

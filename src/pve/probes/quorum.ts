@@ -1,0 +1,52 @@
+/** Quorum as one node sees it, through `pvecm status` (exit 0 quorate, 2 not quorate, 1 no corosync). */
+import { z } from "zod";
+import type { ProbeContext } from "../../engine/runbook.js";
+import { corosyncDown, parsePvecmStatus } from "../parsers/pvecm-status.js";
+
+export const QuorumView = z.object({
+  node: z.string(),
+  corosyncRunning: z.boolean(),
+  quorate: z.boolean(),
+  expectedVotes: z.number().nullable(),
+  totalVotes: z.number().nullable(),
+  quorum: z.number().nullable(),
+  /** Node ids in this node's current membership view. */
+  members: z.array(z.number()),
+});
+export type QuorumView = z.infer<typeof QuorumView>;
+
+export async function quorumOf(ctx: ProbeContext, node: string): Promise<QuorumView> {
+  const result = await ctx.run(node, "pvecm status");
+  if (result.exitCode === 1 && corosyncDown(result.stderr)) {
+    return {
+      node,
+      corosyncRunning: false,
+      quorate: false,
+      expectedVotes: null,
+      totalVotes: null,
+      quorum: null,
+      members: [],
+    };
+  }
+  if (result.timedOut) {
+    return {
+      node,
+      corosyncRunning: false,
+      quorate: false,
+      expectedVotes: null,
+      totalVotes: null,
+      quorum: null,
+      members: [],
+    };
+  }
+  const status = parsePvecmStatus(result.stdout);
+  return {
+    node,
+    corosyncRunning: true,
+    quorate: status.quorum.quorate,
+    expectedVotes: status.votequorum.expectedVotes,
+    totalVotes: status.votequorum.totalVotes,
+    quorum: status.votequorum.quorum,
+    members: status.members.map((m) => m.nodeId),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Lazy unmount of a hung network storage, then PVE's own activation to mount it again. The undo
+ * mounts the recorded `/proc/mounts` entry (source, type, options) back.
+ */
+import type { Risk, StepInput } from "../../engine/model.js";
+import { sh } from "../../shell/quote.js";
+import type { MountEntry } from "../probes/storage.js";
+
+export interface RemountOptions {
+  node: string;
+  storage: string;
+  mountpoint: string;
+  mount: MountEntry;
+  risk: Risk;
+  reason: string;
+  warning?: string;
+}
+
+/** Exit 32 of mount(8): already mounted — the undo is then already satisfied. */
+const MOUNT_ALREADY_MOUNTED = 32;
+
+export function lazyUnmountAndRemountStep(o: RemountOptions): StepInput {
+  return {
+    id: `remount-${o.storage}-${o.node}`.toLowerCase().replace(/[^a-z0-9.-]/g, "-"),
+    title: `Lazy-unmount ${o.mountpoint} on ${o.node} and let PVE mount ${o.storage} again`,
+    node: o.node,
+    risk: o.risk,
+    reason: o.reason,
+    ...(o.warning ? { warning: o.warning } : {}),
+    actions: [
+      { kind: "exec", command: sh`umount -nlf ${o.mountpoint}`, timeoutMs: 30_000 },
+      // `pvesm status` activates the storage, which mounts it: the same path pvestatd takes.
+      { kind: "exec", command: sh`pvesm status --storage ${o.storage}`, timeoutMs: 60_000 },
+    ],
+    undo: {
+      kind: "actions",
+      description: `mount ${o.mount.source} on ${o.mountpoint} again (${o.mount.fstype}, options as before)`,
+      actions: [
+        {
+          kind: "exec",
+          command: sh`mount -t ${o.mount.fstype} -o ${o.mount.options} ${o.mount.source} ${o.mountpoint}`,
+          timeoutMs: 60_000,
+          okExitCodes: [0, MOUNT_ALREADY_MOUNTED],
+        },
+      ],
+    },
+    verify: [
+      {
+        name: "storage-responsive",
+        node: o.node,
+        description: `${o.storage} is mounted on ${o.mountpoint}, answers statfs and is active in pvesm`,
+        args: { storage: o.storage, mountpoint: o.mountpoint },
+        waitMs: 30_000,
+      },
+    ],
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * One command on an open connection: a fresh `exec` channel, stdin written then closed, output
+ * collected, and an honest result. A timeout gives control back at once; a dropped connection
+ * is reported as `connectionLost` (its effect on the node is unknown).
+ */
+import type { ClientChannel } from "ssh2";
+import { TransportError } from "../errors.js";
+import { signalExitCode } from "../local.js";
+import { type CommandResult, commandResult, DEFAULT_TIMEOUT_MS, type ExecOptions } from "../types.js";
+import type { SshConnection } from "./connection.js";
+
+/** How long a timed-out channel may hold its slot before the connection is retired (see SshConnection.retire). */
+const CLOSE_GRACE_MS = 2_000;
+
+/** The connection went away before the command was sent: it never ran, so another connection may run it. */
+export class NotStarted extends Error {
+  override readonly name = "NotStarted";
+}
+
+export async function execOn(
+  connection: SshConnection,
+  command: string,
+  options: ExecOptions = {},
+): Promise<CommandResult> {
+  const node = connection.node;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const releaseSlot = await connection.channels.acquire();
+  const release = () => {
+    releaseSlot();
+    connection.commandSettled();
+  };
+  if (!connection.usable) {
+    release();
+    throw new NotStarted(`connection to ${node} is no longer usable`);
+  }
+  const started = performance.now();
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  let exitCode: number | null = null;
+  let channel: ClientChannel | undefined;
+
+  return new Promise<CommandResult>((resolve, reject) => {
+    let settled = false;
+    const settle = () => {
+      settled = true;
+      clearTimeout(timer);
+      unsubscribe();
+    };
+    const finish = (outcome: { timedOut?: boolean; connectionLost?: boolean }) => {
+      if (settled) return;
+      settle();
+      const unfinished = Boolean(outcome.timedOut || outcome.connectionLost);
+      resolve(
+        commandResult({
+          node,
+          command,
+          exitCode: unfinished ? null : exitCode,
+          stdout: Buffer.concat(stdout).toString("utf8"),
+          stderr: Buffer.concat(stderr).toString("utf8"),
+          durationMs: performance.now() - started,
+          timedOut: outcome.timedOut ?? false,
+          connectionLost: outcome.connectionLost ?? false,
+        }),
+      );
+    };
+
+    let closeGrace: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      finish({ timedOut: true });
+      if (channel) stopChannel(channel);
+      closeGrace = setTimeout(() => {
+        release();
+        connection.retire();
+      }, CLOSE_GRACE_MS);
+    }, timeoutMs);
+    const unsubscribe = connection.onLost(() => {
+      finish({ connectionLost: true });
+      release();
+    });
+
+    const refused = (error: Error) => {
+      clearTimeout(closeGrace);
+      release();
+      if (settled) return;
+      if (connection.isLost) return finish({ connectionLost: true });
+      // The server refused the channel: the command never started, so this is a connection problem.
+      settle();
+      reject(
+        new TransportError(
+          "PVEFIX_CONNECT_FAILED",
+          node,
+          `${node} refused to start a command (${error.message}). Check sshd's MaxSessions on ${node} or lower maxChannelsPerConnection.`,
+          { cause: error },
+        ),
+      );
+    };
+
+    const onOpen = (error: Error | undefined, opened: ClientChannel) => {
+      if (error) return refused(error);
+      channel = opened;
+      opened.on("data", (chunk: Buffer) => stdout.push(chunk));
+      opened.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+      opened.on("exit", (code: number | null, signal?: string) => {
+        exitCode = code ?? (signal ? signalExitCode(signal) : null);
+      });
+      opened.on("close", () => {
+        clearTimeout(closeGrace);
+        release();
+        // A channel that closes without an exit status died with its connection (or was cut by sshd).
+        finish(exitCode === null ? { connectionLost: true } : {});
+      });
+      if (settled) return stopChannel(opened);
+      if (options.stdin !== undefined) opened.write(options.stdin);
+      opened.end();
+    };
+    try {
+      connection.client.exec(command, onOpen);
+    } catch (error) {
+      // ssh2 throws "Not connected" when the socket closed just before this exec.
+      refused(error as Error);
+    }
+  });
+}
+
+type RawChannel = {
+  outgoing?: { id: number; state: string };
+  _client?: { _protocol?: { signal(id: number, name: string): void } };
+};
+
+/**
+ * Ask the server to KILL the command, then close the channel. ssh2's `signal()` is a no-op once
+ * stdin got EOF, so the request goes to the protocol directly. OpenSSH honours it only in
+ * non-root sessions; for root the command runs on after we stop waiting for it.
+ */
+function stopChannel(channel: ClientChannel): void {
+  const raw = channel as unknown as RawChannel;
+  try {
+    if (raw.outgoing?.state === "open") raw._client?._protocol?.signal(raw.outgoing.id, "KILL");
+  } catch {
+    // No protocol internals to reach (another ssh2 version): closing the channel still frees us.
+  }
+  channel.close();
+}

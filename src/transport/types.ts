@@ -1,0 +1,60 @@
+/**
+ * Transport: how a command reaches a node. One interface, three implementations
+ * (`ssh`, `local`, `lab`). A transport runs shell command lines and never interprets them;
+ * it must never retry a command by itself (retries are the prober's decision, reads only).
+ */
+import { z } from "zod";
+
+/** The honest result of one command: the same shape whether it succeeded or not. */
+export const CommandResult = z.object({
+  node: z.string(),
+  command: z.string(),
+  /** `null` when the command did not finish (timeout, lost connection). */
+  exitCode: z.number().int().nullable(),
+  stdout: z.string(),
+  stderr: z.string(),
+  durationMs: z.number(),
+  timedOut: z.boolean(),
+  /** The connection broke while the command ran: its effect on the node is unknown. */
+  connectionLost: z.boolean(),
+  /** Not exit 0, timed out, or the connection was lost. */
+  failed: z.boolean(),
+});
+export type CommandResult = z.infer<typeof CommandResult>;
+
+export interface ExecOptions {
+  /** Close the channel and report `timedOut` after this long. @default 30000 */
+  timeoutMs?: number;
+  /** Bytes written to the command's standard input, then EOF. */
+  stdin?: string | Buffer;
+}
+
+export type TransportKind = "ssh" | "local" | "lab";
+
+export interface Transport {
+  readonly kind: TransportKind;
+  /** Run one command line on `node` through `sh -c` semantics. Never throws for command failures. */
+  exec(node: string, command: string, options?: ExecOptions): Promise<CommandResult>;
+  /** Open connections ahead of time (bounded parallelism); failures surface as TransportError. */
+  connect?(nodes: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** Build a result object consistently, deriving `failed`. */
+export function commandResult(fields: Omit<CommandResult, "failed">): CommandResult {
+  return {
+    ...fields,
+    failed: fields.timedOut || fields.connectionLost || fields.exitCode !== 0,
+  };
+}
+
+/** Human one-liner in the execa style: reason, exact command, node. */
+export function describeFailure(result: CommandResult): string {
+  const where = `(on ${result.node})`;
+  if (result.timedOut)
+    return `Command timed out after ${Math.round(result.durationMs)} ms: ${result.command} ${where}`;
+  if (result.connectionLost) return `Connection lost while running: ${result.command} ${where}`;
+  return `Command failed with exit code ${result.exitCode}: ${result.command} ${where}`;
+}

@@ -1,0 +1,103 @@
+/** The Markdown rendering of a plan: a document fit to paste into a ticket for review. */
+import type { Action, Plan, Step } from "../engine/model.js";
+import { actionShellLine, byteLength, checkLine, gateText } from "./actions.js";
+import { paramFlags, pvefixCommand } from "./command-line.js";
+import { escapeDeep } from "./escape-terminal.js";
+import { mdCode, mdFence, mdList, mdTable, mdText } from "./table.js";
+
+/** `depth` nests the document under another one's headings (a run result embeds its plan). */
+export function planMarkdown(input: Plan, depth = 0): string {
+  const plan = escapeDeep(input);
+  const h = (level: number) => "#".repeat(level + depth);
+  const flags = paramFlags(plan.params).join(" ");
+  const sections = [
+    `${h(1)} Plan: ${mdText(plan.summary)}`,
+    mdTable(
+      ["Fact", "Value"],
+      [
+        ["Runbook", mdCode(plan.runbook)],
+        ["Parameters", flags ? mdCode(flags) : "(none)"],
+        ["Cluster", plan.cluster],
+        ["Created", plan.createdAt],
+        ["Fingerprint", mdCode(plan.fingerprint)],
+        [
+          "Unattended",
+          `${plan.unattended.eligible ? "eligible" : "not eligible"}: ${plan.unattended.reason}`,
+        ],
+      ],
+    ),
+    `${h(2)} Warnings`,
+    mdList(plan.warnings),
+    `${h(2)} Steps`,
+    `Risk: **safe** runs without asking, **guarded** asks yes/no, **dangerous** asks for the node name.`,
+    ...plan.steps.map((step, index) => stepMarkdown(step, index, h(3))),
+    `${h(2)} Undo`,
+    undoMarkdown(plan),
+    `${h(2)} Verification`,
+    mdList([
+      ...plan.steps.flatMap((s) => s.verify.map((c) => `after step ${s.id}: ${checkLine(c)}`)),
+      ...plan.postconditions.map((c) => `after the last step: ${checkLine(c)}`),
+    ]),
+    `${h(2)} How to apply`,
+    "Apply exactly this plan (refused if the cluster changed after it was made):",
+    mdFence(
+      "sh",
+      [
+        pvefixCommand("plan", plan.runbook, plan.params, ["--save", "plan.json"]),
+        "pvefix apply plan.json",
+      ].join("\n"),
+    ),
+    "Or probe again and run it interactively, answering each gate:",
+    mdFence("sh", pvefixCommand("run", plan.runbook, plan.params)),
+  ];
+  return sections.join("\n\n");
+}
+
+function stepMarkdown(step: Step, index: number, heading: string): string {
+  const parts = [
+    `${heading} ${index + 1}. ${mdText(step.title)}`,
+    mdTable(["Node", "Risk", "Why"], [[step.node, `${step.risk} (${gateText(step)})`, step.reason]]),
+    ...(step.warning ? [`> **Warning:** ${mdText(step.warning).replace(/\n/g, "\n> ")}`] : []),
+    "Commands:",
+    mdFence("sh", step.actions.map(actionShellLine).join("\n")),
+    ...step.actions.flatMap(fileContent),
+    ...(step.files.length > 0 ? [`Backs up first: ${step.files.map(mdCode).join(", ")}`] : []),
+    ...undoBlock(step),
+    ...(step.verify.length > 0 ? ["Checks:", mdList(step.verify.map((c) => checkLine(c, step.node)))] : []),
+  ];
+  return parts.join("\n\n");
+}
+
+function undoBlock(step: Step): string[] {
+  if (step.undo.kind === "irreversible") {
+    return [
+      `Undo: **none — irreversible:** ${mdText(step.undo.reason.replace(/\.$/, ""))}. There is no undo.`,
+    ];
+  }
+  if (step.undo.kind === "none") return [`Undo: nothing to undo — ${mdText(step.undo.reason)}`];
+  return [
+    `Undo: ${mdText(step.undo.description)}`,
+    mdFence("sh", step.undo.actions.map(actionShellLine).join("\n")),
+  ];
+}
+
+/** New file contents are part of what is reviewed, so they are shown whole. */
+function fileContent(action: Action): string[] {
+  if (action.kind !== "write-file") return [];
+  const summary = `New content of ${mdCode(action.path)} (${byteLength(action.content)} bytes)`;
+  return [`<details><summary>${summary}</summary>\n\n${mdFence("", action.content)}\n\n</details>`];
+}
+
+function undoMarkdown(plan: Plan): string {
+  const irreversible = plan.steps.filter((s) => s.undo.kind === "irreversible");
+  const lines = [
+    "If a step fails, the steps already done are undone in reverse order and the files they changed are restored from the backups taken before each step.",
+    "After a run, `pvefix undo <run-id>` undoes every step still in place.",
+  ];
+  if (irreversible.length > 0) {
+    lines.push(
+      `Irreversible steps: ${irreversible.map((s) => mdCode(s.id)).join(", ")}. There is no undo for them.`,
+    );
+  }
+  return lines.join("\n\n");
+}

@@ -1,0 +1,80 @@
+/** Refusals and "nothing to do": the two decisions that change nothing, in every format. */
+import type { Refusal } from "../engine/model.js";
+import { escapeDeep } from "./escape-terminal.js";
+import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
+import { indent, painter } from "./style.js";
+import { mdCode, mdList, mdTable, mdText } from "./table.js";
+
+interface Refused {
+  refusal: Refusal;
+  runbook: string;
+}
+
+const refusalViews: ViewMap<Refused> = {
+  text: ({ refusal: input, runbook }, opts) => {
+    const refusal = escapeDeep(input);
+    const p = painter(opts);
+    const lines = [`${p("red", "✖")} ${p("bold", `Refused (${refusal.code}):`)} ${refusal.message}`];
+    if (refusal.detail) lines.push(indent(refusal.detail, "  "));
+    if (refusal.node) lines.push(`  node: ${refusal.node}`);
+    lines.push(p("dim", `  runbook: ${escapeDeep(runbook)} · nothing was changed`));
+    return lines.join("\n");
+  },
+  md: ({ refusal: input, runbook }) => {
+    const refusal = escapeDeep(input);
+    return [
+      `# Refused: ${mdText(refusal.message)}`,
+      mdTable(
+        ["Fact", "Value"],
+        [
+          ["Runbook", mdCode(runbook)],
+          ["Code", mdCode(refusal.code)],
+          ...(refusal.node ? [["Node", refusal.node]] : []),
+        ],
+      ),
+      ...(refusal.detail ? [mdList(refusal.detail.split("\n").filter((l) => l.trim() !== ""))] : []),
+      "Nothing was changed.",
+    ].join("\n\n");
+  },
+  json: ({ refusal, runbook }) => toJson({ kind: "refusal", runbook, refusal }),
+};
+
+export function renderRefusal(
+  refusal: Refusal,
+  runbook: string,
+  format: OutputFormat,
+  opts: ViewOptions,
+): string {
+  return refusalViews[format]({ refusal, runbook }, opts);
+}
+
+interface NothingToDo {
+  reason: string;
+  runbook: string;
+}
+
+const nothingViews: ViewMap<NothingToDo> = {
+  text: ({ reason, runbook }, opts) => {
+    const p = painter(opts);
+    return [
+      `${p("green", "✔")} ${p("bold", "Nothing to do:")} ${escapeDeep(reason)}`,
+      p("dim", `  runbook: ${escapeDeep(runbook)} · nothing was changed`),
+    ].join("\n");
+  },
+  md: ({ reason, runbook }) =>
+    [
+      `# Nothing to do`,
+      mdText(escapeDeep(reason)),
+      `Runbook ${mdCode(runbook)} found nothing to change.`,
+    ].join("\n\n"),
+  json: ({ reason, runbook }) => toJson({ kind: "nothing-to-do", runbook, reason }),
+};
+
+export function renderNothingToDo(
+  reason: string,
+  runbook: string,
+  format: OutputFormat,
+  opts: ViewOptions,
+): string {
+  return nothingViews[format]({ reason, runbook }, opts);
+}

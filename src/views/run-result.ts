@@ -1,0 +1,146 @@
+/** The result of `pvefix run`, `apply` and `undo`: what happened, what changed, what is left. */
+import type { StepReport } from "../engine/apply.js";
+import { exitCodeFor, type RunResult } from "../engine/session.js";
+import { paramFlags, pvefixCommand } from "./command-line.js";
+import { escapeDeep } from "./escape-terminal.js";
+import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
+import { OUTCOME_TEXT } from "./outcomes.js";
+import { planMarkdown } from "./plan-md.js";
+import { planText } from "./plan-text.js";
+import { renderNothingToDo, renderRefusal } from "./refusal.js";
+import { indent, type Paint, painter, STATUS_COLOR, STATUS_SYMBOL } from "./style.js";
+import { mdCode, mdFence, mdList, mdTable, mdText } from "./table.js";
+
+/** Steps whose change may still be on the cluster. */
+function leftInPlace(steps: StepReport[]): StepReport[] {
+  return steps.filter((s) => s.status === "done" || s.status === "undo-failed");
+}
+
+function nextCommands(result: RunResult): string[] {
+  if (!result.runId) return [];
+  const undo = result.outcome !== "undone" && leftInPlace(result.steps).length > 0;
+  return [`pvefix show ${result.runId}`, ...(undo ? [`pvefix undo ${result.runId}`] : [])];
+}
+
+function headline(result: RunResult): string {
+  const meaning = OUTCOME_TEXT[result.outcome].meaning;
+  const what = result.error ?? result.reason ?? result.plan?.summary;
+  // The engine's reasons may already open with the meaning ("needs a human: step … is guarded").
+  const line = !what ? meaning : what.toLowerCase().startsWith(`${meaning}:`) ? what : `${meaning}: ${what}`;
+  return `${line[0]!.toUpperCase()}${line.slice(1)}`;
+}
+
+function runText(input: RunResult, opts: ViewOptions): string {
+  const result = escapeDeep(input);
+  const p = painter(opts);
+  const out: string[] = [];
+  if (result.outcome === "refused" && result.refusal)
+    out.push(renderRefusal(result.refusal, result.runbook, "text", opts));
+  else if (result.outcome === "nothing-to-do")
+    out.push(renderNothingToDo(result.reason ?? "", result.runbook, "text", opts));
+  else {
+    const { symbol, color } = OUTCOME_TEXT[result.outcome];
+    out.push(`${p(color, symbol)} ${p("bold", headline(result))}`);
+  }
+  const flags = paramFlags(result.params).join(" ");
+  out.push(
+    p(
+      "dim",
+      `  run ${result.runId ?? "(none)"} · ${result.runbook} ${flags} · exit ${exitCodeFor(result.outcome)}`.trimEnd(),
+    ),
+  );
+
+  if (result.outcome === "needs-human" && result.plan) {
+    out.push("  Nothing was changed: unattended mode stops before any step that needs a human.", "");
+    out.push(planText(result.plan, opts), "");
+    out.push(`${p("bold", "Run it interactively:")} ${pvefixCommand("run", result.runbook, result.params)}`);
+  } else if (result.steps.length > 0) {
+    out.push("", p("bold", "Steps:"), ...result.steps.map((s) => stepLine(s, p)));
+  }
+
+  const left = leftInPlace(result.steps);
+  if ((result.outcome === "rollback-incomplete" || result.outcome === "interrupted") && left.length > 0) {
+    out.push("", p(["bold", "red"], "Left in place (check these by hand):"));
+    for (const s of left) out.push(`  - [${s.node}] ${s.id}: ${s.title} (${s.status})`);
+  }
+  if (result.touchedFiles.length > 0) {
+    out.push("", p("bold", "Touched files (backed up before the change):"));
+    for (const f of result.touchedFiles) out.push(`  ${f.node}:${f.path}`);
+  }
+  const next = nextCommands(result);
+  if (next.length > 0) {
+    out.push("", `journal: ${next[0]}`);
+    if (next[1]) out.push(`undo:    ${next[1]}`);
+  }
+  return out.join("\n");
+}
+
+function stepLine(step: StepReport, p: Paint): string {
+  const line = `  ${p(STATUS_COLOR[step.status], STATUS_SYMBOL[step.status])} [${step.node}] ${step.title} ${p("dim", `(${step.id}: ${step.status})`)}`;
+  return step.error ? `${line}\n${indent(step.error, "      ")}` : line;
+}
+
+function runMarkdown(input: RunResult): string {
+  const result = escapeDeep(input);
+  const meaning = OUTCOME_TEXT[result.outcome].meaning;
+  const flags = paramFlags(result.params).join(" ");
+  const parts = [
+    `# Run ${result.runId ?? "(not started)"}: ${mdText(meaning)}`,
+    mdTable(
+      ["Fact", "Value"],
+      [
+        ["Runbook", mdCode(result.runbook)],
+        ["Parameters", flags ? mdCode(flags) : "(none)"],
+        ["Outcome", `${result.outcome} (exit ${exitCodeFor(result.outcome)})`],
+        ...(result.plan ? [["Plan", result.plan.summary]] : []),
+        ...(result.refusal ? [["Refused", `${result.refusal.code}: ${result.refusal.message}`]] : []),
+        ...(result.reason ? [["Reason", result.reason]] : []),
+        ...(result.error ? [["Error", result.error]] : []),
+      ],
+    ),
+  ];
+  if (result.refusal?.detail) parts.push(mdList(result.refusal.detail.split("\n").filter(Boolean)));
+  if (result.steps.length > 0) {
+    parts.push(
+      "## Steps",
+      mdTable(
+        ["Step", "Node", "Risk", "Status", "Error"],
+        result.steps.map((s) => [`${s.id}: ${s.title}`, s.node, s.risk, s.status, s.error ?? ""]),
+      ),
+    );
+  }
+  const left = leftInPlace(result.steps);
+  if (result.outcome === "rollback-incomplete" || result.outcome === "interrupted") {
+    parts.push("## Left in place", mdList(left.map((s) => `${s.node}: ${s.id} (${s.status})`)));
+  }
+  parts.push("## Touched files", mdList(result.touchedFiles.map((f) => `${mdCode(`${f.node}:${f.path}`)}`)));
+  if (result.outcome === "needs-human" && input.plan) {
+    parts.push(planMarkdown(input.plan, 1));
+  }
+  const next = nextCommands(result);
+  if (next.length > 0) parts.push("## Next", mdFence("sh", next.join("\n")));
+  return parts.join("\n\n");
+}
+
+const views: ViewMap<RunResult> = {
+  text: runText,
+  md: runMarkdown,
+  json: (r) =>
+    toJson({
+      runId: r.runId,
+      outcome: r.outcome,
+      exitCode: exitCodeFor(r.outcome),
+      runbook: r.runbook,
+      params: r.params,
+      steps: r.steps,
+      touchedFiles: r.touchedFiles,
+      ...(r.plan ? { plan: r.plan } : {}),
+      ...(r.refusal ? { refusal: r.refusal } : {}),
+      ...(r.reason !== undefined ? { reason: r.reason } : {}),
+      ...(r.error !== undefined ? { error: r.error } : {}),
+    }),
+};
+
+export function renderRunResult(result: RunResult, format: OutputFormat, opts: ViewOptions): string {
+  return views[format](result, opts);
+}
