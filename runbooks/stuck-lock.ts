@@ -99,7 +99,7 @@ export default defineRunbook({
       return refuse(
         "task-holds-lock",
         `${label} is locked (${lock}) by running task ${t.upid}`,
-        `${t.type} task (${t.source}): ${t.why}. Wait for it to finish, or stop it (e.g. \`vzdump -stop\`) before unlocking.`,
+        `${t.type} task (${t.source}): ${t.why}. Wait for it to finish, or stop it first: ${stopHint(t)}`,
         guest.node,
       );
     }
@@ -185,6 +185,12 @@ export default defineRunbook({
     return findings;
   },
 });
+
+/** How to stop the holder properly, instead of pulling the lock from under it. */
+function stopHint(task: LiveTask): string {
+  if (task.type === "vzdump") return `\`vzdump -stop\` on ${task.node}`;
+  return `\`pvesh delete /nodes/${task.node}/tasks/${encodeURIComponent(task.upid)}\` (the task's Stop button in the GUI)`;
+}
 
 function refuse(
   code: "guest-not-found" | "task-holds-lock" | "lock-not-stale" | "not-quorate",

@@ -28,6 +28,8 @@ export interface ProbeContextOptions {
   transport: Transport;
   nodes: readonly string[];
   cluster: string;
+  /** @default null */
+  stateDir?: string;
   /** Called with every command result (evidence for the journal and `--verbose`). */
   onCommand?: (result: CommandResult) => void;
   /** Connection retries for read-only commands. @default 2 */
@@ -125,5 +127,14 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
     return firstUp;
   };
 
-  return { nodes: options.nodes, cluster: options.cluster, run, readFile, reachable, anyNode, evidence };
+  return {
+    nodes: options.nodes,
+    cluster: options.cluster,
+    stateDir: options.stateDir ?? null,
+    run,
+    readFile,
+    reachable,
+    anyNode,
+    evidence,
+  };
 }

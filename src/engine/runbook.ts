@@ -41,6 +41,8 @@ export interface ProbeContext {
   /** Node names from the inventory, in inventory order. */
   readonly nodes: readonly string[];
   readonly cluster: string;
+  /** pvefix's own state directory (journals of earlier runs), when the caller has one. */
+  readonly stateDir: string | null;
   /**
    * Run a read-only command. Connection failures are retried (p-retry); the result is recorded
    * as evidence. Never use this for anything that changes the node.

@@ -58,6 +58,7 @@ export interface RunOptions extends ClusterTarget {
 /** Dry run: probe and decide. Changes nothing, writes no journal. */
 export async function planOnly(
   options: ClusterTarget & {
+    stateDir?: string;
     runbook: AnyRunbook;
     rawParams: Record<string, unknown>;
     listener?: EngineListener;
@@ -301,6 +302,7 @@ async function withRun(
       transport: options.transport,
       nodes: options.nodes,
       cluster: options.cluster,
+      stateDir: options.stateDir,
       onCommand: (result) => {
         journal.append({ type: "command", phase: "probe", result });
         listener.onCommand({ phase: "probe", result });

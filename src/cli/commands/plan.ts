@@ -16,7 +16,13 @@ export interface PlanCommandOptions {
 export async function runPlan(globals: GlobalOptions, options: PlanCommandOptions): Promise<number> {
   const runbook = runbookById(options.runbook);
   const planned = await withTarget(globals, (target) =>
-    planOnly({ ...target, runbook, rawParams: options.rawParams, listener: progressFor(globals, true) }),
+    planOnly({
+      ...target,
+      stateDir: globals.stateDir,
+      runbook,
+      rawParams: options.rawParams,
+      listener: progressFor(globals, true),
+    }),
   );
   const view = { color: globals.color };
   switch (planned.kind) {
