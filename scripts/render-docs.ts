@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runbooks } from "../runbooks/index.js";
+import { renderCliDoc } from "../src/cli/cli-doc.js";
 import { renderRunbookDoc } from "../src/views/runbook-doc.js";
 import { mdCode, mdTable } from "../src/views/table.js";
 
@@ -19,6 +20,7 @@ export function renderAllDocs(): Map<string, string> {
     docs.set(`${DOCS_DIR}/${runbook.meta.id}.md`, `${renderRunbookDoc(runbook, "md")}\n`);
   }
   docs.set(`${DOCS_DIR}/README.md`, `${indexPage()}\n`);
+  docs.set("docs/cli.md", renderCliDoc());
   return docs;
 }
 
