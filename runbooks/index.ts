@@ -1,10 +1,21 @@
 /** The runbook registry: one file per runbook, listed here in the order `pvefix list` shows them. */
 import { EngineError } from "../src/engine/errors.js";
 import type { AnyRunbook } from "../src/engine/runbook.js";
+import haReplicationMismatch from "./ha-replication-mismatch.js";
 import hungNfs from "./hung-nfs.js";
+import notQuorateConfig from "./not-quorate-config.js";
+import restartPveServices from "./restart-pve-services.js";
 import stuckLock from "./stuck-lock.js";
+import zerotierBlacklist from "./zerotier-blacklist.js";
 
-export const runbooks: AnyRunbook[] = [stuckLock, hungNfs];
+export const runbooks: AnyRunbook[] = [
+  stuckLock,
+  hungNfs,
+  zerotierBlacklist,
+  haReplicationMismatch,
+  notQuorateConfig,
+  restartPveServices,
+];
 
 export function runbookById(id: string): AnyRunbook {
   const found = runbooks.find((r) => r.meta.id === id);

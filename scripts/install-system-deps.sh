@@ -3,6 +3,8 @@
 # Idempotent: installs only missing packages and runs `apt-get update` only when it must.
 set -euo pipefail
 
+# sshd + ssh-keygen (every bed), corosync (+ corosync-keygen, the netns bed), ip netns and bridges
+# (iproute2), unshare/nsenter (util-linux), ps/pkill for the stand-ins (procps). See test/system/README.md.
 packages=(openssh-server openssh-client corosync iproute2 util-linux procps)
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -8,6 +8,8 @@ import { renderGateText } from "../views/gate.js";
 import type { Progress } from "./progress.js";
 
 export function interactiveGate(progress: Progress, color: boolean): Gate {
+  // Questions go where the gate text goes: stdout may be a file or a pipe (`-o json > result.json`).
+  const prompt = inquirer.createPromptModule({ output: process.stderr });
   return async (request) => {
     await progress.idle();
     if (!process.stdin.isTTY)
@@ -15,7 +17,7 @@ export function interactiveGate(progress: Progress, color: boolean): Gate {
     process.stderr.write(`\n${renderGateText(request, { color })}\n`);
     try {
       if (request.confirm === "node-name") {
-        const { answer } = await inquirer.prompt<{ answer: string }>([
+        const { answer } = await prompt<{ answer: string }>([
           {
             type: "input",
             name: "answer",
@@ -24,7 +26,7 @@ export function interactiveGate(progress: Progress, color: boolean): Gate {
         ]);
         return { approved: answer.trim() === request.step.node, answer: answer.trim() || "(empty)" };
       }
-      const { approved } = await inquirer.prompt<{ approved: boolean }>([
+      const { approved } = await prompt<{ approved: boolean }>([
         {
           type: "confirm",
           name: "approved",

@@ -2,6 +2,7 @@
 import type { ClusterTarget } from "../engine/session.js";
 import { loadInventory } from "../inventory/load.js";
 import { LabTransport, labExists, labInventory, resetLab } from "../lab/index.js";
+import { commandLine } from "../shell/quote.js";
 import { SshTransport } from "../transport/ssh/index.js";
 import { GlobalOptionError, type GlobalOptions } from "./global-options.js";
 
@@ -32,4 +33,19 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
   throw new GlobalOptionError(
     "✖ No cluster given: use -i/--inventory FILE for a real cluster or --lab for the embedded lab cluster",
   );
+}
+
+/**
+ * The flags that point a pvefix command at the same cluster as this one, so a printed next
+ * command (`pvefix run stuck-lock --vmid 100 --lab`) works when pasted as it is.
+ */
+export function targetFlags(globals: GlobalOptions): string {
+  if (globals.lab) return "--lab";
+  return globals.inventory ? commandLine(["-i", globals.inventory]) : "";
+}
+
+/** `pvefix …` with the target flags appended; anything else is left alone. */
+export function withTargetFlags(command: string, globals: GlobalOptions): string {
+  const flags = targetFlags(globals);
+  return flags && command.startsWith("pvefix ") ? `${command} ${flags}` : command;
 }

@@ -140,7 +140,9 @@ export class Journal {
     const line = `${redact(JSON.stringify(full))}\n`;
     const fd = fs.openSync(this.file, "a", 0o600);
     try {
-      fs.writeSync(fd, line);
+      // On a nearly full disk writeSync writes part of the line and returns the short count;
+      // writeFileSync writes on, so a full disk throws here before the engine takes another step.
+      fs.writeFileSync(fd, line);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

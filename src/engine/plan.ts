@@ -2,7 +2,9 @@
  * Planning: probe → decide → a finished Plan (identity, fingerprint, unattended eligibility).
  * Planning changes nothing on the cluster: it only reads through the probe context.
  */
+import { ParseError } from "../pve/parsers/format.js";
 import { TransportError } from "../transport/errors.js";
+import { FileOpError } from "../transport/files.js";
 import { fingerprintFacts } from "./fingerprint.js";
 import { PLAN_FORMAT_VERSION, Plan, PlanDraft, type PlanDraftInput, type Refusal } from "./model.js";
 import { ProbeError } from "./probe-context.js";
@@ -97,6 +99,15 @@ function probeRefusal(error: unknown): Refusal {
       code: "probe-failed",
       node: error.node,
       message: "Cannot establish the facts",
+      detail: error.message,
+    };
+  }
+  // Output a probe could not read, or a file it could not fetch: the facts are unknown, so no plan.
+  if (error instanceof ParseError || error instanceof FileOpError) {
+    return {
+      code: "probe-failed",
+      ...(error instanceof FileOpError ? { node: error.node } : {}),
+      message: "Cannot establish the facts: unexpected output from the cluster",
       detail: error.message,
     };
   }

@@ -6,7 +6,7 @@
 import pRetry, { AbortError } from "p-retry";
 import { shellQuote } from "../shell/quote.js";
 import { TransportError } from "../transport/errors.js";
-import type { CommandResult, Transport } from "../transport/types.js";
+import { type CommandResult, describeFailure, type Transport } from "../transport/types.js";
 import type { ProbeContext } from "./runbook.js";
 
 export const PROBE_TIMEOUT_MS = 10_000;
@@ -93,7 +93,7 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
     if (result.exitCode === 0) return result.stdout;
     if (/No such file or directory/.test(result.stderr)) return null;
     throw new ProbeError(
-      `could not read ${path} on ${node}: ${result.stderr.trim() || "no output"}`,
+      `could not read ${path} on ${node}: ${result.stderr.trim() || describeFailure(result)}`,
       node,
       result,
     );

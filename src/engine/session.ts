@@ -178,7 +178,7 @@ export async function undoRun(options: UndoOptions): Promise<RunResult> {
   if (summary.undoneBy) {
     throw new EngineError(
       "PVEFIX_NOTHING_TO_UNDO",
-      `Run ${options.runId} was already undone by ${summary.undoneBy}`,
+      `Nothing to undo: run ${options.runId} was already undone by ${summary.undoneBy}`,
     );
   }
   const decision = entries.find((e) => e.type === "decision" && e.plan);
@@ -187,7 +187,7 @@ export async function undoRun(options: UndoOptions): Promise<RunResult> {
   if (!plan || toUndo.length === 0) {
     throw new EngineError(
       "PVEFIX_NOTHING_TO_UNDO",
-      `Run ${options.runId} (${summary.outcome}) left no change in place: nothing to undo`,
+      `Nothing to undo: run ${options.runId} (${summary.outcome}) left no change in place`,
     );
   }
   const runbook = options.runbookFor(summary.runbook);

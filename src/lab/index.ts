@@ -12,6 +12,17 @@ export { labInventory } from "./inventory.js";
 export { type ResetLabOptions, resetLab } from "./reset.js";
 export { listScenarios, type Scenario } from "./scenarios/index.js";
 export { type LabServer, type ServeLabOptions, serveLab } from "./serve/server.js";
-export { Fault, GuestRuntime, LabMount, LabNode, LabProc, LabState } from "./state.js";
+export {
+  Fault,
+  GuestRuntime,
+  LabLink,
+  LabMount,
+  LabNode,
+  LabProc,
+  LabState,
+  LabZerotier,
+  LabZerotierNetwork,
+  ReplicationRun,
+} from "./state.js";
 export { labDir, labExists, loadLab, saveLab, updateLab } from "./store.js";
 export { LabTransport, type LabTransportOptions } from "./transport.js";

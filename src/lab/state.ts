@@ -28,8 +28,55 @@ export const LabProc = z.object({
   comm: z.string(),
   /** R, S, D, Z … as in `/proc/<pid>/stat` field 3. */
   state: z.string().length(1),
+  /** The command line `ps -o args` prints; empty = `[comm]` like a kernel thread. */
+  args: z.string().default(""),
+  /** Resident memory in KiB (`ps -o rss`). */
+  rss: z.number().int().nonnegative().default(0),
+  /** CPU time over lifetime in tenths of a percent (`ps -o pcpu` prints 12 as `1.2`). */
+  cpuPermille: z.number().int().nonnegative().default(0),
+  /** The systemd unit whose main process this is: its death stops the unit. */
+  unit: z.string().nullable().default(null),
 });
 export type LabProc = z.infer<typeof LabProc>;
+
+/** A network interface as the kernel lists it (`ip link`); ZeroTier taps come from `LabZerotier`. */
+export const LabLink = z.object({
+  name: z.string(),
+  type: z.enum(["loopback", "ether", "bridge", "bond"]),
+  /** The bridge or bond this interface is a port of. */
+  master: z.string().nullable(),
+  mac: z.string(),
+  mtu: z.number().int().positive(),
+  /** IPv4/IPv6 addresses in CIDR notation (`10.10.10.1/24`). */
+  addrs: z.array(z.string()),
+  altnames: z.array(z.string()).default(() => []),
+});
+export type LabLink = z.infer<typeof LabLink>;
+
+export const LabZerotierNetwork = z.object({
+  nwid: z.string().regex(/^[0-9a-f]{16}$/),
+  name: z.string(),
+  mac: z.string(),
+  /** The tap device zerotier-one creates, e.g. `ztly5a3b2c`. */
+  dev: z.string(),
+  /** A bridge the tap was added to (a classic loop when that bridge is also a ZeroTier path). */
+  bridge: z.string().nullable(),
+  /** Managed addresses in CIDR notation. */
+  ips: z.array(z.string()),
+});
+export type LabZerotierNetwork = z.infer<typeof LabZerotierNetwork>;
+
+export const LabZerotier = z.object({
+  /** 10 hex digits, `zerotier-cli info`. */
+  address: z.string().regex(/^[0-9a-f]{10}$/),
+  version: z.string(),
+  networks: z.array(LabZerotierNetwork),
+  /** Set at (re)start: ZeroTier tunnels over a bridge that contains its own tap, and memory grows. */
+  looping: z.boolean(),
+  /** RSS of a freshly started zerotier-one (KiB). */
+  baseRss: z.number().int().positive(),
+});
+export type LabZerotier = z.infer<typeof LabZerotier>;
 
 export const LabNode = z.object({
   name: z.string(),
@@ -55,6 +102,14 @@ export const LabNode = z.object({
   procs: z.array(LabProc),
   /** Epoch seconds when the node booted; process start ticks count from here (USER_HZ = 100). */
   bootTime: z.number().int(),
+  /** pmxcfs is deadlocked: every access to /etc/pve on this node blocks until pve-cluster is stopped. */
+  pmxcfsHung: z.boolean().default(false),
+  links: z.array(LabLink).default(() => []),
+  defaultRoute: z.object({ gateway: z.string(), dev: z.string() }).nullable().default(null),
+  /** `null` = zerotier-one is not installed. */
+  zerotier: LabZerotier.nullable().default(null),
+  /** Volumes present on this node's local (non-shared) storages, as volume ids (`local-zfs:vm-100-disk-0`). */
+  volumes: z.array(z.string()).default(() => []),
 });
 export type LabNode = z.infer<typeof LabNode>;
 
@@ -86,6 +141,18 @@ export const Fault = z.object({
 });
 export type Fault = z.infer<typeof Fault>;
 
+/** The last run of one replication job (`pvesr status` columns), by job id. */
+export const ReplicationRun = z.object({
+  /** Epoch seconds of the last successful sync; null = never. */
+  lastSync: z.number().int().nullable(),
+  /** Seconds the last sync took. */
+  duration: z.number().nullable(),
+  failCount: z.number().int().nonnegative(),
+  /** Full error text of the last failed run (may contain newlines); null = OK. */
+  error: z.string().nullable(),
+});
+export type ReplicationRun = z.infer<typeof ReplicationRun>;
+
 export const LabState = z.object({
   version: z.literal(LAB_STATE_VERSION),
   scenario: z.string(),
@@ -106,5 +173,6 @@ export const LabState = z.object({
   nextPid: z.number().int().positive(),
   /** Bumped on every membership change: ring id sequence and `.members` version. */
   membershipEpoch: z.number().int().positive(),
+  replication: z.record(z.string(), ReplicationRun).default(() => ({})),
 });
 export type LabState = z.infer<typeof LabState>;

@@ -355,3 +355,24 @@ describe("guards around the run", () => {
     expect(cluster.file("n1", A)).toBe("old a\n");
   });
 });
+
+describe("planning when the cluster answers something unexpected", () => {
+  it("refuses with probe-failed instead of crashing when a probe cannot parse what it read", async () => {
+    const { ParseError } = await import("../../src/pve/parsers/format.js");
+    const broken = {
+      ...demo,
+      probe: async () => {
+        throw new ParseError("vmlist", "expected JSON", 1);
+      },
+    } as unknown as AnyRunbook;
+    const planned = await planOnly({
+      transport: cluster,
+      nodes: ["n1"],
+      cluster: "demo",
+      runbook: broken,
+      rawParams: {},
+    });
+    expect(planned.kind === "refusal" && planned.refusal.code).toBe("probe-failed");
+    expect(planned.kind === "refusal" && planned.refusal.detail).toContain("vmlist: line 1: expected JSON");
+  });
+});

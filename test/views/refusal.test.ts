@@ -16,7 +16,7 @@ describe("renderRefusal", () => {
   it("renders text as the code, the message, the detail and the node, and says nothing changed", () => {
     expect(renderRefusal(taskHoldsLock(), "stuck-lock", "text", plain)).toMatchInlineSnapshot(`
       "✖ Refused (task-holds-lock): CT 100 is locked (backup) by running task UPID:pve2:00012F3A:0089A1B2:673F0A10:vzdump::root@pam:
-        vzdump task (tasks-active): pid 77626 is gone. Wait for it to finish, or stop it (e.g. \`vzdump -stop\`) before unlocking.
+        vzdump task (tasks-active): pid 77626 is gone. Wait for it to finish, or stop it first: \`vzdump -stop\` on pve2
         node: pve2
         runbook: stuck-lock · nothing was changed"
     `);
@@ -32,7 +32,7 @@ describe("renderRefusal", () => {
       | Code | \`task-holds-lock\` |
       | Node | pve2 |
 
-      - vzdump task (tasks-active): pid 77626 is gone. Wait for it to finish, or stop it (e.g. \`vzdump -stop\`) before unlocking.
+      - vzdump task (tasks-active): pid 77626 is gone. Wait for it to finish, or stop it first: \`vzdump -stop\` on pve2
 
       Nothing was changed."
     `);

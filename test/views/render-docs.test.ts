@@ -20,11 +20,12 @@ function checkout(files: Map<string, string>): string {
 }
 
 describe("renderAllDocs", () => {
-  it("renders one page per runbook, the same as `explain -o md`, plus an index linking each page", () => {
+  it("renders one page per runbook, the same as `explain -o md`, an index linking each page, and the CLI reference", () => {
     const docs = renderAllDocs();
     expect([...docs.keys()]).toEqual([
       ...runbooks.map((r) => `${DOCS_DIR}/${r.meta.id}.md`),
       `${DOCS_DIR}/README.md`,
+      "docs/cli.md",
     ]);
     for (const r of runbooks)
       expect(docs.get(`${DOCS_DIR}/${r.meta.id}.md`)).toBe(`${renderRunbookDoc(r, "md")}\n`);

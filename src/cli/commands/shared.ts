@@ -22,7 +22,21 @@ export function progressFor(globals: GlobalOptions, quiet = false): Progress {
   if (globals.output === "json" || quiet) {
     return globals.verbose ? lineProgress({ verbose: true }) : { idle: async () => {} };
   }
-  return process.stderr.isTTY && !process.env.CI ? listrProgress(globals) : lineProgress(globals);
+  return spinnersFit() ? listrProgress(globals) : lineProgress(globals);
+}
+
+/**
+ * listr2 draws on stdout and wraps at stdout's width: with stdout redirected its lines would land
+ * in the result file, and on a terminal of 0 columns (`script`, some `docker -t`) it prints one
+ * character per line.
+ */
+function spinnersFit(): boolean {
+  return (
+    process.stderr.isTTY === true &&
+    process.stdout.isTTY === true &&
+    (process.stdout.columns ?? 0) > 0 &&
+    !process.env.CI
+  );
 }
 
 export function print(text: string): void {

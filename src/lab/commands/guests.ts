@@ -1,15 +1,15 @@
 /**
- * pct / qm: list, config, status, unlock and set --lock / --delete lock (§5.2): only on the owner
- * node, `pct unlock` fails without a lock while `qm unlock` succeeds silently, neither looks at
- * running tasks, and every config write needs a writable pmxcfs.
+ * pct / qm: list, config, status, start, stop, unlock and set --lock / --delete lock (§5.2): only
+ * on the owner node, `pct unlock` fails without a lock while `qm unlock` succeeds silently, neither
+ * looks at running tasks, and every config write needs a writable pmxcfs.
  */
-import { FsError } from "../fs/errors.js";
 import { mainKey, mainKeys, setMainKey, splitGuestConf } from "../model/guest-conf.js";
-import { confRel, type GuestType, runtimeOf } from "../model/guests.js";
+import { type GuestType, runtimeOf } from "../model/guests.js";
+import { isLoaded, load, PVE_DIE, writeConf } from "./guest-conf-io.js";
 import { pctList, qmList } from "./guest-output.js";
+import { startGuest, stopGuest } from "./guest-power.js";
 import { pmxcfsUnavailable } from "./pve-env.js";
 import {
-  allocatePid,
   type CommandContext,
   type CommandHandler,
   type CommandOutput,
@@ -17,46 +17,6 @@ import {
   ok,
   unsupported,
 } from "./types.js";
-
-const PVE_DIE = 255;
-
-interface Loaded {
-  vmid: number;
-  rel: string;
-  text: string;
-}
-
-function load(ctx: CommandContext, type: GuestType, vmidArg: string | undefined): Loaded | CommandOutput {
-  if (!vmidArg || !/^\d+$/.test(vmidArg)) {
-    return fail(
-      `400 Parameter verification failed.\nvmid: type check ('integer') failed - got '${vmidArg ?? ""}'`,
-      PVE_DIE,
-    );
-  }
-  const rel = confRel(ctx.node.name, type, vmidArg);
-  try {
-    return { vmid: Number(vmidArg), rel, text: ctx.fs.read(`/etc/pve/${rel}`) };
-  } catch (error) {
-    if (!(error instanceof FsError)) throw error;
-    return fail(`Configuration file '${rel}' does not exist`, PVE_DIE);
-  }
-}
-
-/** PVE::Tools::file_set_contents: write `<file>.tmp.<pid>`, then rename; EACCES names the temp file. */
-function writeConf(ctx: CommandContext, rel: string, text: string): CommandOutput | null {
-  const pid = allocatePid(ctx.state);
-  try {
-    ctx.fs.write(`/etc/pve/${rel}`, text, { append: false });
-    return null;
-  } catch (error) {
-    if (!(error instanceof FsError)) throw error;
-    return fail(`unable to open file '/etc/pve/${rel}.tmp.${pid}' - ${error.text}`, PVE_DIE);
-  }
-}
-
-function isLoaded(value: Loaded | CommandOutput): value is Loaded {
-  return "rel" in value;
-}
 
 function unlock(ctx: CommandContext, type: GuestType, vmidArg: string | undefined): CommandOutput {
   const guest = load(ctx, type, vmidArg);
@@ -129,6 +89,10 @@ function guestTool(type: GuestType): CommandHandler {
         return args.length === 1 ? config(ctx, type, args[0]) : unsupported(ctx);
       case "status":
         return args.length === 1 ? status(ctx, type, args[0]) : unsupported(ctx);
+      case "start":
+        return args.length === 1 ? startGuest(ctx, type, args[0]) : unsupported(ctx);
+      case "stop":
+        return args.length === 1 ? stopGuest(ctx, type, args[0]) : unsupported(ctx);
       default:
         return unsupported(ctx);
     }

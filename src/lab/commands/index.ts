@@ -3,7 +3,11 @@ import { corosyncCommands } from "./corosync.js";
 import { fileReadCommands } from "./file-read.js";
 import { fileWriteCommands } from "./file-write.js";
 import { guestCommands } from "./guests.js";
+import { haCommands } from "./ha.js";
 import { miscCommands } from "./misc.js";
+import { networkCommands } from "./network.js";
+import { processCommands } from "./processes.js";
+import { replicationCommands } from "./replication.js";
 import { serviceCommands } from "./services.js";
 import { storageCommands } from "./storage.js";
 import { textCommands } from "./text.js";
@@ -18,4 +22,8 @@ export const commands: Readonly<Record<string, CommandHandler>> = Object.freeze(
   ...guestCommands,
   ...storageCommands,
   ...serviceCommands,
+  ...haCommands,
+  ...replicationCommands,
+  ...processCommands,
+  ...networkCommands,
 });

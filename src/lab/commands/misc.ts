@@ -1,6 +1,7 @@
 /** Small builtins and utilities: true, false, hostname, sleep, timeout, kill, date. */
 import { strftime } from "../model/clock.js";
-import { findProc, killProcess } from "../model/processes.js";
+import { killProcess } from "../model/kill.js";
+import { findProc } from "../model/processes.js";
 import { type CommandHandler, fail, HANG, ok, unsupported } from "./types.js";
 
 const SIGNALS = new Set(["HUP", "INT", "KILL", "TERM", "USR1", "USR2", "0", "1", "2", "9", "15"]);

@@ -50,7 +50,11 @@ const pmxcfs: CommandHandler = (ctx) => {
       255,
     );
   }
-  const proc = spawn(ctx.state, ctx.node, "pmxcfs");
+  const proc = spawn(ctx.state, ctx.node, "pmxcfs", {
+    args: "/usr/bin/pmxcfs -l",
+    rss: 48_116,
+    cpuPermille: 1,
+  });
   ctx.node.pmxcfsLocalMode = true;
   ctx.node.files[PMXCFS_PIDFILE] = `${proc.pid}\n`;
   return ok();

@@ -1,7 +1,7 @@
 /**
  * One node's view of the filesystem: /etc/pve is the shared pmxcfs while it is mounted (and
- * read-only without quorum: EACCES, never EROFS), /proc is generated, a hung mount blocks every
- * access below it, and everything else is the node's own files.
+ * read-only without quorum: EACCES, never EROFS; a deadlocked pmxcfs blocks every access), /proc
+ * is generated, a hung mount blocks every access below it, and everything else is the node's own files.
  */
 import { syncCorosyncConf } from "../model/corosync-sync.js";
 import {
@@ -63,6 +63,7 @@ export class NodeFs {
     if (abs === "/dev/null") return { kind: "null" };
     if (isWithin(abs, "/proc")) return { kind: "proc", path: abs };
     if (isWithin(abs, PVE_ROOT) && pmxcfsMounted(this.node)) {
+      if (this.node.pmxcfsHung) throw new LabHang(abs);
       const raw = abs.slice(PVE_ROOT.length + 1);
       return { kind: "pve", rel: resolvePveRel(this.node, raw), raw };
     }

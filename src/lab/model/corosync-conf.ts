@@ -86,14 +86,17 @@ export function configVersionOf(text: string): number | null {
 export function writeCorosyncConf(opts: {
   clusterName: string;
   configVersion: number;
-  nodes: Array<{ name: string; nodeid: number; ip: string }>;
+  /** `ring1` adds a second knet link (and its `interface` block). */
+  nodes: Array<{ name: string; nodeid: number; ip: string; ring1?: string }>;
 }): string {
   const nodes = opts.nodes
     .map(
       (n) =>
-        `  node {\n    name: ${n.name}\n    nodeid: ${n.nodeid}\n    quorum_votes: 1\n    ring0_addr: ${n.ip}\n  }\n`,
+        `  node {\n    name: ${n.name}\n    nodeid: ${n.nodeid}\n    quorum_votes: 1\n    ring0_addr: ${n.ip}\n` +
+        `${n.ring1 === undefined ? "" : `    ring1_addr: ${n.ring1}\n`}  }\n`,
     )
     .join("");
+  const links = opts.nodes.some((n) => n.ring1 !== undefined) ? [0, 1] : [0];
   return (
     "logging {\n  debug: off\n  to_syslog: yes\n}\n\n" +
     `nodelist {\n${nodes}}\n\n` +
@@ -101,7 +104,7 @@ export function writeCorosyncConf(opts: {
     "totem {\n" +
     `  cluster_name: ${opts.clusterName}\n` +
     `  config_version: ${opts.configVersion}\n` +
-    "  interface {\n    linknumber: 0\n  }\n" +
+    links.map((l) => `  interface {\n    linknumber: ${l}\n  }\n`).join("") +
     "  ip_version: ipv4-6\n  link_mode: passive\n  secauth: on\n  version: 2\n}\n"
   );
 }

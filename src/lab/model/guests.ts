@@ -37,3 +37,25 @@ export function diskSizeGb(value: string): number {
   };
   return Number(match[1]) * (factor[match[2] ?? ""] ?? 1);
 }
+
+export function guestComm(type: GuestType): string {
+  return type === "lxc" ? "lxc-start" : "kvm";
+}
+
+/** What `ps` shows for a running guest's main process. */
+export function guestProcess(spec: { vmid: number; type: GuestType; keys: Record<string, string> }): {
+  args: string;
+  rss: number;
+  cpuPermille: number;
+} {
+  const memory = Number(spec.keys.memory ?? "512");
+  if (spec.type === "lxc") {
+    return { args: `/usr/bin/lxc-start -F -n ${spec.vmid}`, rss: 4_352, cpuPermille: 0 };
+  }
+  const name = spec.keys.name ?? `VM${spec.vmid}`;
+  return {
+    args: `/usr/bin/kvm -id ${spec.vmid} -name ${name},debug-threads=on -no-shutdown`,
+    rss: Math.round(memory * 1024 * 0.62),
+    cpuPermille: 31,
+  };
+}

@@ -1,31 +1,39 @@
-/** Processes on a node and what their death means (a killed local-mode pmxcfs unmounts /etc/pve). */
+/** Processes on a node: lookup and spawning. What a process's death means lives in `kill.ts`. */
 import type { LabNode, LabProc, LabState } from "../state.js";
 import { ticksNow } from "./clock.js";
 
 export const PMXCFS_PIDFILE = "/run/pve-cluster.pid";
+
+export interface SpawnOptions {
+  /** @default "S" */
+  procState?: string;
+  /** @default "" (ps then prints `[comm]`) */
+  args?: string;
+  /** @default 0 */
+  rss?: number;
+  /** @default 0 */
+  cpuPermille?: number;
+  /** @default null */
+  unit?: string | null;
+}
 
 export function findProc(node: LabNode, pid: number): LabProc | undefined {
   return node.procs.find((p) => p.pid === pid);
 }
 
 /** Start a process now and return it (pid from the lab's counter, start time = current ticks). */
-export function spawn(state: LabState, node: LabNode, comm: string, procState = "S"): LabProc {
-  const proc: LabProc = { pid: state.nextPid, starttime: ticksNow(state, node), comm, state: procState };
+export function spawn(state: LabState, node: LabNode, comm: string, options: SpawnOptions = {}): LabProc {
+  const proc: LabProc = {
+    pid: state.nextPid,
+    starttime: ticksNow(state, node),
+    comm,
+    state: options.procState ?? "S",
+    args: options.args ?? "",
+    rss: options.rss ?? 0,
+    cpuPermille: options.cpuPermille ?? 0,
+    unit: options.unit ?? null,
+  };
   state.nextPid += 1;
   node.procs.push(proc);
   return proc;
-}
-
-export function killProcess(state: LabState, node: LabNode, pid: number): void {
-  node.procs = node.procs.filter((p) => p.pid !== pid);
-  if (node.pmxcfsLocalMode && node.files[PMXCFS_PIDFILE]?.trim() === String(pid)) {
-    node.pmxcfsLocalMode = false;
-    delete node.files[PMXCFS_PIDFILE];
-  }
-  for (const runtime of Object.values(state.guests)) {
-    if (runtime.pid === pid) {
-      runtime.status = "stopped";
-      runtime.pid = null;
-    }
-  }
 }

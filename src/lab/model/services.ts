@@ -1,11 +1,15 @@
 /**
  * systemd units and their side effects on the simulated cluster: corosync membership, pmxcfs
- * mounting (and syncing corosync.conf at start), a manual `pmxcfs -l` blocking pve-cluster,
- * and zerotier-one refusing an invalid local.conf.
+ * mounting (syncing corosync.conf at start, a deadlock cleared only by a stop), a manual
+ * `pmxcfs -l` blocking pve-cluster, corosync refusing a broken config and zerotier-one refusing
+ * an invalid local.conf. Units with a main process get one, so `ps` and pid files tell the truth.
  */
 import type { LabNode, LabState, UnitState } from "../state.js";
+import { corosyncConfError } from "./corosync-check.js";
 import { syncNode } from "./corosync-sync.js";
+import { PMXCFS_PIDFILE, spawn } from "./processes.js";
 import { COROSYNC_CONF } from "./quorum.js";
+import { zerotierConfValid, zerotierLoops } from "./zerotier.js";
 
 export const KNOWN_UNITS = [
   "pve-cluster",
@@ -24,7 +28,17 @@ export const KNOWN_UNITS = [
   "cron",
 ] as const;
 
-export const ZEROTIER_LOCAL_CONF = "/var/lib/zerotier-one/local.conf";
+export { ZEROTIER_LOCAL_CONF } from "./zerotier.js";
+
+/** Main processes `ps` shows for the units pvefix looks at (typical RSS in KiB, lifetime CPU in ‰). */
+export const UNIT_PROCESSES: Record<
+  string,
+  { comm: string; args: string; rss: number; cpuPermille: number }
+> = {
+  "pve-cluster": { comm: "pmxcfs", args: "/usr/bin/pmxcfs", rss: 61_232, cpuPermille: 4 },
+  corosync: { comm: "corosync", args: "/usr/sbin/corosync -f", rss: 186_744, cpuPermille: 9 },
+  "zerotier-one": { comm: "zerotier-one", args: "/usr/sbin/zerotier-one", rss: 11_840, cpuPermille: 3 },
+};
 
 export function unitName(arg: string): string {
   return arg.replace(/\.service$/, "");
@@ -44,9 +58,17 @@ export function unitState(node: LabNode, unit: string): UnitState {
 export function stopUnit(state: LabState, node: LabNode, unit: string): void {
   const wasActive = node.services[unit] === "active";
   node.services[unit] = "inactive";
+  const main = node.procs.filter((p) => p.unit === unit).map((p) => p.pid);
+  node.procs = node.procs.filter((p) => p.unit !== unit);
   if (unit === "corosync" && wasActive) {
     node.expectedVotesOverride = null;
     state.membershipEpoch += 1;
+  }
+  if (unit === "pve-cluster") {
+    // systemd SIGKILLs a deadlocked pmxcfs after TimeoutStopSec=10: the hang ends with the process.
+    node.pmxcfsHung = false;
+    if (main.some((pid) => node.files[PMXCFS_PIDFILE]?.trim() === String(pid)))
+      delete node.files[PMXCFS_PIDFILE];
   }
 }
 
@@ -55,37 +77,36 @@ export function startUnit(state: LabState, node: LabNode, unit: string): boolean
   if (node.services[unit] === "active") return true;
   if (unit === "corosync") {
     // ConditionPathExists=/etc/corosync/corosync.conf: a standalone node simply stays inactive.
-    if (node.files[COROSYNC_CONF] === undefined) {
+    const conf = node.files[COROSYNC_CONF];
+    if (conf === undefined) {
       node.services[unit] = "inactive";
       return true;
+    }
+    if (corosyncConfError(conf, node.name) !== null) {
+      node.services[unit] = "failed";
+      return false;
     }
     node.expectedVotesOverride = null;
     state.membershipEpoch += 1;
   }
-  if (unit === "pve-cluster") {
-    if (node.pmxcfsLocalMode) {
-      node.services[unit] = "failed"; // "unable to acquire pmxcfs lock": the manual instance holds it
+  if (unit === "pve-cluster" && node.pmxcfsLocalMode) {
+    node.services[unit] = "failed"; // "unable to acquire pmxcfs lock": the manual instance holds it
+    return false;
+  }
+  if (unit === "zerotier-one") {
+    if (!zerotierConfValid(node)) {
+      node.services[unit] = "failed"; // "unable to parse local.conf (invalid JSON)", exit(1)
       return false;
     }
-    node.services[unit] = "active";
-    syncNode(state, node);
-    return true;
-  }
-  if (unit === "zerotier-one" && !zerotierConfValid(node)) {
-    node.services[unit] = "failed";
-    return false;
+    if (node.zerotier) node.zerotier.looping = zerotierLoops(node);
   }
   node.services[unit] = "active";
-  return true;
-}
-
-function zerotierConfValid(node: LabNode): boolean {
-  const text = node.files[ZEROTIER_LOCAL_CONF];
-  if (text === undefined) return true;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-  } catch {
-    return false;
+  const main = UNIT_PROCESSES[unit];
+  if (main) {
+    const rss = unit === "zerotier-one" ? (node.zerotier?.baseRss ?? main.rss) : main.rss;
+    const proc = spawn(state, node, main.comm, { ...main, rss, unit });
+    if (unit === "pve-cluster") node.files[PMXCFS_PIDFILE] = `${proc.pid}\n`;
   }
+  if (unit === "pve-cluster") syncNode(state, node);
+  return true;
 }

@@ -1,16 +1,48 @@
 /** The scenario registry. Adding a scenario = one module + one line here. */
 import { LabError } from "../errors.js";
 import { defaultScenario } from "./default.js";
+import {
+  haReplicationMismatchRulesScenario,
+  haReplicationMismatchScenario,
+  haReplicationRecoveryScenario,
+} from "./ha-replication.js";
 import { hungNfsScenario } from "./hung-nfs.js";
+import {
+  notQuorateConfigCorosyncDownScenario,
+  notQuorateConfigScenario,
+  notQuorateConfigSplitScenario,
+} from "./not-quorate-config.js";
+import {
+  restartPveServicesDegradedScenario,
+  restartPveServicesHaScenario,
+  restartPveServicesScenario,
+} from "./restart-pve-services.js";
 import { stuckLockScenario } from "./stuck-lock.js";
 import { stuckLockNoQuorumScenario } from "./stuck-lock-no-quorum.js";
 import type { Scenario } from "./types.js";
+import {
+  zerotierBlacklistExistingScenario,
+  zerotierBlacklistHeartbeatScenario,
+  zerotierBlacklistScenario,
+} from "./zerotier-blacklist.js";
 
 export const scenarios: readonly Scenario[] = [
   defaultScenario,
   stuckLockScenario,
   stuckLockNoQuorumScenario,
   hungNfsScenario,
+  restartPveServicesScenario,
+  restartPveServicesHaScenario,
+  restartPveServicesDegradedScenario,
+  notQuorateConfigScenario,
+  notQuorateConfigSplitScenario,
+  notQuorateConfigCorosyncDownScenario,
+  haReplicationMismatchScenario,
+  haReplicationMismatchRulesScenario,
+  haReplicationRecoveryScenario,
+  zerotierBlacklistScenario,
+  zerotierBlacklistExistingScenario,
+  zerotierBlacklistHeartbeatScenario,
 ];
 
 export function findScenario(name: string): Scenario {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { USER_HZ } from "../../../src/lab/model/clock.js";
 import { mainKey } from "../../../src/lab/model/guest-conf.js";
+import { REQUIRED_KEYS, readSections, writeSections } from "../../../src/lab/model/section-config.js";
 import { listScenarios, scenarios } from "../../../src/lab/scenarios/index.js";
 import { LabState } from "../../../src/lab/state.js";
 import { memoryLab } from "../helpers.js";
@@ -43,6 +44,18 @@ describe("scenario registry", () => {
       "stuck-lock",
       "stuck-lock-no-quorum",
       "hung-nfs",
+      "restart-pve-services",
+      "restart-pve-services-ha",
+      "restart-pve-services-degraded",
+      "not-quorate-config",
+      "not-quorate-config-split",
+      "not-quorate-config-corosync-down",
+      "ha-replication-mismatch",
+      "ha-replication-mismatch-rules",
+      "ha-replication-recovery",
+      "zerotier-blacklist",
+      "zerotier-blacklist-existing",
+      "zerotier-blacklist-heartbeat",
     ]);
     for (const s of listScenarios()) expect(s.description).not.toContain("\n");
   });
@@ -65,6 +78,45 @@ describe("scenario registry", () => {
       }
     },
   );
+
+  it.each(scenarios.map((s) => s.name))(
+    "writes the HA and replication files of %s exactly as PVE's SectionConfig writer would",
+    (name) => {
+      const state = scenarios.find((s) => s.name === name)!.build();
+      for (const file of ["ha/resources.cfg", "ha/groups.cfg", "ha/rules.cfg", "replication.cfg"]) {
+        const text = state.pve[file];
+        if (text === undefined) continue;
+        expect(writeSections(readSections(text), REQUIRED_KEYS)).toBe(text);
+      }
+    },
+  );
+
+  it.each(scenarios.map((s) => s.name))(
+    "gives every active pve-cluster of %s its pmxcfs and pid file",
+    (name) => {
+      const lab = memoryLab(name);
+      for (const node of lab.state.nodes) {
+        if (node.services["pve-cluster"] !== "active") continue;
+        const pmxcfs = node.procs.filter((p) => p.unit === "pve-cluster");
+        expect(pmxcfs).toHaveLength(1);
+        expect(node.files["/run/pve-cluster.pid"]).toBe(`${pmxcfs[0]?.pid}\n`);
+      }
+    },
+  );
+
+  it("reads a state saved before the issue-3 fields existed", () => {
+    const state = JSON.parse(JSON.stringify(memoryLab().state)) as Record<string, unknown>;
+    delete state.replication;
+    for (const node of state.nodes as Array<Record<string, unknown>>) {
+      for (const key of ["pmxcfsHung", "links", "defaultRoute", "zerotier", "volumes"]) delete node[key];
+      for (const proc of node.procs as Array<Record<string, unknown>>) {
+        for (const key of ["args", "rss", "cpuPermille", "unit"]) delete proc[key];
+      }
+    }
+    const parsed = LabState.parse(state);
+    expect(parsed.nodes[0]).toMatchObject({ pmxcfsHung: false, links: [], zerotier: null, volumes: [] });
+    expect(parsed.replication).toEqual({});
+  });
 });
 
 describe("default scenario", () => {

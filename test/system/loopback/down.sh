@@ -18,11 +18,13 @@ for pidfile in "$state"/*/sshd.pid; do
     continue
   fi
   kill -TERM "$pid"
+  # Gone, or a zombie (empty cmdline) that its parent has not reaped yet: either way it has stopped.
+  running() { tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$dir/sshd_config"; }
   for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || break
+    running || break
     sleep 0.05
   done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
+  if running; then kill -KILL "$pid"; fi
   rm -f "$pidfile"
   echo "down.sh: stopped $(basename "$dir") (pid $pid)"
 done

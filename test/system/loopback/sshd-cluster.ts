@@ -22,6 +22,12 @@ export interface SshdClusterOptions {
   stateDir: string;
   /** Stand-in commands, put first on PATH in every session (via SetEnv). */
   binDir?: string;
+  /** More stand-in directories, after binDir, in PATH order. */
+  binDirs?: string[];
+  /** The inventory's cluster name. @default "loopback" */
+  cluster?: string;
+  /** Runs each sshd: `launcher NAME NODE_DIR /usr/sbin/sshd ...` (see up.sh --launcher). */
+  launcher?: string;
   /** More variables for every session. */
   env?: Record<string, string>;
 }
@@ -87,7 +93,9 @@ export async function startSshdCluster(options: SshdClusterOptions): Promise<Ssh
   const args = ["--state", stateDir, "--nodes", names.join(" ")];
   if (options.basePort !== undefined) args.push("--base-port", String(options.basePort));
   else args.push("--ports", (await Promise.all(names.map(() => freePort()))).join(" "));
-  if (options.binDir) args.push("--bin-dir", options.binDir);
+  for (const dir of [options.binDir, ...(options.binDirs ?? [])]) if (dir) args.push("--bin-dir", dir);
+  if (options.launcher) args.push("--launcher", options.launcher);
+  if (options.cluster) args.push("--cluster", options.cluster);
   for (const [key, value] of Object.entries(options.env ?? {})) args.push("--env", `${key}=${value}`);
   try {
     await promisify(execFile)(UP_SCRIPT, args);

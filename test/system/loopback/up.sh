@@ -3,13 +3,17 @@
 # inventory, a known_hosts file and a client key for them. Stop them with down.sh.
 #
 #   up.sh --state DIR [--count N | --nodes "pve1 pve2"] [--base-port P | --ports "P1 P2"]
-#         [--bin-dir DIR] [--env NAME=VALUE]...
+#         [--bin-dir DIR]... [--env NAME=VALUE]... [--launcher FILE] [--cluster NAME]
+#
+# --bin-dir may be repeated: the directories go first on PATH in that order. With --launcher,
+# sshd is started as `FILE NAME NODE_DIR /usr/sbin/sshd ...` and FILE must exec that command
+# line (e.g. inside a namespace of the node's own: see ../pve-bed/node-namespace.sh).
 #
 # Writes DIR/inventory.yaml, DIR/known_hosts, DIR/client_ed25519 and DIR/nodes.tsv
 # (name, port, pid, home per line). Nothing is started when any port is taken.
 set -euo pipefail
 
-state="" count=3 names="" base_port=22001 ports="" bin_dir="" envs=()
+state="" count=3 names="" base_port=22001 ports="" bin_dirs=() launcher="" envs=() cluster=loopback
 while (($#)); do
   case "$1" in
     --state) state=$2; shift 2 ;;
@@ -17,7 +21,9 @@ while (($#)); do
     --nodes) names=$2; shift 2 ;;
     --base-port) base_port=$2; shift 2 ;;
     --ports) ports=$2; shift 2 ;;
-    --bin-dir) bin_dir=$2; shift 2 ;;
+    --bin-dir) bin_dirs+=("$2"); shift 2 ;;
+    --launcher) launcher=$2; shift 2 ;;
+    --cluster) cluster=$2; shift 2 ;;
     --env) envs+=("$2"); shift 2 ;;
     *) echo "up.sh: unknown argument: $1 (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -25,9 +31,11 @@ done
 [[ -n $state ]] || { echo "up.sh: --state DIR is required" >&2; exit 2; }
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
-[[ -z $bin_dir ]] || bin_dir=$(cd "$bin_dir" && pwd)
-if [[ $state =~ [[:space:]] || $bin_dir =~ [[:space:]] ]]; then
-  echo "up.sh: paths with whitespace cannot be written into sshd_config: $state $bin_dir" >&2
+bin_path=""
+for dir in "${bin_dirs[@]}"; do bin_path+="$(cd "$dir" && pwd):"; done
+[[ -z $launcher ]] || launcher=$(cd "$(dirname "$launcher")" && pwd)/$(basename "$launcher")
+if [[ $state =~ [[:space:]] || $bin_path =~ [[:space:]] ]]; then
+  echo "up.sh: paths with whitespace cannot be written into sshd_config: $state $bin_path" >&2
   exit 2
 fi
 
@@ -62,8 +70,7 @@ for i in "${!node_names[@]}"; do
 done
 
 setenv_line() {
-  local name=$1 home=$2 path=/usr/sbin:/usr/bin:/sbin:/bin entry out
-  [[ -z $bin_dir ]] || path="$bin_dir:$path"
+  local name=$1 home=$2 path=${bin_path}/usr/sbin:/usr/bin:/sbin:/bin entry out
   out="SetEnv \"LAB_NODE=$name\" \"HOME=$home\" \"PATH=$path\""
   for entry in "${envs[@]}"; do
     if [[ $entry != *=* || $entry == *\"* || $entry == *$'\n'* ]]; then
@@ -113,7 +120,9 @@ $(setenv_line "$name" "$dir/home")
 CONF
   rm -f "$dir/sshd.pid"
   # By absolute path: sshd re-executes itself and refuses a relative argv[0].
-  if ! /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"; then
+  sshd=(/usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log")
+  [[ -z $launcher ]] || sshd=("$launcher" "$name" "$dir" "${sshd[@]}")
+  if ! "${sshd[@]}"; then
     echo "up.sh: sshd for $name failed to start; $dir/sshd.log says:" >&2
     tail -n 20 "$dir/sshd.log" >&2 || true
     false
@@ -134,7 +143,7 @@ CONF
 done
 
 {
-  echo "cluster: loopback"
+  echo "cluster: $cluster"
   echo "knownHosts: $state/known_hosts"
   echo "defaults:"
   echo "  user: $(id -un)"

@@ -1,6 +1,7 @@
 /** Guests written the way PVE writes them, plus their runtime state and main process. */
 import { formatGuestConf } from "../../model/guest-conf.js";
-import { confRel, type GuestType } from "../../model/guests.js";
+import { confRel, type GuestType, guestComm, guestProcess } from "../../model/guests.js";
+import { guestVolumes } from "../../model/volumes.js";
 import type { LabState } from "../../state.js";
 import { nodeOf } from "./cluster.js";
 import { startedAgo } from "./processes.js";
@@ -21,10 +22,14 @@ export function addGuest(state: LabState, spec: GuestSpec): void {
     ...(spec.description === undefined ? {} : { description: spec.description }),
     ...(spec.sections === undefined ? {} : { sections: spec.sections }),
   });
+  const owner = nodeOf(state, spec.node);
+  for (const volid of guestVolumes(spec.keys, spec.type)) {
+    if (!owner.volumes.includes(volid)) owner.volumes.push(volid);
+  }
   let pid: number | null = null;
   if (spec.status === "running") {
     const node = nodeOf(state, spec.node);
-    pid = startedAgo(state, node, spec.type === "lxc" ? "lxc-start" : "kvm", 5 * 86_400 + spec.vmid).pid;
+    pid = startedAgo(state, node, guestComm(spec.type), 5 * 86_400 + spec.vmid, guestProcess(spec)).pid;
   }
   state.guests[String(spec.vmid)] = { status: spec.status, pid };
 }

@@ -7,6 +7,11 @@ export const LOCAL_STORAGES =
   "dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl,backup\n\n" +
   "lvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n\tcontent rootdir,images\n";
 
+/** A ZFS install: `local` for ISOs and backups, `local-zfs` (replication-capable) for guest disks. */
+export const ZFS_STORAGES =
+  "dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl,backup\n\n" +
+  "zfspool: local-zfs\n\tpool rpool/data\n\tsparse\n\tcontent images,rootdir\n";
+
 export function nfsStorage(
   id: string,
   server: string,

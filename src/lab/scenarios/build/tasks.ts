@@ -37,7 +37,16 @@ export function addTask(state: LabState, spec: TaskSpec): string {
     state.nextPid += 3;
     if (spec.state === "recycled") {
       // After a reboot or pid wrap-around the number is in use again, by something else.
-      node.procs.push({ pid, starttime: ticksAgo(state, node, 600), comm: "sshd", state: "S" });
+      node.procs.push({
+        pid,
+        starttime: ticksAgo(state, node, 600),
+        comm: "sshd",
+        state: "S",
+        args: "sshd: root@notty",
+        rss: 9_216,
+        cpuPermille: 0,
+        unit: null,
+      });
     }
   }
   const upid = `UPID:${node.name}:${hex8(pid)}:${hex8(pstart)}:${hex8(starttime)}:${spec.type}:${spec.id}:${spec.user ?? "root@pam"}:`;

@@ -1,0 +1,304 @@
+/**
+ * not-quorate-config: fix or revert /etc/pve/corosync.conf (or another cluster file) while the cluster
+ * has no quorum, by Proxmox's "Write Configuration When Not Quorate" procedure behind a split-brain guard.
+ */
+import { z } from "zod";
+import { sha256Hex } from "../src/engine/fingerprint.js";
+import type { Decision, Finding } from "../src/engine/model.js";
+import { NodeParam } from "../src/engine/params.js";
+import { defineRunbook } from "../src/engine/runbook.js";
+import {
+  ConfNode,
+  clusterConfigChecks,
+  clusterStates,
+  disconnectedPeers,
+  LOCAL_COROSYNC_CONF,
+  NewContent,
+  NodeClusterState,
+  nodelistOf,
+  PVE_COROSYNC_CONF,
+  readNewContent,
+  splitBrainGuard,
+} from "../src/pve/probes/corosync.js";
+import * as step from "../src/pve/steps/cluster-config.js";
+
+const Params = z
+  .object({
+    node: NodeParam.describe("Node to write on: the one that carries on (it must answer over SSH)"),
+    file: z.string().min(1).optional().describe("Local file with the new content (read on this machine)"),
+    restoreBackup: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, "Expected a run id such as 20261123T103500Z-not-quorate-config-1a2b")
+      .optional()
+      .describe("Put back what an earlier pvefix run backed up before it first changed the file"),
+    target: z
+      .string()
+      .refine(
+        (p) =>
+          /^\/etc\/pve\/[^\0\n]*[^/]$/.test(p) && !p.split("/").some((seg) => seg === "." || seg === ".."),
+        "Expected a file path under /etc/pve/",
+      )
+      .default(PVE_COROSYNC_CONF)
+      .describe("The cluster file to fix (a path under /etc/pve/)"),
+    nodesDown: z
+      .string()
+      .optional()
+      .transform((v) => (v ?? "").split(",").flatMap((s) => (s.trim() ? [s.trim()] : [])))
+      .pipe(z.array(NodeParam))
+      .describe("Comma list of nodes you have verified are powered off (pvefix cannot see them)"),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if ((p.file === undefined) === (p.restoreBackup === undefined))
+      ctx.addIssue({
+        code: "custom",
+        path: ["file"],
+        message: "Expected exactly one of --file or --restore-backup",
+      });
+  });
+type Params = z.output<typeof Params>;
+
+const Facts = z.object({
+  target: z.string(),
+  path: z.string(),
+  states: z.array(NodeClusterState),
+  /** Peers the target sees disconnected on every knet link; null when corosync does not run there. */
+  disconnected: z.array(z.string()).nullable(),
+  /** The running nodelist: the target's /etc/corosync/corosync.conf, else /etc/pve's. */
+  nodelist: z.array(ConfNode),
+  /** The file as the target sees it now; null when missing. */
+  current: z.string().nullable(),
+  newContent: NewContent,
+});
+type Facts = z.infer<typeof Facts>;
+
+const ACCESS_WORDS = {
+  quorate: "quorate",
+  "expected-votes": "via `pvecm expected`",
+  "local-mode": "via pmxcfs local mode",
+};
+
+function decide(params: Params, f: Facts): Decision {
+  const t = f.states.find((s) => s.node === f.target);
+  if (!t?.reachable) {
+    const why = t ? "does not answer over SSH" : "is not in the inventory";
+    return refuse("node-unreachable", `${f.target} ${why}`, "pick a node that answers", f.target);
+  }
+  const { text, problem, source } = f.newContent;
+  if (text === null) return refuse("invalid-config", `No new content for ${f.path}`, problem ?? "");
+  const edit = step.prepareEdit({ ...f, text });
+  if ("problem" in edit) return refuse("invalid-config", `The new ${f.path} is not usable`, edit.problem);
+  if (edit.unchanged) return { kind: "nothing-to-do", reason: `${f.path} already has this content` };
+  const local = f.states.find((s) => s.localModePid !== null);
+  if (local) {
+    const detail = `Never two local-mode nodes at once. Finish that work first: on ${local.node} run \`pkill -F /run/pve-cluster.pid && systemctl start pve-cluster\`.`;
+    return refuse(
+      "local-mode-elsewhere",
+      `pmxcfs runs in local mode on ${local.node} (pid ${local.localModePid})`,
+      detail,
+      local.node,
+    );
+  }
+  if (t.quorum === null && t.corosync === "active")
+    return refuse(
+      "probe-failed",
+      `Cannot tell whether ${f.target} is quorate`,
+      t.quorumProblem ?? "",
+      f.target,
+    );
+  const guard = splitBrainGuard({ ...f, nodesDown: params.nodesDown });
+  if (!guard.ok) return { kind: "refusal", refusal: guard.refusal };
+  const access = t.quorum?.quorate ? "quorate" : t.corosync === "active" ? "expected-votes" : "local-mode";
+  const partners = (t.quorum?.members.length ?? 0) - 1;
+  if (access === "expected-votes" && partners > 0) {
+    // `pvecm expected` reaches the whole partition, but only corosync restarts undo it, one node each.
+    const detail = `\`pvecm expected\` would lower expected votes on the ${partners} other member(s) of ${f.target}'s partition too, and a rollback could not raise them again there. Restore the network, or run this on a node that is cut off alone.`;
+    return refuse("split-brain-risk", `${f.target} is not alone in its corosync partition`, detail, f.target);
+  }
+  const others = f.states.filter((s) => s.reachable && s.node !== f.target).map((s) => s.node);
+  const sha256 = sha256Hex(edit.text);
+  const steps = step.configEditSteps({
+    ...edit,
+    ...guard,
+    access,
+    node: f.target,
+    path: f.path,
+    sha256,
+    others,
+    votes: t.quorum?.totalVotes ?? 1,
+    source,
+    pveClusterActive: t.pveCluster === "active",
+    corosyncState: t.corosync ?? "unknown",
+  });
+  const missed = f.states.filter((s) => !s.reachable).map((s) => s.node);
+  const corosyncNotes =
+    edit.version === null
+      ? []
+      : [
+          ...(missed.length > 0
+            ? [
+                `${missed.join(", ")} did not answer: copy ${LOCAL_COROSYNC_CONF} there before corosync starts, or corosync exits on the config_version mismatch`,
+              ]
+            : []),
+          ...(access === "local-mode"
+            ? [
+                "corosync stays stopped: start it on every node (`systemctl start corosync`) once each has the new file",
+              ]
+            : access === "expected-votes"
+              ? [
+                  "the other nodes' corosync reads the new file when it restarts there (reboot them one by one)",
+                ]
+              : []),
+        ];
+  const check = (node: string) =>
+    edit.version === null
+      ? {
+          name: "file-sha256",
+          node,
+          description: `${f.path} has the new content`,
+          args: { path: f.path, sha256 },
+        }
+      : {
+          name: "corosync-conf-version",
+          node,
+          description: `${LOCAL_COROSYNC_CONF} on ${node} has config_version ${edit.version}`,
+          args: { version: edit.version },
+        };
+  return {
+    kind: "plan",
+    plan: {
+      summary: `Replace ${f.path} on ${f.target} (${ACCESS_WORDS[access]}), content from ${source}`,
+      warnings: [...edit.warnings, ...corosyncNotes],
+      steps,
+      postconditions: (edit.version === null ? [f.target] : [f.target, ...others]).map(check),
+    },
+  };
+}
+
+function refuse(
+  code: "node-unreachable" | "invalid-config" | "local-mode-elsewhere" | "probe-failed" | "split-brain-risk",
+  message: string,
+  detail: string,
+  node?: string,
+): Decision {
+  return { kind: "refusal", refusal: { code, message, detail, ...(node ? { node } : {}) } };
+}
+
+export default defineRunbook({
+  meta: {
+    id: "not-quorate-config",
+    summary: "Fix or revert /etc/pve/corosync.conf (or another cluster file) while the cluster has no quorum",
+    description:
+      "Without quorum pmxcfs makes /etc/pve read-only, so a broken corosync.conf cannot be fixed the normal way. This runbook proves no other part of the cluster is or could become quorate, then makes the chosen node writable (`pvecm expected` while corosync runs, `pmxcfs -l` when it does not), replaces the file by the Proxmox procedure (`.new`, config_version above every node's, validation, one `mv`), copies corosync.conf to every node it reaches, and puts the services back.",
+    risk: "dangerous",
+    unattended: "never",
+    undo: "full",
+    checks: [
+      "every node answers over SSH (`true`); its quorum view (`pvecm status`), corosync and pve-cluster (`systemctl is-active`), a local-mode pmxcfs (`ps -C pmxcfs -o pid=,args=`)",
+      "config_version of /etc/corosync/corosync.conf and /etc/pve/corosync.conf on every node",
+      "on the target: peers disconnected on every knet link (`corosync-cfgtool -s`) and the current file",
+      "the new corosync.conf parses, passes PVE's checks and keeps the target in its nodelist",
+      "split-brain guard: no other node is quorate, and the unreachable nodes plus the largest view among the others cannot reach quorum",
+    ],
+    asks: [
+      "the node name before forcing quorum (`pvecm expected`, stopping pve-cluster, `pmxcfs -l`); the warning says what could split",
+      "yes/no before replacing the file when the target is quorate",
+    ],
+    changes: [
+      "`pvecm expected <votes present>` then, at the end, `systemctl restart corosync` (corosync running)",
+      "`systemctl stop pve-cluster`, `pmxcfs -l`, then `pkill -F /run/pve-cluster.pid` and `systemctl start pve-cluster` (corosync dead)",
+      "`<file>.new` written, then `mv -f <file>.new <file>`; for corosync.conf also /etc/corosync/corosync.conf on every reachable node",
+    ],
+    undoes: [
+      "every file is put back from its backup (a `.new` that did not exist is removed)",
+      "`pvecm expected` is undone by restarting corosync (votequorum will not raise expected votes above the votes present)",
+      "local mode is ended with `pkill -F /run/pve-cluster.pid`; pve-cluster is started or stopped back",
+    ],
+    refuses: [
+      "node-unreachable: the target does not answer over SSH",
+      "invalid-config: no usable new content (file unreadable, no backup in that run, corosync.conf that does not parse or fails PVE's checks)",
+      "local-mode-elsewhere: pmxcfs already runs in local mode on some node",
+      "probe-failed: corosync runs on the target but `pvecm status` gives no quorum view",
+      "split-brain-risk: another node is quorate, cannot be assessed, or the nodes out of sight could form a quorate partition; a node named in --nodes-down answers; or the target shares a non-quorate partition (`pvecm expected` would reach its partners too)",
+    ],
+    notes: [
+      "The running corosync of other nodes keeps its old config until it restarts; reboot nodes one by one.",
+      "After local mode, pmxcfs merges /etc/pve when it rejoins: conflicting changes made elsewhere can be lost.",
+    ],
+    seeAlso: [
+      "proxmox-facts §1.4 (pvecm expected), §3 (corosync.conf), §4.1 (local mode)",
+      'Proxmox VE admin guide, pvecm: "Write Configuration When Not Quorate"',
+    ],
+  },
+  params: Params,
+  examples: [
+    {
+      intent: "Put a fixed corosync.conf on pve1 while pve2 and pve3 are cut off",
+      params: { node: "pve1", file: "corosync.conf.fixed" },
+    },
+    {
+      intent: "Revert corosync.conf to what an earlier run replaced",
+      params: { node: "pve1", restoreBackup: "20261123T103500Z-not-quorate-config-1a2b" },
+    },
+    {
+      intent: "Fix storage.cfg on pve1 with pve3 powered off",
+      params: { node: "pve1", file: "storage.cfg", target: "/etc/pve/storage.cfg", nodesDown: "pve3" },
+    },
+  ],
+  async probe(ctx, params): Promise<Facts> {
+    const newContent = readNewContent({ ...params, path: params.target, stateDir: ctx.stateDir });
+    const states = await clusterStates(ctx);
+    const base = { target: params.node, path: params.target, states, newContent };
+    if (!states.some((s) => s.node === params.node && s.reachable))
+      return { ...base, disconnected: null, nodelist: [], current: null };
+    const [current, running, pve, peers] = await Promise.all([
+      ctx.readFile(params.node, params.target),
+      ctx.readFile(params.node, LOCAL_COROSYNC_CONF),
+      ctx.readFile(params.node, PVE_COROSYNC_CONF),
+      disconnectedPeers(ctx, params.node),
+    ]);
+    const nodelist = nodelistOf(running) ?? nodelistOf(pve) ?? [];
+    const nameOf = (id: number) => nodelist.find((n) => n.nodeid === id)?.name ?? `nodeid ${id}`;
+    return { ...base, current, nodelist, disconnected: peers?.map(nameOf) ?? null };
+  },
+  decide,
+  checks: clusterConfigChecks,
+  async detect(ctx): Promise<Finding[]> {
+    const findings: Finding[] = [];
+    const command = (node: string) => `pvefix plan not-quorate-config --node ${node} --file <new.conf>`;
+    for (const s of await clusterStates(ctx)) {
+      if (!s.reachable) continue;
+      if (!s.quorum?.quorate) {
+        const why =
+          s.quorum === null
+            ? (s.quorumProblem ?? "no quorum view")
+            : s.quorum.corosyncRunning
+              ? `${s.quorum.totalVotes ?? 0} of ${s.quorum.expectedVotes ?? "?"} votes`
+              : `corosync is ${s.corosync}`;
+        findings.push({
+          runbook: "not-quorate-config",
+          severity: "critical",
+          node: s.node,
+          params: { node: s.node },
+          summary: `${s.node} is not quorate (${why}): /etc/pve is read-only there`,
+          command: command(s.node),
+        });
+      }
+      if (
+        s.corosyncConfVersion !== null &&
+        s.pveConfVersion !== null &&
+        s.corosyncConfVersion !== s.pveConfVersion
+      ) {
+        findings.push({
+          runbook: "not-quorate-config",
+          severity: "warning",
+          node: s.node,
+          params: { node: s.node },
+          summary: `${s.node} runs ${LOCAL_COROSYNC_CONF} version ${s.corosyncConfVersion} but /etc/pve/corosync.conf has version ${s.pveConfVersion}`,
+          command: command(s.node),
+        });
+      }
+    }
+    return findings;
+  },
+});

@@ -1,0 +1,203 @@
+#!/bin/bash
+# Start a test-bed cluster of N nodes with real corosync 3 (testbed-notes recipe B), named
+# pvefix-*: one network namespace per node plus pvefix-ctl holding two bridges, br-mgmt
+# (10.99.0.0/24, SSH) and br-ring (10.10.10.0/24, corosync link 0). Every node runs in its own
+# UTS, mount and PID namespace (netns-node.sh) with a real sshd on 10.99.0.I:22 and a real
+# corosync (knet, secauth, votequorum, token 1000, Proxmox's corosync.conf layout), plus the
+# Proxmox stand-ins of test/system/standins first on PATH (pvecm, systemctl, pmxcfs, pvesm, qm,
+# pct, stat).
+#
+# From the root namespace there is no IP route to any node: stdio-bridge.mjs listens on
+# 127.0.0.1:PORT per node and runs the node's `sshd -i` inside its namespaces for each
+# connection, so pvefix (and ssh) use STATE/inventory.yaml like any cluster. From pvefix-ctl the
+# nodes' sshd answer on 10.99.0.I:22 (STATE/inventory-ctl.yaml).
+#
+#   netns-up.sh [--state DIR] [--base-port P] N      (default DIR /tmp/pvefix-netns, P 22201)
+#   netns-down.sh [--state DIR]
+#
+# Idempotent: a bed that is already up with N nodes is left as it is; anything else named
+# pvefix-* is torn down first. Writes STATE/nodes.tsv (name, port, init pid, mgmt ip, ring ip).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+state=/tmp/pvefix-netns base_port=22201 count=""
+while (($#)); do
+  case $1 in
+    --state) state=$2; shift 2 ;;
+    --base-port) base_port=$2; shift 2 ;;
+    [0-9]*) count=$1; shift ;;
+    *) echo "netns-up.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+if [[ ! $count =~ ^[1-9]$ ]]; then
+  echo "netns-up.sh: give the number of nodes, 1 to 9" >&2
+  exit 2
+fi
+mkdir -p "$state"
+state=$(cd "$state" && pwd)
+ctl=pvefix-ctl
+started=$(date +%s%N)
+
+alive() { [[ $1 =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF "netns-node.sh $state "; }
+if [[ -f $state/nodes.tsv ]] && (($(wc -l <"$state/nodes.tsv") == count)); then
+  up=1
+  while IFS=$'\t' read -r _ _ pid _ _; do alive "$pid" || up=0; done <"$state/nodes.tsv"
+  if ((up)); then
+    echo "netns-up.sh: $count nodes already up; inventory: $state/inventory.yaml"
+    exit 0
+  fi
+fi
+"$here/netns-down.sh" --state "$state" >/dev/null
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for ((i = 1; i <= count; i++)); do
+  if port_open $((base_port + i - 1)); then
+    echo "netns-up.sh: port $((base_port + i - 1)) is in use on 127.0.0.1; pick another --base-port" >&2
+    exit 1
+  fi
+done
+
+# --- files --------------------------------------------------------------------------------------
+[[ -d /run/sshd ]] || install -d -m 0755 /run/sshd
+mkdir -p /etc/pve /var/log/pve /var/lib/pvefix /mnt/pve
+rm -rf "$state/pve" "$state"/node*
+[[ -f $state/client_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C pvefix-netns-client -f "$state/client_ed25519"
+cp "$state/client_ed25519.pub" "$state/authorized_keys"
+corosync-keygen -k "$state/authkey" >/dev/null 2>&1
+
+{
+  printf 'logging {\n  debug: off\n  logfile: /var/log/corosync/corosync.log\n  timestamp: on\n'
+  printf '  to_logfile: yes\n  to_syslog: yes\n}\n\nnodelist {\n'
+  for ((i = 1; i <= count; i++)); do
+    printf '  node {\n    name: node%d\n    nodeid: %d\n    quorum_votes: 1\n    ring0_addr: 10.10.10.%d\n  }\n' "$i" "$i" "$i"
+  done
+  printf '}\n\nquorum {\n  provider: corosync_votequorum\n}\n\n'
+  printf 'totem {\n  cluster_name: pvefix-lab\n  config_version: 1\n  interface {\n    linknumber: 0\n  }\n'
+  printf '  ip_version: ipv4-6\n  link_mode: passive\n  secauth: on\n  token: 1000\n  version: 2\n}\n'
+} >"$state/corosync.conf"
+
+mkdir -p "$state/pve/local" "$state/pve/priv"
+cp "$state/corosync.conf" "$state/pve/corosync.conf"
+: >"$state/pve/.members"
+printf '{\n"version": 1\n\n}\n' >"$state/pve/.vmlist"
+printf '%s\n' "dir: local" $'\tpath /var/lib/vz' $'\tcontent iso,vztmpl,backup' "" \
+  "nfs: nfs-iso" $'\texport /export/iso' $'\tpath /mnt/pve/nfs-iso' $'\tserver 10.10.20.51' \
+  $'\tcontent iso,vztmpl' >"$state/pve/storage.cfg"
+
+path="$repo/test/system/standins/corosync:$repo/test/system/standins/common:/usr/sbin:/usr/bin:/sbin:/bin"
+: >"$state/known_hosts"
+chmod 600 "$state/known_hosts"
+for ((i = 1; i <= count; i++)); do
+  node=node$i dir=$state/node$i
+  mkdir -p "$state/pve/nodes/$node/qemu-server" "$state/pve/nodes/$node/lxc" "$state/pve/nodes/$node/priv"
+  for d in etc-corosync lib-corosync log-corosync root log-pve/tasks lib-pvefix run/pvefix-bed/units; do
+    mkdir -p "$dir/fs/$d"
+  done
+  : >"$dir/fs/members"
+  : >"$dir/fs/log-pve/tasks/active"
+  for unit in pvedaemon pveproxy spiceproxy pvestatd pve-ha-lrm pve-ha-crm; do echo active >"$dir/fs/run/pvefix-bed/units/$unit"; done
+  cp "$state/corosync.conf" "$dir/fs/etc-corosync/corosync.conf"
+  install -m 0400 "$state/authkey" "$dir/fs/etc-corosync/authkey"
+  echo "10.10.20.51:/export/iso /mnt/pve/nfs-iso" >"$dir/mounts.tsv"
+  ssh-keygen -q -t ed25519 -N '' -C "$node" -f "$dir/ssh_host_ed25519_key"
+  cat >"$dir/sshd_config" <<CONF
+ListenAddress 10.99.0.$i:22
+HostKey $dir/ssh_host_ed25519_key
+PidFile /run/sshd.pid
+AuthorizedKeysFile $state/authorized_keys
+StrictModes no
+UsePAM no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+MaxStartups 200:30:400
+MaxSessions 64
+PrintMotd no
+Subsystem sftp internal-sftp
+SetEnv "LAB_NODE=$node" "HOME=/root" "PATH=$path"
+CONF
+  key=$(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")
+  printf '[127.0.0.1]:%s %s\n10.99.0.%s %s\n' $((base_port + i - 1)) "$key" "$i" "$key" >>"$state/known_hosts"
+done
+
+# --- network ------------------------------------------------------------------------------------
+ip netns add "$ctl"
+ip -n "$ctl" link set lo up
+ip -n "$ctl" link add br-mgmt type bridge
+ip -n "$ctl" link add br-ring type bridge
+ip -n "$ctl" addr add 10.99.0.254/24 dev br-mgmt
+ip -n "$ctl" link set br-mgmt up
+ip -n "$ctl" link set br-ring up
+for ((i = 1; i <= count; i++)); do
+  ns=pvefix-node$i
+  ip netns add "$ns"
+  ip link add "m-node$i" netns "$ctl" type veth peer name eth0 netns "$ns"
+  ip link add "r-node$i" netns "$ctl" type veth peer name ring0 netns "$ns"
+  ip -n "$ctl" link set "m-node$i" master br-mgmt up
+  ip -n "$ctl" link set "r-node$i" master br-ring up
+  ip -n "$ns" addr add "10.99.0.$i/24" dev eth0
+  ip -n "$ns" addr add "10.10.10.$i/24" dev ring0
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" link set ring0 up
+done
+
+# --- nodes --------------------------------------------------------------------------------------
+: >"$state/nodes.tsv"
+routes=()
+for ((i = 1; i <= count; i++)); do
+  node=node$i dir=$state/node$i
+  setsid ip netns exec "pvefix-$node" unshare --uts --mount --pid --fork --mount-proc --propagation private \
+    -- "$here/netns-node.sh" "$state" "$node" </dev/null >>"$dir/init.log" 2>&1 &
+  outer=$!
+  init=""
+  for _ in $(seq 200); do
+    init=$(cat "/proc/$outer/task/$outer/children" 2>/dev/null | awk '{print $1}')
+    [[ -n $init && -f $dir/fs/run/pvefix-bed/init ]] && break
+    sleep 0.02
+  done
+  if [[ -z $init || ! -f $dir/fs/run/pvefix-bed/init ]]; then
+    echo "netns-up.sh: $node did not start; $dir/init.log says:" >&2
+    cat "$dir/init.log" >&2
+    exit 1
+  fi
+  enter=(nsenter --target "$init" --net --mount --uts --pid --)
+  node_env=(env -i "PATH=$path" HOME=/root "LAB_NODE=$node")
+  "${enter[@]}" "${node_env[@]}" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
+  "${enter[@]}" "${node_env[@]}" systemctl start pve-cluster
+  "${enter[@]}" "${node_env[@]}" systemctl start corosync
+  printf '%s\t%s\t%s\t%s\t%s\n' "$node" $((base_port + i - 1)) "$init" "10.99.0.$i" "10.10.10.$i" >>"$state/nodes.tsv"
+  routes+=("{\"port\": $((base_port + i - 1)), \"command\": [\"nsenter\", \"--target\", \"$init\", \"--net\", \"--mount\", \"--uts\", \"--pid\", \"--\", \"/usr/sbin/sshd\", \"-i\", \"-f\", \"$dir/sshd_config\", \"-E\", \"$dir/sshd-i.log\"]}")
+done
+
+(IFS=,; echo "[${routes[*]}]") >"$state/bridge.json"
+setsid node "$here/stdio-bridge.mjs" "$state/bridge.json" </dev/null >>"$state/bridge.log" 2>&1 &
+echo $! >"$state/bridge.pid"
+for ((i = 1; i <= count; i++)); do
+  for _ in $(seq 200); do port_open $((base_port + i - 1)) && break; sleep 0.02; done
+done
+
+{
+  echo "cluster: pvefix-lab"
+  echo "knownHosts: $state/known_hosts"
+  echo "defaults:"
+  echo "  user: root"
+  echo "  identity: $state/client_ed25519"
+  echo "nodes:"
+  for ((i = 1; i <= count; i++)); do printf '  - name: node%d\n    host: 127.0.0.1\n    port: %d\n' "$i" $((base_port + i - 1)); done
+} >"$state/inventory.yaml"
+sed -e 's/host: 127.0.0.1/host: 10.99.0.NODE/' "$state/inventory.yaml" |
+  awk '/name: node/{n=substr($3,5)} {sub("NODE", n); print}' | grep -v '    port:' >"$state/inventory-ctl.yaml"
+
+# Ready when node1 is quorate and sees every node.
+init1=$(awk -F'\t' 'NR==1{print $3}' "$state/nodes.tsv")
+all_in() {
+  nsenter --target "$init1" --net --mount --uts --pid -- corosync-quorumtool -s 2>/dev/null |
+    grep -q "^Nodes: *$count\$"
+}
+for _ in $(seq 300); do all_in && break; sleep 0.1; done
+if ! all_in; then
+  echo "netns-up.sh: node1 does not see $count quorate nodes after 30 s; see $state/node1/fs/log-corosync/corosync.log" >&2
+  exit 1
+fi
+echo "netns-up.sh: $count nodes quorate in $((($(date +%s%N) - started) / 1000000)) ms; inventory: $state/inventory.yaml"

@@ -1,0 +1,66 @@
+/**
+ * A corosync.conf change needed while the cluster has no quorum: every node cut off (Path A:
+ * `pvecm expected 1`), only one node cut off (the other two are quorate: split-brain risk), or
+ * corosync dead everywhere after a broken config (Path B: `pmxcfs -l`).
+ */
+import type { LabState } from "../state.js";
+import { baseCluster, nodeOf, setCorosyncConf } from "./build/cluster.js";
+import { addGuest, container, vm } from "./build/guests.js";
+import { LOCAL_STORAGES, setStorages } from "./build/storage.js";
+import type { Scenario } from "./types.js";
+
+function buildBase(scenario: string): LabState {
+  const state = baseCluster({ scenario });
+  setStorages(state, LOCAL_STORAGES);
+  addGuest(state, vm(100, "pve1", "web01", "running"));
+  addGuest(state, container(101, "pve2", "dns01", "running"));
+  addGuest(state, vm(102, "pve3", "mail01", "stopped"));
+  return state;
+}
+
+function cutLinks(state: LabState, ...names: string[]): LabState {
+  for (const name of names) nodeOf(state, name).clusterLink = false;
+  state.membershipEpoch += 1;
+  return state;
+}
+
+/**
+ * Version 4 of the config: someone added a second link and lost the closing brace of its
+ * `interface` block. pmxcfs synced it everywhere; corosync then failed to restart on every node.
+ */
+export function brokenCorosyncConf(state: LabState): string {
+  const valid = state.pve["corosync.conf"] ?? "";
+  return valid
+    .replace("config_version: 3", "config_version: 4")
+    .replace(/( {2}interface \{\n {4}linknumber: 0\n {2}\}\n)/, "$1  interface {\n    linknumber: 1\n")
+    .replace(/( {4}ring0_addr: 10\.10\.10\.(\d)\n)/g, "$1    ring1_addr: 10.20.20.$2\n");
+}
+
+export const notQuorateConfigScenario: Scenario = {
+  name: "not-quorate-config",
+  description:
+    "corosync links of all three nodes cut: each node alone, reachable over SSH, corosync running, none quorate",
+  build: () => cutLinks(buildBase("not-quorate-config"), "pve1", "pve2", "pve3"),
+};
+
+export const notQuorateConfigSplitScenario: Scenario = {
+  name: "not-quorate-config-split",
+  description: "only pve1 cut off: pve2 and pve3 are quorate together, so forcing pve1 would split the brain",
+  build: () => cutLinks(buildBase("not-quorate-config-split"), "pve1"),
+};
+
+export const notQuorateConfigCorosyncDownScenario: Scenario = {
+  name: "not-quorate-config-corosync-down",
+  description:
+    "a corosync.conf with a missing brace (version 4) reached every node: corosync failed everywhere, pve-cluster runs without quorum",
+  build() {
+    const state = buildBase("not-quorate-config-corosync-down");
+    setCorosyncConf(state, brokenCorosyncConf(state));
+    for (const node of state.nodes) {
+      node.services.corosync = "failed";
+      node.procs = node.procs.filter((p) => p.unit !== "corosync");
+    }
+    state.membershipEpoch += 1;
+    return state;
+  },
+};

@@ -1,0 +1,222 @@
+/**
+ * PVE's own services on one node: each unit's state, whether /etc/pve (pmxcfs) answers, and whether
+ * `pvecm status` answers. A hung pmxcfs blocks every access to /etc/pve and every PVE tool forever,
+ * so both are tried under `timeout -s KILL` on the node, with a transport timeout on top.
+ */
+import { z } from "zod";
+import type { Refusal } from "../../engine/model.js";
+import type { ProbeContext } from "../../engine/runbook.js";
+import { sh } from "../../shell/quote.js";
+import { parseCorosyncConf } from "../parsers/corosync-conf.js";
+import { corosyncDown, parsePvecmStatus } from "../parsers/pvecm-status.js";
+import { UnitState, unitStates } from "../parsers/systemctl-is-active.js";
+
+/** The units the field report restarts, in its stop order (seed 001). */
+export const RestartableUnit = z.enum(["pveproxy", "spiceproxy", "pvestatd", "pve-cluster", "corosync"]);
+export type RestartableUnit = z.infer<typeof RestartableUnit>;
+export const STOP_ORDER: readonly RestartableUnit[] = RestartableUnit.options;
+export const START_ORDER: readonly RestartableUnit[] = [...RestartableUnit.options].reverse();
+
+/** Probed but not part of the field report's restart (the HA units are handled by the fencing guard). */
+export const OTHER_UNITS = ["pvedaemon", "pve-ha-lrm", "pve-ha-crm"] as const;
+/** Every unit probed, in the order `systemctl is-active` is asked about them. */
+export const PVE_UNITS = [...STOP_ORDER, ...OTHER_UNITS] as const;
+
+/** `timeout -s KILL` ends with 128 + SIGKILL when the command did not finish in time. */
+export const KILLED_BY_TIMEOUT = 137;
+export const ETC_PVE_SECONDS = 5;
+export const PVECM_SECONDS = 10;
+
+export const UnitStates = z.record(z.string(), UnitState);
+export type UnitStates = z.infer<typeof UnitStates>;
+
+/** One state per unit from the printed lines: the exit code is 0 as soon as ANY unit is active. */
+export async function unitStatesOf(
+  ctx: ProbeContext,
+  node: string,
+  units: readonly string[] = PVE_UNITS,
+): Promise<UnitStates> {
+  const result = await ctx.run(node, sh`systemctl is-active ${units}`);
+  return unitStates(units, result.stdout);
+}
+
+export const Liveness = z.enum(["responsive", "hung", "down"]);
+export type Liveness = z.infer<typeof Liveness>;
+
+export const EtcPve = z.object({
+  state: Liveness,
+  /** `755` quorate (writable), `555` not quorate; null unless it answered. */
+  mode: z.string().nullable(),
+  detail: z.string(),
+});
+export type EtcPve = z.infer<typeof EtcPve>;
+
+export const etcPveCommand = sh`timeout -s KILL ${ETC_PVE_SECONDS} stat -c %a /etc/pve/local`;
+
+/** PVE's own quorum test, `lstat('/etc/pve/local')`, doubles as the pmxcfs liveness test. */
+export async function etcPveOf(ctx: ProbeContext, node: string): Promise<EtcPve> {
+  const result = await ctx.run(node, etcPveCommand, { timeoutMs: (ETC_PVE_SECONDS + 10) * 1000 });
+  if (result.exitCode === 0) {
+    const mode = result.stdout.trim();
+    return { state: "responsive", mode, detail: `/etc/pve answers (mode ${mode})` };
+  }
+  if (result.exitCode === KILLED_BY_TIMEOUT || result.timedOut) {
+    return { state: "hung", mode: null, detail: `/etc/pve did not answer within ${ETC_PVE_SECONDS} s` };
+  }
+  const why = result.stderr.trim().split("\n")[0] || `exit ${result.exitCode}`;
+  return { state: "down", mode: null, detail: `/etc/pve is not available (${why})` };
+}
+
+/** What votequorum says as one node sees it: enough to tell what a node's departure does. */
+export const VoteView = z.object({
+  node: z.string(),
+  quorate: z.boolean(),
+  /** Node id of the node that answered. */
+  localId: z.number().int(),
+  totalVotes: z.number().int(),
+  quorum: z.number().int(),
+  members: z.array(z.object({ nodeId: z.number().int(), votes: z.number().int() })),
+});
+export type VoteView = z.infer<typeof VoteView>;
+
+export const Tools = z.object({
+  state: z.enum(["responsive", "hung", "corosync-down", "failed"]),
+  detail: z.string(),
+  view: VoteView.nullable(),
+});
+export type Tools = z.infer<typeof Tools>;
+
+export const pvecmCommand = sh`timeout -s KILL ${PVECM_SECONDS} pvecm status`;
+
+/** `pvecm status` under a node-side timeout: hung tools, corosync down, or the quorum view. */
+export async function toolsOf(ctx: ProbeContext, node: string): Promise<Tools> {
+  const result = await ctx.run(node, pvecmCommand, { timeoutMs: (PVECM_SECONDS + 10) * 1000 });
+  if (result.exitCode === KILLED_BY_TIMEOUT || result.timedOut) {
+    return { state: "hung", detail: `pvecm status did not answer within ${PVECM_SECONDS} s`, view: null };
+  }
+  if (result.exitCode === 1 && corosyncDown(result.stderr)) {
+    return { state: "corosync-down", detail: "pvecm status: corosync does not answer", view: null };
+  }
+  try {
+    const s = parsePvecmStatus(result.stdout);
+    const view: VoteView = {
+      node,
+      quorate: s.quorum.quorate,
+      localId: s.quorum.nodeId,
+      totalVotes: s.votequorum.totalVotes,
+      quorum: s.votequorum.quorum,
+      members: s.members.map((m) => ({ nodeId: m.nodeId, votes: m.votes })),
+    };
+    const votes = `${view.totalVotes} votes, quorum ${view.quorum}`;
+    return { state: "responsive", detail: `${view.quorate ? "quorate" : "not quorate"} (${votes})`, view };
+  } catch {
+    const why = result.stderr.trim().split("\n")[0] || `exit ${result.exitCode}`;
+    return { state: "failed", detail: `pvecm status failed: ${why}`, view: null };
+  }
+}
+
+export const NodeHealth = z.object({
+  node: z.string(),
+  units: UnitStates,
+  etcPve: EtcPve,
+  tools: Tools,
+});
+export type NodeHealth = z.infer<typeof NodeHealth>;
+
+export async function nodeHealthOf(ctx: ProbeContext, node: string): Promise<NodeHealth> {
+  const [units, etcPve, tools] = await Promise.all([
+    unitStatesOf(ctx, node),
+    etcPveOf(ctx, node),
+    toolsOf(ctx, node),
+  ]);
+  return { node, units, etcPve, tools };
+}
+
+/** What is wrong on the node, in words; empty when the restartable stack is healthy. */
+export function healthProblems(h: NodeHealth): string[] {
+  const problems = STOP_ORDER.filter((u) => h.units[u] !== "active").map(
+    (u) => `${u} is ${h.units[u] ?? "unknown"}`,
+  );
+  if (h.etcPve.state !== "responsive") problems.push(h.etcPve.detail);
+  if (h.tools.state === "hung" || h.tools.state === "failed") problems.push(h.tools.detail);
+  if (h.tools.state === "corosync-down" && h.units.corosync === "active") problems.push(h.tools.detail);
+  return problems;
+}
+
+export const CorosyncVote = z.object({ name: z.string(), nodeId: z.number().int(), votes: z.number().int() });
+export type CorosyncVote = z.infer<typeof CorosyncVote>;
+
+/** Node ids and votes from the running corosync.conf (a local file: it never hangs with pmxcfs). */
+export async function corosyncVotesOf(ctx: ProbeContext, node: string): Promise<CorosyncVote[] | null> {
+  const text = await ctx.readFile(node, "/etc/corosync/corosync.conf");
+  if (text === null) return null;
+  try {
+    return parseCorosyncConf(text)
+      .nodes.filter((n) => n.nodeid !== null)
+      .map((n) => ({ name: n.name, nodeId: n.nodeid!, votes: n.quorumVotes }));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The votes `view` keeps when the node `nodeId` leaves it, against the quorum it needs. Pure.
+ * An unknown id counts as a member with one vote (PVE's default), so the guess errs on the safe side.
+ */
+export function votesWithout(
+  view: VoteView,
+  nodeId: number | null,
+): { left: number; quorum: number; holds: boolean } {
+  const member = nodeId === null ? { votes: 1 } : view.members.find((m) => m.nodeId === nodeId);
+  const left = view.totalVotes - (member?.votes ?? 0);
+  return { left, quorum: view.quorum, holds: view.quorate && left >= view.quorum };
+}
+
+/**
+ * The quorum guard, pure: would the cluster keep quorum while `node`'s corosync is stopped? Read from
+ * the other nodes' views (quorate first, then the largest). A refusal when it would not, or when no
+ * view can show it; otherwise what to tell the operator at the corosync stop.
+ */
+export function quorumGuard(
+  node: string,
+  views: readonly VoteView[],
+  vote: CorosyncVote | null,
+): { refusal: Refusal } | { warning: string } {
+  const view = [...views].sort(
+    (a, b) => Number(b.quorate) - Number(a.quorate) || b.totalVotes - a.totalVotes,
+  )[0];
+  if (!view) {
+    const message = `No other node answers pvecm status: nothing shows the cluster keeps quorum without ${node}`;
+    return { refusal: { code: "quorum-at-risk", node, message } };
+  }
+  const id = vote?.nodeId ?? null;
+  const member = id === null || view.members.some((m) => m.nodeId === id);
+  const w = votesWithout(view, id);
+  const seen = `${view.node} sees ${view.totalVotes} votes, quorum ${view.quorum}`;
+  if (view.quorate && !w.holds) {
+    const guess = id === null ? ` (the node id of ${node} is unknown: counted as one vote)` : "";
+    return {
+      refusal: {
+        code: "quorum-at-risk",
+        node,
+        message: `Stopping corosync on ${node} would leave the cluster ${w.left} of the ${w.quorum} votes it needs`,
+        detail: `${seen}${guess}. Bring the missing nodes back first, then restart ${node}.`,
+      },
+    };
+  }
+  if (!view.quorate && (member || view.totalVotes + (vote?.votes ?? 1) < view.quorum)) {
+    return {
+      refusal: {
+        code: "not-quorate",
+        node,
+        message: `The cluster has no quorum ${member ? "even with" : "with or without"} ${node} (${seen})`,
+        detail: `a service restart cannot bring ${node} back into a quorate cluster; see \`pvefix explain not-quorate-config\``,
+      },
+    };
+  }
+  return {
+    warning: view.quorate
+      ? `${node} leaves the corosync membership until corosync starts again: the cluster keeps ${w.left} votes (quorum ${w.quorum}; ${seen})`
+      : `${seen} and no quorum: ${node} rejoining should restore it`,
+  };
+}

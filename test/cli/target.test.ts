@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import type { GlobalOptions } from "../../src/cli/global-options.js";
+import { targetFlags, withTargetFlags } from "../../src/cli/target.js";
+
+const globals = (over: Partial<GlobalOptions>): GlobalOptions => ({
+  lab: false,
+  stateDir: "/tmp/state",
+  output: "text",
+  color: false,
+  verbose: false,
+  acceptNewHostKeys: false,
+  ...over,
+});
+
+describe("target flags for printed next commands", () => {
+  it("points a next command at the lab when this one ran on the lab", () => {
+    expect(withTargetFlags("pvefix run stuck-lock --vmid 100", globals({ lab: true }))).toBe(
+      "pvefix run stuck-lock --vmid 100 --lab",
+    );
+  });
+
+  it("repeats the inventory, quoted so a path with spaces still pastes as one argument", () => {
+    expect(targetFlags(globals({ inventory: "/etc/pvefix/prod cl01.yaml" }))).toBe(
+      "-i '/etc/pvefix/prod cl01.yaml'",
+    );
+    expect(withTargetFlags("pvefix plan stuck-lock --vmid 200", globals({ inventory: "cluster.yaml" }))).toBe(
+      "pvefix plan stuck-lock --vmid 200 -i cluster.yaml",
+    );
+  });
+
+  it("leaves commands that are not pvefix commands as they are", () => {
+    expect(withTargetFlags("ssh pve1 pct unlock 100", globals({ lab: true }))).toBe(
+      "ssh pve1 pct unlock 100",
+    );
+  });
+});

@@ -1,0 +1,278 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import haReplication from "../../../runbooks/ha-replication-mismatch.js";
+import type { Gate } from "../../../src/engine/apply.js";
+import { diagnose } from "../../../src/engine/diagnose.js";
+import { planOnly, runRunbook, undoRun } from "../../../src/engine/session.js";
+import { loadInventory } from "../../../src/inventory/load.js";
+import type { Inventory } from "../../../src/inventory/schema.js";
+import { addFault, type LabServer, labExec, resetLab, serveLab } from "../../../src/lab/index.js";
+import { sh } from "../../../src/shell/quote.js";
+import { SshTransport } from "../../../src/transport/ssh/index.js";
+
+const RESOURCES = "/etc/pve/ha/resources.cfg";
+const GROUPS = "/etc/pve/ha/groups.cfg";
+const RULES = "/etc/pve/ha/rules.cfg";
+const REPLICATION = "/etc/pve/replication.cfg";
+const ON_PVE1 = "/etc/pve/nodes/pve1/qemu-server/100.conf";
+const ON_PVE2 = "/etc/pve/nodes/pve2/qemu-server/100.conf";
+
+let labDir: string;
+let server: LabServer;
+let inventory: Inventory;
+let transport: SshTransport;
+let stateDir: string;
+const temps: string[] = [];
+
+const temp = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
+
+/** A fresh scenario, a fresh pvefix state directory and a fresh SSH transport. */
+async function scenario(name: string): Promise<void> {
+  await transport?.close();
+  await resetLab({ stateDir: labDir, scenario: name });
+  stateDir = temp("pvefix-ha-state-");
+  transport = new SshTransport({ inventory, sshConfigPath: null, agentSocket: null });
+}
+
+const target = () => ({ transport, nodes: inventory.nodes.map((n) => n.name), cluster: inventory.cluster });
+
+/** The test's own view of a node, not through pvefix. */
+async function onNode(node: string, command: string): Promise<{ stdout: string; exitCode: number }> {
+  const result = await labExec({ stateDir: labDir, node, command });
+  if (typeof result === "string") throw new Error(`${command} on ${node}: ${result}`);
+  return result;
+}
+const cat = async (path: string, node = "pve2") => (await onNode(node, sh`cat ${path}`)).stdout;
+const sha = async (path: string, node = "pve2") => {
+  const result = await onNode(node, sh`sha256sum ${path}`);
+  return result.exitCode === 0 ? result.stdout.split(" ")[0] : "(missing)";
+};
+const shas = (paths: string[]) => Promise.all(paths.map((p) => sha(p)));
+
+const approve: Gate = async () => ({ approved: true, answer: "yes" });
+/** Approves every gate except the one of `stepId`. */
+const declineAt =
+  (stepId: string): Gate =>
+  async ({ step }) =>
+    step.id === stepId ? { approved: false, answer: "no" } : { approved: true, answer: "yes" };
+
+function run(
+  params: Record<string, unknown>,
+  gate: Gate = approve,
+  mode: "interactive" | "unattended" = "interactive",
+) {
+  return runRunbook({ ...target(), runbook: haReplication, rawParams: params, stateDir, mode, gate });
+}
+
+beforeAll(async () => {
+  labDir = temp("pvefix-ha-lab-");
+  await resetLab({ stateDir: labDir, scenario: "default" });
+  server = await serveLab({ stateDir: labDir });
+  inventory = loadInventory(server.inventoryPath);
+});
+
+afterAll(async () => {
+  await transport?.close();
+  await server?.close();
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("ha-replication-mismatch on the lab (PVE 8 group)", () => {
+  beforeAll(() => scenario("ha-replication-mismatch"));
+
+  it("diagnose reports vm:100 as critical with the exact next command", async () => {
+    const findings = await diagnose({ ...target(), runbooks: [haReplication] });
+    expect(findings).toEqual([
+      {
+        runbook: "ha-replication-mismatch",
+        severity: "critical",
+        node: "pve1",
+        params: { vmid: 100, fix: "align-ha" },
+        summary:
+          "VM 100 on pve1: HA may start vm:100 on pve1, pve2, pve3 (no restriction); replicas on pve1, pve2 (jobs 100-0); no replica on pve3; a failover there cannot start it (or: --fix add-replication)",
+        command: "pvefix plan ha-replication-mismatch --vmid 100 --fix align-ha",
+      },
+    ]);
+  });
+
+  it("plans a restricted group over pve1 and pve2, then the resource moved into it", async () => {
+    const planned = await planOnly({
+      ...target(),
+      runbook: haReplication,
+      rawParams: { vmid: 100, fix: "align-ha" },
+    });
+    expect(planned.kind).toBe("plan");
+    if (planned.kind !== "plan") return;
+    expect(planned.plan.steps.map((s) => [s.id, s.node, s.risk])).toEqual([
+      ["write-groups-cfg", "pve1", "guarded"],
+      ["write-resources-cfg", "pve1", "guarded"],
+    ]);
+    const groups = planned.plan.steps[0]!.actions[0];
+    expect(groups?.kind === "write-file" && groups.content).toContain(
+      "group: replication-100\n\tnodes pve1:2,pve2:1\n\trestricted 1\n",
+    );
+    expect(planned.plan.unattended).toEqual({
+      eligible: false,
+      reason: "ha-replication-mismatch never runs unattended",
+    });
+  });
+
+  it("refuses to recover vm:100 while pve1 is alive", async () => {
+    const planned = await planOnly({
+      ...target(),
+      runbook: haReplication,
+      rawParams: { vmid: 100, fix: "recover" },
+    });
+    expect(planned.kind === "refusal" && planned.refusal.code).toBe("node-not-down");
+  });
+
+  it("needs a human when run unattended, and changes nothing", async () => {
+    const before = await shas([GROUPS, RESOURCES]);
+    const result = await run({ vmid: 100, fix: "align-ha" }, approve, "unattended");
+    expect(result.outcome).toBe("needs-human");
+    expect(await shas([GROUPS, RESOURCES])).toEqual(before);
+  });
+
+  it("changes nothing when the first gate is answered no", async () => {
+    const before = await shas([GROUPS, RESOURCES]);
+    const result = await run({ vmid: 100, fix: "align-ha" }, declineAt("write-groups-cfg"));
+    expect(result.outcome).toBe("declined");
+    expect(result.steps.map((s) => s.status)).toEqual(["skipped", "skipped"]);
+    expect(await shas([GROUPS, RESOURCES])).toEqual(before);
+  });
+
+  it("rolls the group back when writing resources.cfg fails, leaving both files byte-identical", async () => {
+    const before = await shas([GROUPS, RESOURCES]);
+    await addFault(labDir, { node: "pve1", match: `cat > ${RESOURCES}`, action: "fail", times: 1 });
+    const result = await run({ vmid: 100, fix: "align-ha" });
+    expect(result.outcome).toBe("failed-rolled-back");
+    expect(result.steps.map((s) => [s.id, s.status])).toEqual([
+      ["write-groups-cfg", "undone"],
+      ["write-resources-cfg", "failed"],
+    ]);
+    expect(await shas([GROUPS, RESOURCES])).toEqual(before);
+  });
+
+  it("aligns HA with replication, proves it, and undo restores both files", async () => {
+    const before = await shas([GROUPS, RESOURCES]);
+    const result = await run({ vmid: 100, fix: "align-ha" });
+    expect(result.outcome).toBe("done");
+    expect(await cat(RESOURCES)).toMatch(/^vm: 100\n(\t.*\n)*\tgroup replication-100\n/m);
+    expect((await diagnose({ ...target(), runbooks: [haReplication] })).length).toBe(0);
+    const again = await planOnly({
+      ...target(),
+      runbook: haReplication,
+      rawParams: { vmid: 100, fix: "align-ha" },
+    });
+    expect(again.kind).toBe("nothing-to-do");
+
+    const undone = await undoRun({
+      ...target(),
+      stateDir,
+      runId: result.runId!,
+      runbookFor: () => haReplication,
+    });
+    expect(undone.outcome).toBe("undone");
+    expect(await shas([GROUPS, RESOURCES])).toEqual(before);
+  });
+
+  it("adds replication of VM 100 to pve3 instead, numbered after job 100-0", async () => {
+    const result = await run({ vmid: 100, fix: "add-replication" });
+    expect(result.outcome).toBe("done");
+    expect(await cat(REPLICATION)).toMatch(/\nlocal: 100-1\n\ttarget pve3\n/);
+  });
+});
+
+describe("ha-replication-mismatch on the lab (PVE 9 rule)", () => {
+  beforeAll(() => scenario("ha-replication-mismatch-rules"));
+
+  it("replaces the strict rule that allowed pve3 with one over the replica nodes", async () => {
+    const before = await cat(RULES);
+    expect(before).toContain("node-affinity: vm100-placement");
+    const result = await run({ vmid: 100, fix: "align-ha" });
+    expect(result.outcome).toBe("done");
+    expect(result.steps.map((s) => s.id)).toEqual(["write-rules-cfg"]);
+    const after = await cat(RULES);
+    expect(after).not.toContain("vm100-placement");
+    expect(after).toContain("node-affinity: ha-replication-100\n");
+    expect(after).toContain("\tnodes pve1:2,pve2:1\n\tresources vm:100\n\tstrict 1\n");
+  });
+});
+
+describe("ha-replication-mismatch on the lab (recovery from a dead node)", () => {
+  beforeAll(() => scenario("ha-replication-recovery"));
+
+  it("diagnose asks for a recovery of VM 100", async () => {
+    const findings = await diagnose({ ...target(), runbooks: [haReplication] });
+    expect(findings.map((f) => [f.severity, f.node, f.command])).toEqual([
+      ["critical", "pve1", "pvefix plan ha-replication-mismatch --vmid 100 --fix recover"],
+    ]);
+  });
+
+  it("plans HA off, the config moved to pve2 and the start there; refuses pve3 without a replica", async () => {
+    const planned = await planOnly({
+      ...target(),
+      runbook: haReplication,
+      rawParams: { vmid: 100, fix: "recover" },
+    });
+    expect(planned.kind === "plan" && planned.plan.steps.map((s) => [s.id, s.node, s.risk])).toEqual([
+      ["ha-ignore-vm-100", "pve2", "guarded"],
+      ["move-config-100", "pve2", "dangerous"],
+      ["start-100", "pve2", "guarded"],
+    ]);
+    const pve3 = await planOnly({
+      ...target(),
+      runbook: haReplication,
+      rawParams: { vmid: 100, fix: "recover", to: "pve3" },
+    });
+    expect(pve3.kind === "refusal" && pve3.refusal.code).toBe("no-valid-replica");
+  });
+
+  it("puts HA back when the operator declines to move the config, byte for byte", async () => {
+    const before = await shas([RESOURCES, ON_PVE1]);
+    const result = await run({ vmid: 100, fix: "recover" }, declineAt("move-config-100"));
+    expect(result.outcome).toBe("declined");
+    expect(result.steps.map((s) => s.status)).toEqual(["undone", "skipped", "skipped"]);
+    expect(await shas([RESOURCES, ON_PVE1])).toEqual(before);
+  });
+
+  it("rolls back the move and HA when the start fails, leaving every changed file byte-identical", async () => {
+    const before = await shas([RESOURCES, ON_PVE1]);
+    await addFault(labDir, { node: "pve2", match: "qm start 100", action: "fail", times: 1, exitCode: 255 });
+    const result = await run({ vmid: 100, fix: "recover" });
+    expect(result.outcome).toBe("failed-rolled-back");
+    expect(result.steps.map((s) => s.status)).toEqual(["undone", "undone", "failed"]);
+    expect(await shas([RESOURCES, ON_PVE1])).toEqual(before);
+    expect(await sha(ON_PVE2)).toBe("(missing)");
+  });
+
+  it("recovers VM 100 on pve2, and undo gives it back to pve1's directory and to HA", async () => {
+    const before = await shas([RESOURCES, ON_PVE1]);
+    const asked: string[] = [];
+    const result = await run({ vmid: 100, fix: "recover" }, async ({ step, confirm }) => {
+      asked.push(`${step.id}:${confirm}`);
+      return { approved: true, answer: confirm === "node-name" ? "pve2" : "yes" };
+    });
+    expect(result.outcome).toBe("done");
+    expect(asked).toEqual(["ha-ignore-vm-100:yes", "move-config-100:node-name", "start-100:yes"]);
+    expect((await onNode("pve2", "qm status 100")).stdout).toBe("status: running\n");
+    expect(await sha(ON_PVE1)).toBe("(missing)");
+    expect(await cat(RESOURCES)).toContain("vm: 100\n\tstate ignored\n");
+
+    const undone = await undoRun({
+      ...target(),
+      stateDir,
+      runId: result.runId!,
+      runbookFor: () => haReplication,
+    });
+    expect(undone.outcome).toBe("undone");
+    expect(await shas([RESOURCES, ON_PVE1])).toEqual(before);
+    expect(await sha(ON_PVE2)).toBe("(missing)");
+  });
+});

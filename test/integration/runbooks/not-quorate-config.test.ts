@@ -1,0 +1,337 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import notQuorateConfig from "../../../runbooks/not-quorate-config.js";
+import type { Gate, GateRequest } from "../../../src/engine/apply.js";
+import { diagnose } from "../../../src/engine/diagnose.js";
+import { readJournal } from "../../../src/engine/journal.js";
+import { planOnly, runRunbook, undoRun } from "../../../src/engine/session.js";
+import { loadInventory } from "../../../src/inventory/load.js";
+import type { Inventory } from "../../../src/inventory/schema.js";
+import { addFault, type LabServer, labExec, resetLab, serveLab } from "../../../src/lab/index.js";
+import { SshTransport } from "../../../src/transport/ssh/index.js";
+
+const rb = notQuorateConfig;
+const NODES = ["pve1", "pve2", "pve3"];
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+};
+
+let labDir: string;
+let server: LabServer;
+let inventory: Inventory;
+let transport: SshTransport | undefined;
+let stateDir: string;
+
+beforeAll(async () => {
+  labDir = tempDir("pvefix-nqc-lab-");
+  await resetLab({ stateDir: labDir, scenario: "not-quorate-config" });
+  server = await serveLab({ stateDir: labDir });
+  inventory = loadInventory(server.inventoryPath);
+});
+
+afterAll(async () => {
+  await transport?.close();
+  await server?.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The test's own view of a node, straight from the lab (not through pvefix). */
+async function onNode(
+  node: string,
+  command: string,
+): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const result = await labExec({ stateDir: labDir, node, command });
+  if (typeof result === "string") throw new Error(`${command} on ${node}: ${result}`);
+  return result;
+}
+
+/** A fresh scenario, pvefix state directory and SSH transport; returns the lab's current corosync.conf. */
+async function scenario(name: string): Promise<string> {
+  await transport?.close();
+  await resetLab({ stateDir: labDir, scenario: name });
+  transport = new SshTransport({ inventory, sshConfigPath: null, agentSocket: null });
+  stateDir = tempDir("pvefix-nqc-state-");
+  return (await onNode("pve1", "cat /etc/pve/corosync.conf")).stdout;
+}
+
+/** Write `text` to a local file the runbook reads with --file. */
+function localFile(text: string): string {
+  const file = join(tempDir("pvefix-nqc-file-"), "corosync.conf.fixed");
+  writeFileSync(file, text);
+  return file;
+}
+
+const target = () => ({
+  transport: transport!,
+  nodes: inventory.nodes.map((n) => n.name),
+  cluster: inventory.cluster,
+});
+
+function gate(answer: (r: GateRequest) => boolean, seen: GateRequest[] = []): Gate {
+  return async (request) => {
+    seen.push(request);
+    const approved = answer(request);
+    return {
+      approved,
+      answer: approved ? (request.confirm === "node-name" ? request.step.node : "yes") : "no",
+    };
+  };
+}
+const yes = () => gate(() => true);
+
+const run = (params: Record<string, unknown>, g: Gate, mode: "interactive" | "unattended" = "interactive") =>
+  runRunbook({ ...target(), runbook: rb, rawParams: params, stateDir, mode, gate: g });
+const undo = (runId: string) => undoRun({ ...target(), stateDir, runId, runbookFor: () => rb });
+
+/** sha256 of every file the runbook may change, and whether a staged `.new` is left over. */
+async function fileState(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const hash = async (node: string, path: string) => {
+    const r = await onNode(node, `sha256sum ${path}`);
+    out[`${node}:${path}`] = r.exitCode === 0 ? r.stdout.split(" ")[0]! : "(missing)";
+  };
+  await hash("pve1", "/etc/pve/corosync.conf");
+  await hash("pve1", "/etc/pve/corosync.conf.new");
+  for (const node of NODES) await hash(node, "/etc/corosync/corosync.conf");
+  return out;
+}
+
+async function localVersions(): Promise<Array<string | undefined>> {
+  return Promise.all(
+    NODES.map(
+      async (n) =>
+        /config_version: (\d+)/.exec((await onNode(n, "cat /etc/corosync/corosync.conf")).stdout)?.[1],
+    ),
+  );
+}
+
+async function services(node: string): Promise<string> {
+  const units = (await onNode(node, "systemctl is-active corosync pve-cluster")).stdout
+    .trim()
+    .replace("\n", " ");
+  const ps = (await onNode(node, "ps -C pmxcfs -o pid=,args=")).stdout;
+  return `${units}${/ -l/.test(ps) ? " local-mode" : ""}`;
+}
+
+const quorumLine = async (node: string) =>
+  (await onNode(node, "pvecm status")).stdout.split("\n").filter((l) => /^(Quorate|Expected votes):/.test(l));
+
+/** A real fix: give link 0 a priority (the lab only needs it to stay a valid config). */
+const tweak = (conf: string) =>
+  conf.replace("    linknumber: 0\n", "    knet_link_priority: 10\n    linknumber: 0\n");
+/** The corosync-down scenario's broken file with its missing brace put back. */
+const closeBrace = (conf: string) =>
+  conf.replace("  interface {\n    linknumber: 1\n", "  interface {\n    linknumber: 1\n  }\n");
+
+const PATH_A = [
+  "lower-expected-votes-pve1",
+  "stage-new-file-pve1",
+  "write-corosync-conf-pve2",
+  "write-corosync-conf-pve3",
+  "replace-file-pve1",
+  "restore-expected-votes-pve1",
+];
+const PATH_B = [
+  "stop-pve-cluster-pve1",
+  "pmxcfs-local-mode-pve1",
+  "stage-new-file-pve1",
+  "write-corosync-conf-pve1",
+  "write-corosync-conf-pve2",
+  "write-corosync-conf-pve3",
+  "replace-file-pve1",
+  "stop-pmxcfs-local-mode-pve1",
+  "start-pve-cluster-pve1",
+];
+
+describe("not-quorate-config over SSH: every node cut off, corosync running (pvecm expected)", () => {
+  it("diagnose reports each non-quorate node with the exact next command", async () => {
+    await scenario("not-quorate-config");
+    const findings = await diagnose({ ...target(), runbooks: [rb] });
+    expect(findings.map((f) => [f.severity, f.node, f.summary, f.command])).toEqual(
+      NODES.map((n) => [
+        "critical",
+        n,
+        `${n} is not quorate (1 of 3 votes): /etc/pve is read-only there`,
+        `pvefix plan not-quorate-config --node ${n} --file <new.conf>`,
+      ]),
+    );
+  });
+
+  it("plans path A with one dangerous gate that states the split-brain risk", async () => {
+    const conf = await scenario("not-quorate-config");
+    const planned = await planOnly({
+      ...target(),
+      runbook: rb,
+      rawParams: { node: "pve1", file: localFile(tweak(conf)) },
+    });
+    if (planned.kind !== "plan") throw new Error(JSON.stringify(planned));
+    expect(planned.plan.steps.map((s) => s.id)).toEqual(PATH_A);
+    expect(planned.plan.steps.map((s) => s.risk)).toEqual([
+      "dangerous",
+      "safe",
+      "safe",
+      "safe",
+      "safe",
+      "safe",
+    ]);
+    expect(planned.plan.steps[0]?.warning).toContain(
+      "pve2, pve3 are disconnected from pve1 on every corosync link; no reachable node is quorate",
+    );
+    expect(planned.plan.unattended.eligible).toBe(false);
+  });
+
+  it("an unattended run needs a human and a gate answered no changes nothing", async () => {
+    const conf = await scenario("not-quorate-config");
+    const before = await fileState();
+    const file = localFile(tweak(conf));
+    expect((await run({ node: "pve1", file }, yes(), "unattended")).outcome).toBe("needs-human");
+    const seen: GateRequest[] = [];
+    const declined = await run(
+      { node: "pve1", file },
+      gate(() => false, seen),
+    );
+    expect(declined.outcome).toBe("declined");
+    expect(seen.map((r) => [r.step.id, r.confirm])).toEqual([["lower-expected-votes-pve1", "node-name"]]);
+    expect(readJournal(stateDir, declined.runId!).filter((e) => e.type === "step-start")).toEqual([]);
+    expect(await fileState()).toEqual(before);
+    expect(await quorumLine("pve1")).toEqual(["Quorate:          No", "Expected votes:   3"]);
+  });
+
+  it("an approved run puts config_version 4 on every node and gives pve1 its expected votes back", async () => {
+    const conf = await scenario("not-quorate-config");
+    const result = await run({ node: "pve1", file: localFile(tweak(conf)) }, yes());
+    expect(result.outcome).toBe("done");
+    expect(result.steps.map((s) => `${s.id}:${s.status}`)).toEqual(PATH_A.map((id) => `${id}:done`));
+    expect(await localVersions()).toEqual(["4", "4", "4"]);
+    expect((await onNode("pve1", "cat /etc/pve/corosync.conf")).stdout).toBe(
+      tweak(conf).replace("config_version: 3", "config_version: 4"),
+    );
+    expect(await quorumLine("pve1")).toEqual(["Quorate:          No", "Expected votes:   3"]);
+    expect(await services("pve1")).toBe("active active");
+  });
+
+  it("a failure in a middle step rolls everything back byte for byte", async () => {
+    const conf = await scenario("not-quorate-config");
+    const before = await fileState();
+    await addFault(labDir, {
+      node: "pve3",
+      match: "cat > /etc/corosync/corosync.conf",
+      action: "fail",
+      times: 1,
+    });
+    const result = await run({ node: "pve1", file: localFile(tweak(conf)) }, yes());
+    expect(result.outcome).toBe("failed-rolled-back");
+    expect(result.steps.map((s) => `${s.id}:${s.status}`)).toEqual([
+      "lower-expected-votes-pve1:undone",
+      "stage-new-file-pve1:undone",
+      "write-corosync-conf-pve2:undone",
+      "write-corosync-conf-pve3:failed",
+      "replace-file-pve1:skipped",
+      "restore-expected-votes-pve1:skipped",
+    ]);
+    expect(await fileState()).toEqual(before);
+    expect(await quorumLine("pve1")).toEqual(["Quorate:          No", "Expected votes:   3"]);
+  });
+
+  it("undo after a successful run restores every file and the quorum state from before", async () => {
+    const conf = await scenario("not-quorate-config");
+    const before = await fileState();
+    const done = await run({ node: "pve1", file: localFile(tweak(conf)) }, yes());
+    expect(done.outcome).toBe("done");
+    const undone = await undo(done.runId!);
+    expect(undone.outcome).toBe("undone");
+    expect(await fileState()).toEqual(before);
+    expect(await quorumLine("pve1")).toEqual(["Quorate:          No", "Expected votes:   3"]);
+    expect(await services("pve1")).toBe("active active");
+  });
+
+  it("--restore-backup puts back what an earlier run replaced, with a higher config_version", async () => {
+    const conf = await scenario("not-quorate-config");
+    const done = await run({ node: "pve1", file: localFile(tweak(conf)) }, yes());
+    const reverted = await run({ node: "pve1", restoreBackup: done.runId }, yes());
+    expect(reverted.outcome).toBe("done");
+    expect((await onNode("pve1", "cat /etc/pve/corosync.conf")).stdout).toBe(
+      conf.replace("config_version: 3", "config_version: 5"),
+    );
+    expect(await localVersions()).toEqual(["5", "5", "5"]);
+  });
+});
+
+describe("not-quorate-config over SSH: pve2 and pve3 quorate without pve1", () => {
+  it("refuses to force quorum on pve1", async () => {
+    const conf = await scenario("not-quorate-config-split");
+    const before = await fileState();
+    const result = await run({ node: "pve1", file: localFile(tweak(conf)) }, yes());
+    expect(result.outcome).toBe("refused");
+    expect(result.refusal).toMatchObject({
+      code: "split-brain-risk",
+      message: "pve2, pve3 are quorate without pve1",
+    });
+    expect(await fileState()).toEqual(before);
+  });
+});
+
+describe("not-quorate-config over SSH: corosync dead everywhere (pmxcfs local mode)", () => {
+  it("plans path B: the first two steps are dangerous, the rest run within the run", async () => {
+    const broken = await scenario("not-quorate-config-corosync-down");
+    const planned = await planOnly({
+      ...target(),
+      runbook: rb,
+      rawParams: { node: "pve1", file: localFile(closeBrace(broken)) },
+    });
+    if (planned.kind !== "plan") throw new Error(JSON.stringify(planned));
+    expect(planned.plan.steps.map((s) => s.id)).toEqual(PATH_B);
+    expect(planned.plan.steps.map((s) => s.risk)).toEqual([
+      "dangerous",
+      "dangerous",
+      ...Array(PATH_B.length - 2).fill("safe"),
+    ]);
+  });
+
+  it("an approved run writes version 5 everywhere and leaves pve1 on its normal pmxcfs", async () => {
+    const broken = await scenario("not-quorate-config-corosync-down");
+    const result = await run({ node: "pve1", file: localFile(closeBrace(broken)) }, yes());
+    expect(result.outcome).toBe("done");
+    expect(await localVersions()).toEqual(["5", "5", "5"]);
+    expect(await services("pve1")).toBe("failed active");
+    expect((await onNode("pve1", "systemctl start corosync")).exitCode).toBe(0);
+  });
+
+  it("a failure in a middle step rolls back files and services", async () => {
+    const broken = await scenario("not-quorate-config-corosync-down");
+    const before = await fileState();
+    await addFault(labDir, {
+      node: "pve2",
+      match: "cat > /etc/corosync/corosync.conf",
+      action: "fail",
+      times: 1,
+    });
+    const result = await run({ node: "pve1", file: localFile(closeBrace(broken)) }, yes());
+    expect(result.outcome).toBe("failed-rolled-back");
+    expect(result.steps.map((s) => s.status)).toEqual([
+      "undone",
+      "undone",
+      "undone",
+      "undone",
+      "failed",
+      ...Array(PATH_B.length - 5).fill("skipped"),
+    ]);
+    expect(await fileState()).toEqual(before);
+    expect(await services("pve1")).toBe("failed active");
+  });
+
+  it("undo after a successful run brings the broken files and services back exactly", async () => {
+    const broken = await scenario("not-quorate-config-corosync-down");
+    const before = await fileState();
+    const done = await run({ node: "pve1", file: localFile(closeBrace(broken)) }, yes());
+    expect(done.outcome).toBe("done");
+    expect((await undo(done.runId!)).outcome).toBe("undone");
+    expect(await fileState()).toEqual(before);
+    expect(await services("pve1")).toBe("failed active");
+  });
+});

@@ -1,0 +1,246 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import restartPveServices from "../../../runbooks/restart-pve-services.js";
+import type { Gate, GateRequest } from "../../../src/engine/apply.js";
+import { diagnose } from "../../../src/engine/diagnose.js";
+import { readJournal } from "../../../src/engine/journal.js";
+import { planOnly, runRunbook, undoRun } from "../../../src/engine/session.js";
+import { loadInventory } from "../../../src/inventory/load.js";
+import type { Inventory } from "../../../src/inventory/schema.js";
+import { addFault, type LabServer, labExec, resetLab, serveLab } from "../../../src/lab/index.js";
+import { PVE_UNITS } from "../../../src/pve/probes/services.js";
+import { sh } from "../../../src/shell/quote.js";
+import { SshTransport } from "../../../src/transport/ssh/index.js";
+
+const rb = restartPveServices;
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+};
+
+let labDir: string;
+let server: LabServer;
+let inventory: Inventory;
+let transport: SshTransport;
+let stateDir: string;
+
+beforeAll(async () => {
+  labDir = tempDir("pvefix-rps-lab-");
+  await resetLab({ stateDir: labDir, scenario: "restart-pve-services" });
+  server = await serveLab({ stateDir: labDir });
+  inventory = loadInventory(server.inventoryPath);
+});
+
+afterAll(async () => {
+  await transport?.close();
+  await server?.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh scenario, pvefix state directory and SSH transport for each test. */
+async function scenario(name: string): Promise<void> {
+  await transport?.close();
+  await resetLab({ stateDir: labDir, scenario: name });
+  transport = new SshTransport({ inventory, sshConfigPath: null, agentSocket: null });
+  stateDir = tempDir("pvefix-rps-state-");
+}
+
+const target = () => ({ transport, nodes: inventory.nodes.map((n) => n.name), cluster: inventory.cluster });
+
+/** Every gate request, answered as `answer` says. */
+function gate(answer: (r: GateRequest) => boolean, seen: GateRequest[] = []): Gate {
+  return async (request) => {
+    seen.push(request);
+    const approved = answer(request);
+    return {
+      approved,
+      answer: approved ? (request.confirm === "node-name" ? request.step.node : "yes") : "no",
+    };
+  };
+}
+
+const run = (params: Record<string, unknown>, g: Gate, mode: "interactive" | "unattended" = "interactive") =>
+  runRunbook({ ...target(), runbook: rb, rawParams: params, stateDir, mode, gate: g });
+
+/** The test's own view of a node, straight from the lab (not through pvefix). */
+async function onNode(node: string, command: string): Promise<{ stdout: string; exitCode: number }> {
+  const result = await labExec({ stateDir: labDir, node, command });
+  if (typeof result === "string") throw new Error(`${command} on ${node}: ${result}`);
+  return result;
+}
+
+async function units(node: string): Promise<string[]> {
+  return (await onNode(node, sh`systemctl is-active ${PVE_UNITS}`)).stdout.trim().split("\n");
+}
+
+const ALL_ACTIVE = Array(8).fill("active");
+const HUNG = ["active", "active", "failed", "active", "active", "active", "active", "active"];
+const STOPS = ["pveproxy", "spiceproxy", "pvestatd", "pve-cluster", "corosync"].map((u) => `stop-${u}-pve2`);
+const STARTS = ["corosync", "pve-cluster", "pvestatd", "spiceproxy", "pveproxy"].map(
+  (u) => `start-${u}-pve2`,
+);
+
+describe("restart-pve-services over SSH against the lab", () => {
+  it("diagnose finds pve2's hung pmxcfs and gives the exact command to run", async () => {
+    await scenario("restart-pve-services");
+    const findings = await diagnose({ ...target(), runbooks: [rb] });
+    expect(findings).toEqual([
+      expect.objectContaining({
+        runbook: "restart-pve-services",
+        severity: "critical",
+        node: "pve2",
+        command: "pvefix run restart-pve-services --node pve2",
+        summary:
+          "PVE services on pve2 are not healthy: pvestatd is failed; /etc/pve did not answer within 5 s; pvecm status did not answer within 10 s",
+      }),
+    ]);
+  });
+
+  it("plans a guarded stop and start of the five units in the field report's orders", async () => {
+    await scenario("restart-pve-services");
+    const planned = await planOnly({ ...target(), runbook: rb, rawParams: { node: "pve2" } });
+    expect(planned.kind).toBe("plan");
+    if (planned.kind !== "plan") return;
+    expect(planned.plan.steps.map((s) => s.id)).toEqual([...STOPS, ...STARTS]);
+    expect(new Set(planned.plan.steps.map((s) => s.risk))).toEqual(new Set(["guarded"]));
+    expect(planned.plan.unattended.eligible).toBe(false);
+  });
+
+  it("an unattended run stops with needs-human and changes nothing", async () => {
+    await scenario("restart-pve-services");
+    const result = await run(
+      { node: "pve2" },
+      gate(() => true),
+      "unattended",
+    );
+    expect(result.outcome).toBe("needs-human");
+    expect(await units("pve2")).toEqual(HUNG);
+    expect((await onNode("pve2", "timeout -s KILL 5 stat -c %a /etc/pve/local")).exitCode).toBe(137);
+  });
+
+  it("a gate answered no changes nothing", async () => {
+    await scenario("restart-pve-services");
+    const seen: GateRequest[] = [];
+    const result = await run(
+      { node: "pve2" },
+      gate(() => false, seen),
+    );
+    expect(result.outcome).toBe("declined");
+    expect(seen.map((r) => [r.step.id, r.confirm])).toEqual([["stop-pveproxy-pve2", "yes"]]);
+    expect(readJournal(stateDir, result.runId!).filter((e) => e.type === "step-start")).toEqual([]);
+    expect(await units("pve2")).toEqual(HUNG);
+  });
+
+  it("an approved run restarts pve2 and leaves /etc/pve answering and pve2 quorate", async () => {
+    await scenario("restart-pve-services");
+    const result = await run(
+      { node: "pve2" },
+      gate(() => true),
+    );
+    expect(result.outcome).toBe("done");
+    expect(result.steps.map((s) => `${s.id}:${s.status}`)).toEqual(
+      [...STOPS, ...STARTS].map((id) => `${id}:done`),
+    );
+    expect(await units("pve2")).toEqual(ALL_ACTIVE);
+    expect((await onNode("pve2", "timeout -s KILL 5 stat -c %a /etc/pve/local")).stdout).toBe("755\n");
+    expect((await onNode("pve2", "pvecm status")).stdout).toContain("Quorate:          Yes");
+  });
+
+  it("a failure in a middle step starts again every unit the run stopped", async () => {
+    await scenario("restart-pve-services");
+    const conf = sh`sha256sum /etc/corosync/corosync.conf`;
+    const before = (await onNode("pve2", conf)).stdout;
+    await addFault(labDir, { node: "pve2", match: "systemctl start pvestatd", action: "fail", times: 1 });
+    const result = await run(
+      { node: "pve2" },
+      gate(() => true),
+    );
+    expect(result.outcome).toBe("failed-rolled-back");
+    expect(result.steps.find((s) => s.id === "start-pvestatd-pve2")?.status).toBe("failed");
+    expect(result.steps.filter((s) => s.status === "undone").map((s) => s.id)).toEqual(
+      expect.arrayContaining(STOPS),
+    );
+    const undos = readJournal(stateDir, result.runId!)
+      .filter((e) => e.type === "command" && e.phase === "undo")
+      .map((e) => (e.type === "command" ? e.result.command : ""));
+    expect(undos).toEqual(
+      ["corosync", "pve-cluster", "pvestatd", "spiceproxy", "pveproxy"].map((u) => `systemctl start ${u}`),
+    );
+    expect(await units("pve2")).toEqual(ALL_ACTIVE);
+    expect(result.touchedFiles).toEqual([]);
+    expect((await onNode("pve2", conf)).stdout).toBe(before);
+  });
+
+  it("undo after a successful run starts every stopped unit again and leaves them running", async () => {
+    await scenario("restart-pve-services");
+    const done = await run(
+      { node: "pve2" },
+      gate(() => true),
+    );
+    expect(done.outcome).toBe("done");
+    const undone = await undoRun({
+      ...target(),
+      stateDir,
+      runId: done.runId!,
+      runbookFor: () => rb,
+    });
+    expect(undone.outcome).toBe("undone");
+    expect(await units("pve2")).toEqual(ALL_ACTIVE);
+    expect((await onNode("pve2", "timeout -s KILL 5 stat -c %a /etc/pve/local")).exitCode).toBe(0);
+  });
+
+  it("refuses to restart pve2 while its HA watchdog is armed unless --with-ha is given", async () => {
+    await scenario("restart-pve-services-ha");
+    const [finding] = await diagnose({ ...target(), runbooks: [rb] });
+    expect(finding?.command).toBe("pvefix plan restart-pve-services --node pve2 --with-ha");
+    const refused = await run(
+      { node: "pve2" },
+      gate(() => true),
+    );
+    expect(refused.outcome).toBe("refused");
+    expect(refused.refusal).toMatchObject({ code: "ha-armed", node: "pve2" });
+    expect(refused.refusal?.message).toContain("vm:300");
+    expect(await units("pve2")).toEqual(HUNG);
+  });
+
+  it("with --with-ha stops the LRM then the CRM first behind node-name gates and starts them again last", async () => {
+    await scenario("restart-pve-services-ha");
+    const seen: GateRequest[] = [];
+    const result = await run(
+      { node: "pve2", withHa: true },
+      gate(() => true, seen),
+    );
+    expect(result.outcome).toBe("done");
+    expect(result.steps.map((s) => s.id)).toEqual([
+      "stop-pve-ha-lrm-pve2",
+      "stop-pve-ha-crm-pve2",
+      ...STOPS,
+      ...STARTS,
+      "start-pve-ha-crm-pve2",
+      "start-pve-ha-lrm-pve2",
+    ]);
+    expect(new Set(seen.map((r) => r.confirm))).toEqual(new Set(["node-name"]));
+    expect(await units("pve2")).toEqual(ALL_ACTIVE);
+    const status = (await onNode("pve1", "ha-manager status")).stdout;
+    expect(status).toContain("lrm pve2 (active, ");
+    expect(status).toContain("service vm:300 (pve2, started)");
+  });
+
+  it("refuses quorum-at-risk when pve3 is down and pve2's departure would leave pve1 alone", async () => {
+    await scenario("restart-pve-services-degraded");
+    const result = await run(
+      { node: "pve2" },
+      gate(() => true),
+    );
+    expect(result.outcome).toBe("refused");
+    expect(result.refusal).toMatchObject({
+      code: "quorum-at-risk",
+      message: "Stopping corosync on pve2 would leave the cluster 1 of the 2 votes it needs",
+    });
+    expect(await units("pve2")).toEqual(HUNG);
+  });
+});

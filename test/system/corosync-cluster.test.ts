@@ -1,0 +1,285 @@
+/**
+ * Real corosync 3 (knet, secauth, votequorum, token 1000) on three nodes in network namespaces
+ * (scripts/testbed/netns-up.sh), driven over real SSH: quorum loss and return when corosync links
+ * are cut, restart-pve-services stopping and starting one node's real corosync, and
+ * not-quorate-config under real quorum loss. Needs root, corosync, sshd, ip netns and nsenter:
+ * run scripts/install-system-deps.sh first. The tests share one bed and run in order.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import notQuorateConfig from "../../runbooks/not-quorate-config.js";
+import restartPveServices from "../../runbooks/restart-pve-services.js";
+import type { Gate } from "../../src/engine/apply.js";
+import { exitCodeFor, planOnly, runRunbook } from "../../src/engine/session.js";
+import { parsePvecmStatus } from "../../src/pve/parsers/pvecm-status.js";
+import { SshTransport } from "../../src/transport/ssh/index.js";
+import { type CorosyncCluster, startCorosyncCluster } from "./netns/cluster.js";
+
+let bed: CorosyncCluster;
+let work: string;
+let transport: SshTransport;
+
+const noHuman: Gate = async (request) => ({
+  approved: false,
+  answer: `unattended: step ${request.step.id} is ${request.step.risk}`,
+});
+/** An operator who says yes to everything, typing the node name where asked. */
+const operator: Gate = async (request) => ({
+  approved: true,
+  answer: request.confirm === "node-name" ? request.step.node : "yes",
+});
+
+function target() {
+  return {
+    transport,
+    nodes: bed.inventory.nodes.map((n) => n.name),
+    cluster: bed.inventory.cluster,
+    stateDir: join(work, "state"),
+  };
+}
+
+/** corosync's own answer inside the node (exit 0 quorate, 2 not, 1 no corosync) and its member ids. */
+async function quorumOf(node: string): Promise<{ code: number; members: number[] }> {
+  const r = await bed.inNode(node, ["corosync-quorumtool", "-s"]);
+  const members = [...r.stdout.matchAll(/^\s+(\d+)\s+\d+\s+\S+/gm)].map((m) => Number(m[1]));
+  return { code: r.code, members };
+}
+
+async function until(what: string, test: () => Promise<boolean>, timeoutMs = 20_000): Promise<number> {
+  const started = performance.now();
+  while (!(await test())) {
+    if (performance.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  return Math.round(performance.now() - started);
+}
+
+const allQuorate = (n: number) => async () => {
+  const views = await Promise.all(bed.nodes.map((node) => quorumOf(node.name)));
+  return views.every((v) => v.code === 0 && v.members.length === n);
+};
+
+async function corosyncPid(node: string): Promise<string> {
+  return (await bed.inNode(node, ["cat", "/run/corosync.pid"])).stdout.trim();
+}
+
+async function runtimeConfigVersion(node: string): Promise<string> {
+  const r = await bed.inNode(node, ["corosync-cmapctl", "-g", "totem.config_version"]);
+  return r.stdout.trim().split(" = ")[1] ?? `(${r.stderr.trim()})`;
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "pvefix-corosync-"));
+  bed = await startCorosyncCluster({ nodes: 3, stateDir: join(work, "bed") });
+  console.info(`netns bed: 3 nodes up and quorate in ${Math.round(bed.upMs)} ms`);
+  transport = new SshTransport({ inventory: bed.inventory, sshConfigPath: null, agentSocket: null });
+});
+
+afterAll(async () => {
+  await transport?.close();
+  if (bed) {
+    const started = performance.now();
+    await bed.stop();
+    console.info(`netns bed: down in ${Math.round(performance.now() - started)} ms`);
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("real corosync in network namespaces", () => {
+  it("starts three quorate nodes whose `pvecm status` over SSH is Proxmox's layout", async () => {
+    for (const node of ["node1", "node2", "node3"]) {
+      const result = await transport.exec(node, "pvecm status");
+      expect(result.exitCode).toBe(0);
+      const status = parsePvecmStatus(result.stdout);
+      expect(status.quorum.quorate).toBe(true);
+      expect(status.members.map((m) => m.nodeId)).toEqual([1, 2, 3]);
+      expect(result.stdout).toContain("Config Version:   1\n");
+      expect(result.stdout).toMatch(
+        new RegExp(`^0x0000000${node.at(-1)}\\s+1 10\\.10\\.10\\.\\d \\(local\\)$`, "m"),
+      );
+    }
+  });
+
+  it("loses quorum on node1 within 10 s when node2 and node3 lose their links, and regains it when they are back", async () => {
+    await Promise.all([bed.cutLinks("node2"), bed.cutLinks("node3")]);
+    const lostMs = await until("node1 not quorate", async () => {
+      const r = await transport.exec("node1", "pvecm status");
+      return r.exitCode === 2;
+    });
+    expect(lostMs).toBeLessThan(10_000);
+    const status = await transport.exec("node1", "pvecm status");
+    expect(status.stdout).toContain("Quorum:           2 Activity blocked\n");
+    expect(parsePvecmStatus(status.stdout).members.map((m) => m.nodeId)).toEqual([1]);
+    // SSH is on its own network: the nodes still answer.
+    expect((await transport.exec("node3", "hostname")).stdout).toBe("node3\n");
+
+    await Promise.all([bed.restoreLinks("node2"), bed.restoreLinks("node3")]);
+    const regainedMs = await until(
+      "node1 quorate",
+      async () => (await transport.exec("node1", "pvecm status")).exitCode === 0,
+    );
+    await until("all three quorate with 3 members", allQuorate(3));
+    console.info(`netns bed: quorum lost after ${lostMs} ms, regained after ${regainedMs} ms`);
+  });
+});
+
+describe("restart-pve-services on real corosync", () => {
+  it("stops and starts node2's real corosync while node1 and node3 keep quorum", async () => {
+    await bed.inNode("node2", ["sh", "-c", "echo failed > /run/pvefix-bed/units/pvestatd"]);
+    const before = await corosyncPid("node2");
+    let watching = true;
+    const node1Lost: number[] = [];
+    const watch = (async () => {
+      while (watching) {
+        if ((await quorumOf("node1")).code !== 0) node1Lost.push(Date.now());
+        await new Promise((done) => setTimeout(done, 200));
+      }
+    })();
+    const result = await runRunbook({
+      ...target(),
+      runbook: restartPveServices,
+      rawParams: { node: "node2" },
+      mode: "interactive",
+      gate: operator,
+    });
+    watching = false;
+    await watch;
+    expect(result.error).toBeUndefined();
+    expect(result.outcome).toBe("done");
+    expect(result.steps.map((s) => s.status)).not.toContain("failed");
+    const after = await corosyncPid("node2");
+    expect(after).toMatch(/^\d+$/);
+    expect(after).not.toBe(before);
+    expect(node1Lost).toEqual([]);
+    expect((await transport.exec("node2", "systemctl is-active pvestatd")).stdout).toBe("active\n");
+    await until("node2 back among 3 members", allQuorate(3));
+  });
+
+  it("refuses to restart node2 when the cluster would lose quorum without it", async () => {
+    await bed.cutLinks("node3");
+    await until("node1 and node2 alone", async () => (await quorumOf("node1")).members.length === 2);
+    await bed.inNode("node2", ["sh", "-c", "echo failed > /run/pvefix-bed/units/pvestatd"]);
+    const before = await corosyncPid("node2");
+    try {
+      const result = await runRunbook({
+        ...target(),
+        runbook: restartPveServices,
+        rawParams: { node: "node2" },
+        mode: "interactive",
+        gate: operator,
+      });
+      expect(result.outcome).toBe("refused");
+      expect(result.refusal?.code).toBe("quorum-at-risk");
+      expect(exitCodeFor(result.outcome)).toBe(3);
+      expect(await corosyncPid("node2")).toBe(before);
+    } finally {
+      await bed.inNode("node2", ["sh", "-c", "echo active > /run/pvefix-bed/units/pvestatd"]);
+      await bed.restoreLinks("node3");
+      await until("all three quorate again", allQuorate(3));
+    }
+  });
+});
+
+describe("not-quorate-config on real quorum loss", () => {
+  let fixed: string;
+
+  beforeAll(async () => {
+    const current = (await transport.exec("node1", "cat /etc/pve/corosync.conf")).stdout;
+    // The fix an operator brings: Proxmox 9.1's token_coefficient (pvefix bumps config_version).
+    fixed = join(work, "corosync.conf.fixed");
+    writeFileSync(fixed, current.replace("  token: 1000\n", "  token: 1000\n  token_coefficient: 125\n"));
+  });
+
+  it("refuses a split brain: node1 alone while node2 and node3 are quorate together", async () => {
+    await bed.cutLinks("node1");
+    try {
+      await until("node2 and node3 quorate without node1", async () => {
+        const [one, two] = await Promise.all([quorumOf("node1"), quorumOf("node2")]);
+        return one.code === 2 && two.code === 0 && two.members.length === 2;
+      });
+      const planned = await planOnly({
+        ...target(),
+        runbook: notQuorateConfig,
+        rawParams: { node: "node1", file: fixed },
+      });
+      expect(planned.kind).toBe("refusal");
+      if (planned.kind === "refusal") {
+        expect(planned.refusal.code).toBe("split-brain-risk");
+        expect(planned.refusal.message).toContain("node2, node3 are quorate without node1");
+      }
+    } finally {
+      await bed.restoreLinks("node1");
+      await until("all three quorate again", allQuorate(3));
+    }
+  });
+
+  it("needs a human when run unattended, and changes nothing", async () => {
+    await Promise.all([bed.cutLinks("node2"), bed.cutLinks("node3")]);
+    await until("every node alone", async () => {
+      const views = await Promise.all(bed.nodes.map((n) => quorumOf(n.name)));
+      return views.every((v) => v.code === 2 && v.members.length === 1);
+    });
+    const before = (await transport.exec("node1", "sha256sum /etc/pve/corosync.conf")).stdout;
+    const result = await runRunbook({
+      ...target(),
+      runbook: notQuorateConfig,
+      rawParams: { node: "node1", file: fixed },
+      mode: "unattended",
+      gate: noHuman,
+    });
+    expect(result.outcome).toBe("needs-human");
+    expect(exitCodeFor(result.outcome)).toBe(4);
+    expect(result.plan?.steps[0]).toMatchObject({ id: "lower-expected-votes-node1", risk: "dangerous" });
+    expect((await transport.exec("node1", "sha256sum /etc/pve/corosync.conf")).stdout).toBe(before);
+    expect((await quorumOf("node1")).code).toBe(2);
+  });
+
+  it("with its gates approved forces quorum with `pvecm expected 1`, writes the file and restores expected votes", async () => {
+    const result = await runRunbook({
+      ...target(),
+      runbook: notQuorateConfig,
+      rawParams: { node: "node1", file: fixed },
+      mode: "interactive",
+      gate: operator,
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.outcome).toBe("done");
+    const ids = result.steps.map((s) => s.id);
+    expect(ids[0]).toBe("lower-expected-votes-node1");
+    expect(result.plan?.steps[0]?.actions).toEqual([
+      expect.objectContaining({ command: "pvecm expected 1" }),
+    ]);
+    expect(ids.at(-1)).toBe("restore-expected-votes-node1");
+    expect(result.steps.every((s) => s.status === "done")).toBe(true);
+
+    const pve = (await transport.exec("node1", "cat /etc/pve/corosync.conf")).stdout;
+    expect(pve).toContain("  config_version: 2\n");
+    expect(pve).toContain("  token_coefficient: 125\n");
+    for (const node of ["node1", "node2", "node3"]) {
+      expect((await transport.exec(node, "cat /etc/corosync/corosync.conf")).stdout).toBe(pve);
+    }
+    // corosync restarted on node1 (it may still be starting): expected votes are the configured 3
+    // again, so node1 alone is not quorate.
+    await until("node1's new corosync answers", async () => (await quorumOf("node1")).code === 2, 10_000);
+    const status = await transport.exec("node1", "pvecm status");
+    expect(status.exitCode).toBe(2);
+    expect(status.stdout).toContain("Expected votes:   3\n");
+    expect(await runtimeConfigVersion("node1")).toBe("2");
+  });
+
+  it("is quorate on every node with the new config_version once the others restart corosync and links are back", async () => {
+    // What the plan tells the operator: the other nodes' corosync reads the new file when it restarts.
+    for (const node of ["node2", "node3"]) {
+      expect((await transport.exec(node, "systemctl restart corosync")).exitCode).toBe(0);
+    }
+    await Promise.all([bed.restoreLinks("node2"), bed.restoreLinks("node3")]);
+    const ms = await until("all three quorate with 3 members", allQuorate(3), 30_000);
+    console.info(`netns bed: quorate on 3 nodes with config_version 2 after ${ms} ms`);
+    for (const node of ["node1", "node2", "node3"]) {
+      expect(await runtimeConfigVersion(node)).toBe("2");
+      expect((await transport.exec(node, "pvecm status")).stdout).toContain("Config Version:   2\n");
+    }
+  });
+});
