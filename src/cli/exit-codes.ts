@@ -34,6 +34,8 @@ export function exitCodeForError(error: unknown): number {
         return EXIT.refused;
       case "PVEFIX_NOTHING_TO_UNDO":
         return EXIT.ok;
+      case "PVEFIX_STATE_WRITE":
+        return EXIT.manual;
     }
   }
   return EXIT.failed;

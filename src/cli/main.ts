@@ -2,16 +2,26 @@
  * Entry point of the `pvefix` binary: parse, dispatch, map every error to an exit code.
  * The CLI holds no Proxmox knowledge and makes no decisions; it wires options to the API.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { CommanderError } from "commander";
 import { describeError, exitCodeForError } from "./exit-codes.js";
 import { buildProgram } from "./program.js";
 
+/** The version from package.json, found by walking up from this file (tsc output or bundle). */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = path.join(dir, "package.json");
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "pvefix" && pkg.version) return pkg.version;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return "unknown";
+    dir = parent;
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -4,6 +4,7 @@
  * completed steps in reverse order. Apply always reports what it touched and the state reached.
  */
 import { backupFile } from "./backup.js";
+import { JournalWriteError } from "./errors.js";
 import { ActionError, type Execution, recorder, runAction, runCheck } from "./execution.js";
 import type { Plan, RunOutcome, Step, StepStatus } from "./model.js";
 import { undoStep, undoSteps } from "./rollback.js";
@@ -45,7 +46,7 @@ export interface ApplyOptions {
   plan: Plan;
   execution: Execution;
   gate: Gate;
-  /** Aborting stops before the next action (never in the middle of one); nothing is rolled back. */
+  /** Aborting stops before the next step (never in the middle of one); nothing is rolled back. */
   signal?: AbortSignal;
 }
 
@@ -119,7 +120,22 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       continue;
     }
 
-    ex.journal.append({ type: "step-end", stepId: step.id, status: "failed", error: failure.message });
+    try {
+      ex.journal.append({ type: "step-end", stepId: step.id, status: "failed", error: failure.message });
+    } catch (error) {
+      // A full state disk that stopped the first step before its first change: nothing to undo,
+      // and the honest outcome is "failed, nothing changed" even though the journal ends early.
+      if (!(error instanceof JournalWriteError) || failure.changedSomething || completed.length > 0)
+        throw error;
+      setStatus(index, "failed", failure.message);
+      for (let i = index + 1; i < plan.steps.length; i++) setStatus(i, "skipped");
+      return {
+        outcome: "failed-rolled-back",
+        steps: reports,
+        error: `${failure.message}; ${error.message}`,
+        touchedFiles: touched(),
+      };
+    }
     ex.listener.onStepEnd(step, "failed", failure.message);
     setStatus(index, "failed", failure.message);
     for (let i = index + 1; i < plan.steps.length; i++) setStatus(i, "skipped");

@@ -56,6 +56,11 @@ export async function runAction(
   try {
     switch (action.kind) {
       case "exec": {
+        if (action.skipIf) {
+          const probe = await ex.transport.exec(step.node, action.skipIf, { timeoutMs: 10_000 });
+          record(probe);
+          if (probe.exitCode === 0) return;
+        }
         const result = await ex.transport.exec(step.node, action.command, {
           timeoutMs: action.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         });

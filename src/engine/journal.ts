@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
 import { CommandResult } from "../transport/types.js";
-import { EngineError } from "./errors.js";
+import { EngineError, JournalWriteError } from "./errors.js";
 import { Plan, Refusal, RunMode, RunOutcome, StepStatus } from "./model.js";
 import { redact } from "./redact.js";
 
@@ -135,17 +135,35 @@ export class Journal {
     return new Journal(runId, file);
   }
 
+  /**
+   * For records that must not stop a run when they cannot be written (lock bookkeeping, the
+   * run's end after an earlier write failed). Returns whether the entry reached the disk.
+   */
+  tryAppend(entry: EntryInput): boolean {
+    try {
+      this.append(entry);
+      return true;
+    } catch (error) {
+      if (error instanceof JournalWriteError) return false;
+      throw error;
+    }
+  }
+
   append(entry: EntryInput): void {
     const full = JournalEntry.parse({ ...entry, time: new Date().toISOString() });
     const line = `${redact(JSON.stringify(full))}\n`;
-    const fd = fs.openSync(this.file, "a", 0o600);
     try {
-      // On a nearly full disk writeSync writes part of the line and returns the short count;
-      // writeFileSync writes on, so a full disk throws here before the engine takes another step.
-      fs.writeFileSync(fd, line);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      const fd = fs.openSync(this.file, "a", 0o600);
+      try {
+        // On a nearly full disk writeSync writes part of the line and returns the short count;
+        // writeFileSync writes on, so a full disk throws here before the engine takes another step.
+        fs.writeFileSync(fd, line);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (error) {
+      throw new JournalWriteError(this.file, error);
     }
   }
 }

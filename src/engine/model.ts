@@ -19,6 +19,11 @@ export const Action = z.discriminatedUnion("kind", [
     timeoutMs: z.number().int().positive().optional(),
     /** Exit codes that count as success. @default [0] */
     okExitCodes: z.array(z.number().int()).optional(),
+    /**
+     * A read-only command run first: exit 0 means the effect is already in place and the action
+     * is skipped (Ansible's `creates`). It makes undos idempotent when a step's outcome is unknown.
+     */
+    skipIf: z.string().min(1).optional(),
   }),
   z.object({
     kind: z.literal("write-file"),

@@ -59,15 +59,20 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
   const run: ProbeContext["run"] = async (node, command, runOptions) => {
     const known = unreachable.get(node);
     if (known) throw known;
+    // Every attempt is evidence, the dropped ones too; recording happens outside the retry so
+    // that a journal failure stops the run instead of re-running the read.
+    const attempts: CommandResult[] = [];
+    let result: CommandResult;
     try {
-      return await pRetry(
+      result = await pRetry(
         async () => {
-          const result = await options.transport.exec(node, command, {
+          const attempt = await options.transport.exec(node, command, {
             timeoutMs: runOptions?.timeoutMs ?? defaultTimeout,
           });
+          attempts.push(attempt);
           // A dropped connection is worth another try for a read; a timeout is an answer.
-          if (result.connectionLost) throw new Error(`connection lost on ${node}`);
-          return record(result);
+          if (attempt.connectionLost) throw new Error(`connection lost on ${node}`);
+          return attempt;
         },
         {
           retries,
@@ -77,6 +82,7 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
         },
       );
     } catch (error) {
+      attempts.forEach(record);
       if (error instanceof TransportError) {
         unreachable.set(node, error);
         throw error;
@@ -86,6 +92,8 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
         cause: error,
       });
     }
+    attempts.forEach(record);
+    return result;
   };
 
   const readFile: ProbeContext["readFile"] = async (node, path) => {

@@ -6,7 +6,7 @@
 import type { Transport } from "../transport/types.js";
 import { type ApplyResult, applyPlan, type Gate, type StepReport } from "./apply.js";
 import { BackupStore } from "./backup.js";
-import { EngineError } from "./errors.js";
+import { EngineError, JournalWriteError } from "./errors.js";
 import { combineListeners, type EngineListener } from "./events.js";
 import type { Execution } from "./execution.js";
 import { diffFacts } from "./fingerprint.js";
@@ -263,7 +263,8 @@ function runEnded(stateDir: string, runId: string): boolean {
 
 function recorderFor(ex: Execution, phase: "lock") {
   return (result: Parameters<Execution["listener"]["onCommand"]>[0]["result"]) => {
-    ex.journal.append({ type: "command", phase, result });
+    // Lock bookkeeping is evidence, not state: a full state disk must not stop the release.
+    ex.journal.tryAppend({ type: "command", phase, result });
   };
 }
 
@@ -323,8 +324,11 @@ async function withRun(
     } catch (error) {
       // A lock held elsewhere is a guard saying no; anything else failed before the first change.
       const locked = error instanceof EngineError && error.code === "PVEFIX_LOCKED";
-      const outcome: RunOutcome = locked ? "refused" : "failed-rolled-back";
-      journal.append({
+      // A journal that cannot be written stopped the run mid-way: say so, do not claim a rollback.
+      const stopped = error instanceof JournalWriteError;
+      const outcome: RunOutcome = locked ? "refused" : stopped ? "interrupted" : "failed-rolled-back";
+      // The original error says why; a second journal failure adds nothing.
+      journal.tryAppend({
         type: "run-end",
         outcome,
         exitCode: exitCodeFor(outcome),
@@ -332,7 +336,7 @@ async function withRun(
       });
       throw error;
     }
-    journal.append({
+    journal.tryAppend({
       type: "run-end",
       outcome: result.outcome,
       exitCode: exitCodeFor(result.outcome),

@@ -21,8 +21,9 @@ export function actionShellLine(action: Action): string {
 
 function okCodes(action: Extract<Action, { kind: "exec" }>): string {
   const codes = action.okExitCodes;
-  if (!codes || (codes.length === 1 && codes[0] === 0)) return "";
-  return `  # ok exit codes: ${codes.join(", ")}`;
+  const skip = action.skipIf ? `  # skipped when \`${action.skipIf}\` succeeds` : "";
+  if (!codes || (codes.length === 1 && codes[0] === 0)) return skip;
+  return `  # ok exit codes: ${codes.join(", ")}${skip}`;
 }
 
 export function byteLength(content: string): number {

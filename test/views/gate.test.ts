@@ -14,7 +14,7 @@ describe("renderGateText", () => {
            $ umount -nlf /mnt/pve/nfs-backup
            $ pvesm status --storage nfs-backup
            undo: mount 10.10.0.5:/export/backup on /mnt/pve/nfs-backup again (nfs4, options as before)
-             $ mount -t nfs4 -o rw,relatime,vers=4.2,hard,proto=tcp 10.10.0.5:/export/backup /mnt/pve/nfs-backup  # ok exit codes: 0, 32
+             $ mount -t nfs4 -o rw,relatime,vers=4.2,hard,proto=tcp 10.10.0.5:/export/backup /mnt/pve/nfs-backup  # ok exit codes: 0, 32  # skipped when \`cat /proc/mounts | grep -q ' /mnt/pve/nfs-backup '\` succeeds
            check: nfs-backup is mounted on /mnt/pve/nfs-backup, answers statfs and is active in pvesm (waits up to 30 s)"
     `);
     expect(text.indexOf("! Running guests use nfs-backup")).toBeLessThan(text.indexOf("$ umount -nlf"));

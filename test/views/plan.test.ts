@@ -24,7 +24,7 @@ describe("renderPlan text", () => {
            $ pct unlock 100
            backs up: /etc/pve/nodes/pve2/lxc/100.conf
            undo: put \`lock: backup\` back with \`pct set --lock\`
-             $ pct set 100 --lock backup
+             $ pct set 100 --lock backup  # skipped when \`pct config 100 | grep -q '^lock: backup$'\` succeeds
            check: CT 100 has no lock
 
       To run it (probes again and asks at each gate):
@@ -58,7 +58,7 @@ describe("renderPlan text", () => {
            $ umount -nlf /mnt/pve/nfs-backup
            $ pvesm status --storage nfs-backup
            undo: mount 10.10.0.5:/export/backup on /mnt/pve/nfs-backup again (nfs4, options as before)
-             $ mount -t nfs4 -o rw,relatime,vers=4.2,hard,proto=tcp 10.10.0.5:/export/backup /mnt/pve/nfs-backup  # ok exit codes: 0, 32
+             $ mount -t nfs4 -o rw,relatime,vers=4.2,hard,proto=tcp 10.10.0.5:/export/backup /mnt/pve/nfs-backup  # ok exit codes: 0, 32  # skipped when \`cat /proc/mounts | grep -q ' /mnt/pve/nfs-backup '\` succeeds
            check: nfs-backup is mounted on /mnt/pve/nfs-backup, answers statfs and is active in pvesm (waits up to 30 s)
 
       To run it (probes again and asks at each gate):
@@ -166,7 +166,7 @@ describe("renderPlan md", () => {
       Undo: mount 10.10.0.5:/export/backup on /mnt/pve/nfs-backup again (nfs4, options as before)
 
       \`\`\`sh
-      mount -t nfs4 -o rw,relatime,vers=4.2,hard,proto=tcp 10.10.0.5:/export/backup /mnt/pve/nfs-backup  # ok exit codes: 0, 32
+      mount -t nfs4 -o rw,relatime,vers=4.2,hard,proto=tcp 10.10.0.5:/export/backup /mnt/pve/nfs-backup  # ok exit codes: 0, 32  # skipped when \`cat /proc/mounts | grep -q ' /mnt/pve/nfs-backup '\` succeeds
       \`\`\`
 
       Checks:

@@ -26,10 +26,11 @@ export async function runLabReset(globals: GlobalOptions, scenario: string, quie
 
 export async function runLabScenarios(globals: GlobalOptions): Promise<number> {
   const scenarios = listScenarios();
+  const width = Math.max(...scenarios.map((s) => s.name.length));
   print(
     globals.output === "json"
       ? JSON.stringify({ scenarios }, null, 2)
-      : scenarios.map((s) => `${s.name.padEnd(26)} ${s.description}`).join("\n"),
+      : scenarios.map((s) => `${s.name.padEnd(width)}  ${s.description}`).join("\n"),
   );
   return 0;
 }

@@ -81,7 +81,7 @@ async function mutating(globals: GlobalOptions, unattended: boolean, operation: 
     if (interrupts > 1) process.exit(130);
     controller.abort();
     process.stderr.write(
-      "\nInterrupted: stopping after the current action (Ctrl-C again to quit at once).\n",
+      "\nInterrupted: stopping before the next step (Ctrl-C again to quit at once; `pvefix undo` puts back what ran).\n",
     );
   };
   process.on("SIGINT", onSigint);

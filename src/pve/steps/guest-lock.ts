@@ -16,7 +16,14 @@ export function unlockGuestStep(guest: GuestRef, previousLock: string, reason: s
       kind: "actions",
       description: `put \`lock: ${previousLock}\` back with \`${tool} set --lock\``,
       actions: [
-        { kind: "exec", command: sh`${tool} set ${guest.vmid} --lock ${previousLock}`, timeoutMs: 30_000 },
+        {
+          kind: "exec",
+          command: sh`${tool} set ${guest.vmid} --lock ${previousLock}`,
+          timeoutMs: 30_000,
+          // After a lost connection the unlock may never have run; setting a lock that is already
+          // there fails ("CT is locked"), so check first.
+          skipIf: sh`${tool} config ${guest.vmid} | grep -q ${`^lock: ${previousLock}$`}`,
+        },
       ],
     },
     files: [guestConfigPath(guest)],

@@ -41,6 +41,9 @@ export function lazyUnmountAndRemountStep(o: RemountOptions): StepInput {
           command: sh`mount -t ${o.mount.fstype} -o ${o.mount.options} ${o.mount.source} ${o.mountpoint}`,
           timeoutMs: 60_000,
           okExitCodes: [0, MOUNT_ALREADY_MOUNTED],
+          // If the umount never took effect the old (hung) mount is still listed: mounting on top
+          // would block on it. /proc/mounts itself never touches the filesystem.
+          skipIf: sh`cat /proc/mounts | grep -q ${` ${o.mountpoint} `}`,
         },
       ],
     },

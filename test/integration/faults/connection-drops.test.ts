@@ -1,0 +1,248 @@
+/**
+ * Fault matrix rows 1–3: the SSH connection drops before, during and after a mutating step.
+ * A lost connection leaves the outcome unknown, so the engine must undo the step it was in and
+ * never send the mutating command again; a lost read is simply read again.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import hungNfs from "../../../runbooks/hung-nfs.js";
+import stuckLock from "../../../runbooks/stuck-lock.js";
+import { exitCodeFor } from "../../../src/engine/session.js";
+import { addFault, loadLab } from "../../../src/lab/index.js";
+import {
+  commands,
+  hangMount,
+  journal,
+  mountOn,
+  mutations,
+  type ServedCluster,
+  serveCluster,
+  sha256,
+  sha256OnNode,
+  stepTrail,
+} from "./served-cluster.js";
+
+const ISO = "/mnt/pve/nfs-iso";
+const CT100 = "/etc/pve/nodes/pve1/lxc/100.conf";
+
+let bed: ServedCluster;
+
+beforeAll(async () => {
+  bed = await serveCluster("default");
+});
+
+afterAll(async () => {
+  await bed.close();
+});
+
+beforeEach(async () => {
+  await bed.reset("default");
+});
+
+/** nfs-iso hangs on pve1 and pve3: a plan of two two-action steps (umount, then PVE's activation). */
+async function twoHungNodes(): Promise<void> {
+  await hangMount(bed.labDir, "pve1", ISO);
+}
+
+/** Run hung-nfs for nfs-iso until it has nothing left to do; returns the outcomes in order. */
+async function converge(): Promise<string[]> {
+  const outcomes: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const result = await bed.run({ runbook: hungNfs, params: { storage: "nfs-iso" } });
+    outcomes.push(result.outcome);
+    if (result.outcome === "nothing-to-do") break;
+  }
+  return outcomes;
+}
+
+describe("a connection that drops before a mutating command runs", () => {
+  it("undoes the half-done step, never starts the next one, and a rerun finishes the job", async () => {
+    await twoHungNodes();
+    // umount ran on pve1; the connection dies before PVE's activation command is executed.
+    await addFault(bed.labDir, {
+      node: "pve1",
+      match: "pvesm status --storage nfs-iso",
+      action: "drop",
+      times: 1,
+    });
+
+    const result = await bed.run({ runbook: hungNfs, params: { storage: "nfs-iso" } });
+
+    expect(result.outcome).toBe("failed-rolled-back");
+    expect(exitCodeFor(result.outcome)).toBe(1);
+    expect(result.error).toBe(
+      "step remount-nfs-iso-pve1 failed: Connection lost while running: pvesm status --storage nfs-iso (on pve1)",
+    );
+    const entries = journal(bed.stateDir, result.runId);
+    expect(stepTrail(entries)).toEqual([
+      "start:remount-nfs-iso-pve1",
+      "end:remount-nfs-iso-pve1:failed",
+      "undo:remount-nfs-iso-pve1",
+      "undo-end:remount-nfs-iso-pve1:ok",
+      "run-end:failed-rolled-back:1",
+    ]);
+    const stepCommands = commands(entries).filter((e) => e.phase === "step" || e.phase === "undo");
+    expect(
+      stepCommands.map((e) => [e.phase, e.result.node, e.result.command.split(" ")[0], e.result.exitCode]),
+    ).toEqual([
+      ["step", "pve1", "umount", 0],
+      ["step", "pve1", "pvesm", null],
+      // The undo first asks /proc/mounts (its skipIf): not mounted, so it mounts.
+      ["undo", "pve1", "cat", 1],
+      ["undo", "pve1", "mount", 0],
+    ]);
+    expect(stepCommands[1]?.result.connectionLost).toBe(true);
+
+    // The undo mounted nfs-iso again on pve1; pve3 was never touched and still hangs.
+    const lab = await loadLab(bed.labDir);
+    expect(mountOn(lab, "pve1", ISO)?.hung).toBe(false);
+    expect(mountOn(lab, "pve3", ISO)?.hung).toBe(true);
+
+    expect(await converge()).toEqual(["done", "nothing-to-do"]);
+    // Nothing ran twice: one umount per node over all runs, and the dropped command was not resent.
+    expect(mutations(bed.stateDir, "pve1", "umount")).toHaveLength(1);
+    expect(mutations(bed.stateDir, "pve3", "umount")).toHaveLength(1);
+    expect(mutations(bed.stateDir, "pve1", "pvesm status")).toHaveLength(1);
+  });
+
+  it("ends rolled back (exit 1) when the dropped unlock never ran, because putting the lock back must be idempotent", async () => {
+    const before = await sha256OnNode(bed.labDir, "pve1", CT100);
+    await addFault(bed.labDir, { node: "pve1", match: "pct unlock 100", action: "drop", times: 1 });
+
+    const result = await bed.run({ runbook: stuckLock, params: { vmid: 100 } });
+
+    // Nothing changed on the node, and the journal knows the backup that proves it.
+    expect(await sha256OnNode(bed.labDir, "pve1", CT100)).toBe(before);
+    const entries = journal(bed.stateDir, result.runId);
+    const backup = entries.find((e) => e.type === "backup");
+    expect(backup?.type === "backup" && backup.sha256).toBe(before);
+    expect(backup?.type === "backup" && sha256(Buffer.from(backup.contentBase64 ?? "", "base64"))).toBe(
+      before,
+    );
+    // The outcome of `pct unlock` is unknown, so the engine undoes the step; the lock is still in
+    // place, so the undo has nothing to put back and must not fail (apply.ts relies on
+    // "its undo is idempotent by design").
+    expect(stepTrail(entries)).toEqual([
+      "start:unlock-100",
+      "end:unlock-100:failed",
+      "undo:unlock-100",
+      "undo-end:unlock-100:ok",
+      "run-end:failed-rolled-back:1",
+    ]);
+    expect(result.outcome).toBe("failed-rolled-back");
+    expect((await bed.run({ runbook: stuckLock, params: { vmid: 100 } })).outcome).toBe("done");
+    expect(mutations(bed.stateDir, "pve1", "pct unlock")).toHaveLength(2);
+    expect(mutations(bed.stateDir, "pve1", "pct unlock").filter((r) => r.exitCode === 0)).toHaveLength(1);
+  });
+});
+
+describe("a connection that drops while a mutating command runs", () => {
+  it("undoes the command that may have run, skips the step's second command and the next step", async () => {
+    await twoHungNodes();
+    // The umount on pve1 runs, then the connection dies before its exit status arrives.
+    await addFault(bed.labDir, { node: "pve1", match: "umount -nlf", action: "drop", after: true, times: 1 });
+
+    const result = await bed.run({ runbook: hungNfs, params: { storage: "nfs-iso" } });
+
+    expect(result.outcome).toBe("failed-rolled-back");
+    expect(exitCodeFor(result.outcome)).toBe(1);
+    expect(result.steps.map((s) => s.status)).toEqual(["failed", "skipped"]);
+    const entries = journal(bed.stateDir, result.runId);
+    expect(stepTrail(entries)).toEqual([
+      "start:remount-nfs-iso-pve1",
+      "end:remount-nfs-iso-pve1:failed",
+      "undo:remount-nfs-iso-pve1",
+      "undo-end:remount-nfs-iso-pve1:ok",
+      "run-end:failed-rolled-back:1",
+    ]);
+    const umount = commands(entries, "umount -nlf");
+    expect(umount.map((e) => [e.result.node, e.result.exitCode, e.result.connectionLost])).toEqual([
+      ["pve1", null, true],
+    ]);
+    expect(commands(entries, "pvesm status").filter((e) => e.phase === "step")).toEqual([]);
+    expect(commands(entries, "mount -t nfs4").map((e) => [e.phase, e.result.exitCode])).toEqual([
+      ["undo", 0],
+    ]);
+    // The umount did happen; the undo mounted the storage again (now answering).
+    expect(mountOn(await loadLab(bed.labDir), "pve1", ISO)?.hung).toBe(false);
+
+    expect(await converge()).toEqual(["done", "nothing-to-do"]);
+    expect(mutations(bed.stateDir, "pve1", "umount")).toHaveLength(1);
+    expect(mutations(bed.stateDir, "pve3", "umount")).toHaveLength(1);
+  });
+
+  it("puts back a lock removed just before the connection died, byte for byte", async () => {
+    const before = await sha256OnNode(bed.labDir, "pve1", CT100);
+    await addFault(bed.labDir, {
+      node: "pve1",
+      match: "pct unlock 100",
+      action: "drop",
+      after: true,
+      times: 1,
+    });
+
+    const result = await bed.run({ runbook: stuckLock, params: { vmid: 100 } });
+
+    expect(result.outcome).toBe("failed-rolled-back");
+    expect(exitCodeFor(result.outcome)).toBe(1);
+    const entries = journal(bed.stateDir, result.runId);
+    expect(stepTrail(entries)).toEqual([
+      "start:unlock-100",
+      "end:unlock-100:failed",
+      "undo:unlock-100",
+      "undo-end:unlock-100:ok",
+      "run-end:failed-rolled-back:1",
+    ]);
+    const backup = entries.find((e) => e.type === "backup");
+    expect(backup?.type === "backup" && backup.sha256).toBe(before);
+    expect(await sha256OnNode(bed.labDir, "pve1", CT100)).toBe(before);
+    // The node-side copy holds the same bytes.
+    const nodeCopy = backup?.type === "backup" ? backup.nodeCopy : null;
+    expect(await sha256OnNode(bed.labDir, "pve1", nodeCopy ?? "")).toBe(before);
+
+    const rerun = await bed.run({ runbook: stuckLock, params: { vmid: 100 } });
+    expect(rerun.outcome).toBe("done");
+    expect((await bed.run({ runbook: stuckLock, params: { vmid: 100 } })).outcome).toBe("nothing-to-do");
+    // One unlock per run that planned one, and the dropped one was never re-sent within its run.
+    expect(mutations(bed.stateDir, "pve1", "pct unlock").map((r) => r.connectionLost)).toEqual([true, false]);
+  });
+});
+
+describe("a connection that drops after a mutating step", () => {
+  it("reads the verification again on a new connection and finishes without repeating the step", async () => {
+    // nfs-backup on pve2 is used by CT 105: a guarded step, so the fault can be armed at its gate,
+    // after probing and before the step. Three drops outlast the read retries; the check polls on.
+    const result = await bed.run({
+      runbook: hungNfs,
+      params: { storage: "nfs-backup" },
+      gate: async () => {
+        await addFault(bed.labDir, { node: "pve2", match: "cat /proc/mounts", action: "drop", times: 3 });
+        return { approved: true, answer: "yes" };
+      },
+    });
+
+    expect(result.outcome).toBe("done");
+    expect(exitCodeFor(result.outcome)).toBe(0);
+    const entries = journal(bed.stateDir, result.runId);
+    expect(stepTrail(entries)).toEqual([
+      "gate:remount-nfs-backup-pve2:approved",
+      "start:remount-nfs-backup-pve2",
+      "end:remount-nfs-backup-pve2:done",
+      "run-end:done:0",
+    ]);
+    expect((await loadLab(bed.labDir)).faults).toEqual([]);
+    expect(mutations(bed.stateDir, "pve2", "umount")).toHaveLength(1);
+    expect(mutations(bed.stateDir, "pve2", "pvesm status")).toHaveLength(1);
+    expect(entries.some((e) => e.type === "undo-start")).toBe(false);
+    // The verification read /proc/mounts after the step's commands, once it got through.
+    const start = entries.findIndex((e) => e.type === "step-start");
+    const end = entries.findIndex((e) => e.type === "step-end");
+    const verify = commands(entries.slice(start, end), "cat /proc/mounts");
+    // The dropped attempts are journaled too (exit code null), then the read that got through.
+    expect(verify.map((e) => [e.phase, e.result.exitCode]).at(-1)).toEqual(["probe", 0]);
+    expect(verify.slice(0, -1).every((e) => e.result.connectionLost)).toBe(true);
+
+    expect((await bed.run({ runbook: hungNfs, params: { storage: "nfs-backup" } })).outcome).toBe(
+      "nothing-to-do",
+    );
+  });
+});
