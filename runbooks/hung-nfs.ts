@@ -206,8 +206,11 @@ export default defineRunbook({
   async detect(ctx): Promise<Finding[]> {
     const storages = (await readStorageCfg(ctx)).filter((e) => isNetworkStorage(e) && !e.disabled);
     const findings: Finding[] = [];
-    for (const entry of storages) {
-      const facts = await probe(ctx, { storage: entry.id });
+    // Storages are independent: probe them all at once.
+    const probed = await Promise.all(
+      storages.map(async (entry) => ({ entry, facts: await probe(ctx, { storage: entry.id }) })),
+    );
+    for (const { entry, facts } of probed) {
       for (const m of facts.mounts.filter((x) => x.liveness === "hung")) {
         const users = facts.guests.filter((g) => g.node === m.node);
         const running = users.filter((g) => g.running);

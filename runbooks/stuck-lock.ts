@@ -157,10 +157,16 @@ export default defineRunbook({
       }),
     );
     const findings: Finding[] = [];
-    for (const g of locked) {
-      if (!g) continue;
-      const facts = await this.probe(ctx, { vmid: g.vmid });
-      const decision = this.decide({ vmid: g.vmid }, facts);
+    // Each locked guest is judged on its own: probe them all at once.
+    const judged = await Promise.all(
+      locked
+        .filter((g): g is GuestRef => g !== null)
+        .map(async (g) => {
+          const facts = await this.probe(ctx, { vmid: g.vmid });
+          return { g, facts, decision: this.decide({ vmid: g.vmid }, facts) };
+        }),
+    );
+    for (const { g, facts, decision } of judged) {
       const label = `${guestLabel(g)} on ${g.node}`;
       if (decision.kind === "plan") {
         findings.push({

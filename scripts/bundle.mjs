@@ -13,6 +13,8 @@ await build({
   outdir: "dist/cli",
   external: ["ssh2", "cpu-features"],
   // Bundled CommonJS dependencies call require() for Node built-ins; give them a real one.
-  banner: { js: 'import { createRequire as __pvefixCreateRequire } from "node:module"; const require = __pvefixCreateRequire(import.meta.url);' },
+  banner: {
+    js: 'import { createRequire as __pvefixCreateRequire } from "node:module"; const require = __pvefixCreateRequire(import.meta.url);',
+  },
   logLevel: "warning",
 });

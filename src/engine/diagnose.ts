@@ -14,8 +14,10 @@ export async function diagnose(
   options: ClusterTarget & { runbooks: readonly AnyRunbook[]; listener?: EngineListener },
 ): Promise<Finding[]> {
   const listener = combineListeners(options.listener);
+  // One sweep reads one snapshot: detectors sharing probes (.vmlist, storage.cfg, …) pay once.
   const ctx = createProbeContext({
     ...options,
+    memoize: true,
     onCommand: (result) => listener.onCommand({ phase: "probe", result }),
   });
   const perRunbook = await Promise.all(

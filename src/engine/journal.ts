@@ -244,8 +244,9 @@ export function listRuns(stateDir: string): RunSummary[] {
   return fs
     .readdirSync(dir)
     .filter((f) => f.endsWith(".jsonl"))
-    .sort()
-    .map((f) => summarizeRun(readJournal(stateDir, f.slice(0, -".jsonl".length))));
+    .map((f) => summarizeRun(readJournal(stateDir, f.slice(0, -".jsonl".length))))
+    // Run ids carry whole seconds; the start entry's time has milliseconds.
+    .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId));
 }
 
 export function pidAlive(pid: number): boolean {

@@ -36,6 +36,12 @@ export interface ProbeContextOptions {
   retries?: number;
   /** @default 10000 */
   timeoutMs?: number;
+  /**
+   * Answer a repeated (node, command) from the first run: one sweep reads one snapshot, and
+   * detectors that share probes do not pay for them twice. Never for postcondition checks,
+   * which must see the cluster change. @default false
+   */
+  memoize?: boolean;
 }
 
 export interface RecordingProbeContext extends ProbeContext {
@@ -56,7 +62,25 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
     return result;
   };
 
-  const run: ProbeContext["run"] = async (node, command, runOptions) => {
+  const memo = new Map<string, Promise<CommandResult>>();
+  const run: ProbeContext["run"] = (node, command, runOptions) => {
+    if (!options.memoize || runOptions?.fresh) return runOnce(node, command, runOptions);
+    const key = `${node}\u0000${command}`;
+    let pending = memo.get(key);
+    if (!pending) {
+      pending = runOnce(node, command, runOptions);
+      // A failed attempt is not an answer to remember.
+      pending.catch(() => memo.delete(key));
+      memo.set(key, pending);
+    }
+    return pending;
+  };
+
+  async function runOnce(
+    node: string,
+    command: string,
+    runOptions?: { timeoutMs?: number },
+  ): Promise<CommandResult> {
     const known = unreachable.get(node);
     if (known) throw known;
     // Every attempt is evidence, the dropped ones too; recording happens outside the retry so
@@ -94,7 +118,7 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
     }
     attempts.forEach(record);
     return result;
-  };
+  }
 
   const readFile: ProbeContext["readFile"] = async (node, path) => {
     const result = await run(node, `cat ${shellQuote(path)}`);

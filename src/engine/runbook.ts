@@ -45,9 +45,14 @@ export interface ProbeContext {
   readonly stateDir: string | null;
   /**
    * Run a read-only command. Connection failures are retried (p-retry); the result is recorded
-   * as evidence. Never use this for anything that changes the node.
+   * as evidence. Never use this for anything that changes the node. `fresh` runs it again even
+   * in a memoizing sweep (for samples over time).
    */
-  run(node: string, command: string, options?: { timeoutMs?: number }): Promise<CommandResult>;
+  run(
+    node: string,
+    command: string,
+    options?: { timeoutMs?: number; fresh?: boolean },
+  ): Promise<CommandResult>;
   /** `cat` a file; `null` when it does not exist. Throws ProbeError on other failures. */
   readFile(node: string, path: string): Promise<string | null>;
   /** The first node that answers (for cluster-wide files in /etc/pve). */

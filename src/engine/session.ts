@@ -68,6 +68,7 @@ export async function planOnly(
   const listener = combineListeners(options.listener);
   const ctx = createProbeContext({
     ...options,
+    memoize: true,
     onCommand: (result) => listener.onCommand({ phase: "probe", result }),
   });
   listener.onProbeStart({ runbook: options.runbook.meta.id });

@@ -108,7 +108,8 @@ export async function sampleZerotierOne(
   node: string,
   intervalMs: number,
 ): Promise<MemorySamples> {
-  const sample = async () => parsePsSample((await ctx.run(node, PS)).stdout)[0] ?? null;
+  // `fresh`: the second sample must really be taken later, even in a memoizing sweep.
+  const sample = async () => parsePsSample((await ctx.run(node, PS, { fresh: true })).stdout)[0] ?? null;
   const first = await sample();
   // Nothing runs, nothing can grow: do not make every sweep wait for a second sample.
   if (!first) return { first, second: null, growing: false };
