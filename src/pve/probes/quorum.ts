@@ -17,18 +17,8 @@ export type QuorumView = z.infer<typeof QuorumView>;
 
 export async function quorumOf(ctx: ProbeContext, node: string): Promise<QuorumView> {
   const result = await ctx.run(node, "pvecm status");
-  if (result.exitCode === 1 && corosyncDown(result.stderr)) {
-    return {
-      node,
-      corosyncRunning: false,
-      quorate: false,
-      expectedVotes: null,
-      totalVotes: null,
-      quorum: null,
-      members: [],
-    };
-  }
-  if (result.timedOut) {
+  // No corosync to ask (or a pvecm that hangs): this node has no quorum view at all.
+  if (result.timedOut || (result.exitCode === 1 && corosyncDown(result.stderr))) {
     return {
       node,
       corosyncRunning: false,
