@@ -241,12 +241,14 @@ export function summarizeRun(entries: JournalEntry[]): RunSummary {
 export function listRuns(stateDir: string): RunSummary[] {
   const dir = runsDir(stateDir);
   if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith(".jsonl"))
-    .map((f) => summarizeRun(readJournal(stateDir, f.slice(0, -".jsonl".length))))
-    // Run ids carry whole seconds; the start entry's time has milliseconds.
-    .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId));
+  return (
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith(".jsonl"))
+      .map((f) => summarizeRun(readJournal(stateDir, f.slice(0, -".jsonl".length))))
+      // Run ids carry whole seconds; the start entry's time has milliseconds.
+      .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId))
+  );
 }
 
 export function pidAlive(pid: number): boolean {
