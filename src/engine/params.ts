@@ -3,12 +3,31 @@
  * operator typed it, what was expected and what was given. All problems are reported together.
  */
 import { z } from "zod";
+import { shellQuote } from "../shell/quote.js";
 import type { InputIssue } from "./errors.js";
 import { InputError } from "./errors.js";
 import type { AnyRunbook } from "./runbook.js";
 
 export function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * Params as flags: `--vmid 100 --storage nfs-iso`. `true` is a bare flag and `false` the
+ * `--no-` form (commander's convention); absent values are left out; arrays repeat the flag.
+ */
+export function paramFlags(params: Record<string, unknown>): string[] {
+  return Object.entries(params).flatMap(([key, value]) => flagWords(key, value));
+}
+
+function flagWords(key: string, value: unknown): string[] {
+  const flag = flagName(key);
+  if (value === undefined || value === null) return [];
+  if (value === true) return [flag];
+  if (value === false) return [`--no-${flag.slice(2)}`];
+  if (Array.isArray(value)) return value.flatMap((item) => flagWords(key, item));
+  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  return [`${flag} ${shellQuote(text)}`];
 }
 
 export function parseParams(runbook: AnyRunbook, raw: Record<string, unknown>): Record<string, unknown> {

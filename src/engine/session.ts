@@ -20,7 +20,7 @@ import {
   type RunOutcome,
   type Step,
 } from "./model.js";
-import { parseParams } from "./params.js";
+import { paramFlags, parseParams } from "./params.js";
 import { type Planned, planRunbook } from "./plan.js";
 import { createProbeContext } from "./probe-context.js";
 import { type UndoReport, undoSteps } from "./rollback.js";
@@ -118,7 +118,7 @@ export async function applySavedPlan(options: ApplySavedOptions): Promise<RunRes
           ...(changes.length > 0 ? changes.map((c) => `changed: ${c}`) : []),
           planned.kind === "refusal" ? `today the runbook refuses: ${planned.refusal.message}` : "",
           planned.kind === "nothing-to-do" ? `today there is nothing to do: ${planned.reason}` : "",
-          `run \`pvefix plan ${saved.runbook} ${paramFlags(saved.params)}\` again to get a fresh plan`,
+          `run \`pvefix plan ${saved.runbook} ${paramFlags(saved.params).join(" ")}\` again to get a fresh plan`,
         ]
           .filter(Boolean)
           .join("\n"),
@@ -151,12 +151,6 @@ export function loadSavedPlan(raw: unknown): Plan {
     );
   }
   return parsed.data;
-}
-
-export function paramFlags(params: Record<string, unknown>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${String(v)}`)
-    .join(" ");
 }
 
 export interface UndoOptions extends ClusterTarget {
