@@ -15,10 +15,24 @@ export interface KeyPair {
   publicKey: string;
 }
 
+/**
+ * ssh2's generator sometimes drops a leading zero byte of the ed25519 key (about 1 pair in 400
+ * here), and ssh2 itself then rejects the key as malformed: keep only pairs that parse.
+ */
+function generateEd25519(): { private: string; public: string } {
+  for (let attempt = 1; ; attempt++) {
+    const pair = utils.generateKeyPairSync("ed25519");
+    const usable =
+      !(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error);
+    if (usable) return pair;
+    if (attempt >= 20) throw new Error("ssh2 produced no usable ed25519 key pair in 20 attempts");
+  }
+}
+
 function ensurePair(path: string): KeyPair {
   const pubPath = `${path}.pub`;
   if (!existsSync(path) || !existsSync(pubPath)) {
-    const pair = utils.generateKeyPairSync("ed25519");
+    const pair = generateEd25519();
     writeFileSync(path, pair.private, { mode: 0o600 });
     chmodSync(path, 0o600);
     writeFileSync(pubPath, `${pair.public}\n`, { mode: 0o644 });
