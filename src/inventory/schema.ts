@@ -18,6 +18,12 @@ export const InventoryNode = z.object({
   identity: z.string().min(1).optional(),
   /** ProxyJump: another node's name or `[user@]host[:port]`. */
   jump: z.string().min(1).optional(),
+  /**
+   * Send the read-only probes of one node that are ready at the same moment as one POSIX sh
+   * script on one channel. Turn off for a login shell that is not POSIX sh, a forced command,
+   * or when every probe must appear as its own command in the node's logs. @default true
+   */
+  batchReads: z.boolean().optional(),
 });
 export type InventoryNode = z.infer<typeof InventoryNode>;
 

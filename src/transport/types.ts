@@ -29,12 +29,25 @@ export interface ExecOptions {
   stdin?: string | Buffer;
 }
 
+/** One command of a batch: see Transport.execBatch. */
+export interface BatchCommand {
+  command: string;
+  /** This command's own timeout, counted from when the command before it finished. */
+  timeoutMs: number;
+}
+
 export type TransportKind = "ssh" | "local" | "lab";
 
 export interface Transport {
   readonly kind: TransportKind;
   /** Run one command line on `node` through `sh -c` semantics. Never throws for command failures. */
   exec(node: string, command: string, options?: ExecOptions): Promise<CommandResult>;
+  /**
+   * Run read-only commands on `node`, sharing round trips where the transport can. One promise
+   * per command, settling as the node answers, each with what `exec` would have given for that
+   * command alone. Only for reads: a command may run again when the batch could not finish.
+   */
+  execBatch?(node: string, commands: readonly BatchCommand[]): Promise<CommandResult>[];
   /** Open connections ahead of time (bounded parallelism); failures surface as TransportError. */
   connect?(nodes: readonly string[]): Promise<void>;
   close(): Promise<void>;

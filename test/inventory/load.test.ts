@@ -64,8 +64,8 @@ describe("loadInventory", () => {
     );
     expect(problem(path).problems).toEqual([
       "nodes[1].name: duplicate node name 'pve1'",
-      "defaults.identity_file: Unknown key (expected one of host, port, user, identity, jump)",
-      "nodes[0].hostname: Unknown key (expected one of name, host, port, user, identity, jump)",
+      "defaults.identity_file: Unknown key (expected one of host, port, user, identity, jump, batchReads)",
+      "nodes[0].hostname: Unknown key (expected one of name, host, port, user, identity, jump, batchReads)",
     ]);
   });
 

@@ -133,6 +133,53 @@ describe("SshTransport against real sshd", () => {
     expect(many.map((r) => r.stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}\n`));
   });
 
+  it("runs a batch of reads in one shell with every command's own output, status and timeout", async () => {
+    const t = transport();
+    const batch = t.execBatch("node1", [
+      { command: 'echo "$$"; echo "$LAB_NODE"', timeoutMs: 5_000 },
+      { command: "echo oops >&2; exit 4", timeoutMs: 5_000 },
+      { command: 'echo "$$"; printf "no newline"', timeoutMs: 5_000 },
+    ]);
+    const [first, second, third] = await Promise.all(batch);
+    expect(first).toMatchObject({ exitCode: 0, command: 'echo "$$"; echo "$LAB_NODE"' });
+    const [shellPid, nodeName] = first!.stdout.split("\n");
+    expect(nodeName).toBe("node1");
+    expect(second).toMatchObject({ exitCode: 4, stdout: "", stderr: "oops\n", failed: true });
+    // The same shell ran both: one channel, one round trip.
+    expect(third).toMatchObject({ exitCode: 0, stdout: `${shellPid}\nno newline` });
+    const alone = await Promise.all(
+      [1, 2].map(() => t.exec("node1", 'echo "$$"').then((r) => r.stdout.trim())),
+    );
+    expect(new Set([...alone, shellPid]).size).toBe(3);
+  });
+
+  it("times out one command of a batch on its own clock and still answers the commands after it", async () => {
+    const batch = transport().execBatch("node2", [
+      { command: "echo before", timeoutMs: 5_000 },
+      { command: "sleep 8", timeoutMs: 400 },
+      { command: "echo after", timeoutMs: 5_000 },
+    ]);
+    const [before, stuck, after] = await Promise.all(batch);
+    expect(before).toMatchObject({ stdout: "before\n", exitCode: 0 });
+    expect(stuck).toMatchObject({ command: "sleep 8", timedOut: true, exitCode: null, failed: true });
+    expect(stuck!.durationMs).toBeGreaterThanOrEqual(390);
+    expect(stuck!.durationMs).toBeLessThan(2_000);
+    expect(after).toMatchObject({ stdout: "after\n", exitCode: 0, timedOut: false });
+  });
+
+  it("runs every read on its own channel for a node with batchReads off", async () => {
+    const t = transport({
+      inventory: withInventory((inv) => ({ defaults: { ...inv.defaults, batchReads: false } })),
+    });
+    const results = await Promise.all(
+      t.execBatch(
+        "node3",
+        [1, 2, 3].map(() => ({ command: 'echo "$$"', timeoutMs: 5_000 })),
+      ),
+    );
+    expect(new Set(results.map((r) => r.stdout)).size).toBe(3);
+  });
+
   it("reports connectionLost when the connection drops mid-command and reconnects on the next exec", async () => {
     const t = transport();
     const first = await t.exec("node3", 'echo "$SSH_CLIENT"');

@@ -17,10 +17,18 @@ export class NotStarted extends Error {
   override readonly name = "NotStarted";
 }
 
+/** What a batch needs beyond a plain exec: the output as it arrives, and a way to stop early. */
+export interface StreamingExecOptions extends ExecOptions {
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  /** Aborting stops the command like a timeout does (the result says `timedOut`). */
+  signal?: AbortSignal;
+}
+
 export async function execOn(
   connection: SshConnection,
   command: string,
-  options: ExecOptions = {},
+  options: StreamingExecOptions = {},
 ): Promise<CommandResult> {
   const node = connection.node;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -65,18 +73,25 @@ export async function execOn(
     };
 
     let closeGrace: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
+    const stop = () => {
+      if (settled) return;
       finish({ timedOut: true });
       if (channel) stopChannel(channel);
       closeGrace = setTimeout(() => {
         release();
         connection.retire();
       }, CLOSE_GRACE_MS);
-    }, timeoutMs);
-    const unsubscribe = connection.onLost(() => {
+    };
+    const timer = setTimeout(stop, timeoutMs);
+    options.signal?.addEventListener("abort", stop, { once: true });
+    const unsubscribeLost = connection.onLost(() => {
       finish({ connectionLost: true });
       release();
     });
+    const unsubscribe = () => {
+      unsubscribeLost();
+      options.signal?.removeEventListener("abort", stop);
+    };
 
     const refused = (error: Error) => {
       clearTimeout(closeGrace);
@@ -98,8 +113,14 @@ export async function execOn(
     const onOpen = (error: Error | undefined, opened: ClientChannel) => {
       if (error) return refused(error);
       channel = opened;
-      opened.on("data", (chunk: Buffer) => stdout.push(chunk));
-      opened.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+      opened.on("data", (chunk: Buffer) => {
+        stdout.push(chunk);
+        options.onStdout?.(chunk);
+      });
+      opened.stderr.on("data", (chunk: Buffer) => {
+        stderr.push(chunk);
+        options.onStderr?.(chunk);
+      });
       opened.on("exit", (code: number | null, signal?: string) => {
         exitCode = code ?? (signal ? signalExitCode(signal) : null);
       });

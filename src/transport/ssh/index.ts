@@ -5,7 +5,8 @@
  */
 import type SSHConfig from "ssh-config";
 import type { Inventory } from "../../inventory/schema.js";
-import type { CommandResult, ExecOptions, Transport } from "../types.js";
+import type { BatchCommand, CommandResult, ExecOptions, Transport } from "../types.js";
+import { execBatchOn } from "./batch-exec.js";
 import { openChain } from "./chain.js";
 import { expandHome, loadSshConfig, resolveTarget } from "./config.js";
 import type { ConnectSettings } from "./connect.js";
@@ -87,6 +88,17 @@ export class SshTransport implements Transport {
       if (!(error instanceof NotStarted)) throw error;
       return execOn(await this.pool.get(node), command, options);
     }
+  }
+
+  execBatch(node: string, commands: readonly BatchCommand[]): Promise<CommandResult>[] {
+    const single = (c: BatchCommand) => this.exec(node, c.command, { timeoutMs: c.timeoutMs });
+    if (commands.length < 2 || !this.batchesReads(node)) return commands.map(single);
+    return execBatchOn({ node, connection: () => this.pool.get(node), single }, commands);
+  }
+
+  private batchesReads(node: string): boolean {
+    const entry = this.inventory.nodes.find((n) => n.name === node);
+    return entry?.batchReads ?? this.inventory.defaults.batchReads ?? true;
   }
 
   /** Open connections ahead of time; throws the first failure in `nodes` order after all attempts ended. */
