@@ -25,6 +25,7 @@ import {
   replicationWarnings,
   whyNotDown,
 } from "../src/pve/probes/ha-config.js";
+import { PVE_TOOL } from "../src/pve/probes/pve-tools.js";
 import { addReplicationStep, alignHaSteps, recoverSteps } from "../src/pve/steps/ha-config.js";
 import { sh } from "../src/shell/quote.js";
 
@@ -286,7 +287,7 @@ export default defineRunbook({
     },
     async "guest-running"(ctx, check) {
       const guest = GuestRef.parse({ vmid: check.args.vmid, kind: check.args.kind, node: check.node });
-      const result = await ctx.run(check.node, sh`${guestTool(guest.kind)} status ${guest.vmid}`);
+      const result = await ctx.run(check.node, sh`${guestTool(guest.kind)} status ${guest.vmid}`, PVE_TOOL);
       const ok = result.exitCode === 0 && /^status: running$/m.test(result.stdout);
       return { ok, detail: result.stdout.trim() || result.stderr.trim() };
     },

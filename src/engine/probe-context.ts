@@ -7,6 +7,7 @@ import pRetry, { AbortError } from "p-retry";
 import { shellQuote } from "../shell/quote.js";
 import { TransportError } from "../transport/errors.js";
 import { type CommandResult, describeFailure, type Transport } from "../transport/types.js";
+import { createReadBatcher } from "./read-batcher.js";
 import type { ProbeContext } from "./runbook.js";
 
 export const PROBE_TIMEOUT_MS = 10_000;
@@ -55,6 +56,7 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
   const evidence: CommandResult[] = [];
   const unreachable = new Map<string, Error>();
   let firstUp: Promise<string> | undefined;
+  const exec = createReadBatcher(options.transport);
 
   const record = (result: CommandResult) => {
     evidence.push(result);
@@ -79,7 +81,7 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
   async function runOnce(
     node: string,
     command: string,
-    runOptions?: { timeoutMs?: number },
+    runOptions?: { timeoutMs?: number; alone?: boolean },
   ): Promise<CommandResult> {
     const known = unreachable.get(node);
     if (known) throw known;
@@ -90,8 +92,9 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
     try {
       result = await pRetry(
         async () => {
-          const attempt = await options.transport.exec(node, command, {
+          const attempt = await exec(node, command, {
             timeoutMs: runOptions?.timeoutMs ?? defaultTimeout,
+            alone: runOptions?.alone ?? false,
           });
           attempts.push(attempt);
           // A dropped connection is worth another try for a read; a timeout is an answer.

@@ -46,12 +46,14 @@ export interface ProbeContext {
   /**
    * Run a read-only command. Connection failures are retried (p-retry); the result is recorded
    * as evidence. Never use this for anything that changes the node. `fresh` runs it again even
-   * in a memoizing sweep (for samples over time).
+   * in a memoizing sweep (for samples over time). Reads ready at the same moment share one round
+   * trip and run one after another on the node; `alone` gives a slow command (PVE's Perl tools
+   * start in 0.3–1 s) a channel of its own, so it runs beside the others instead of before them.
    */
   run(
     node: string,
     command: string,
-    options?: { timeoutMs?: number; fresh?: boolean },
+    options?: { timeoutMs?: number; fresh?: boolean; alone?: boolean },
   ): Promise<CommandResult>;
   /** `cat` a file; `null` when it does not exist. Throws ProbeError on other failures. */
   readFile(node: string, path: string): Promise<string | null>;

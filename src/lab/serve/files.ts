@@ -29,6 +29,9 @@ export function writeInventory(
   const inventory = {
     cluster: opts.cluster,
     knownHosts: opts.knownHostsPath,
+    // The lab's shell is the sh subset pvefix sends one command at a time; a batch of probes is
+    // a script it would rightly refuse. Real sshd runs batches (test/system).
+    defaults: { batchReads: false },
     nodes: opts.nodes.map((n) => ({
       name: n.name,
       host: opts.host,

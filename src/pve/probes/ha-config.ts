@@ -22,6 +22,7 @@ import { parseHaManagerStatus } from "../parsers/ha-manager-status.js";
 import { parsePmxcfsMembers } from "../parsers/pmxcfs-members.js";
 import { parsePvesrStatus } from "../parsers/pvesr-status.js";
 import { parseReplicationCfg, ReplicationJob, serializeReplicationCfg } from "../parsers/replication-cfg.js";
+import { PVE_TOOL } from "./pve-tools.js";
 import { quorumOf } from "./quorum.js";
 
 export const HA_FILES = {
@@ -187,7 +188,8 @@ async function readCommand<T>(
   parse: (stdout: string) => T,
   fallback: T,
 ): Promise<T> {
-  const result = await ctx.run(node, command);
+  // Only PVE tools come through here (ha-manager, pvesr).
+  const result = await ctx.run(node, command, PVE_TOOL);
   if (result.exitCode !== 0) return fallback;
   try {
     return parse(result.stdout);

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { ProbeContext } from "../../engine/runbook.js";
 import { parseHaManagerStatus } from "../parsers/ha-manager-status.js";
 import type { UnitState } from "../parsers/systemctl-is-active.js";
+import { PVE_TOOL } from "./pve-tools.js";
 
 export const HaNodeView = z.object({
   node: z.string(),
@@ -32,7 +33,10 @@ export async function haViewsOf(
   candidates: readonly string[],
 ): Promise<HaNodeView[]> {
   for (const source of candidates) {
-    const result = await ctx.run(source, "ha-manager status", { timeoutMs: HA_STATUS_TIMEOUT_MS });
+    const result = await ctx.run(source, "ha-manager status", {
+      ...PVE_TOOL,
+      timeoutMs: HA_STATUS_TIMEOUT_MS,
+    });
     if (result.failed) continue;
     let status: ReturnType<typeof parseHaManagerStatus>;
     try {

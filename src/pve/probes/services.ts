@@ -10,6 +10,7 @@ import { sh } from "../../shell/quote.js";
 import { parseCorosyncConf } from "../parsers/corosync-conf.js";
 import { corosyncDown, parsePvecmStatus } from "../parsers/pvecm-status.js";
 import { UnitState, unitStates } from "../parsers/systemctl-is-active.js";
+import { PVE_TOOL } from "./pve-tools.js";
 
 /** The units the field report restarts, in its stop order (seed 001). */
 export const RestartableUnit = z.enum(["pveproxy", "spiceproxy", "pvestatd", "pve-cluster", "corosync"]);
@@ -90,7 +91,7 @@ export const pvecmCommand = sh`timeout -s KILL ${PVECM_SECONDS} pvecm status`;
 
 /** `pvecm status` under a node-side timeout: hung tools, corosync down, or the quorum view. */
 export async function toolsOf(ctx: ProbeContext, node: string): Promise<Tools> {
-  const result = await ctx.run(node, pvecmCommand, { timeoutMs: (PVECM_SECONDS + 10) * 1000 });
+  const result = await ctx.run(node, pvecmCommand, { ...PVE_TOOL, timeoutMs: (PVECM_SECONDS + 10) * 1000 });
   if (result.exitCode === KILLED_BY_TIMEOUT || result.timedOut) {
     return { state: "hung", detail: `pvecm status did not answer within ${PVECM_SECONDS} s`, view: null };
   }

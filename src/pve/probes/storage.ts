@@ -13,6 +13,7 @@ import { parsePvesmStatus } from "../parsers/pvesm-status.js";
 import { parseQmList } from "../parsers/qm-list.js";
 import { parseStorageCfg, type StorageEntry } from "../parsers/storage-cfg.js";
 import { type GuestRef, guestConfigPath, listGuests } from "./guests.js";
+import { PVE_TOOL } from "./pve-tools.js";
 
 /** Seconds the node-side `timeout` gives `stat -f` before declaring the mount hung. */
 export const LIVENESS_SECONDS = 5;
@@ -56,7 +57,10 @@ export async function mountLiveness(
 
 /** `pvesm status --storage <id>`: PVE's own view (it activates, i.e. mounts, the storage). */
 export async function pvesmState(ctx: ProbeContext, node: string, storage: string): Promise<string | null> {
-  const result = await ctx.run(node, sh`pvesm status --storage ${storage}`, { timeoutMs: 20_000 });
+  const result = await ctx.run(node, sh`pvesm status --storage ${storage}`, {
+    ...PVE_TOOL,
+    timeoutMs: 20_000,
+  });
   const row = parsePvesmStatus(result.stdout).find((r) => r.name === storage);
   return row?.status ?? null;
 }
@@ -100,7 +104,10 @@ export async function runningGuestIds(ctx: ProbeContext, nodes: readonly string[
   const ids = new Set<number>();
   await Promise.all(
     nodes.map(async (node) => {
-      const [pct, qm] = await Promise.all([ctx.run(node, "pct list"), ctx.run(node, "qm list")]);
+      const [pct, qm] = await Promise.all([
+        ctx.run(node, "pct list", PVE_TOOL),
+        ctx.run(node, "qm list", PVE_TOOL),
+      ]);
       for (const row of pct.exitCode === 0 ? parsePctList(pct.stdout) : [])
         if (row.status === "running") ids.add(row.vmid);
       for (const row of qm.exitCode === 0 ? parseQmList(qm.stdout) : [])
