@@ -8,6 +8,7 @@ import { createProbeContext } from "../../src/engine/probe-context.js";
 import { parseHaGroups, parseHaResources, parseHaRules } from "../../src/pve/parsers/ha-config.js";
 import { parseReplicationCfg } from "../../src/pve/parsers/replication-cfg.js";
 import { HA_FILES, type HaConfig, placementOf } from "../../src/pve/probes/ha-config.js";
+import { pvecmCommand } from "../../src/pve/probes/services.js";
 import { TransportError } from "../../src/transport/errors.js";
 import type { CommandResult, ExecOptions } from "../../src/transport/types.js";
 import { FakeCluster } from "../engine/fake-cluster.js";
@@ -372,7 +373,7 @@ function fakeCluster(pve1Down = false): FakeCluster {
   }
   cluster.on((_node, argv) => {
     const line = argv.join(" ");
-    if (line === "pvecm status")
+    if (line === pvecmCommand)
       return { stdout: fixture(pve1Down ? "pvecm-status-node1-lost.txt" : "pvecm-status-quorate.txt") };
     if (line === "ha-manager status")
       return { stdout: fixture(pve1Down ? "ha-manager-status-fence.txt" : "ha-manager-status-old.txt") };

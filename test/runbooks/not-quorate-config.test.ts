@@ -16,6 +16,7 @@ import {
   parsePmxcfsProcs,
   readNewContent,
 } from "../../src/pve/probes/corosync.js";
+import { pvecmCommand } from "../../src/pve/probes/services.js";
 import { TransportError } from "../../src/transport/errors.js";
 import type { ExecOptions } from "../../src/transport/types.js";
 import { FakeCluster } from "../engine/fake-cluster.js";
@@ -613,7 +614,7 @@ class Cluster extends FakeCluster {
       if (cmd === "systemctl is-active corosync pve-cluster")
         return { exitCode: 0, stdout: "active\nactive\n" };
       if (cmd === "ps -C pmxcfs -o pid=,args=") return { stdout: fixture("ps-pmxcfs-service.txt") };
-      if (cmd === "pvecm status") return { exitCode: 2, stdout: status };
+      if (cmd === pvecmCommand) return { exitCode: 2, stdout: status };
       if (cmd === "corosync-cfgtool -s") return { stdout: fixture("corosync-cfgtool-3.1.5-node-lost.txt") };
       return undefined;
     });
@@ -710,7 +711,7 @@ describe("not-quorate-config detect", () => {
   it("finds nothing on a quorate cluster whose copies agree", async () => {
     const cluster = new Cluster();
     cluster.on((_n, argv) =>
-      argv.join(" ") === "pvecm status" ? { stdout: fixture("pvecm-status-quorate.txt") } : undefined,
+      argv.join(" ") === pvecmCommand ? { stdout: fixture("pvecm-status-quorate.txt") } : undefined,
     );
     expect(await runbook.detect!(context(cluster))).toEqual([]);
   });
