@@ -45,7 +45,11 @@ for (const n of sizes) {
     nodes: Array.from({ length: n }, (_, i) => `pve${i + 1}`),
     stateDir,
     cluster: "fan",
-    binDirs: [here("test/system/standins/fixed-quorum"), here("test/system/standins/common")],
+    binDirs: [
+      here("bench/standins"),
+      here("test/system/standins/fixed-quorum"),
+      here("test/system/standins/common"),
+    ],
     launcher: here("test/system/pve-bed/node-namespace.sh"),
   });
   try {
