@@ -167,6 +167,45 @@ describe("SshTransport against real sshd", () => {
     expect(after).toMatchObject({ stdout: "after\n", exitCode: 0, timedOut: false });
   });
 
+  it("sends the reads queued behind a slow one on their own channels", async () => {
+    const log = join(node("node1").home, "hedge.log");
+    rmSync(log, { force: true });
+    const started = performance.now();
+    const [slow, after] = transport().execBatch("node1", [
+      { command: 'sleep 3; echo slow >> "$HOME/hedge.log"; echo slow', timeoutMs: 10_000 },
+      { command: 'echo after >> "$HOME/hedge.log"; echo after', timeoutMs: 10_000 },
+    ]);
+    expect(await after).toMatchObject({ stdout: "after\n", exitCode: 0 });
+    // Answered beside the slow one, not behind it.
+    expect(performance.now() - started).toBeLessThan(2_800);
+    expect(await slow).toMatchObject({ stdout: "slow\n", exitCode: 0, timedOut: false });
+    await new Promise((r) => setTimeout(r, 500));
+    // The script may still reach `after` once the slow one is done: a read can run twice, which
+    // is why only reads are ever batched. Its answer is the one that came first.
+    const lines = readFileSync(log, "utf8").trim().split("\n");
+    expect(lines.filter((l) => l === "slow")).toHaveLength(1);
+    expect(lines.filter((l) => l === "after").length).toBeGreaterThanOrEqual(1);
+    expect(lines.indexOf("after")).toBeLessThan(lines.indexOf("slow"));
+  });
+
+  it("reports connectionLost for the command of a batch that was running when the connection dropped, and runs the rest on a new one", async () => {
+    const pidFile = join(node("node3").home, "batch-session.pid");
+    rmSync(pidFile, { force: true });
+    const [first, running, rest] = transport().execBatch("node3", [
+      { command: 'echo "$SSH_CLIENT"', timeoutMs: 10_000 },
+      { command: 'echo $PPID > "$HOME/batch-session.pid"; sleep 30', timeoutMs: 20_000 },
+      { command: 'echo "$SSH_CLIENT"', timeoutMs: 10_000 },
+    ]);
+    // Before HEDGE_MS, so the last command is still queued in the batch when the connection goes.
+    await expect.poll(() => readIfExists(pidFile), { timeout: 900, interval: 20 }).toMatch(/^\d+\n$/);
+    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+    expect(await running).toMatchObject({ connectionLost: true, exitCode: null, failed: true });
+    const [before, after] = [await first, await rest];
+    expect(before!.exitCode).toBe(0);
+    expect(after!.exitCode).toBe(0);
+    expect(after!.stdout).not.toBe(before!.stdout); // a new connection, new client port
+  });
+
   it("runs every read on its own channel for a node with batchReads off", async () => {
     const t = transport({
       inventory: withInventory((inv) => ({ defaults: { ...inv.defaults, batchReads: false } })),

@@ -4,6 +4,11 @@
  * when the one before it finished. When a command times out or the connection drops, the
  * commands after it never started; they go out again as a new batch. When the node's shell ends
  * the script early (it is not a POSIX sh, or a command exited the shell), the rest run one by one.
+ *
+ * A command that hangs (a read under a hung pmxcfs or NFS mount) must not hold the reads queued
+ * behind it for its whole timeout: once one has run for HEDGE_MS, the commands after it go out on
+ * channels of their own, and the batch channel is closed as soon as the slow one answers. The
+ * shell may have started the next one by then: a read can run twice, never a change.
  */
 import { type BatchPart, BatchReader, batchScript, newNonce } from "../batch.js";
 import { type BatchCommand, type CommandResult, commandResult } from "../types.js";
@@ -19,6 +24,9 @@ export interface BatchTarget {
 
 /** Extra time the channel itself gets beyond the sum of the commands' timeouts (our own timers fire first). */
 const BACKSTOP_MS = 5_000;
+
+/** A read that takes longer than this is not a quick one: stop queueing other reads behind it. */
+export const HEDGE_MS = 1_000;
 
 export function execBatchOn(
   target: BatchTarget,
@@ -50,9 +58,16 @@ export function execBatchOn(
         return;
       }
       let outcome: BatchOutcome;
+      const base = from;
       try {
-        outcome = await runOnce(target, rest, (part, durationMs) =>
-          settle(from + part.index, resultOf(target.node, rest[part.index]!.command, part, durationMs)),
+        outcome = await runOnce(
+          target,
+          rest,
+          (part, durationMs) =>
+            settle(base + part.index, resultOf(target.node, rest[part.index]!.command, part, durationMs)),
+          (slow) => {
+            for (let i = base + slow + 1; i < commands.length; i++) settle(i, target.single(commands[i]!));
+          },
         );
       } catch (error) {
         if (error instanceof NotStarted && notStartedRetries-- > 0) continue;
@@ -63,6 +78,8 @@ export function execBatchOn(
       if (outcome.completed === rest.length) return;
       const unfinished = commands[stopped]!;
       if (outcome.channel.timedOut || outcome.channel.connectionLost) {
+        // Closed by us after the slow command answered: that answer is in, the rest went out alone.
+        if (outcome.hedged && settled.has(stopped)) return;
         settle(
           stopped,
           commandResult({
@@ -75,6 +92,7 @@ export function execBatchOn(
             connectionLost: outcome.channel.connectionLost,
           }),
         );
+        if (outcome.hedged) return;
         from = stopped + 1;
         continue;
       }
@@ -92,6 +110,8 @@ export function execBatchOn(
 interface BatchOutcome {
   /** Commands whose markers both arrived, from the start of this batch. */
   completed: number;
+  /** A command ran past HEDGE_MS and the ones after it were handed to `onHedge`. */
+  hedged: boolean;
   channel: CommandResult;
   /** Output of the command that was running when the channel ended. */
   partial: { stdout: string; stderr: string };
@@ -102,16 +122,30 @@ async function runOnce(
   target: BatchTarget,
   commands: readonly BatchCommand[],
   onPart: (part: BatchPart, durationMs: number) => void,
+  onHedge: (slow: number) => void,
 ): Promise<BatchOutcome> {
   const nonce = newNonce();
   const reader = new BatchReader(nonce, commands.length);
   const abort = new AbortController();
   let completed = 0;
+  let hedged = false;
+  let slowIndex = -1;
   let timer: NodeJS.Timeout | undefined;
+  let hedge: NodeJS.Timeout | undefined;
   const arm = () => {
     clearTimeout(timer);
-    const running = commands[reader.finished];
-    if (running) timer = setTimeout(() => abort.abort(), running.timeoutMs);
+    clearTimeout(hedge);
+    const index = reader.finished;
+    const running = commands[index];
+    if (!running) return;
+    timer = setTimeout(() => abort.abort(), running.timeoutMs);
+    if (index < commands.length - 1 && running.timeoutMs > HEDGE_MS) {
+      hedge = setTimeout(() => {
+        hedged = true;
+        slowIndex = index;
+        onHedge(index);
+      }, HEDGE_MS);
+    }
   };
   // Output that trails in after the channel settled belongs to no one any more.
   let over = false;
@@ -120,6 +154,12 @@ async function runOnce(
     for (const part of parts) {
       completed++;
       onPart(part, (startedAt[part.index + 1] ?? performance.now()) - startedAt[part.index]!);
+    }
+    // After a hedge the commands that follow already run on their own: once the slow one has
+    // answered, close the channel so the script does not run all of them a second time.
+    if (hedged && completed > slowIndex) {
+      clearTimeout(timer);
+      abort.abort();
     }
   };
   const connection = await target.connection();
@@ -145,9 +185,11 @@ async function runOnce(
     },
   );
   clearTimeout(timer);
+  clearTimeout(hedge);
   over = true;
   return {
     completed,
+    hedged,
     channel,
     partial: reader.unfinished(),
     runningMs: performance.now() - (startedAt[reader.finished] ?? startedAt[0]!),
