@@ -4,7 +4,7 @@
  */
 import { Command, Option } from "commander";
 import { runbooks } from "../../runbooks/index.js";
-import { formatList } from "./commands/parse.js";
+import { formatList } from "./format-list.js";
 import { normalizeGlobals } from "./global-options.js";
 import { addRunbookFlags, rawParams } from "./runbook-flags.js";
 

@@ -1,9 +1,7 @@
 /** Which cluster a command talks to: the lab (`--lab`), an inventory (`-i`), or an error saying how to choose. */
 import type { ClusterTarget } from "../engine/session.js";
 import { loadInventory } from "../inventory/load.js";
-import { LabTransport, labExists, labInventory, resetLab } from "../lab/index.js";
 import { commandLine } from "../shell/quote.js";
-import { SshTransport } from "../transport/ssh/index.js";
 import { GlobalOptionError, type GlobalOptions } from "./global-options.js";
 
 export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget> {
@@ -12,7 +10,9 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
       "✖ --lab and -i/--inventory exclude each other: choose the lab or a real cluster",
     );
   }
+  // Each command starts a new process: load only the transport it uses.
   if (globals.lab) {
+    const { LabTransport, labExists, labInventory, resetLab } = await import("../lab/index.js");
     // The lab is a training ground: a first use sets up the default scenario instead of failing.
     if (!labExists(globals.stateDir)) await resetLab({ stateDir: globals.stateDir, scenario: "default" });
     const inventory = labInventory(globals.stateDir);
@@ -24,6 +24,7 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
   }
   if (globals.inventory) {
     const inventory = loadInventory(globals.inventory);
+    const { SshTransport } = await import("../transport/ssh/index.js");
     return {
       transport: new SshTransport({ inventory, acceptNewHostKeys: globals.acceptNewHostKeys }),
       nodes: inventory.nodes.map((n) => n.name),

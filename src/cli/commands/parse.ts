@@ -20,7 +20,3 @@ export async function runParse(
   print(renderParsed(parser.parse(text), globals.output === "json" ? "json" : "text"));
   return 0;
 }
-
-export function formatList(): string {
-  return parserFormats.map((p) => `  ${p.name.padEnd(24)} ${p.description}`).join("\n");
-}
