@@ -4,12 +4,18 @@ import { shellQuote } from "../shell/quote.js";
 
 export { paramFlags };
 
-/** `pvefix <verb> <runbook> <flags> <extra>` as one line the operator can paste. */
+/** `pvefix <verb> <runbook> <flags> <extra> <target>` as one line the operator can paste. */
 export function pvefixCommand(
   verb: string,
   runbook: string,
   params: Record<string, unknown>,
   extra: string[] = [],
+  target = "",
 ): string {
-  return ["pvefix", verb, shellQuote(runbook), ...paramFlags(params), ...extra].join(" ");
+  return onTarget(["pvefix", verb, shellQuote(runbook), ...paramFlags(params), ...extra].join(" "), target);
+}
+
+/** A `pvefix …` line with the target flags (`--lab`, `-i FILE`) appended when there are any. */
+export function onTarget(command: string, target = ""): string {
+  return target ? `${command} ${target}` : command;
 }

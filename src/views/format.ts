@@ -10,6 +10,11 @@ export type OutputFormat = z.infer<typeof OutputFormat>;
 export const ViewOptions = z.object({
   /** Style text output with ANSI colors (`node:util` styleText). Never affects md or json. */
   color: z.boolean(),
+  /**
+   * The flags that point a printed `pvefix …` command at the same cluster (`--lab`,
+   * `-i cluster.yaml`), so the next command works when pasted as it is. @default ""
+   */
+  target: z.string().optional(),
 });
 export type ViewOptions = z.infer<typeof ViewOptions>;
 

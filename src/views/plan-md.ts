@@ -1,12 +1,15 @@
 /** The Markdown rendering of a plan: a document fit to paste into a ticket for review. */
 import type { Action, Plan, Step } from "../engine/model.js";
 import { actionShellLine, byteLength, checkLine, gateText } from "./actions.js";
-import { paramFlags, pvefixCommand } from "./command-line.js";
+import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { mdCode, mdFence, mdList, mdTable, mdText } from "./table.js";
 
-/** `depth` nests the document under another one's headings (a run result embeds its plan). */
-export function planMarkdown(input: Plan, depth = 0): string {
+/**
+ * `depth` nests the document under another one's headings (a run result embeds its plan);
+ * `target` are the flags that point the commands in it at the same cluster.
+ */
+export function planMarkdown(input: Plan, depth = 0, target = ""): string {
   const plan = escapeDeep(input);
   const h = (level: number) => "#".repeat(level + depth);
   const flags = paramFlags(plan.params).join(" ");
@@ -43,12 +46,12 @@ export function planMarkdown(input: Plan, depth = 0): string {
     mdFence(
       "sh",
       [
-        pvefixCommand("plan", plan.runbook, plan.params, ["--save", "plan.json"]),
-        "pvefix apply plan.json",
+        pvefixCommand("plan", plan.runbook, plan.params, ["--save", "plan.json"], target),
+        onTarget("pvefix apply plan.json", target),
       ].join("\n"),
     ),
     "Or probe again and run it interactively, answering each gate:",
-    mdFence("sh", pvefixCommand("run", plan.runbook, plan.params)),
+    mdFence("sh", pvefixCommand("run", plan.runbook, plan.params, [], target)),
   ];
   return sections.join("\n\n");
 }

@@ -1,7 +1,7 @@
 /** The text rendering of a plan: what the operator reviews before anything runs. */
 import type { Plan, Step } from "../engine/model.js";
 import { actionLine, checkLine, gateText } from "./actions.js";
-import { paramFlags, pvefixCommand } from "./command-line.js";
+import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import type { ViewOptions } from "./format.js";
 import { indent, type Paint, painter, RISK_COLOR, RISK_LEGEND, RISK_SYMBOL } from "./style.js";
@@ -39,7 +39,7 @@ export function planText(input: Plan, opts: ViewOptions): string {
     for (const check of plan.postconditions) out.push(indent(checkLine(check), "    ", "  - "));
   }
 
-  out.push("", ...howToRun(plan, p));
+  out.push("", ...howToRun(plan, p, opts.target));
   return out.join("\n");
 }
 
@@ -66,15 +66,14 @@ export function stepText(step: Step, index: number, p: Paint): string {
   return lines.join("\n");
 }
 
-function howToRun(plan: Plan, p: Paint): string[] {
+function howToRun(plan: Plan, p: Paint, target = ""): string[] {
   const run = pvefixCommand("run", plan.runbook, plan.params);
-  const lines = [
+  return [
     `${p("bold", "To run it")} (probes again and asks at each gate):`,
-    `  ${run}`,
-    ...(plan.unattended.eligible ? [`  ${run} --unattended`] : []),
+    `  ${onTarget(run, target)}`,
+    ...(plan.unattended.eligible ? [`  ${onTarget(`${run} --unattended`, target)}`] : []),
     `${p("bold", "To apply exactly this plan later")} (refused if the cluster changed in the meantime):`,
-    `  ${pvefixCommand("plan", plan.runbook, plan.params, ["--save", "plan.json"])}`,
-    "  pvefix apply plan.json",
+    `  ${pvefixCommand("plan", plan.runbook, plan.params, ["--save", "plan.json"], target)}`,
+    `  ${onTarget("pvefix apply plan.json", target)}`,
   ];
-  return lines;
 }

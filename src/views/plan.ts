@@ -10,7 +10,7 @@ import { planText } from "./plan-text.js";
 
 const views: ViewMap<Plan> = {
   text: planText,
-  md: (plan) => planMarkdown(plan),
+  md: (plan, opts) => planMarkdown(plan, 0, opts.target),
   // The plan object is versioned (`formatVersion`), so it is the JSON contract as is.
   json: (plan) => toJson({ kind: "plan", plan }),
 };

@@ -1,7 +1,7 @@
 /** The result of `pvefix run`, `apply` and `undo`: what happened, what changed, what is left. */
 import type { StepReport } from "../engine/apply.js";
 import { exitCodeFor, type RunResult } from "../engine/session.js";
-import { paramFlags, pvefixCommand } from "./command-line.js";
+import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
 import { OUTCOME_TEXT } from "./outcomes.js";
@@ -16,10 +16,11 @@ function leftInPlace(steps: StepReport[]): StepReport[] {
   return steps.filter((s) => s.status === "done" || s.status === "undo-failed");
 }
 
-function nextCommands(result: RunResult): string[] {
+function nextCommands(result: RunResult, target = ""): string[] {
   if (!result.runId) return [];
   const undo = result.outcome !== "undone" && leftInPlace(result.steps).length > 0;
-  return [`pvefix show ${result.runId}`, ...(undo ? [`pvefix undo ${result.runId}`] : [])];
+  // `show` reads the local journal only; `undo` talks to the cluster.
+  return [`pvefix show ${result.runId}`, ...(undo ? [onTarget(`pvefix undo ${result.runId}`, target)] : [])];
 }
 
 function headline(result: RunResult): string {
@@ -67,7 +68,7 @@ function runText(input: RunResult, opts: ViewOptions): string {
     out.push("", p("bold", "Touched files (backed up before the change):"));
     for (const f of result.touchedFiles) out.push(`  ${f.node}:${f.path}`);
   }
-  const next = nextCommands(result);
+  const next = nextCommands(result, opts.target);
   if (next.length > 0) {
     out.push("", `journal: ${next[0]}`);
     if (next[1]) out.push(`undo:    ${next[1]}`);
@@ -80,7 +81,7 @@ function stepLine(step: StepReport, p: Paint): string {
   return step.error ? `${line}\n${indent(step.error, "      ")}` : line;
 }
 
-function runMarkdown(input: RunResult): string {
+function runMarkdown(input: RunResult, opts: ViewOptions): string {
   const result = escapeDeep(input);
   const meaning = OUTCOME_TEXT[result.outcome].meaning;
   const flags = paramFlags(result.params).join(" ");
@@ -115,9 +116,9 @@ function runMarkdown(input: RunResult): string {
   }
   parts.push("## Touched files", mdList(result.touchedFiles.map((f) => `${mdCode(`${f.node}:${f.path}`)}`)));
   if (result.outcome === "needs-human" && input.plan) {
-    parts.push(planMarkdown(input.plan, 1));
+    parts.push(planMarkdown(input.plan, 1, opts.target));
   }
-  const next = nextCommands(result);
+  const next = nextCommands(result, opts.target);
   if (next.length > 0) parts.push("## Next", mdFence("sh", next.join("\n")));
   return parts.join("\n\n");
 }

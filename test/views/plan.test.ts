@@ -70,6 +70,18 @@ describe("renderPlan text", () => {
     expect(text.indexOf("! CT 101 runs on pve2")).toBeLessThan(text.indexOf("~ 1. [pve2]"));
   });
 
+  it("points every command it prints at the same cluster when given the target flags", () => {
+    const target = "-i '/etc/pvefix/prod cluster.yaml'";
+    const text = renderPlan(stuckLockPlan(), "text", { color: false, target });
+    const md = renderPlan(stuckLockPlan(), "md", { color: false, target });
+    for (const out of [text, md]) {
+      expect(out).toContain(`pvefix run stuck-lock --vmid 100 ${target}`);
+      expect(out).toContain(`pvefix plan stuck-lock --vmid 100 --save plan.json ${target}`);
+      expect(out).toContain(`pvefix apply plan.json ${target}`);
+    }
+    expect(text).toContain(`pvefix run stuck-lock --vmid 100 --unattended ${target}`);
+  });
+
   it("does not offer --unattended when the plan is not eligible", () => {
     expect(renderPlan(hungNfsPlan(), "text", plain)).not.toContain("--unattended");
     expect(renderPlan(stuckLockPlan(), "text", plain)).toContain(

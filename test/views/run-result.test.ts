@@ -43,6 +43,15 @@ describe("renderRunResult text", () => {
     `);
   });
 
+  it("adds the target flags to the undo command, which talks to the cluster, and not to show", () => {
+    const text = renderRunResult(doneResult(), "text", { color: false, target: "--lab" });
+    expect(text).toContain("journal: pvefix show 20261123T103500Z-stuck-lock-1a2b\n");
+    expect(text).toContain("undo:    pvefix undo 20261123T103500Z-stuck-lock-1a2b --lab");
+    expect(renderRunResult(doneResult(), "md", { color: false, target: "--lab" })).toContain(
+      "pvefix undo 20261123T103500Z-stuck-lock-1a2b --lab",
+    );
+  });
+
   it("shows the plan and how to run it interactively when unattended mode needs a human", () => {
     const plan = hungNfsPlan();
     const result: RunResult = {

@@ -5,7 +5,7 @@ import { planOnly } from "../../engine/session.js";
 import { renderNothingToDo, renderPlan, renderRefusal } from "../../views/index.js";
 import { EXIT } from "../exit-codes.js";
 import type { GlobalOptions } from "../global-options.js";
-import { print, progressFor, withTarget } from "./shared.js";
+import { print, progressFor, viewOptions, withTarget } from "./shared.js";
 
 export interface PlanCommandOptions {
   runbook: string;
@@ -24,7 +24,7 @@ export async function runPlan(globals: GlobalOptions, options: PlanCommandOption
       listener: progressFor(globals, true),
     }),
   );
-  const view = { color: globals.color };
+  const view = viewOptions(globals);
   switch (planned.kind) {
     case "refusal":
       print(renderRefusal(planned.refusal, runbook.meta.id, globals.output, view));

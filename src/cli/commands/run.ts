@@ -7,7 +7,7 @@ import { applySavedPlan, exitCodeFor, type RunResult, runRunbook, undoRun } from
 import { renderRunResult } from "../../views/index.js";
 import { interactiveGate, unattendedGate } from "../gates.js";
 import type { GlobalOptions } from "../global-options.js";
-import { print, progressFor, withTarget } from "./shared.js";
+import { print, progressFor, viewOptions, withTarget } from "./shared.js";
 
 export interface RunCommandOptions {
   runbook: string;
@@ -90,7 +90,7 @@ async function mutating(globals: GlobalOptions, unattended: boolean, operation: 
       operation(target, gate, progress, controller.signal),
     );
     await progress.idle();
-    print(renderRunResult(result, globals.output, { color: globals.color }));
+    print(renderRunResult(result, globals.output, viewOptions(globals)));
     return exitCodeFor(result.outcome);
   } finally {
     process.off("SIGINT", onSigint);

@@ -3,7 +3,7 @@ import type { EngineListener } from "../../engine/events.js";
 import type { ClusterTarget } from "../../engine/session.js";
 import type { GlobalOptions } from "../global-options.js";
 import { lineProgress, listrProgress, type Progress } from "../progress.js";
-import { openTarget } from "../target.js";
+import { openTarget, targetFlags } from "../target.js";
 
 export async function withTarget<T>(
   globals: GlobalOptions,
@@ -37,6 +37,11 @@ function spinnersFit(): boolean {
     (process.stdout.columns ?? 0) > 0 &&
     !process.env.CI
   );
+}
+
+/** How views render for this invocation: color, and the flags next commands need to reach the same cluster. */
+export function viewOptions(globals: GlobalOptions): { color: boolean; target: string } {
+  return { color: globals.color, target: targetFlags(globals) };
 }
 
 export function print(text: string): void {

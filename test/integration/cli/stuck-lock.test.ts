@@ -33,6 +33,13 @@ describe("stuck-lock on the lab: plan, guards and bad input", () => {
     expect(body.plan.steps[0]?.actions.map((a) => a.command)).toEqual(["pct unlock 100"]);
   });
 
+  it("prints next commands that reach the same cluster when pasted", async () => {
+    const result = await cli.pvefix(["plan", "stuck-lock", "--vmid", "100", "--lab"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("  pvefix run stuck-lock --vmid 100 --unattended --lab\n");
+    expect(result.stdout).toContain("  pvefix apply plan.json --lab\n");
+  });
+
   it("refuses to unlock VM 200 while its migration task runs, naming the task's UPID", async () => {
     const result = await cli.pvefix(["plan", "stuck-lock", "--vmid", "200", "--lab"]);
     expect(result.code).toBe(3);
