@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: pvefix's probe sweep (`diagnose` with every detector) against Ansible, parallel-ssh
  * and a bare ssh2 loop, on the same commands, on N loopback sshd nodes (each in its own mount
- * namespace with the test bed's Proxmox stand-ins). Prints medians, ratios and pvefix's peak memory.
+ * namespace with the test bed's Proxmox stand-ins; `pct list`/`qm list` cached per node, see
+ * bench/standins/pct). Prints medians, ratios and pvefix's peak memory.
  * Not a test: it asserts nothing and needs root (namespaces) and the peers (scripts/install-bench-deps.sh).
  *   npm run bench -- [--nodes 4,16,64] [--runs 5]
  */
