@@ -19,7 +19,7 @@ export interface KeyPair {
  * ssh2's generator sometimes drops a leading zero byte of the ed25519 key (about 1 pair in 400
  * here), and ssh2 itself then rejects the key as malformed: keep only pairs that parse.
  */
-function generateEd25519(): { private: string; public: string } {
+export function generateEd25519(): { private: string; public: string } {
   for (let attempt = 1; ; attempt++) {
     const pair = utils.generateKeyPairSync("ed25519");
     const usable =
