@@ -55,8 +55,12 @@ const detailViews: ViewMap<JournalEntry[]> = {
     const title = start?.type === "run-start" ? `# Run ${start.runId}` : "# Run";
     return [title, mdFence("text", timelineText(entries, { color: false }))].join("\n\n");
   },
-  // The journal itself, with every output in full.
-  json: (entries) => toJson(entries),
+  // The journal itself, with every output in full; an object like every other JSON view, so
+  // fields can be added without breaking readers.
+  json: (entries) => {
+    const start = entries.find((e) => e.type === "run-start");
+    return toJson({ runId: start?.type === "run-start" ? start.runId : null, entries });
+  },
 };
 
 export function renderRunDetail(entries: JournalEntry[], format: OutputFormat, opts: ViewOptions): string {

@@ -141,7 +141,7 @@ describe("renderRunDetail", () => {
     expect(text).toContain(`line ${MAX_OUTPUT_LINES}\n`);
     expect(text).not.toContain(`line ${MAX_OUTPUT_LINES + 1}\n`);
     expect(text).toContain(`… ${30 - MAX_OUTPUT_LINES} more lines`);
-    expect(JSON.parse(renderRunDetail(entries, "json", plain))[0].result.stdout).toBe(stdout);
+    expect(JSON.parse(renderRunDetail(entries, "json", plain)).entries[0].result.stdout).toBe(stdout);
   });
 
   it("says a command timed out rather than giving an exit code", () => {
@@ -163,7 +163,9 @@ describe("renderRunDetail", () => {
   });
 
   it("emits the journal entries themselves as JSON", () => {
-    expect(JSON.parse(renderRunDetail(journal(), "json", plain))).toEqual(journal());
+    const runId = journal().find((e) => e.type === "run-start")?.runId;
+    expect(runId).toEqual(expect.any(String));
+    expect(JSON.parse(renderRunDetail(journal(), "json", plain))).toEqual({ runId, entries: journal() });
   });
 });
 

@@ -84,7 +84,9 @@ describe("a probe that hangs, and a second run meanwhile", () => {
     expect(firstResult.stdout).toContain("/var/log/pve/tasks/active");
     expect(elapsedMs).toBeGreaterThanOrEqual(10_000);
     expect(await ct100Sum()).toBe(before);
-    const entries = json<JournalEntry[]>(await cli.pvefix(["show", firstRunId, "-o", "json"]));
+    const { entries } = json<{ entries: JournalEntry[] }>(
+      await cli.pvefix(["show", firstRunId, "-o", "json"]),
+    );
     const hung = entries.find((e) => e.result?.command === "cat /var/log/pve/tasks/active");
     expect(hung?.result).toMatchObject({ node: "pve1", timedOut: true });
   });

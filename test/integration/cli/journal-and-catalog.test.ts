@@ -62,7 +62,11 @@ describe("runs and show", () => {
   });
 
   it("shows the same run as JSON journal entries, in order", async () => {
-    const entries = json<JournalEntry[]>(await cli.pvefix(["show", runId, "-o", "json"]));
+    const shown = json<{ runId: string; entries: JournalEntry[] }>(
+      await cli.pvefix(["show", runId, "-o", "json"]),
+    );
+    expect(shown.runId).toBe(runId);
+    const { entries } = shown;
     const types = entries.map((e) => e.type);
     expect(types[0]).toBe("run-start");
     expect(types.at(-1)).toBe("run-end");

@@ -48,7 +48,7 @@ describe("stuck-lock over real SSH through `pvefix lab serve`", () => {
     expect(run.outcome).toBe("done");
     runId = run.runId;
     expect((await cli.labExec("pve1", "cat", CT100)).stdout).not.toMatch(/^lock:/m);
-    const entries = json<Array<{ type: string; transport?: string }>>(
+    const { entries } = json<{ entries: Array<{ type: string; transport?: string }> }>(
       await cli.pvefix(["show", runId, "-o", "json"]),
     );
     expect(entries.find((e) => e.type === "run-start")?.transport).toBe("ssh");
