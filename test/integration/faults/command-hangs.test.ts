@@ -3,7 +3,7 @@
  * unknown outcome (like a dropped connection); a timed-out read is an answer, never retried.
  * The shipped steps wait 30–60 s and probes 10 s; here actions and probe reads get 1.5 s.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import hungNfs from "../../../runbooks/hung-nfs.js";
 import type { Action, Decision } from "../../../src/engine/model.js";
 import { planRunbook } from "../../../src/engine/plan.js";
@@ -19,7 +19,7 @@ import {
   mountOn,
   mutations,
   type ServedCluster,
-  serveCluster,
+  serveForEachTest,
   stepTrail,
 } from "./served-cluster.js";
 
@@ -47,17 +47,11 @@ function withActionTimeout(runbook: AnyRunbook, timeoutMs: number): AnyRunbook {
 const fastHungNfs = withActionTimeout(hungNfs, ACTION_TIMEOUT_MS);
 
 let bed: ServedCluster;
-
-beforeAll(async () => {
-  bed = await serveCluster("default");
-});
-
-afterAll(async () => {
-  await bed.close();
+serveForEachTest("default", (served) => {
+  bed = served;
 });
 
 beforeEach(async () => {
-  await bed.reset("default");
   await hangMount(bed.labDir, "pve1", ISO);
 });
 

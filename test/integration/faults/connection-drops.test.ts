@@ -3,7 +3,7 @@
  * A lost connection leaves the outcome unknown, so the engine must undo the step it was in and
  * never send the mutating command again; a lost read is simply read again.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import hungNfs from "../../../runbooks/hung-nfs.js";
 import stuckLock from "../../../runbooks/stuck-lock.js";
 import { exitCodeFor } from "../../../src/engine/session.js";
@@ -15,7 +15,7 @@ import {
   mountOn,
   mutations,
   type ServedCluster,
-  serveCluster,
+  serveForEachTest,
   sha256,
   sha256OnNode,
   stepTrail,
@@ -25,17 +25,8 @@ const ISO = "/mnt/pve/nfs-iso";
 const CT100 = "/etc/pve/nodes/pve1/lxc/100.conf";
 
 let bed: ServedCluster;
-
-beforeAll(async () => {
-  bed = await serveCluster("default");
-});
-
-afterAll(async () => {
-  await bed.close();
-});
-
-beforeEach(async () => {
-  await bed.reset("default");
+serveForEachTest("default", (served) => {
+  bed = served;
 });
 
 /** nfs-iso hangs on pve1 and pve3: a plan of two two-action steps (umount, then PVE's activation). */

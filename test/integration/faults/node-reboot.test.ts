@@ -4,7 +4,7 @@
  * is exact: the node goes down, then comes back with its processes killed, its units restarted,
  * its mounts fresh and /run empty.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import hungNfs from "../../../runbooks/hung-nfs.js";
 import type { Gate } from "../../../src/engine/apply.js";
 import { NODE_LOCK_DIR } from "../../../src/engine/lock.js";
@@ -17,7 +17,7 @@ import {
   mountOn,
   mutations,
   type ServedCluster,
-  serveCluster,
+  serveForEachTest,
   stepTrail,
 } from "./served-cluster.js";
 
@@ -50,17 +50,8 @@ function reboot(state: LabState, name: string): void {
 }
 
 let bed: ServedCluster;
-
-beforeAll(async () => {
-  bed = await serveCluster("default");
-});
-
-afterAll(async () => {
-  await bed.close();
-});
-
-beforeEach(async () => {
-  await bed.reset("default");
+serveForEachTest("default", (served) => {
+  bed = served;
 });
 
 /** A gate that runs `during` before it approves, recording that it was asked. */

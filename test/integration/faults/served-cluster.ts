@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { Gate } from "../../../src/engine/apply.js";
 import type { EngineListener } from "../../../src/engine/events.js";
 import { type JournalEntry, listRuns, readJournal } from "../../../src/engine/journal.js";
@@ -53,6 +54,24 @@ export interface ServedCluster {
     signal?: AbortSignal;
   }): Promise<RunResult>;
   close(): Promise<void>;
+}
+
+/**
+ * One served lab for a test file: started before the first test, reset to `scenario` before
+ * each, closed after the last. `use` receives it once it is up.
+ */
+export function serveForEachTest(scenario: string, use: (bed: ServedCluster) => void): void {
+  let bed: ServedCluster | undefined;
+  beforeAll(async () => {
+    bed = await serveCluster(scenario);
+    use(bed);
+  });
+  afterAll(async () => {
+    await bed?.close();
+  });
+  beforeEach(async () => {
+    await bed?.reset(scenario);
+  });
 }
 
 export async function serveCluster(scenario: string): Promise<ServedCluster> {
