@@ -178,7 +178,8 @@ async function runOnce(
         const before = reader.finished;
         const parts = reader.onStdout(chunk);
         for (let i = before; i < reader.finished; i++) startedAt[i + 1] = performance.now();
-        if (reader.finished !== before && !abort.signal.aborted) arm();
+        // After a hedge no further command of this script counts: no new clocks for them.
+        if (reader.finished !== before && !abort.signal.aborted && !hedged) arm();
         take(parts);
       },
       onStderr: (chunk) => take(reader.onStderr(chunk)),
