@@ -7,19 +7,18 @@ import { sha256Hex } from "../src/engine/fingerprint.js";
 import type { Decision, Finding } from "../src/engine/model.js";
 import { NodeParam } from "../src/engine/params.js";
 import { defineRunbook } from "../src/engine/runbook.js";
+import { clusterConfigChecks } from "../src/pve/probes/cluster-config-checks.js";
 import {
   ConfNode,
-  clusterConfigChecks,
   clusterStates,
   disconnectedPeers,
   LOCAL_COROSYNC_CONF,
-  NewContent,
   NodeClusterState,
   nodelistOf,
   PVE_COROSYNC_CONF,
-  readNewContent,
-  splitBrainGuard,
 } from "../src/pve/probes/corosync.js";
+import { NewContent, readNewContent } from "../src/pve/probes/new-content.js";
+import { splitBrainGuard } from "../src/pve/probes/split-brain.js";
 import * as step from "../src/pve/steps/cluster-config.js";
 
 const Params = z

@@ -9,14 +9,11 @@ import type { Decision, Step } from "../../src/engine/model.js";
 import { parseParams } from "../../src/engine/params.js";
 import { finishPlan } from "../../src/engine/plan.js";
 import { createProbeContext } from "../../src/engine/probe-context.js";
-import {
-  clusterConfigChecks,
-  type NodeClusterState,
-  otherSide,
-  parsePmxcfsProcs,
-  readNewContent,
-} from "../../src/pve/probes/corosync.js";
+import { clusterConfigChecks } from "../../src/pve/probes/cluster-config-checks.js";
+import { type NodeClusterState, parsePmxcfsProcs } from "../../src/pve/probes/corosync.js";
+import { readNewContent } from "../../src/pve/probes/new-content.js";
 import { pvecmCommand } from "../../src/pve/probes/services.js";
+import { otherSide } from "../../src/pve/probes/split-brain.js";
 import { TransportError } from "../../src/transport/errors.js";
 import type { ExecOptions } from "../../src/transport/types.js";
 import { FakeCluster } from "../engine/fake-cluster.js";

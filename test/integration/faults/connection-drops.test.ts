@@ -3,7 +3,7 @@
  * A lost connection leaves the outcome unknown, so the engine must undo the step it was in and
  * never send the mutating command again; a lost read is simply read again.
  */
-import { beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import hungNfs from "../../../runbooks/hung-nfs.js";
 import stuckLock from "../../../runbooks/stuck-lock.js";
 import { exitCodeFor } from "../../../src/engine/session.js";

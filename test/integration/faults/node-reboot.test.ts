@@ -4,7 +4,7 @@
  * is exact: the node goes down, then comes back with its processes killed, its units restarted,
  * its mounts fresh and /run empty.
  */
-import { beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import hungNfs from "../../../runbooks/hung-nfs.js";
 import type { Gate } from "../../../src/engine/apply.js";
 import { NODE_LOCK_DIR } from "../../../src/engine/lock.js";

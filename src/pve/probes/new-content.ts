@@ -1,0 +1,59 @@
+/** The bytes a cluster-config repair writes: an operator's local file, or a backup from an earlier run's journal. */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { sha256Hex } from "../../engine/fingerprint.js";
+import { type JournalEntry, readJournal } from "../../engine/journal.js";
+
+export const NewContent = z.object({
+  /** Where the content came from, in words for the plan. */
+  source: z.string(),
+  text: z.string().nullable(),
+  sha256: z.string().nullable(),
+  /** Why there is no content; null when there is. */
+  problem: z.string().nullable(),
+});
+export type NewContent = z.infer<typeof NewContent>;
+
+/**
+ * The content to write: a local file (read here, on the operator's machine) or the bytes an earlier
+ * run backed up for `path` before its first step that changed it. Reads only.
+ */
+export function readNewContent(o: {
+  file?: string | undefined;
+  restoreBackup?: string | undefined;
+  path: string;
+  stateDir: string | null;
+}): NewContent {
+  const none = (source: string, problem: string) => ({ source, text: null, sha256: null, problem });
+  const some = (source: string, text: string) => ({ source, text, sha256: sha256Hex(text), problem: null });
+  if (o.file !== undefined) {
+    try {
+      return some(`file ${o.file}`, readFileSync(o.file, "utf8"));
+    } catch (error) {
+      return none(`file ${o.file}`, `cannot read ${o.file}: ${(error as Error).message}`);
+    }
+  }
+  const runId = o.restoreBackup ?? "";
+  const source = `the backup of ${o.path} in run ${runId}`;
+  if (o.stateDir === null) return none(source, "no pvefix state directory to read runs from");
+  let entries: JournalEntry[];
+  try {
+    entries = readJournal(o.stateDir, runId);
+  } catch (error) {
+    return none(source, (error as Error).message);
+  }
+  const decision = entries.find((e) => e.type === "decision" && e.plan);
+  const order = decision?.type === "decision" ? (decision.plan?.steps.map((s) => s.id) ?? []) : [];
+  const rank = (stepId: string) => (order.includes(stepId) ? order.indexOf(stepId) : order.length);
+  const backups = entries.flatMap((e) => (e.type === "backup" && e.path === o.path ? [e] : []));
+  const first = backups.sort((a, b) => rank(a.stepId) - rank(b.stepId))[0];
+  if (!first) return none(source, `run ${runId} backed up no ${o.path}`);
+  const where = `${source} (step ${first.stepId} on ${first.node})`;
+  if (!first.existed) return none(where, `${o.path} did not exist before run ${runId}`);
+  if (first.contentBase64 === null)
+    return none(where, `run ${runId} kept no copy of ${o.path} in its journal`);
+  const bytes = Buffer.from(first.contentBase64, "base64");
+  if (sha256Hex(bytes) !== first.sha256)
+    return none(where, `the journal copy of ${o.path} does not match its recorded sha256 ${first.sha256}`);
+  return some(where, bytes.toString("utf8"));
+}
