@@ -19,7 +19,7 @@ import {
 } from "../src/pve/probes/corosync.js";
 import { NewContent, readNewContent } from "../src/pve/probes/new-content.js";
 import { splitBrainGuard } from "../src/pve/probes/split-brain.js";
-import * as step from "../src/pve/steps/cluster-config.js";
+import { configEditSteps, prepareEdit } from "../src/pve/steps/cluster-config-edit.js";
 
 const Params = z
   .object({
@@ -85,7 +85,7 @@ function decide(params: Params, f: Facts): Decision {
   }
   const { text, problem, source } = f.newContent;
   if (text === null) return refuse("invalid-config", `No new content for ${f.path}`, problem ?? "");
-  const edit = step.prepareEdit({ ...f, text });
+  const edit = prepareEdit({ ...f, text });
   if ("problem" in edit) return refuse("invalid-config", `The new ${f.path} is not usable`, edit.problem);
   if (edit.unchanged) return { kind: "nothing-to-do", reason: `${f.path} already has this content` };
   const local = f.states.find((s) => s.localModePid !== null);
@@ -116,7 +116,7 @@ function decide(params: Params, f: Facts): Decision {
   }
   const others = f.states.filter((s) => s.reachable && s.node !== f.target).map((s) => s.node);
   const sha256 = sha256Hex(edit.text);
-  const steps = step.configEditSteps({
+  const steps = configEditSteps({
     ...edit,
     ...guard,
     access,

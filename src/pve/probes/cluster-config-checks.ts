@@ -1,4 +1,4 @@
-/** The named checks behind the cluster-config steps' verifications and postconditions (src/pve/steps/cluster-config.ts). */
+/** The named checks behind the cluster-config steps' verifications and postconditions (src/pve/steps/cluster-config.ts, composed in cluster-config-edit.ts). */
 import { z } from "zod";
 import type { CheckFn } from "../../engine/runbook.js";
 import { sh } from "../../shell/quote.js";
@@ -10,7 +10,7 @@ import { quorumOf } from "./quorum.js";
 const pass = (detail: string) => ({ ok: true, detail });
 const failed = (detail: string) => ({ ok: false, detail });
 
-/** Postconditions and step checks of the cluster-config steps (src/pve/steps/cluster-config.ts). */
+/** Postconditions and step checks of the cluster-config steps (src/pve/steps/cluster-config.ts, composed in cluster-config-edit.ts). */
 export const clusterConfigChecks: Record<string, CheckFn> = {
   async "node-quorate"(ctx, check) {
     const view = await quorumOf(ctx, check.node);
