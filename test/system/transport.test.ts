@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Inventory } from "../../src/inventory/schema.js";
 import { sh } from "../../src/shell/quote.js";
 import { TransportError } from "../../src/transport/errors.js";
+import { HEDGE_MS } from "../../src/transport/ssh/batch-exec.js";
 import { SshTransport, type SshTransportOptions } from "../../src/transport/ssh/index.js";
 import { type SshdCluster, startSshdCluster } from "./loopback/sshd-cluster.js";
 
@@ -172,12 +173,14 @@ describe("SshTransport against real sshd", () => {
     rmSync(log, { force: true });
     const started = performance.now();
     const [slow, after] = transport().execBatch("node1", [
-      { command: 'sleep 3; echo slow >> "$HOME/hedge.log"; echo slow', timeoutMs: 10_000 },
+      { command: 'sleep 6; echo slow >> "$HOME/hedge.log"; echo slow', timeoutMs: 15_000 },
       { command: 'echo after >> "$HOME/hedge.log"; echo after', timeoutMs: 10_000 },
     ]);
     expect(await after).toMatchObject({ stdout: "after\n", exitCode: 0 });
-    // Answered beside the slow one, not behind it.
-    expect(performance.now() - started).toBeLessThan(2_800);
+    // Answered beside the slow one (after HEDGE_MS), not behind it.
+    const answeredAfter = performance.now() - started;
+    expect(answeredAfter).toBeGreaterThanOrEqual(HEDGE_MS);
+    expect(answeredAfter).toBeLessThan(5_500);
     expect(await slow).toMatchObject({ stdout: "slow\n", exitCode: 0, timedOut: false });
     await new Promise((r) => setTimeout(r, 500));
     // The script may still reach `after` once the slow one is done: a read can run twice, which

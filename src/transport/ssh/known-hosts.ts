@@ -64,6 +64,8 @@ export function parseKnownHosts(text: string): KnownHostsEntry[] {
 }
 
 function wildcardMatch(pattern: string, text: string): boolean {
+  // Most known_hosts fields are plain names: every connection checks every line.
+  if (!/[*?]/.test(pattern)) return pattern === text;
   const regex = pattern
     .replace(/[.+^${}()|[\]\\]/g, "\\$&")
     .replace(/\*/g, ".*")
