@@ -10,6 +10,8 @@ export interface GlobalOptions {
   inventory?: string;
   lab: boolean;
   stateDir: string;
+  /** Set when `--state-dir` was given: next commands must repeat it to find the same runs and lab. */
+  stateDirFlag?: string;
   output: OutputFormat;
   color: boolean;
   verbose: boolean;
@@ -29,10 +31,12 @@ export function normalizeGlobals(raw: Record<string, unknown>): GlobalOptions {
       `✖ Invalid option: expected one of "text"|"md"|"json", got ${JSON.stringify(raw.output)}\n  → at --output`,
     );
   }
+  const given = typeof raw.stateDir === "string" ? path.resolve(raw.stateDir) : undefined;
   return {
     ...(typeof raw.inventory === "string" ? { inventory: raw.inventory } : {}),
     lab: raw.lab === true,
-    stateDir: path.resolve(typeof raw.stateDir === "string" ? raw.stateDir : defaultStateDir()),
+    stateDir: given ?? path.resolve(defaultStateDir()),
+    ...(given ? { stateDirFlag: given } : {}),
     output: output.data,
     color:
       raw.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true && output.data === "text",

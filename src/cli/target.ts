@@ -41,8 +41,13 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
  * command (`pvefix run stuck-lock --vmid 100 --lab`) works when pasted as it is.
  */
 export function targetFlags(globals: GlobalOptions): string {
-  if (globals.lab) return "--lab";
-  return globals.inventory ? commandLine(["-i", globals.inventory]) : "";
+  const cluster = globals.lab ? "--lab" : globals.inventory ? commandLine(["-i", globals.inventory]) : "";
+  return [cluster, stateFlags(globals)].filter(Boolean).join(" ");
+}
+
+/** `--state-dir DIR` when this command was given one: where the journal (and the lab) live. */
+export function stateFlags(globals: GlobalOptions): string {
+  return globals.stateDirFlag ? commandLine(["--state-dir", globals.stateDirFlag]) : "";
 }
 
 /** `pvefix …` with the target flags appended; anything else is left alone. */

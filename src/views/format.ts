@@ -15,6 +15,8 @@ export const ViewOptions = z.object({
    * `-i cluster.yaml`), so the next command works when pasted as it is. @default ""
    */
   target: z.string().optional(),
+  /** The flags that point a printed command at the same state directory (`--state-dir DIR`). @default "" */
+  state: z.string().optional(),
 });
 export type ViewOptions = z.infer<typeof ViewOptions>;
 

@@ -16,11 +16,14 @@ function leftInPlace(steps: StepReport[]): StepReport[] {
   return steps.filter((s) => s.status === "done" || s.status === "undo-failed");
 }
 
-function nextCommands(result: RunResult, target = ""): string[] {
+function nextCommands(result: RunResult, opts: ViewOptions): string[] {
   if (!result.runId) return [];
   const undo = result.outcome !== "undone" && leftInPlace(result.steps).length > 0;
   // `show` reads the local journal only; `undo` talks to the cluster.
-  return [`pvefix show ${result.runId}`, ...(undo ? [onTarget(`pvefix undo ${result.runId}`, target)] : [])];
+  return [
+    onTarget(`pvefix show ${result.runId}`, opts.state),
+    ...(undo ? [onTarget(`pvefix undo ${result.runId}`, opts.target)] : []),
+  ];
 }
 
 function headline(result: RunResult): string {
@@ -68,7 +71,7 @@ function runText(input: RunResult, opts: ViewOptions): string {
     out.push("", p("bold", "Touched files (backed up before the change):"));
     for (const f of result.touchedFiles) out.push(`  ${f.node}:${f.path}`);
   }
-  const next = nextCommands(result, opts.target);
+  const next = nextCommands(result, opts);
   if (next.length > 0) {
     out.push("", `journal: ${next[0]}`);
     if (next[1]) out.push(`undo:    ${next[1]}`);
@@ -118,7 +121,7 @@ function runMarkdown(input: RunResult, opts: ViewOptions): string {
   if (result.outcome === "needs-human" && input.plan) {
     parts.push(planMarkdown(input.plan, 1, opts.target));
   }
-  const next = nextCommands(result, opts.target);
+  const next = nextCommands(result, opts);
   if (next.length > 0) parts.push("## Next", mdFence("sh", next.join("\n")));
   return parts.join("\n\n");
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { GlobalOptions } from "../../src/cli/global-options.js";
-import { targetFlags, withTargetFlags } from "../../src/cli/target.js";
+import { normalizeGlobals } from "../../src/cli/global-options.js";
+import { stateFlags, targetFlags, withTargetFlags } from "../../src/cli/target.js";
 
 const globals = (over: Partial<GlobalOptions>): GlobalOptions => ({
   lab: false,
@@ -26,6 +27,16 @@ describe("target flags for printed next commands", () => {
     expect(withTargetFlags("pvefix plan stuck-lock --vmid 200", globals({ inventory: "cluster.yaml" }))).toBe(
       "pvefix plan stuck-lock --vmid 200 -i cluster.yaml",
     );
+  });
+
+  it("repeats --state-dir when this command was given one, and only then", () => {
+    const given = normalizeGlobals({ lab: true, stateDir: "runs dir" });
+    expect(given.stateDir).toBe(given.stateDirFlag);
+    expect(targetFlags(given)).toBe(`--lab --state-dir '${given.stateDir}'`);
+    expect(stateFlags(given)).toBe(`--state-dir '${given.stateDir}'`);
+    const defaulted = normalizeGlobals({ lab: true });
+    expect(targetFlags(defaulted)).toBe("--lab");
+    expect(stateFlags(defaulted)).toBe("");
   });
 
   it("leaves commands that are not pvefix commands as they are", () => {

@@ -52,6 +52,13 @@ describe("renderRunResult text", () => {
     );
   });
 
+  it("points show at the same state directory when one was given", () => {
+    const state = "--state-dir /srv/pvefix";
+    const text = renderRunResult(doneResult(), "text", { color: false, target: `--lab ${state}`, state });
+    expect(text).toContain(`journal: pvefix show 20261123T103500Z-stuck-lock-1a2b ${state}\n`);
+    expect(text).toContain(`undo:    pvefix undo 20261123T103500Z-stuck-lock-1a2b --lab ${state}`);
+  });
+
   it("shows the plan and how to run it interactively when unattended mode needs a human", () => {
     const plan = hungNfsPlan();
     const result: RunResult = {

@@ -3,7 +3,7 @@ import type { EngineListener } from "../../engine/events.js";
 import type { ClusterTarget } from "../../engine/session.js";
 import type { GlobalOptions } from "../global-options.js";
 import { lineProgress, listrProgress, type Progress } from "../progress.js";
-import { openTarget, targetFlags } from "../target.js";
+import { openTarget, stateFlags, targetFlags } from "../target.js";
 
 export async function withTarget<T>(
   globals: GlobalOptions,
@@ -40,8 +40,8 @@ function spinnersFit(): boolean {
 }
 
 /** How views render for this invocation: color, and the flags next commands need to reach the same cluster. */
-export function viewOptions(globals: GlobalOptions): { color: boolean; target: string } {
-  return { color: globals.color, target: targetFlags(globals) };
+export function viewOptions(globals: GlobalOptions): { color: boolean; target: string; state: string } {
+  return { color: globals.color, target: targetFlags(globals), state: stateFlags(globals) };
 }
 
 export function print(text: string): void {

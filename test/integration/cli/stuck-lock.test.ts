@@ -40,6 +40,20 @@ describe("stuck-lock on the lab: plan, guards and bad input", () => {
     expect(result.stdout).toContain("  pvefix apply plan.json --lab\n");
   });
 
+  it("repeats an explicit --state-dir in the next commands, where the lab and the runs are", async () => {
+    const result = await cli.pvefix([
+      "--state-dir",
+      cli.stateDir,
+      "plan",
+      "stuck-lock",
+      "--vmid",
+      "100",
+      "--lab",
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`  pvefix apply plan.json --lab --state-dir ${cli.stateDir}\n`);
+  });
+
   it("refuses to unlock VM 200 while its migration task runs, naming the task's UPID", async () => {
     const result = await cli.pvefix(["plan", "stuck-lock", "--vmid", "200", "--lab"]);
     expect(result.code).toBe(3);
