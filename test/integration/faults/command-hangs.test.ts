@@ -21,7 +21,7 @@ import {
   type ServedCluster,
   serveForEachTest,
   stepTrail,
-} from "./served-cluster.js";
+} from "../served-lab.js";
 
 const ISO = "/mnt/pve/nfs-iso";
 const ACTION_TIMEOUT_MS = 1_500;

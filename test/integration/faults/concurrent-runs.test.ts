@@ -10,15 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import hungNfs from "../../../runbooks/hung-nfs.js";
 import type { GateAnswer } from "../../../src/engine/apply.js";
 import { readJournal } from "../../../src/engine/journal.js";
+import { commands, journal, mutations, type ServedCluster, serveCluster, stepTrail } from "../served-lab.js";
 import { assertBuilt, runCli } from "./cli.js";
-import {
-  commands,
-  journal,
-  mutations,
-  type ServedCluster,
-  serveCluster,
-  stepTrail,
-} from "./served-cluster.js";
 
 let bed: ServedCluster;
 let otherStateDir: string;

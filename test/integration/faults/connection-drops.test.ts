@@ -19,7 +19,7 @@ import {
   sha256,
   sha256OnNode,
   stepTrail,
-} from "./served-cluster.js";
+} from "../served-lab.js";
 
 const ISO = "/mnt/pve/nfs-iso";
 const CT100 = "/etc/pve/nodes/pve1/lxc/100.conf";

@@ -34,7 +34,7 @@ import { redact } from "../../../src/engine/redact.js";
 import { exitCodeFor } from "../../../src/engine/session.js";
 import { loadLab } from "../../../src/lab/index.js";
 import { renderRunResult } from "../../../src/views/run-result.js";
-import { mutations, type ServedCluster, serveCluster, sha256, sha256OnNode } from "./served-cluster.js";
+import { mutations, type ServedCluster, serveCluster, sha256, sha256OnNode } from "../served-lab.js";
 
 const CT100 = "/etc/pve/nodes/pve1/lxc/100.conf";
 /** tmpfs hands out whole pages: only the journal's own last page can hold a few more bytes. */

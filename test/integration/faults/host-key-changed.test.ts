@@ -12,7 +12,6 @@ import stuckLock from "../../../runbooks/stuck-lock.js";
 import { listRuns, readJournal } from "../../../src/engine/journal.js";
 import { keysDir } from "../../../src/lab/serve/keys.js";
 import { TransportError } from "../../../src/transport/errors.js";
-import { assertBuilt, runCli } from "./cli.js";
 import {
   allCommands,
   labClock,
@@ -20,7 +19,8 @@ import {
   type ServedCluster,
   serveCluster,
   stepTrail,
-} from "./served-cluster.js";
+} from "../served-lab.js";
+import { assertBuilt, runCli } from "./cli.js";
 
 let bed: ServedCluster;
 let secondStateDir: string;

@@ -19,7 +19,7 @@ import {
   type ServedCluster,
   serveForEachTest,
   stepTrail,
-} from "./served-cluster.js";
+} from "../served-lab.js";
 
 const BACKUP = "/mnt/pve/nfs-backup";
 

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import stuckLock from "../../../runbooks/stuck-lock.js";
+import { labClock, mutations, type ServedCluster, serveCluster } from "../served-lab.js";
 import { assertBuilt, runCli } from "./cli.js";
-import { labClock, mutations, type ServedCluster, serveCluster } from "./served-cluster.js";
 
 let bed: ServedCluster;
 

@@ -15,7 +15,6 @@ import { PROBE_TIMEOUT_MS } from "../../../src/engine/probe-context.js";
 import { undoRun } from "../../../src/engine/session.js";
 import { addFault, loadLab } from "../../../src/lab/index.js";
 import { livenessCommand } from "../../../src/pve/probes/storage.js";
-import { assertBuilt, runCli, startCli } from "./cli.js";
 import {
   commands,
   hangMount,
@@ -24,7 +23,8 @@ import {
   type ServedCluster,
   serveCluster,
   stepTrail,
-} from "./served-cluster.js";
+} from "../served-lab.js";
+import { assertBuilt, runCli, startCli } from "./cli.js";
 
 const ISO = "/mnt/pve/nfs-iso";
 

@@ -1,16 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import haReplication from "../../../runbooks/ha-replication-mismatch.js";
 import type { Gate } from "../../../src/engine/apply.js";
 import { diagnose } from "../../../src/engine/diagnose.js";
 import { planOnly, runRunbook, undoRun } from "../../../src/engine/session.js";
-import { loadInventory } from "../../../src/inventory/load.js";
-import type { Inventory } from "../../../src/inventory/schema.js";
-import { addFault, type LabServer, labExec, resetLab, serveLab } from "../../../src/lab/index.js";
+import { addFault } from "../../../src/lab/index.js";
 import { sh } from "../../../src/shell/quote.js";
-import { SshTransport } from "../../../src/transport/ssh/index.js";
+import { approve, nodeResult, type ServedCluster, serveCluster } from "../served-lab.js";
 
 const RESOURCES = "/etc/pve/ha/resources.cfg";
 const GROUPS = "/etc/pve/ha/groups.cfg";
@@ -19,35 +14,13 @@ const REPLICATION = "/etc/pve/replication.cfg";
 const ON_PVE1 = "/etc/pve/nodes/pve1/qemu-server/100.conf";
 const ON_PVE2 = "/etc/pve/nodes/pve2/qemu-server/100.conf";
 
-let labDir: string;
-let server: LabServer;
-let inventory: Inventory;
-let transport: SshTransport;
-let stateDir: string;
-const temps: string[] = [];
-
-const temp = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-};
+let bed: ServedCluster;
 
 /** A fresh scenario, a fresh pvefix state directory and a fresh SSH transport. */
-async function scenario(name: string): Promise<void> {
-  await transport?.close();
-  await resetLab({ stateDir: labDir, scenario: name });
-  stateDir = temp("pvefix-ha-state-");
-  transport = new SshTransport({ inventory, sshConfigPath: null, agentSocket: null });
-}
-
-const target = () => ({ transport, nodes: inventory.nodes.map((n) => n.name), cluster: inventory.cluster });
+const scenario = (name: string) => bed.reset(name);
 
 /** The test's own view of a node, not through pvefix. */
-async function onNode(node: string, command: string): Promise<{ stdout: string; exitCode: number }> {
-  const result = await labExec({ stateDir: labDir, node, command });
-  if (typeof result === "string") throw new Error(`${command} on ${node}: ${result}`);
-  return result;
-}
+const onNode = (node: string, command: string) => nodeResult(bed.labDir, node, command);
 const cat = async (path: string, node = "pve2") => (await onNode(node, sh`cat ${path}`)).stdout;
 const sha = async (path: string, node = "pve2") => {
   const result = await onNode(node, sh`sha256sum ${path}`);
@@ -55,7 +28,6 @@ const sha = async (path: string, node = "pve2") => {
 };
 const shas = (paths: string[]) => Promise.all(paths.map((p) => sha(p)));
 
-const approve: Gate = async () => ({ approved: true, answer: "yes" });
 /** Approves every gate except the one of `stepId`. */
 const declineAt =
   (stepId: string): Gate =>
@@ -67,27 +39,29 @@ function run(
   gate: Gate = approve,
   mode: "interactive" | "unattended" = "interactive",
 ) {
-  return runRunbook({ ...target(), runbook: haReplication, rawParams: params, stateDir, mode, gate });
+  return runRunbook({
+    ...bed.target(),
+    runbook: haReplication,
+    rawParams: params,
+    stateDir: bed.stateDir,
+    mode,
+    gate,
+  });
 }
 
 beforeAll(async () => {
-  labDir = temp("pvefix-ha-lab-");
-  await resetLab({ stateDir: labDir, scenario: "default" });
-  server = await serveLab({ stateDir: labDir });
-  inventory = loadInventory(server.inventoryPath);
+  bed = await serveCluster("default");
 });
 
 afterAll(async () => {
-  await transport?.close();
-  await server?.close();
-  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+  await bed?.close();
 });
 
 describe("ha-replication-mismatch on the lab (PVE 8 group)", () => {
   beforeAll(() => scenario("ha-replication-mismatch"));
 
   it("diagnose reports vm:100 as critical with the exact next command", async () => {
-    const findings = await diagnose({ ...target(), runbooks: [haReplication] });
+    const findings = await diagnose({ ...bed.target(), runbooks: [haReplication] });
     expect(findings).toEqual([
       {
         runbook: "ha-replication-mismatch",
@@ -103,7 +77,7 @@ describe("ha-replication-mismatch on the lab (PVE 8 group)", () => {
 
   it("plans a restricted group over pve1 and pve2, then the resource moved into it", async () => {
     const planned = await planOnly({
-      ...target(),
+      ...bed.target(),
       runbook: haReplication,
       rawParams: { vmid: 100, fix: "align-ha" },
     });
@@ -125,7 +99,7 @@ describe("ha-replication-mismatch on the lab (PVE 8 group)", () => {
 
   it("refuses to recover vm:100 while pve1 is alive", async () => {
     const planned = await planOnly({
-      ...target(),
+      ...bed.target(),
       runbook: haReplication,
       rawParams: { vmid: 100, fix: "recover" },
     });
@@ -149,7 +123,7 @@ describe("ha-replication-mismatch on the lab (PVE 8 group)", () => {
 
   it("rolls the group back when writing resources.cfg fails, leaving both files byte-identical", async () => {
     const before = await shas([GROUPS, RESOURCES]);
-    await addFault(labDir, { node: "pve1", match: `cat > ${RESOURCES}`, action: "fail", times: 1 });
+    await addFault(bed.labDir, { node: "pve1", match: `cat > ${RESOURCES}`, action: "fail", times: 1 });
     const result = await run({ vmid: 100, fix: "align-ha" });
     expect(result.outcome).toBe("failed-rolled-back");
     expect(result.steps.map((s) => [s.id, s.status])).toEqual([
@@ -164,17 +138,17 @@ describe("ha-replication-mismatch on the lab (PVE 8 group)", () => {
     const result = await run({ vmid: 100, fix: "align-ha" });
     expect(result.outcome).toBe("done");
     expect(await cat(RESOURCES)).toMatch(/^vm: 100\n(\t.*\n)*\tgroup replication-100\n/m);
-    expect((await diagnose({ ...target(), runbooks: [haReplication] })).length).toBe(0);
+    expect((await diagnose({ ...bed.target(), runbooks: [haReplication] })).length).toBe(0);
     const again = await planOnly({
-      ...target(),
+      ...bed.target(),
       runbook: haReplication,
       rawParams: { vmid: 100, fix: "align-ha" },
     });
     expect(again.kind).toBe("nothing-to-do");
 
     const undone = await undoRun({
-      ...target(),
-      stateDir,
+      ...bed.target(),
+      stateDir: bed.stateDir,
       runId: result.runId!,
       runbookFor: () => haReplication,
     });
@@ -209,7 +183,7 @@ describe("ha-replication-mismatch on the lab (recovery from a dead node)", () =>
   beforeAll(() => scenario("ha-replication-recovery"));
 
   it("diagnose asks for a recovery of VM 100", async () => {
-    const findings = await diagnose({ ...target(), runbooks: [haReplication] });
+    const findings = await diagnose({ ...bed.target(), runbooks: [haReplication] });
     expect(findings.map((f) => [f.severity, f.node, f.command])).toEqual([
       ["critical", "pve1", "pvefix plan ha-replication-mismatch --vmid 100 --fix recover"],
     ]);
@@ -217,7 +191,7 @@ describe("ha-replication-mismatch on the lab (recovery from a dead node)", () =>
 
   it("plans HA off, the config moved to pve2 and the start there; refuses pve3 without a replica", async () => {
     const planned = await planOnly({
-      ...target(),
+      ...bed.target(),
       runbook: haReplication,
       rawParams: { vmid: 100, fix: "recover" },
     });
@@ -227,7 +201,7 @@ describe("ha-replication-mismatch on the lab (recovery from a dead node)", () =>
       ["start-100", "pve2", "guarded"],
     ]);
     const pve3 = await planOnly({
-      ...target(),
+      ...bed.target(),
       runbook: haReplication,
       rawParams: { vmid: 100, fix: "recover", to: "pve3" },
     });
@@ -244,7 +218,13 @@ describe("ha-replication-mismatch on the lab (recovery from a dead node)", () =>
 
   it("rolls back the move and HA when the start fails, leaving every changed file byte-identical", async () => {
     const before = await shas([RESOURCES, ON_PVE1]);
-    await addFault(labDir, { node: "pve2", match: "qm start 100", action: "fail", times: 1, exitCode: 255 });
+    await addFault(bed.labDir, {
+      node: "pve2",
+      match: "qm start 100",
+      action: "fail",
+      times: 1,
+      exitCode: 255,
+    });
     const result = await run({ vmid: 100, fix: "recover" });
     expect(result.outcome).toBe("failed-rolled-back");
     expect(result.steps.map((s) => s.status)).toEqual(["undone", "undone", "failed"]);
@@ -266,8 +246,8 @@ describe("ha-replication-mismatch on the lab (recovery from a dead node)", () =>
     expect(await cat(RESOURCES)).toContain("vm: 100\n\tstate ignored\n");
 
     const undone = await undoRun({
-      ...target(),
-      stateDir,
+      ...bed.target(),
+      stateDir: bed.stateDir,
       runId: result.runId!,
       runbookFor: () => haReplication,
     });

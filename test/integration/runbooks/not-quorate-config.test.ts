@@ -7,10 +7,8 @@ import type { Gate, GateRequest } from "../../../src/engine/apply.js";
 import { diagnose } from "../../../src/engine/diagnose.js";
 import { readJournal } from "../../../src/engine/journal.js";
 import { planOnly, runRunbook, undoRun } from "../../../src/engine/session.js";
-import { loadInventory } from "../../../src/inventory/load.js";
-import type { Inventory } from "../../../src/inventory/schema.js";
-import { addFault, type LabServer, labExec, resetLab, serveLab } from "../../../src/lab/index.js";
-import { SshTransport } from "../../../src/transport/ssh/index.js";
+import { addFault } from "../../../src/lab/index.js";
+import { answerGates, nodeResult, type ServedCluster, serveCluster } from "../served-lab.js";
 
 const rb = notQuorateConfig;
 const NODES = ["pve1", "pve2", "pve3"];
@@ -21,41 +19,23 @@ const tempDir = (prefix: string) => {
   return dir;
 };
 
-let labDir: string;
-let server: LabServer;
-let inventory: Inventory;
-let transport: SshTransport | undefined;
-let stateDir: string;
+let bed: ServedCluster;
 
 beforeAll(async () => {
-  labDir = tempDir("pvefix-nqc-lab-");
-  await resetLab({ stateDir: labDir, scenario: "not-quorate-config" });
-  server = await serveLab({ stateDir: labDir });
-  inventory = loadInventory(server.inventoryPath);
+  bed = await serveCluster("not-quorate-config");
 });
 
 afterAll(async () => {
-  await transport?.close();
-  await server?.close();
+  await bed?.close();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /** The test's own view of a node, straight from the lab (not through pvefix). */
-async function onNode(
-  node: string,
-  command: string,
-): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const result = await labExec({ stateDir: labDir, node, command });
-  if (typeof result === "string") throw new Error(`${command} on ${node}: ${result}`);
-  return result;
-}
+const onNode = (node: string, command: string) => nodeResult(bed.labDir, node, command);
 
 /** A fresh scenario, pvefix state directory and SSH transport; returns the lab's current corosync.conf. */
 async function scenario(name: string): Promise<string> {
-  await transport?.close();
-  await resetLab({ stateDir: labDir, scenario: name });
-  transport = new SshTransport({ inventory, sshConfigPath: null, agentSocket: null });
-  stateDir = tempDir("pvefix-nqc-state-");
+  await bed.reset(name);
   return (await onNode("pve1", "cat /etc/pve/corosync.conf")).stdout;
 }
 
@@ -66,27 +46,13 @@ function localFile(text: string): string {
   return file;
 }
 
-const target = () => ({
-  transport: transport!,
-  nodes: inventory.nodes.map((n) => n.name),
-  cluster: inventory.cluster,
-});
-
-function gate(answer: (r: GateRequest) => boolean, seen: GateRequest[] = []): Gate {
-  return async (request) => {
-    seen.push(request);
-    const approved = answer(request);
-    return {
-      approved,
-      answer: approved ? (request.confirm === "node-name" ? request.step.node : "yes") : "no",
-    };
-  };
-}
+const gate = answerGates;
 const yes = () => gate(() => true);
 
 const run = (params: Record<string, unknown>, g: Gate, mode: "interactive" | "unattended" = "interactive") =>
-  runRunbook({ ...target(), runbook: rb, rawParams: params, stateDir, mode, gate: g });
-const undo = (runId: string) => undoRun({ ...target(), stateDir, runId, runbookFor: () => rb });
+  runRunbook({ ...bed.target(), runbook: rb, rawParams: params, stateDir: bed.stateDir, mode, gate: g });
+const undo = (runId: string) =>
+  undoRun({ ...bed.target(), stateDir: bed.stateDir, runId, runbookFor: () => rb });
 
 /** sha256 of every file the runbook may change, and whether a staged `.new` is left over. */
 async function fileState(): Promise<Record<string, string>> {
@@ -151,7 +117,7 @@ const PATH_B = [
 describe("not-quorate-config over SSH: every node cut off, corosync running (pvecm expected)", () => {
   it("diagnose reports each non-quorate node with the exact next command", async () => {
     await scenario("not-quorate-config");
-    const findings = await diagnose({ ...target(), runbooks: [rb] });
+    const findings = await diagnose({ ...bed.target(), runbooks: [rb] });
     expect(findings.map((f) => [f.severity, f.node, f.summary, f.command])).toEqual(
       NODES.map((n) => [
         "critical",
@@ -165,7 +131,7 @@ describe("not-quorate-config over SSH: every node cut off, corosync running (pve
   it("plans path A with one dangerous gate that states the split-brain risk", async () => {
     const conf = await scenario("not-quorate-config");
     const planned = await planOnly({
-      ...target(),
+      ...bed.target(),
       runbook: rb,
       rawParams: { node: "pve1", file: localFile(tweak(conf)) },
     });
@@ -197,7 +163,7 @@ describe("not-quorate-config over SSH: every node cut off, corosync running (pve
     );
     expect(declined.outcome).toBe("declined");
     expect(seen.map((r) => [r.step.id, r.confirm])).toEqual([["lower-expected-votes-pve1", "node-name"]]);
-    expect(readJournal(stateDir, declined.runId!).filter((e) => e.type === "step-start")).toEqual([]);
+    expect(readJournal(bed.stateDir, declined.runId!).filter((e) => e.type === "step-start")).toEqual([]);
     expect(await fileState()).toEqual(before);
     expect(await quorumLine("pve1")).toEqual(["Quorate:          No", "Expected votes:   3"]);
   });
@@ -218,7 +184,7 @@ describe("not-quorate-config over SSH: every node cut off, corosync running (pve
   it("a failure in a middle step rolls everything back byte for byte", async () => {
     const conf = await scenario("not-quorate-config");
     const before = await fileState();
-    await addFault(labDir, {
+    await addFault(bed.labDir, {
       node: "pve3",
       match: "cat > /etc/corosync/corosync.conf",
       action: "fail",
@@ -280,7 +246,7 @@ describe("not-quorate-config over SSH: corosync dead everywhere (pmxcfs local mo
   it("plans path B: the first two steps are dangerous, the rest run within the run", async () => {
     const broken = await scenario("not-quorate-config-corosync-down");
     const planned = await planOnly({
-      ...target(),
+      ...bed.target(),
       runbook: rb,
       rawParams: { node: "pve1", file: localFile(closeBrace(broken)) },
     });
@@ -305,7 +271,7 @@ describe("not-quorate-config over SSH: corosync dead everywhere (pmxcfs local mo
   it("a failure in a middle step rolls back files and services", async () => {
     const broken = await scenario("not-quorate-config-corosync-down");
     const before = await fileState();
-    await addFault(labDir, {
+    await addFault(bed.labDir, {
       node: "pve2",
       match: "cat > /etc/corosync/corosync.conf",
       action: "fail",

@@ -1,77 +1,35 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import restartPveServices from "../../../runbooks/restart-pve-services.js";
 import type { Gate, GateRequest } from "../../../src/engine/apply.js";
 import { diagnose } from "../../../src/engine/diagnose.js";
 import { readJournal } from "../../../src/engine/journal.js";
 import { planOnly, runRunbook, undoRun } from "../../../src/engine/session.js";
-import { loadInventory } from "../../../src/inventory/load.js";
-import type { Inventory } from "../../../src/inventory/schema.js";
-import { addFault, type LabServer, labExec, resetLab, serveLab } from "../../../src/lab/index.js";
+import { addFault } from "../../../src/lab/index.js";
 import { PVE_UNITS } from "../../../src/pve/probes/services.js";
 import { sh } from "../../../src/shell/quote.js";
-import { SshTransport } from "../../../src/transport/ssh/index.js";
+import { answerGates, nodeResult, type ServedCluster, serveCluster } from "../served-lab.js";
 
 const rb = restartPveServices;
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-};
-
-let labDir: string;
-let server: LabServer;
-let inventory: Inventory;
-let transport: SshTransport;
-let stateDir: string;
+let bed: ServedCluster;
 
 beforeAll(async () => {
-  labDir = tempDir("pvefix-rps-lab-");
-  await resetLab({ stateDir: labDir, scenario: "restart-pve-services" });
-  server = await serveLab({ stateDir: labDir });
-  inventory = loadInventory(server.inventoryPath);
+  bed = await serveCluster("restart-pve-services");
 });
 
 afterAll(async () => {
-  await transport?.close();
-  await server?.close();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  await bed?.close();
 });
 
 /** A fresh scenario, pvefix state directory and SSH transport for each test. */
-async function scenario(name: string): Promise<void> {
-  await transport?.close();
-  await resetLab({ stateDir: labDir, scenario: name });
-  transport = new SshTransport({ inventory, sshConfigPath: null, agentSocket: null });
-  stateDir = tempDir("pvefix-rps-state-");
-}
+const scenario = (name: string) => bed.reset(name);
 
-const target = () => ({ transport, nodes: inventory.nodes.map((n) => n.name), cluster: inventory.cluster });
-
-/** Every gate request, answered as `answer` says. */
-function gate(answer: (r: GateRequest) => boolean, seen: GateRequest[] = []): Gate {
-  return async (request) => {
-    seen.push(request);
-    const approved = answer(request);
-    return {
-      approved,
-      answer: approved ? (request.confirm === "node-name" ? request.step.node : "yes") : "no",
-    };
-  };
-}
+const gate = answerGates;
 
 const run = (params: Record<string, unknown>, g: Gate, mode: "interactive" | "unattended" = "interactive") =>
-  runRunbook({ ...target(), runbook: rb, rawParams: params, stateDir, mode, gate: g });
+  runRunbook({ ...bed.target(), runbook: rb, rawParams: params, stateDir: bed.stateDir, mode, gate: g });
 
 /** The test's own view of a node, straight from the lab (not through pvefix). */
-async function onNode(node: string, command: string): Promise<{ stdout: string; exitCode: number }> {
-  const result = await labExec({ stateDir: labDir, node, command });
-  if (typeof result === "string") throw new Error(`${command} on ${node}: ${result}`);
-  return result;
-}
+const onNode = (node: string, command: string) => nodeResult(bed.labDir, node, command);
 
 async function units(node: string): Promise<string[]> {
   return (await onNode(node, sh`systemctl is-active ${PVE_UNITS}`)).stdout.trim().split("\n");
@@ -87,7 +45,7 @@ const STARTS = ["corosync", "pve-cluster", "pvestatd", "spiceproxy", "pveproxy"]
 describe("restart-pve-services over SSH against the lab", () => {
   it("diagnose finds pve2's hung pmxcfs and gives the exact command to run", async () => {
     await scenario("restart-pve-services");
-    const findings = await diagnose({ ...target(), runbooks: [rb] });
+    const findings = await diagnose({ ...bed.target(), runbooks: [rb] });
     expect(findings).toEqual([
       expect.objectContaining({
         runbook: "restart-pve-services",
@@ -102,7 +60,7 @@ describe("restart-pve-services over SSH against the lab", () => {
 
   it("plans a guarded stop and start of the five units in the field report's orders", async () => {
     await scenario("restart-pve-services");
-    const planned = await planOnly({ ...target(), runbook: rb, rawParams: { node: "pve2" } });
+    const planned = await planOnly({ ...bed.target(), runbook: rb, rawParams: { node: "pve2" } });
     expect(planned.kind).toBe("plan");
     if (planned.kind !== "plan") return;
     expect(planned.plan.steps.map((s) => s.id)).toEqual([...STOPS, ...STARTS]);
@@ -131,7 +89,7 @@ describe("restart-pve-services over SSH against the lab", () => {
     );
     expect(result.outcome).toBe("declined");
     expect(seen.map((r) => [r.step.id, r.confirm])).toEqual([["stop-pveproxy-pve2", "yes"]]);
-    expect(readJournal(stateDir, result.runId!).filter((e) => e.type === "step-start")).toEqual([]);
+    expect(readJournal(bed.stateDir, result.runId!).filter((e) => e.type === "step-start")).toEqual([]);
     expect(await units("pve2")).toEqual(HUNG);
   });
 
@@ -154,7 +112,7 @@ describe("restart-pve-services over SSH against the lab", () => {
     await scenario("restart-pve-services");
     const conf = sh`sha256sum /etc/corosync/corosync.conf`;
     const before = (await onNode("pve2", conf)).stdout;
-    await addFault(labDir, { node: "pve2", match: "systemctl start pvestatd", action: "fail", times: 1 });
+    await addFault(bed.labDir, { node: "pve2", match: "systemctl start pvestatd", action: "fail", times: 1 });
     const result = await run(
       { node: "pve2" },
       gate(() => true),
@@ -164,7 +122,7 @@ describe("restart-pve-services over SSH against the lab", () => {
     expect(result.steps.filter((s) => s.status === "undone").map((s) => s.id)).toEqual(
       expect.arrayContaining(STOPS),
     );
-    const undos = readJournal(stateDir, result.runId!)
+    const undos = readJournal(bed.stateDir, result.runId!)
       .filter((e) => e.type === "command" && e.phase === "undo")
       .map((e) => (e.type === "command" ? e.result.command : ""));
     expect(undos).toEqual(
@@ -183,8 +141,8 @@ describe("restart-pve-services over SSH against the lab", () => {
     );
     expect(done.outcome).toBe("done");
     const undone = await undoRun({
-      ...target(),
-      stateDir,
+      ...bed.target(),
+      stateDir: bed.stateDir,
       runId: done.runId!,
       runbookFor: () => rb,
     });
@@ -195,7 +153,7 @@ describe("restart-pve-services over SSH against the lab", () => {
 
   it("refuses to restart pve2 while its HA watchdog is armed unless --with-ha is given", async () => {
     await scenario("restart-pve-services-ha");
-    const [finding] = await diagnose({ ...target(), runbooks: [rb] });
+    const [finding] = await diagnose({ ...bed.target(), runbooks: [rb] });
     expect(finding?.command).toBe("pvefix plan restart-pve-services --node pve2 --with-ha");
     const refused = await run(
       { node: "pve2" },

@@ -12,8 +12,9 @@ import { diagnose } from "../../../src/engine/diagnose.js";
 import type { Plan } from "../../../src/engine/model.js";
 import { planOnly, runRunbook, undoRun } from "../../../src/engine/session.js";
 import { loadInventory } from "../../../src/inventory/load.js";
-import { addFault, type LabServer, labExec, resetLab, serveLab } from "../../../src/lab/index.js";
+import { addFault, type LabServer, resetLab, serveLab } from "../../../src/lab/index.js";
 import { SshTransport } from "../../../src/transport/ssh/index.js";
+import { nodeResult } from "../served-lab.js";
 
 const CONF = "/var/lib/zerotier-one/local.conf";
 const PS = "ps -C zerotier-one -o pid=,rss=,pcpu=,comm=";
@@ -52,16 +53,7 @@ const decline: Gate = async () => ({ approved: false, answer: "no" });
 const target = () => ({ transport, nodes, cluster, stateDir });
 
 /** A command as the node itself answers it, outside pvefix. */
-async function onNode(node: string, command: string, stdin?: string) {
-  const result = await labExec({
-    stateDir: labDir,
-    node,
-    command,
-    ...(stdin === undefined ? {} : { stdin }),
-  });
-  if (typeof result === "string") throw new Error(`${command} on ${node}: ${result}`);
-  return result;
-}
+const onNode = (node: string, command: string, stdin?: string) => nodeResult(labDir, node, command, stdin);
 
 const sha256 = async (node: string, path: string) => (await onNode(node, `sha256sum ${path}`)).stdout;
 const unitState = async (node: string) =>

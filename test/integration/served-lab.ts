@@ -1,19 +1,19 @@
 /**
- * Test bed of the fault matrix: the lab served over real SSH on loopback, an SshTransport built
- * from the inventory `serveLab` writes, and small readers for what the tests assert on: the
- * journal, the lab's own state, and file hashes taken on the node itself.
+ * Test bed of the fault matrix and the runbook tests: the lab served over real SSH on loopback,
+ * an SshTransport built from the inventory `serveLab` writes, and small readers for what the
+ * tests assert on: the journal, the lab's own state, and file hashes taken on the node itself.
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import type { Gate } from "../../../src/engine/apply.js";
-import type { EngineListener } from "../../../src/engine/events.js";
-import { type JournalEntry, listRuns, readJournal } from "../../../src/engine/journal.js";
-import type { AnyRunbook } from "../../../src/engine/runbook.js";
-import { type RunResult, runRunbook } from "../../../src/engine/session.js";
-import { loadInventory } from "../../../src/inventory/load.js";
+import type { Gate, GateRequest } from "../../src/engine/apply.js";
+import type { EngineListener } from "../../src/engine/events.js";
+import { type JournalEntry, listRuns, readJournal } from "../../src/engine/journal.js";
+import type { AnyRunbook } from "../../src/engine/runbook.js";
+import { type ClusterTarget, type RunResult, runRunbook } from "../../src/engine/session.js";
+import { loadInventory } from "../../src/inventory/load.js";
 import {
   type LabServer,
   type LabState,
@@ -22,11 +22,23 @@ import {
   resetLab,
   serveLab,
   updateLab,
-} from "../../../src/lab/index.js";
-import { sh } from "../../../src/shell/quote.js";
-import { SshTransport } from "../../../src/transport/ssh/index.js";
+} from "../../src/lab/index.js";
+import { sh } from "../../src/shell/quote.js";
+import { SshTransport } from "../../src/transport/ssh/index.js";
 
 export const approve: Gate = async () => ({ approved: true, answer: "yes" });
+
+/** Every gate request, recorded in `seen` and answered as `answer` says (the node name for a dangerous step). */
+export function answerGates(answer: (r: GateRequest) => boolean, seen: GateRequest[] = []): Gate {
+  return async (request) => {
+    seen.push(request);
+    const approved = answer(request);
+    return {
+      approved,
+      answer: approved ? (request.confirm === "node-name" ? request.step.node : "yes") : "no",
+    };
+  };
+}
 
 export interface ServedCluster {
   /** Where the lab (state, keys, inventory, known_hosts) lives. */
@@ -39,6 +51,8 @@ export interface ServedCluster {
   newTransport(): SshTransport;
   nodes: string[];
   cluster: string;
+  /** The current transport, nodes and cluster, for the engine's entry points. */
+  target(): ClusterTarget;
   /** A fresh scenario, a fresh state directory and a fresh transport, for the next test. */
   reset(scenario: string): Promise<void>;
   /** Stop serving and serve the same lab again (new ports, keys as they are on disk now). */
@@ -94,6 +108,7 @@ export async function serveCluster(scenario: string): Promise<ServedCluster> {
     newTransport: transportFor,
     nodes: inventory.nodes.map((n) => n.name),
     cluster: inventory.cluster,
+    target: () => ({ transport: bed.transport, nodes: bed.nodes, cluster: bed.cluster }),
     async reset(next) {
       await bed.transport.close();
       await resetLab({ stateDir: labDir, scenario: next });
@@ -110,9 +125,7 @@ export async function serveCluster(scenario: string): Promise<ServedCluster> {
     },
     run(options) {
       return runRunbook({
-        transport: bed.transport,
-        nodes: bed.nodes,
-        cluster: bed.cluster,
+        ...bed.target(),
         runbook: options.runbook,
         rawParams: options.params,
         stateDir: options.stateDir ?? bed.stateDir,
@@ -132,9 +145,25 @@ export async function serveCluster(scenario: string): Promise<ServedCluster> {
 }
 
 /** Run a command on a lab node directly (not through pvefix): the test's own view of the node. */
-export async function onNode(labDir: string, node: string, command: string): Promise<string> {
-  const result = await labExec({ stateDir: labDir, node, command });
+export async function nodeResult(
+  labDir: string,
+  node: string,
+  command: string,
+  stdin?: string,
+): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const result = await labExec({
+    stateDir: labDir,
+    node,
+    command,
+    ...(stdin === undefined ? {} : { stdin }),
+  });
   if (typeof result === "string") throw new Error(`${command} on ${node}: ${result}`);
+  return result;
+}
+
+/** nodeResult's stdout; a non-zero exit throws. */
+export async function onNode(labDir: string, node: string, command: string): Promise<string> {
+  const result = await nodeResult(labDir, node, command);
   if (result.exitCode !== 0) throw new Error(`${command} on ${node}: ${result.stderr}`);
   return result.stdout;
 }
