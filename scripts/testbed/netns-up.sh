@@ -19,6 +19,8 @@
 # pvefix-* is torn down first. Writes STATE/nodes.tsv (name, port, init pid, mgmt ip, ring ip).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/testbed/sshd-config.sh
+source "$here/sshd-config.sh"
 repo=$(cd "$here/../.." && pwd)
 state=/tmp/pvefix-netns base_port=22201 count=""
 while (($#)); do
@@ -100,22 +102,8 @@ for ((i = 1; i <= count; i++)); do
   install -m 0400 "$state/authkey" "$dir/fs/etc-corosync/authkey"
   echo "10.10.20.51:/export/iso /mnt/pve/nfs-iso" >"$dir/mounts.tsv"
   ssh-keygen -q -t ed25519 -N '' -C "$node" -f "$dir/ssh_host_ed25519_key"
-  cat >"$dir/sshd_config" <<CONF
-ListenAddress 10.99.0.$i:22
-HostKey $dir/ssh_host_ed25519_key
-PidFile /run/sshd.pid
-AuthorizedKeysFile $state/authorized_keys
-StrictModes no
-UsePAM no
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-MaxStartups 200:30:400
-MaxSessions 64
-PrintMotd no
-Subsystem sftp internal-sftp
-SetEnv "LAB_NODE=$node" "HOME=/root" "PATH=$path"
-CONF
+  sshd_config "10.99.0.$i:22" "$dir/ssh_host_ed25519_key" /run/sshd.pid "$state/authorized_keys" \
+    "SetEnv \"LAB_NODE=$node\" \"HOME=/root\" \"PATH=$path\"" >"$dir/sshd_config"
   key=$(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")
   printf '[127.0.0.1]:%s %s\n10.99.0.%s %s\n' $((base_port + i - 1)) "$key" "$i" "$key" >>"$state/known_hosts"
 done

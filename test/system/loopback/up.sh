@@ -12,6 +12,8 @@
 # Writes DIR/inventory.yaml, DIR/known_hosts, DIR/client_ed25519 and DIR/nodes.tsv
 # (name, port, pid, home per line). Nothing is started when any port is taken.
 set -euo pipefail
+# shellcheck source=scripts/testbed/sshd-config.sh
+source "$(cd "$(dirname "$0")" && pwd)/../../../scripts/testbed/sshd-config.sh"
 
 state="" count=3 names="" base_port=22001 ports="" bin_dirs=() launcher="" envs=() cluster=loopback
 while (($#)); do
@@ -102,22 +104,8 @@ for i in "${!node_names[@]}"; do
   name=${node_names[$i]} port=${node_ports[$i]} dir="$state/${node_names[$i]}"
   mkdir -p "$dir/home"
   [[ -f $dir/ssh_host_ed25519_key ]] || ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$dir/ssh_host_ed25519_key"
-  cat >"$dir/sshd_config" <<CONF
-ListenAddress 127.0.0.1:$port
-HostKey $dir/ssh_host_ed25519_key
-PidFile $dir/sshd.pid
-AuthorizedKeysFile $state/authorized_keys
-StrictModes no
-UsePAM no
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-MaxStartups 200:30:400
-MaxSessions 64
-PrintMotd no
-Subsystem sftp internal-sftp
-$(setenv_line "$name" "$dir/home")
-CONF
+  sshd_config "127.0.0.1:$port" "$dir/ssh_host_ed25519_key" "$dir/sshd.pid" "$state/authorized_keys" \
+    "$(setenv_line "$name" "$dir/home")" >"$dir/sshd_config"
   rm -f "$dir/sshd.pid"
   # By absolute path: sshd re-executes itself and refuses a relative argv[0].
   sshd=(/usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log")
