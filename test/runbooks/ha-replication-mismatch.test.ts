@@ -8,7 +8,7 @@ import { createProbeContext } from "../../src/engine/probe-context.js";
 import { parseHaGroups, parseHaResources, parseHaRules } from "../../src/pve/parsers/ha-config.js";
 import { parseReplicationCfg } from "../../src/pve/parsers/replication-cfg.js";
 import { HA_FILES, type HaConfig, placementOf } from "../../src/pve/probes/ha-config.js";
-import { pvecmCommand } from "../../src/pve/probes/services.js";
+import { pvecmCommand } from "../../src/pve/probes/quorum.js";
 import { TransportError } from "../../src/transport/errors.js";
 import type { CommandResult, ExecOptions } from "../../src/transport/types.js";
 import { FakeCluster } from "../engine/fake-cluster.js";

@@ -12,7 +12,7 @@ import { createProbeContext } from "../../src/engine/probe-context.js";
 import { clusterConfigChecks } from "../../src/pve/probes/cluster-config-checks.js";
 import { type NodeClusterState, parsePmxcfsProcs } from "../../src/pve/probes/corosync.js";
 import { readNewContent } from "../../src/pve/probes/new-content.js";
-import { pvecmCommand } from "../../src/pve/probes/services.js";
+import { pvecmCommand } from "../../src/pve/probes/quorum.js";
 import { otherSide } from "../../src/pve/probes/split-brain.js";
 import { TransportError } from "../../src/transport/errors.js";
 import type { ExecOptions } from "../../src/transport/types.js";

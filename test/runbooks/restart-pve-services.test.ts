@@ -6,12 +6,12 @@ import type { Check, Step } from "../../src/engine/model.js";
 import { parseParams } from "../../src/engine/params.js";
 import { createProbeContext } from "../../src/engine/probe-context.js";
 import { type HaNodeView, watchdogArmed } from "../../src/pve/probes/ha-status.js";
+import { pvecmCommand } from "../../src/pve/probes/quorum.js";
 import {
   etcPveCommand,
   etcPveOf,
   type NodeHealth,
   PVE_UNITS,
-  pvecmCommand,
   toolsOf,
   unitStatesOf,
   type VoteView,

@@ -4,9 +4,15 @@
  */
 import { z } from "zod";
 import type { ProbeContext } from "../../engine/runbook.js";
+import { sh } from "../../shell/quote.js";
 import { corosyncDown, parsePvecmStatus } from "../parsers/pvecm-status.js";
 import { PVE_TOOL } from "./pve-tools.js";
-import { KILLED_BY_TIMEOUT, PVECM_SECONDS, pvecmCommand } from "./services.js";
+
+/** `timeout -s KILL` ends with 128 + SIGKILL when the command did not finish in time. */
+export const KILLED_BY_TIMEOUT = 137;
+export const PVECM_SECONDS = 10;
+/** Under a node-side timeout: a hung pmxcfs or corosync blocks PVE's tools forever. */
+export const pvecmCommand = sh`timeout -s KILL ${PVECM_SECONDS} pvecm status`;
 
 export const QuorumView = z.object({
   node: z.string(),
@@ -21,7 +27,7 @@ export const QuorumView = z.object({
 export type QuorumView = z.infer<typeof QuorumView>;
 
 export async function quorumOf(ctx: ProbeContext, node: string): Promise<QuorumView> {
-  // The same command as the services probe's: one sweep asks each node once.
+  // The services probe asks with the same command: one sweep asks each node once.
   const result = await ctx.run(node, pvecmCommand, { ...PVE_TOOL, timeoutMs: (PVECM_SECONDS + 10) * 1000 });
   // No corosync to ask (or a pvecm that hangs): this node has no quorum view at all.
   const hung = result.timedOut || result.exitCode === KILLED_BY_TIMEOUT;

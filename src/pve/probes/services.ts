@@ -11,6 +11,7 @@ import { parseCorosyncConf } from "../parsers/corosync-conf.js";
 import { corosyncDown, parsePvecmStatus } from "../parsers/pvecm-status.js";
 import { UnitState, unitStates } from "../parsers/systemctl-is-active.js";
 import { PVE_TOOL } from "./pve-tools.js";
+import { KILLED_BY_TIMEOUT, PVECM_SECONDS, pvecmCommand } from "./quorum.js";
 
 /** The units the field report restarts, in its stop order (seed 001). */
 export const RestartableUnit = z.enum(["pveproxy", "spiceproxy", "pvestatd", "pve-cluster", "corosync"]);
@@ -23,10 +24,7 @@ export const OTHER_UNITS = ["pvedaemon", "pve-ha-lrm", "pve-ha-crm"] as const;
 /** Every unit probed, in the order `systemctl is-active` is asked about them. */
 export const PVE_UNITS = [...STOP_ORDER, ...OTHER_UNITS] as const;
 
-/** `timeout -s KILL` ends with 128 + SIGKILL when the command did not finish in time. */
-export const KILLED_BY_TIMEOUT = 137;
 export const ETC_PVE_SECONDS = 5;
-export const PVECM_SECONDS = 10;
 
 export const UnitStates = z.record(z.string(), UnitState);
 export type UnitStates = z.infer<typeof UnitStates>;
@@ -86,8 +84,6 @@ export const Tools = z.object({
   view: VoteView.nullable(),
 });
 export type Tools = z.infer<typeof Tools>;
-
-export const pvecmCommand = sh`timeout -s KILL ${PVECM_SECONDS} pvecm status`;
 
 /** `pvecm status` under a node-side timeout: hung tools, corosync down, or the quorum view. */
 export async function toolsOf(ctx: ProbeContext, node: string): Promise<Tools> {
