@@ -80,14 +80,17 @@ class MarkedStream {
 export class BatchReader {
   private readonly out: MarkedStream;
   private readonly err: MarkedStream;
-  private readonly emitted = new Set<number>();
+  /** Commands handed out so far; they complete in order. */
+  private emitted = 0;
 
-  constructor(
-    nonce: string,
-    readonly size: number,
-  ) {
+  constructor(nonce: string) {
     this.out = new MarkedStream(nonce, true);
     this.err = new MarkedStream(nonce, false);
+  }
+
+  /** Commands whose result is complete (both markers arrived), from the start of the batch. */
+  get completed(): number {
+    return this.emitted;
   }
 
   /** Commands whose stdout marker arrived: the next one is the command now running. */
@@ -118,14 +121,13 @@ export class BatchReader {
   private complete(): BatchPart[] {
     const ready: BatchPart[] = [];
     const count = Math.min(this.out.parts.length, this.err.parts.length);
-    for (let i = 0; i < count; i++) {
-      if (this.emitted.has(i)) continue;
+    for (let i = this.emitted; i < count; i++) {
       const out = this.out.parts[i]!;
       const err = this.err.parts[i]!;
       // Cannot happen with a POSIX shell; if it does, stop trusting the stream and let the
       // caller run the rest one by one.
       if (out.index !== i || err.index !== i || !Number.isInteger(out.status)) break;
-      this.emitted.add(i);
+      this.emitted = i + 1;
       ready.push({
         index: i,
         exitCode: out.status!,

@@ -9,7 +9,7 @@ function runBatch(
   split = false,
 ): Promise<{ parts: BatchPart[]; exitCode: number | null; reader: BatchReader }> {
   const nonce = newNonce();
-  const reader = new BatchReader(nonce, commands.length);
+  const reader = new BatchReader(nonce);
   const parts: BatchPart[] = [];
   return new Promise((resolve) => {
     const child = spawn(shell, ["-c", batchScript(commands, nonce)], { stdio: ["ignore", "pipe", "pipe"] });

@@ -129,9 +129,8 @@ async function runOnce(
   onHedge: (slow: number) => void,
 ): Promise<BatchOutcome> {
   const nonce = newNonce();
-  const reader = new BatchReader(nonce, commands.length);
+  const reader = new BatchReader(nonce);
   const abort = new AbortController();
-  let completed = 0;
   let hedged = false;
   let slowIndex = -1;
   let timer: NodeJS.Timeout | undefined;
@@ -156,12 +155,11 @@ async function runOnce(
   const take = (parts: BatchPart[]) => {
     if (over) return;
     for (const part of parts) {
-      completed++;
       onPart(part, (startedAt[part.index + 1] ?? performance.now()) - startedAt[part.index]!);
     }
     // After a hedge the commands that follow already run on their own: once the slow one has
     // answered, close the channel so the script does not run all of them a second time.
-    if (hedged && completed > slowIndex) {
+    if (hedged && reader.completed > slowIndex) {
       clearTimeout(timer);
       abort.abort();
     }
@@ -193,7 +191,7 @@ async function runOnce(
   clearTimeout(hedge);
   over = true;
   return {
-    completed,
+    completed: reader.completed,
     hedged,
     channel,
     partial: reader.unfinished(),
