@@ -49,9 +49,3 @@ export function targetFlags(globals: GlobalOptions): string {
 export function stateFlags(globals: GlobalOptions): string {
   return globals.stateDirFlag ? commandLine(["--state-dir", globals.stateDirFlag]) : "";
 }
-
-/** `pvefix …` with the target flags appended; anything else is left alone. */
-export function withTargetFlags(command: string, globals: GlobalOptions): string {
-  const flags = targetFlags(globals);
-  return flags && command.startsWith("pvefix ") ? `${command} ${flags}` : command;
-}

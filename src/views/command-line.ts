@@ -15,7 +15,7 @@ export function pvefixCommand(
   return onTarget(["pvefix", verb, shellQuote(runbook), ...paramFlags(params), ...extra].join(" "), target);
 }
 
-/** A `pvefix …` line with the target flags (`--lab`, `-i FILE`) appended when there are any. */
+/** A `pvefix …` line with the target flags (`--lab`, `-i FILE`) appended; anything else is left alone. */
 export function onTarget(command: string, target = ""): string {
-  return target ? `${command} ${target}` : command;
+  return target && command.startsWith("pvefix ") ? `${command} ${target}` : command;
 }

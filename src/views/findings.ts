@@ -1,5 +1,6 @@
 /** The findings of `pvefix diagnose`: what is wrong, how bad, and the exact next command. */
 import type { Finding } from "../engine/model.js";
+import { onTarget } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
 import { indent, painter, SEVERITY_COLOR, SEVERITY_ORDER, SEVERITY_SYMBOL } from "./style.js";
@@ -63,6 +64,8 @@ const views: ViewMap<Finding[]> = {
     }),
 };
 
+/** Each finding's next command points at the same cluster as this diagnosis (`opts.target`). */
 export function renderFindings(findings: Finding[], format: OutputFormat, opts: ViewOptions): string {
-  return views[format](findings, opts);
+  const runnable = findings.map((f) => ({ ...f, command: onTarget(f.command, opts.target) }));
+  return views[format](runnable, opts);
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { GlobalOptions } from "../../src/cli/global-options.js";
 import { normalizeGlobals } from "../../src/cli/global-options.js";
-import { stateFlags, targetFlags, withTargetFlags } from "../../src/cli/target.js";
+import { stateFlags, targetFlags } from "../../src/cli/target.js";
+import { onTarget } from "../../src/views/command-line.js";
+
+const withTargetFlags = (command: string, g: GlobalOptions) => onTarget(command, targetFlags(g));
 
 const globals = (over: Partial<GlobalOptions>): GlobalOptions => ({
   lab: false,
