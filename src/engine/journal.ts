@@ -104,6 +104,17 @@ export function newRunId(runbook: string, now = new Date()): string {
   return `${stamp}-${runbook}-${randomBytes(2).toString("hex")}`;
 }
 
+/**
+ * A run id no run in `stateDir` has yet. Runs of one runbook started within the same second share
+ * the stamp and differ only in 16 random bits, so a taken id is drawn again rather than trusted.
+ */
+export function unusedRunId(stateDir: string, runbook: string, draw = () => newRunId(runbook)): string {
+  for (;;) {
+    const runId = draw();
+    if (!fs.existsSync(path.join(runsDir(stateDir), `${runId}.jsonl`))) return runId;
+  }
+}
+
 export class Journal {
   private constructor(
     readonly runId: string,

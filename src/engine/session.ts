@@ -10,7 +10,7 @@ import { EngineError, JournalWriteError } from "./errors.js";
 import { combineListeners, type EngineListener } from "./events.js";
 import type { Execution } from "./execution.js";
 import { diffFacts } from "./fingerprint.js";
-import { Journal, newRunId, readJournal, summarizeRun } from "./journal.js";
+import { Journal, readJournal, summarizeRun, unusedRunId } from "./journal.js";
 import { acquireNodeLocks, acquireStateLock, releaseNodeLocks } from "./lock.js";
 import {
   PLAN_FORMAT_VERSION,
@@ -279,7 +279,7 @@ async function withRun(
   mode: RunMode,
   body: Body,
 ): Promise<RunResult> {
-  const runId = newRunId(runbook.meta.id);
+  const runId = unusedRunId(options.stateDir, runbook.meta.id);
   const lock = acquireStateLock(options.stateDir, options.cluster, runId);
   const listener = combineListeners(options.listener);
   try {

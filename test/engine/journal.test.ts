@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { Journal, listRuns, readJournal, summarizeRun } from "../../src/engine/journal.js";
+import { Journal, listRuns, readJournal, summarizeRun, unusedRunId } from "../../src/engine/journal.js";
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "pvefix-journal-"));
@@ -18,6 +18,13 @@ const start = {
 };
 
 describe("journal", () => {
+  it("draws another run id when the one drawn is taken in the state directory", () => {
+    const dir = tmp();
+    Journal.create(dir, start);
+    const drawn = [start.runId, "20261123T000000Z-demo-0002"];
+    expect(unusedRunId(dir, "demo", () => drawn.shift()!)).toBe("20261123T000000Z-demo-0002");
+  });
+
   it("appends typed entries and redacts secrets before they reach the disk", () => {
     const dir = tmp();
     const j = Journal.create(dir, start);
