@@ -1,24 +1,24 @@
-// Bundle the CLI into a few files (dist/cli/): Node spends most of a cold start resolving and
-// loading ES modules one by one, and pvefix is started once per command. Lazy command modules
-// stay lazy (code splitting). ssh2 stays external: it is CommonJS with an optional native part.
+// Bundle the CLI into one CommonJS file (dist/cli/pvefix.cjs): Node spends most of a cold start
+// resolving, loading and compiling modules, and pvefix is started once per command. One CommonJS
+// file can go through V8's code cache (src/cli/code-cache.ts); ES modules cannot on Node 20.
+// Lazily imported command modules stay lazy: esbuild runs their bodies on first import.
+// ssh2 stays external: it is CommonJS with an optional native part.
 import { rmSync } from "node:fs";
 import { build } from "esbuild";
 
-// Chunk names carry content hashes: clear the old ones instead of piling them up.
+// Earlier builds left ES module chunks with content hashes here: start clean.
 rmSync("dist/cli", { recursive: true, force: true });
 
 await build({
-  entryPoints: { main: "dist/src/cli/main.js" },
+  entryPoints: ["dist/src/cli/main.js"],
   bundle: true,
-  splitting: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20.19",
-  outdir: "dist/cli",
+  outfile: "dist/cli/pvefix.cjs",
   external: ["ssh2", "cpu-features"],
-  // Bundled CommonJS dependencies call require() for Node built-ins; give them a real one.
-  banner: {
-    js: 'import { createRequire as __pvefixCreateRequire } from "node:module"; const require = __pvefixCreateRequire(import.meta.url);',
-  },
+  // main.js finds package.json from its own location.
+  define: { "import.meta.url": "__pvefixModuleUrl" },
+  banner: { js: 'const __pvefixModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
 });

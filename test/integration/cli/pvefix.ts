@@ -14,6 +14,8 @@ import { commandLine } from "../../../src/shell/quote.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const BIN = path.join(ROOT, "bin/pvefix.js");
+/** The children's code cache (src/cli/code-cache.ts): exercised, but not in the user's home. */
+export const TEST_CACHE_HOME = path.join(os.tmpdir(), "pvefix-test-cache");
 
 export interface PvefixResult {
   code: number;
@@ -30,7 +32,7 @@ export interface PvefixOptions {
 
 /** The environment of every child: ours minus whatever would make output depend on the machine. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", XDG_CACHE_HOME: TEST_CACHE_HOME, ...extra };
   delete env.FORCE_COLOR;
   delete env.CI;
   return env;

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { TEST_CACHE_HOME } from "../cli/pvefix.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const BIN = `${ROOT}bin/pvefix.js`;
@@ -35,7 +36,7 @@ export function startCli(args: string[], options: { timeoutMs?: number } = {}): 
   const started = performance.now();
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1", CI: "1", PVEFIX_STATE_DIR: "" },
+    env: { ...process.env, NO_COLOR: "1", CI: "1", PVEFIX_STATE_DIR: "", XDG_CACHE_HOME: TEST_CACHE_HOME },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
