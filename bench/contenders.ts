@@ -2,11 +2,14 @@
  * How each contender is run and timed, whole command from start to exit (start-up included).
  * Every contender starts without open connections; within one run, Ansible reuses one SSH
  * connection per host (ControlPersist), pvefix its pool, pssh opens one per command and host.
+ * Each run also reports the CPU the contender used itself and the CPU the nodes spent for it
+ * (see cpu-groups.ts), where this machine can account for it.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SshdCluster } from "../test/system/loopback/sshd-cluster.js";
+import type { CpuGroup } from "./cpu-groups.js";
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -14,45 +17,72 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** One contender's run: wall seconds, its own CPU seconds and the nodes' (NaN where not accounted). */
+export interface Timing {
+  seconds: number;
+  ownCpu: number;
+  nodesCpu: number;
+}
+
+/** Where CPU is counted: the contender's processes and the nodes' (every sshd and what it starts). */
+export type Accounting = { own: CpuGroup; nodes: CpuGroup } | null;
+
+function add(a: Timing, b: Timing): Timing {
+  return { seconds: a.seconds + b.seconds, ownCpu: a.ownCpu + b.ownCpu, nodesCpu: a.nodesCpu + b.nodesCpu };
+}
+
 /** Run and time one contender. A non-zero exit is fine (a sweep reads files that may be absent); not starting is not. */
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, okCodes = [0]): number {
+function timed(
+  accounting: Accounting,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  okCodes = [0],
+): { timing: Timing; stderr: string } {
+  const [file, argv] = accounting ? accounting.own.wrap(command, args) : [command, args];
+  const cpu = accounting && { own: accounting.own.seconds(), nodes: accounting.nodes.seconds() };
   const start = process.hrtime.bigint();
-  const result = spawnSync(command, args, {
+  const result = spawnSync(file, argv, {
     env,
     stdio: ["ignore", "pipe", "pipe"],
     encoding: "utf8",
     maxBuffer: 64 << 20,
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const ownCpu = accounting && cpu ? accounting.own.seconds() - cpu.own : Number.NaN;
+  const nodesCpu = accounting && cpu ? accounting.nodes.seconds() - cpu.nodes : Number.NaN;
   if (result.status === null || !okCodes.includes(result.status)) {
     throw new Error(`${command} exited ${result.status}: ${(result.stderr + result.stdout).slice(-3000)}`);
   }
-  return seconds;
+  return { timing: { seconds, ownCpu, nodesCpu }, stderr: result.stderr };
 }
 
 /** pvefix diagnose under GNU time for its peak RSS. */
 export function timePvefix(
+  accounting: Accounting,
   root: string,
   inventoryPath: string,
   stateDir: string,
-): { seconds: number; peakKb: number } {
-  const start = process.hrtime.bigint();
-  const result = spawnSync(
+): Timing & { peakKb: number } {
+  const { timing, stderr } = timed(
+    accounting,
     "/usr/bin/time",
     ["-f", "%M", "node", join(root, "bin/pvefix.js"), "-i", inventoryPath, "diagnose", "-o", "json"],
-    { env: { ...process.env, PVEFIX_STATE_DIR: join(stateDir, "pvefix-state") }, encoding: "utf8" },
+    { ...process.env, PVEFIX_STATE_DIR: join(stateDir, "pvefix-state") },
   );
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (result.status !== 0) throw new Error(`pvefix diagnose exited ${result.status}: ${result.stderr}`);
-  const peakKb = Number(result.stderr.trim().split("\n").at(-1));
-  return { seconds, peakKb };
+  return { ...timing, peakKb: Number(stderr.trim().split("\n").at(-1)) };
 }
 
 function sshOptions(cluster: SshdCluster): string {
   return `-o UserKnownHostsFile=${cluster.knownHostsPath} -o StrictHostKeyChecking=yes -o BatchMode=yes -i ${cluster.clientKeyPath}`;
 }
 
-export function timeAnsible(cluster: SshdCluster, perNode: Map<string, string[]>, stateDir: string): number {
+export function timeAnsible(
+  accounting: Accounting,
+  cluster: SshdCluster,
+  perNode: Map<string, string[]>,
+  stateDir: string,
+): Timing {
   const dir = mkdtempSync(join(stateDir, "ansible-"));
   const hosts = Object.fromEntries(
     cluster.nodes.map((n) => [
@@ -84,30 +114,40 @@ export function timeAnsible(cluster: SshdCluster, perNode: Map<string, string[]>
       "",
     ].join("\n"),
   );
-  const seconds = timed("ansible-playbook", ["-i", join(dir, "inventory.json"), join(dir, "play.yml")], {
-    ...process.env,
-    ANSIBLE_CONFIG: join(dir, "ansible.cfg"),
-    ANSIBLE_LOCAL_TEMP: join(dir, "tmp"),
-  });
+  const { timing } = timed(
+    accounting,
+    "ansible-playbook",
+    ["-i", join(dir, "inventory.json"), join(dir, "play.yml")],
+    {
+      ...process.env,
+      ANSIBLE_CONFIG: join(dir, "ansible.cfg"),
+      ANSIBLE_LOCAL_TEMP: join(dir, "tmp"),
+    },
+  );
   // Close the control masters this run opened, so the next run starts without connections.
   spawnSync("bash", [
     "-c",
     `for s in ${join(dir, "cp")}/*; do [ -S "$s" ] && ssh -o ControlPath="$s" -O exit dummy 2>/dev/null; done; true`,
   ]);
-  return seconds;
+  return timing;
 }
 
 /** One parallel-ssh invocation per distinct command, over the hosts that run it. */
-export function timePssh(cluster: SshdCluster, perNode: Map<string, string[]>): number {
+export function timePssh(
+  accounting: Accounting,
+  cluster: SshdCluster,
+  perNode: Map<string, string[]>,
+): Timing {
   const byCommand = new Map<string, string[]>();
   for (const n of cluster.nodes) {
     for (const command of new Set(perNode.get(n.name) ?? [])) {
       byCommand.set(command, [...(byCommand.get(command) ?? []), `root@127.0.0.1:${n.port}`]);
     }
   }
-  let seconds = 0;
+  let total: Timing = { seconds: 0, ownCpu: 0, nodesCpu: 0 };
   for (const [command, hosts] of byCommand) {
-    seconds += timed(
+    const { timing } = timed(
+      accounting,
       "parallel-ssh",
       [
         "-p",
@@ -122,16 +162,18 @@ export function timePssh(cluster: SshdCluster, perNode: Map<string, string[]>): 
       process.env,
       [0, 5],
     ); // 5: the command failed on some host, like an absent optional file
+    total = add(total, timing);
   }
-  return seconds;
+  return total;
 }
 
 export function timeFloor(
+  accounting: Accounting,
   root: string,
   cluster: SshdCluster,
   perNode: Map<string, string[]>,
   stateDir: string,
-): number {
+): Timing {
   const job = join(stateDir, "floor-job.json");
   writeFileSync(
     job,
@@ -145,5 +187,5 @@ export function timeFloor(
       })),
     }),
   );
-  return timed("node", [join(root, "dist/bench/floor.js"), job]);
+  return timed(accounting, "node", [join(root, "dist/bench/floor.js"), job]).timing;
 }

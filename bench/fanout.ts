@@ -2,8 +2,9 @@
  * `npm run bench`: pvefix's probe sweep (`diagnose` with every detector) against Ansible, parallel-ssh
  * and a bare ssh2 loop, on the same commands, on N loopback sshd nodes (each in its own mount
  * namespace with the test bed's Proxmox stand-ins; `pct list`/`qm list` cached per node, see
- * bench/standins/pct). Prints medians, ratios and pvefix's peak memory.
- * Not a test: it asserts nothing and needs root (namespaces) and the peers (scripts/install-bench-deps.sh).
+ * bench/standins/pct; the real `stat`, as no bench node has a hung storage for the bed's `stat` to fake). Prints medians, ratios and pvefix's peak memory.
+ * Also prints, per contender, the CPU it used itself and the CPU the nodes spent for it (cpu-groups.ts).
+ * Not a test: it asserts nothing and needs root (namespaces, cgroups) and the peers (scripts/install-bench-deps.sh).
  *   npm run bench -- [--nodes 4,16,64] [--runs 5]
  */
 import { execFileSync } from "node:child_process";
@@ -14,7 +15,16 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startSshdCluster } from "../test/system/loopback/sshd-cluster.js";
 import { sweepCommands } from "./commands.js";
-import { median, timeAnsible, timeFloor, timePssh, timePvefix } from "./contenders.js";
+import {
+  type Accounting,
+  median,
+  type Timing,
+  timeAnsible,
+  timeFloor,
+  timePssh,
+  timePvefix,
+} from "./contenders.js";
+import { CpuGroup } from "./cpu-groups.js";
 
 // Run from source with tsx (it imports the test bed, which finds its scripts beside its source).
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -28,16 +38,23 @@ const runs = Number(values.runs);
 
 execFileSync("bash", [here("scripts/install-bench-deps.sh")], { stdio: "inherit" });
 
+const contenders = ["pvefix", "ansible", "pssh", "floor"] as const;
+type Contender = (typeof contenders)[number];
+type Medians = Record<Contender, Timing>;
+
 interface Row {
   nodes: number;
   commands: number;
-  pvefix: number;
-  ansible: number;
-  pssh: number;
-  floor: number;
+  medians: Medians;
   peakMb: number;
 }
 const rows: Row[] = [];
+
+const medianOf = (timings: Timing[]): Timing => ({
+  seconds: median(timings.map((t) => t.seconds)),
+  ownCpu: median(timings.map((t) => t.ownCpu)),
+  nodesCpu: median(timings.map((t) => t.nodesCpu)),
+});
 
 for (const n of sizes) {
   const stateDir = mkdtempSync(join(tmpdir(), `pvefix-bench-${n}-`));
@@ -53,51 +70,69 @@ for (const n of sizes) {
     ],
     launcher: here("test/system/pve-bed/node-namespace.sh"),
   });
+  const own = CpuGroup.create("contender");
+  const nodes = CpuGroup.create("nodes");
+  const accounting: Accounting = own && nodes ? { own, nodes } : null;
   try {
+    if (accounting) for (const node of cluster.nodes) accounting.nodes.add(node.pid);
     const perNode = await sweepCommands(cluster.inventoryPath);
     const commands = [...perNode.values()].reduce((sum, list) => sum + list.length, 0);
-    const times = {
-      pvefix: [] as number[],
-      ansible: [] as number[],
-      pssh: [] as number[],
-      floor: [] as number[],
-    };
+    const times: Record<Contender, Timing[]> = { pvefix: [], ansible: [], pssh: [], floor: [] };
     let peakKb = 0;
     const rounds = n >= 64 ? Math.min(runs, 3) : runs;
     for (let r = 0; r < rounds; r++) {
-      const p = timePvefix(root, cluster.inventoryPath, stateDir);
-      times.pvefix.push(p.seconds);
+      const p = timePvefix(accounting, root, cluster.inventoryPath, stateDir);
+      times.pvefix.push(p);
       peakKb = Math.max(peakKb, p.peakKb);
-      times.ansible.push(timeAnsible(cluster, perNode, stateDir));
-      times.pssh.push(timePssh(cluster, perNode));
-      times.floor.push(timeFloor(root, cluster, perNode, stateDir));
+      times.ansible.push(timeAnsible(accounting, cluster, perNode, stateDir));
+      times.pssh.push(timePssh(accounting, cluster, perNode));
+      times.floor.push(timeFloor(accounting, root, cluster, perNode, stateDir));
     }
-    rows.push({
-      nodes: n,
-      commands,
-      pvefix: median(times.pvefix),
-      ansible: median(times.ansible),
-      pssh: median(times.pssh),
-      floor: median(times.floor),
-      peakMb: peakKb / 1024,
-    });
+    const medians = Object.fromEntries(contenders.map((c) => [c, medianOf(times[c])])) as Medians;
+    rows.push({ nodes: n, commands, medians, peakMb: peakKb / 1024 });
+    const list = (c: Contender) => times[c].map((t) => t.seconds.toFixed(2)).join(" ");
     console.log(
-      `${n} nodes, ${commands} commands, ${rounds} runs: pvefix ${times.pvefix.map((t) => t.toFixed(2)).join(" ")} s · ansible ${times.ansible.map((t) => t.toFixed(2)).join(" ")} s`,
+      `${n} nodes, ${commands} commands, ${rounds} runs: pvefix ${list("pvefix")} s · ansible ${list("ansible")} s`,
     );
   } finally {
     await cluster.stop();
+    own?.remove();
+    nodes?.remove();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
-const f = (x: number) => x.toFixed(2);
-console.log("\nmedians (whole-command wall time, seconds) and pvefix's peak RSS");
-console.log(
-  "nodes  cmds  pvefix  ansible  pssh    floor   pvefix/ansible  pvefix/pssh  pvefix/floor  peak MB",
+const f = (x: number) => (Number.isNaN(x) ? "n/a" : x.toFixed(2));
+const table = (title: string, header: string, line: (r: Row) => string[]) => {
+  console.log(`\n${title}`);
+  console.log(header);
+  for (const r of rows)
+    console.log([String(r.nodes), String(r.commands), ...line(r)].map((c) => c.padStart(7)).join("  "));
+};
+const cols = "  nodes     cmds   pvefix  ansible     pssh    floor";
+
+table(
+  "medians (whole-command wall time, seconds) and pvefix's peak RSS",
+  `${cols}  pvefix/ansible  pvefix/pssh  pvefix/floor  peak MB`,
+  ({ medians: m, peakMb }) => [
+    ...contenders.map((c) => f(m[c].seconds)),
+    f(m.pvefix.seconds / m.ansible.seconds).padStart(14),
+    f(m.pvefix.seconds / m.pssh.seconds).padStart(11),
+    f(m.pvefix.seconds / m.floor.seconds).padStart(12),
+    f(peakMb),
+  ],
 );
-for (const r of rows) {
-  console.log(
-    `${String(r.nodes).padStart(5)}  ${String(r.commands).padStart(4)}  ${f(r.pvefix).padStart(6)}  ${f(r.ansible).padStart(7)}  ${f(r.pssh).padStart(6)}  ${f(r.floor).padStart(6)}  ${f(r.pvefix / r.ansible).padStart(14)}  ${f(r.pvefix / r.pssh).padStart(11)}  ${f(r.pvefix / r.floor).padStart(12)}  ${f(r.peakMb).padStart(7)}`,
-  );
-}
+table(
+  "CPU seconds the contender used itself (medians; its processes and their children)",
+  `${cols}  pvefix/ansible`,
+  ({ medians: m }) => [
+    ...contenders.map((c) => f(m[c].ownCpu)),
+    f(m.pvefix.ownCpu / m.ansible.ownCpu).padStart(14),
+  ],
+);
+table(
+  "CPU seconds the nodes spent for it (medians; every sshd and what it ran, on the same 2 cores)",
+  cols,
+  ({ medians: m }) => contenders.map((c) => f(m[c].nodesCpu)),
+);
 console.log("\ntargets: pvefix/ansible ≤ 0.20 (5× faster), pvefix/floor ≤ 1.5, peak < 150 MB at 64 nodes");
