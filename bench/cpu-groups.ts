@@ -66,12 +66,19 @@ export class CpuGroup {
     return this.usageNs(this.dir) / 1e9;
   }
 
-  /** Remove the group; it must be empty (its processes ended or moved). */
-  remove(): void {
-    try {
-      rmdirSync(this.dir);
-    } catch (error) {
-      console.error(`could not remove cgroup ${this.dir}: ${(error as Error).message}`);
+  /** Remove the group once its processes have ended (sshd sessions can outlive their listener briefly). */
+  async remove(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        rmdirSync(this.dir);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EBUSY" || attempt === 50) {
+          console.error(`could not remove cgroup ${this.dir}: ${(error as Error).message}`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
   }
 }

@@ -96,8 +96,8 @@ for (const n of sizes) {
     );
   } finally {
     await cluster.stop();
-    own?.remove();
-    nodes?.remove();
+    await own?.remove();
+    await nodes?.remove();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
