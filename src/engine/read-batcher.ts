@@ -1,7 +1,7 @@
 /**
  * Probes of one node that become ready at the same moment share one round trip: reads issued
  * in the same turn of the event loop are handed to the transport's `execBatch` together (one
- * channel and one shell on the node instead of one each). Every read still gets its own result,
+ * script to a shell on the node instead of a channel each). Every read still gets its own result,
  * timeout and evidence. A read marked `alone` (a slow tool) and every read on a transport
  * without `execBatch` runs on its own channel, beside the batch.
  */

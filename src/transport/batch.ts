@@ -23,13 +23,17 @@ const tag = (nonce: string) => `pvefix:${nonce}:`;
 
 /**
  * The script for `commands`. Each runs in a subshell of its own, so an `exit`, `cd` or variable
- * in one cannot reach the next: every command behaves as if it had the channel to itself.
+ * in one cannot reach the next: every command behaves as if it had the channel to itself. Its
+ * stdin is /dev/null: a shell that reads its script from stdin must not lend it to a command.
+ * The script ends with a newline, so a shell reading it from stdin runs the last line at once.
  */
 export function batchScript(commands: readonly string[], nonce: string): string {
   const t = tag(nonce);
   return commands
-    .map((command, i) => `(\n${command}\n)\nprintf '${t}${i}:%d\\n' $?; printf '${t}${i}\\n' >&2`)
-    .join("\n");
+    .map(
+      (command, i) => `(\n${command}\n) </dev/null\nprintf '${t}${i}:%d\\n' $?; printf '${t}${i}\\n' >&2\n`,
+    )
+    .join("");
 }
 
 /** Splits one stream (stdout or stderr) at the markers; `withStatus` for stdout's `i:status`. */

@@ -43,7 +43,8 @@ export interface Transport {
   /** Run one command line on `node` through `sh -c` semantics. Never throws for command failures. */
   exec(node: string, command: string, options?: ExecOptions): Promise<CommandResult>;
   /**
-   * Run read-only commands on `node`, sharing round trips where the transport can. One promise
+   * Run read-only commands on `node`, sharing round trips where the transport can (SSH: one
+   * script to a shell kept open on the node, so later batches need no new channel). One promise
    * per command, settling as the node answers, each with what `exec` would have given for that
    * command alone. Only for reads: a command may run again when the batch could not finish.
    */

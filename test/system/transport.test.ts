@@ -154,6 +154,42 @@ describe("SshTransport against real sshd", () => {
     expect(new Set([...alone, shellPid]).size).toBe(3);
   });
 
+  it("keeps the node's shell open for its next round of reads, and ends it with the transport", async () => {
+    const t = transport();
+    const read = (...commands: string[]) =>
+      Promise.all(
+        t.execBatch(
+          "node1",
+          commands.map((command) => ({ command, timeoutMs: 5_000 })),
+        ),
+      );
+    const [first] = await read('echo "$$"', "true");
+    const shellPid = Number(first!.stdout);
+    expect((await read('echo "$$"'))[0]!.stdout).toBe(first!.stdout);
+    // A command cannot read the script that comes after it: its stdin is empty.
+    const [stdin, next] = await read("cat", 'echo "$$"');
+    expect(stdin).toMatchObject({ exitCode: 0, stdout: "" });
+    expect(next!.stdout).toBe(first!.stdout);
+    expect(isRunning(shellPid)).toBe(true);
+    await t.close();
+    await expect.poll(() => isRunning(shellPid), { timeout: 3_000, interval: 50 }).toBe(false);
+  });
+
+  it("opens another shell for a batch that comes while one is busy, and a new one after a timeout", async () => {
+    const t = transport();
+    const read = (command: string, timeoutMs = 5_000) =>
+      t.execBatch("node2", [{ command, timeoutMs }])[0]!.then((r) => r.stdout.trim());
+    const busy = read('echo "$$"; sleep 1');
+    const beside = await read('echo "$$"');
+    expect(await busy).not.toBe(beside);
+    const stuck = await t.execBatch("node2", [{ command: 'echo "$$"; sleep 5', timeoutMs: 300 }])[0]!;
+    expect(stuck).toMatchObject({ timedOut: true, exitCode: null });
+    const after = await read('echo "$$"');
+    expect(after).toMatch(/^\d+$/);
+    expect(after).not.toBe(stuck.stdout.trim());
+    await t.close();
+  });
+
   it("times out one command of a batch on its own clock and still answers the commands after it", async () => {
     const batch = transport().execBatch("node2", [
       { command: "echo before", timeoutMs: 5_000 },
@@ -360,4 +396,13 @@ function readIfExists(path: string): string {
 /** Which process owns the local end of a TCP connection on 127.0.0.1:port (from `ss -tnp`). */
 function socketOwner(port: number): string {
   return execFileSync("ss", ["-tnpH", "state", "established", `( sport = :${port} )`], { encoding: "utf8" });
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

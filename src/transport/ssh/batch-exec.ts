@@ -1,29 +1,30 @@
 /**
- * A batch of read-only commands on one SSH channel (see ../batch.ts for the script and its
- * markers). Each command keeps its own result and its own timeout: the clock of a command starts
- * when the one before it finished. When a command times out or the connection drops, the
- * commands after it never started; they go out again as a new batch. When the node's shell ends
- * the script early (it is not a POSIX sh, or a command exited the shell), the rest run one by one.
+ * A batch of read-only commands in a shell kept open on the node (read-shell.ts; the script and
+ * its markers are in ../batch.ts). Each command keeps its own result and its own timeout: the
+ * clock of a command starts when the one before it finished. When a command times out or the
+ * connection drops, the commands after it never started; they go out again as a new batch. When
+ * the node's shell ends the script early (no POSIX sh, or it died), the rest run one by one.
+ * A batch that completes leaves its shell open for the node's next round of reads.
  *
  * A command that hangs (a read under a hung pmxcfs or NFS mount) must not hold the reads queued
  * behind it for its whole timeout: once one has run for HEDGE_MS, the commands after it go out on
- * channels of their own, and the batch channel is closed as soon as the slow one answers. The
- * shell may have started the next one by then: a read can run twice, never a change.
+ * channels of their own, and the shell is ended as soon as the slow one answers. The shell may
+ * have started the next one by then: a read can run twice, never a change.
  */
 import { type BatchPart, BatchReader, batchScript, newNonce } from "../batch.js";
 import { type BatchCommand, type CommandResult, commandResult } from "../types.js";
-import type { SshConnection } from "./connection.js";
-import { execOn, NotStarted } from "./exec.js";
+import { NotStarted } from "./exec.js";
+import type { ReadShell } from "./read-shell.js";
 
 export interface BatchTarget {
   node: string;
-  connection: () => Promise<SshConnection>;
+  /** An idle shell of the node or a new one; aborting `opening` gives up on opening it. */
+  shell: (opening: AbortSignal) => Promise<ReadShell>;
+  /** Back to the node's idle shells after a batch that completed. */
+  giveBack: (shell: ReadShell) => void;
   /** The command alone on its own channel (the fallback). */
   single: (command: BatchCommand) => Promise<CommandResult>;
 }
-
-/** Extra time the channel itself gets beyond the sum of the commands' timeouts (our own timers fire first). */
-const BACKSTOP_MS = 5_000;
 
 /**
  * A read that takes longer than this is not a quick one: stop queueing other reads behind it.
@@ -57,10 +58,6 @@ export function execBatchOn(
     let notStartedRetries = 1;
     while (from < commands.length) {
       const rest = commands.slice(from);
-      if (rest.length === 1) {
-        settle(from, target.single(rest[0]!));
-        return;
-      }
       let outcome: BatchOutcome;
       const base = from;
       try {
@@ -79,7 +76,7 @@ export function execBatchOn(
         return;
       }
       const stopped = from + outcome.completed;
-      if (outcome.completed === rest.length) return;
+      if (outcome.completed === rest.length || !outcome.channel) return;
       const unfinished = commands[stopped]!;
       if (outcome.channel.timedOut || outcome.channel.connectionLost) {
         // Closed by us after the slow command answered: that answer is in, the rest went out alone.
@@ -116,8 +113,9 @@ interface BatchOutcome {
   completed: number;
   /** A command ran past HEDGE_MS and the ones after it were handed to `onHedge`. */
   hedged: boolean;
-  channel: CommandResult;
-  /** Output of the command that was running when the channel ended. */
+  /** The shell's channel result when it ended before the batch completed; null when it completed. */
+  channel: CommandResult | null;
+  /** Output of the command that was running when the shell ended. */
   partial: { stdout: string; stderr: string };
   runningMs: number;
 }
@@ -130,7 +128,15 @@ async function runOnce(
 ): Promise<BatchOutcome> {
   const nonce = newNonce();
   const reader = new BatchReader(nonce);
-  const abort = new AbortController();
+  const opening = new AbortController();
+  let shell: ReadShell | undefined;
+  // Set once we end the shell ourselves (a timeout, or the slow read answered after a hedge).
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    if (shell) shell.stop();
+    else opening.abort();
+  };
   let hedged = false;
   let slowIndex = -1;
   let timer: NodeJS.Timeout | undefined;
@@ -141,7 +147,7 @@ async function runOnce(
     const index = reader.finished;
     const running = commands[index];
     if (!running) return;
-    timer = setTimeout(() => abort.abort(), running.timeoutMs);
+    timer = setTimeout(stop, running.timeoutMs);
     if (index < commands.length - 1 && running.timeoutMs > HEDGE_MS) {
       hedge = setTimeout(() => {
         hedged = true;
@@ -150,7 +156,7 @@ async function runOnce(
       }, HEDGE_MS);
     }
   };
-  // Output that trails in after the channel settled belongs to no one any more.
+  // Output that trails in after the batch settled belongs to no one any more.
   let over = false;
   const take = (parts: BatchPart[]) => {
     if (over) return;
@@ -158,38 +164,45 @@ async function runOnce(
       onPart(part, (startedAt[part.index + 1] ?? performance.now()) - startedAt[part.index]!);
     }
     // After a hedge the commands that follow already run on their own: once the slow one has
-    // answered, close the channel so the script does not run all of them a second time.
+    // answered, end the shell so the script does not run all of them a second time.
     if (hedged && reader.completed > slowIndex) {
       clearTimeout(timer);
-      abort.abort();
+      stop();
     }
   };
-  const connection = await target.connection();
+  // The first command's clock also covers opening the shell (a server that never answers).
   const startedAt: number[] = [performance.now()];
   arm();
-  const channel = await execOn(
-    connection,
-    batchScript(
-      commands.map((c) => c.command),
-      nonce,
-    ),
+  try {
+    shell = await target.shell(opening.signal);
+  } catch (error) {
+    clearTimeout(timer);
+    clearTimeout(hedge);
+    throw error;
+  }
+  const script = batchScript(
+    commands.map((c) => c.command),
+    nonce,
+  );
+  const channel = await shell.run(
+    script,
     {
-      timeoutMs: commands.reduce((sum, c) => sum + c.timeoutMs, BACKSTOP_MS),
-      signal: abort.signal,
       onStdout: (chunk) => {
         const before = reader.finished;
         const parts = reader.onStdout(chunk);
         for (let i = before; i < reader.finished; i++) startedAt[i + 1] = performance.now();
         // After a hedge no further command of this script counts: no new clocks for them.
-        if (reader.finished !== before && !abort.signal.aborted && !hedged) arm();
+        if (reader.finished !== before && !stopped && !hedged) arm();
         take(parts);
       },
       onStderr: (chunk) => take(reader.onStderr(chunk)),
     },
+    () => reader.completed === commands.length,
   );
   clearTimeout(timer);
   clearTimeout(hedge);
   over = true;
+  if (channel === null && !stopped) target.giveBack(shell);
   return {
     completed: reader.completed,
     hedged,

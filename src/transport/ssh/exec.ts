@@ -23,6 +23,17 @@ export interface StreamingExecOptions extends ExecOptions {
   onStderr?: (chunk: Buffer) => void;
   /** Aborting stops the command like a timeout does (the result says `timedOut`). */
   signal?: AbortSignal;
+  /**
+   * Keep stdin open and hand over a writer once the channel is open (instead of writing `stdin`
+   * and closing it): for a shell that reads scripts as they come (read-shell.ts).
+   */
+  openStdin?: (stdin: ChannelInput) => void;
+}
+
+export interface ChannelInput {
+  write(text: string): void;
+  /** End of file: the shell finishes what it runs and exits. */
+  end(): void;
 }
 
 export async function execOn(
@@ -82,7 +93,8 @@ export async function execOn(
         connection.retire();
       }, CLOSE_GRACE_MS);
     };
-    const timer = setTimeout(stop, timeoutMs);
+    // A kept-open shell has no timeout of its own (Infinity); its commands have theirs.
+    const timer = Number.isFinite(timeoutMs) ? setTimeout(stop, timeoutMs) : undefined;
     options.signal?.addEventListener("abort", stop, { once: true });
     const unsubscribeLost = connection.onLost(() => {
       finish({ connectionLost: true });
@@ -131,6 +143,12 @@ export async function execOn(
         finish(exitCode === null ? { connectionLost: true } : {});
       });
       if (settled) return stopChannel(opened);
+      if (options.openStdin) {
+        // A write that races the shell's end must not throw: the close handler reports the end.
+        opened.on("error", () => {});
+        options.openStdin({ write: (text) => opened.write(text), end: () => opened.end() });
+        return;
+      }
       if (options.stdin !== undefined) opened.write(options.stdin);
       opened.end();
     };

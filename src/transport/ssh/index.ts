@@ -14,6 +14,7 @@ import { SshConnection } from "./connection.js";
 import { execOn, NotStarted } from "./exec.js";
 import { Limit } from "./limit.js";
 import { ConnectionPool } from "./pool.js";
+import { ReadShells } from "./read-shell.js";
 
 export interface SshTransportOptions {
   inventory: Inventory;
@@ -55,6 +56,7 @@ export class SshTransport implements Transport {
   private readonly maxChannels: number;
   private readonly handshakes: Limit;
   private readonly pool: ConnectionPool;
+  private readonly shells = new ReadShells();
 
   constructor(options: SshTransportOptions) {
     this.inventory = options.inventory;
@@ -92,8 +94,16 @@ export class SshTransport implements Transport {
 
   execBatch(node: string, commands: readonly BatchCommand[]): Promise<CommandResult>[] {
     const single = (c: BatchCommand) => this.exec(node, c.command, { timeoutMs: c.timeoutMs });
-    if (commands.length < 2 || !this.batchesReads(node)) return commands.map(single);
-    return execBatchOn({ node, connection: () => this.pool.get(node), single }, commands);
+    if (!this.batchesReads(node)) return commands.map(single);
+    return execBatchOn(
+      {
+        node,
+        shell: async (opening) => this.shells.take(await this.pool.get(node), opening),
+        giveBack: (shell) => this.shells.give(shell),
+        single,
+      },
+      commands,
+    );
   }
 
   private batchesReads(node: string): boolean {
