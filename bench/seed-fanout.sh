@@ -13,7 +13,7 @@ mkdir -p "$state"
 state=$(cd "$state" && pwd)
 pve=$state/pve
 rm -rf "$pve"
-mkdir -p "$pve/priv"
+mkdir -p "$pve/priv" "$pve/local" # local: each node's namespace binds its nodes/<node> here
 
 nodes=()
 members=""

@@ -3,6 +3,7 @@
 # so that one host can play several Proxmox nodes:
 #   /etc/pve        the cluster's shared directory (like pmxcfs: every node sees the same files),
 #                   with the node's own /etc/pve/.members bound over the shared placeholder
+#                   (and nodes/NAME over /etc/pve/local, where the seed made that placeholder)
 #   /run            node-private (/var/run/vzdump.pid, /run/pvefix.lock, /run/pvefix-bed/...)
 #   /var/log/pve    node-private (tasks/active)
 #   /var/lib/pvefix node-private (pvefix's backups on the node)
@@ -31,6 +32,10 @@ install -d -m 0755 "$fs/run/sshd" "$fs/log-pve" "$fs/lib-pvefix"
 
 mount --bind "$state/pve" /etc/pve
 [[ -f $fs/members ]] && mount --bind "$fs/members" /etc/pve/.members
+# PVE links /etc/pve/local to nodes/<node>: bound so where the seed left a placeholder directory.
+if [[ -d $state/pve/local && -d $state/pve/nodes/$name ]]; then
+  mount --bind "$state/pve/nodes/$name" /etc/pve/local
+fi
 mount --bind "$fs/log-pve" /var/log/pve
 mount --bind "$fs/lib-pvefix" /var/lib/pvefix
 mount -t tmpfs -o size=1m,mode=0755 pvefix-bed /mnt/pve
