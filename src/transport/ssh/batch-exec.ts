@@ -13,13 +13,15 @@
  */
 import { type BatchPart, BatchReader, batchScript, newNonce } from "../batch.js";
 import { type BatchCommand, type CommandResult, commandResult } from "../types.js";
+import type { SshConnection } from "./connection.js";
 import { NotStarted } from "./exec.js";
 import type { ReadShell } from "./read-shell.js";
 
 export interface BatchTarget {
   node: string;
-  /** An idle shell of the node or a new one; aborting `opening` gives up on opening it. */
-  shell: (opening: AbortSignal) => Promise<ReadShell>;
+  connection: () => Promise<SshConnection>;
+  /** An idle shell on the connection or a new one; aborting `opening` gives up on opening it. */
+  shell: (connection: SshConnection, opening: AbortSignal) => Promise<ReadShell>;
   /** Back to the node's idle shells after a batch that completed. */
   giveBack: (shell: ReadShell) => void;
   /** The command alone on its own channel (the fallback). */
@@ -170,15 +172,30 @@ async function runOnce(
       stop();
     }
   };
+  const connection = await target.connection();
   // The first command's clock also covers opening the shell (a server that never answers).
   const startedAt: number[] = [performance.now()];
   arm();
   try {
-    shell = await target.shell(opening.signal);
+    shell = await target.shell(connection, opening.signal);
   } catch (error) {
     clearTimeout(timer);
     clearTimeout(hedge);
     throw error;
+  }
+  if (stopped) {
+    // The first command's time ran out while the shell was being opened.
+    shell.stop();
+    clearTimeout(hedge);
+    over = true;
+    const channel = await shell.end();
+    return {
+      completed: 0,
+      hedged,
+      channel,
+      partial: reader.unfinished(),
+      runningMs: performance.now() - startedAt[0]!,
+    };
   }
   const script = batchScript(
     commands.map((c) => c.command),

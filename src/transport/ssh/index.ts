@@ -98,7 +98,8 @@ export class SshTransport implements Transport {
     return execBatchOn(
       {
         node,
-        shell: async (opening) => this.shells.take(await this.pool.get(node), opening),
+        connection: () => this.pool.get(node),
+        shell: (connection, opening) => this.shells.take(connection, opening),
         giveBack: (shell) => this.shells.give(shell),
         single,
       },

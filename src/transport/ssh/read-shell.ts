@@ -102,6 +102,12 @@ export class ReadShell {
     this.abort.abort();
   }
 
+  /** The channel's result once the shell has ended. */
+  end(): Promise<CommandResult> {
+    if (this.ended) return Promise.resolve(this.ended);
+    return new Promise((resolve) => this.endListeners.add(resolve));
+  }
+
   /** End of input: the shell exits when idle. */
   close(): void {
     if (this.alive) this.input.end();
