@@ -15,15 +15,13 @@ import { type BatchPart, BatchReader, batchScript, newNonce } from "../batch.js"
 import { type BatchCommand, type CommandResult, commandResult } from "../types.js";
 import type { SshConnection } from "./connection.js";
 import { NotStarted } from "./exec.js";
-import type { ReadShell } from "./read-shell.js";
+import type { ReadShell, ReadShells } from "./read-shell.js";
 
 export interface BatchTarget {
   node: string;
   connection: () => Promise<SshConnection>;
-  /** An idle shell on the connection or a new one; aborting `opening` gives up on opening it. */
-  shell: (connection: SshConnection, opening: AbortSignal) => Promise<ReadShell>;
-  /** Back to the node's idle shells after a batch that completed. */
-  giveBack: (shell: ReadShell) => void;
+  /** The transport's idle shells: a batch takes one (or opens one) and gives it back when it completed. */
+  shells: ReadShells;
   /** The command alone on its own channel (the fallback). */
   single: (command: BatchCommand) => Promise<CommandResult>;
 }
@@ -176,50 +174,39 @@ async function runOnce(
   // The first command's clock also covers opening the shell (a server that never answers).
   const startedAt: number[] = [performance.now()];
   arm();
+  let channel: CommandResult | null;
   try {
-    shell = await target.shell(connection, opening.signal);
-  } catch (error) {
+    shell = await target.shells.take(connection, opening.signal);
+    if (stopped) {
+      // The first command's time ran out while the shell was being opened: write nothing to it.
+      shell.stop();
+      channel = await shell.end();
+    } else {
+      channel = await shell.run(
+        batchScript(
+          commands.map((c) => c.command),
+          nonce,
+        ),
+        {
+          onStdout: (chunk) => {
+            const before = reader.finished;
+            const parts = reader.onStdout(chunk);
+            for (let i = before; i < reader.finished; i++) startedAt[i + 1] = performance.now();
+            // After a hedge no further command of this script counts: no new clocks for them.
+            if (reader.finished !== before && !stopped && !hedged) arm();
+            take(parts);
+          },
+          onStderr: (chunk) => take(reader.onStderr(chunk)),
+        },
+        () => reader.completed === commands.length,
+      );
+    }
+  } finally {
     clearTimeout(timer);
     clearTimeout(hedge);
-    throw error;
-  }
-  if (stopped) {
-    // The first command's time ran out while the shell was being opened.
-    shell.stop();
-    clearTimeout(hedge);
     over = true;
-    const channel = await shell.end();
-    return {
-      completed: 0,
-      hedged,
-      channel,
-      partial: reader.unfinished(),
-      runningMs: performance.now() - startedAt[0]!,
-    };
   }
-  const script = batchScript(
-    commands.map((c) => c.command),
-    nonce,
-  );
-  const channel = await shell.run(
-    script,
-    {
-      onStdout: (chunk) => {
-        const before = reader.finished;
-        const parts = reader.onStdout(chunk);
-        for (let i = before; i < reader.finished; i++) startedAt[i + 1] = performance.now();
-        // After a hedge no further command of this script counts: no new clocks for them.
-        if (reader.finished !== before && !stopped && !hedged) arm();
-        take(parts);
-      },
-      onStderr: (chunk) => take(reader.onStderr(chunk)),
-    },
-    () => reader.completed === commands.length,
-  );
-  clearTimeout(timer);
-  clearTimeout(hedge);
-  over = true;
-  if (channel === null && !stopped) target.giveBack(shell);
+  if (channel === null && !stopped) target.shells.give(shell);
   return {
     completed: reader.completed,
     hedged,

@@ -19,7 +19,9 @@ export class NotStarted extends Error {
 
 /** What a batch needs beyond a plain exec: the output as it arrives, and a way to stop early. */
 export interface StreamingExecOptions extends ExecOptions {
+  /** Takes the stdout as it arrives; the result then carries none (a kept-open shell would pile it up). */
   onStdout?: (chunk: Buffer) => void;
+  /** Likewise for stderr. */
   onStderr?: (chunk: Buffer) => void;
   /** Aborting stops the command like a timeout does (the result says `timedOut`). */
   signal?: AbortSignal;
@@ -125,14 +127,8 @@ export async function execOn(
     const onOpen = (error: Error | undefined, opened: ClientChannel) => {
       if (error) return refused(error);
       channel = opened;
-      opened.on("data", (chunk: Buffer) => {
-        stdout.push(chunk);
-        options.onStdout?.(chunk);
-      });
-      opened.stderr.on("data", (chunk: Buffer) => {
-        stderr.push(chunk);
-        options.onStderr?.(chunk);
-      });
+      opened.on("data", options.onStdout ?? ((chunk: Buffer) => stdout.push(chunk)));
+      opened.stderr.on("data", options.onStderr ?? ((chunk: Buffer) => stderr.push(chunk)));
       opened.on("exit", (code: number | null, signal?: string) => {
         exitCode = code ?? (signal ? signalExitCode(signal) : null);
       });

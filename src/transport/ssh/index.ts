@@ -99,8 +99,7 @@ export class SshTransport implements Transport {
       {
         node,
         connection: () => this.pool.get(node),
-        shell: (connection, opening) => this.shells.take(connection, opening),
-        giveBack: (shell) => this.shells.give(shell),
+        shells: this.shells,
         single,
       },
       commands,
