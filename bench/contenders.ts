@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SshdCluster } from "../test/system/loopback/sshd-cluster.js";
-import type { CpuGroup } from "./cpu-groups.js";
+import { type Accounting, measured } from "./cpu-groups.js";
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -24,9 +24,6 @@ export interface Timing {
   nodesCpu: number;
 }
 
-/** Where CPU is counted: the contender's processes and the nodes' (every sshd and what it starts). */
-export type Accounting = { own: CpuGroup; nodes: CpuGroup } | null;
-
 function add(a: Timing, b: Timing): Timing {
   return { seconds: a.seconds + b.seconds, ownCpu: a.ownCpu + b.ownCpu, nodesCpu: a.nodesCpu + b.nodesCpu };
 }
@@ -40,17 +37,11 @@ function timed(
   okCodes = [0],
 ): { timing: Timing; stderr: string } {
   const [file, argv] = accounting ? accounting.own.wrap(command, args) : [command, args];
-  const cpu = accounting && { own: accounting.own.seconds(), nodes: accounting.nodes.seconds() };
   const start = process.hrtime.bigint();
-  const result = spawnSync(file, argv, {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    encoding: "utf8",
-    maxBuffer: 64 << 20,
-  });
+  const { result, ownCpu, nodesCpu } = measured(accounting, () =>
+    spawnSync(file, argv, { env, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", maxBuffer: 64 << 20 }),
+  );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const ownCpu = accounting && cpu ? accounting.own.seconds() - cpu.own : Number.NaN;
-  const nodesCpu = accounting && cpu ? accounting.nodes.seconds() - cpu.nodes : Number.NaN;
   if (result.status === null || !okCodes.includes(result.status)) {
     throw new Error(`${command} exited ${result.status}: ${(result.stderr + result.stdout).slice(-3000)}`);
   }

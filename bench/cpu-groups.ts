@@ -83,9 +83,12 @@ export class CpuGroup {
   }
 }
 
-/** CPU seconds the contender used itself and the nodes spent on its behalf, during `run`. */
+/** Where CPU is counted: the contender's processes and the nodes' (every sshd and what it starts). */
+export type Accounting = { own: CpuGroup; nodes: CpuGroup } | null;
+
+/** CPU seconds the contender used itself and the nodes spent on its behalf, during `run` (NaN unaccounted). */
 export function measured<T>(
-  groups: { own: CpuGroup; nodes: CpuGroup } | null,
+  groups: Accounting,
   run: () => T,
 ): { result: T; ownCpu: number; nodesCpu: number } {
   const before = groups && { own: groups.own.seconds(), nodes: groups.nodes.seconds() };

@@ -15,16 +15,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startSshdCluster } from "../test/system/loopback/sshd-cluster.js";
 import { sweepCommands } from "./commands.js";
-import {
-  type Accounting,
-  median,
-  type Timing,
-  timeAnsible,
-  timeFloor,
-  timePssh,
-  timePvefix,
-} from "./contenders.js";
-import { CpuGroup } from "./cpu-groups.js";
+import { median, type Timing, timeAnsible, timeFloor, timePssh, timePvefix } from "./contenders.js";
+import { type Accounting, CpuGroup } from "./cpu-groups.js";
 
 // Run from source with tsx (it imports the test bed, which finds its scripts beside its source).
 const root = fileURLToPath(new URL("..", import.meta.url));

@@ -17,6 +17,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  type Stats,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -101,13 +102,18 @@ export function requireWithCodeCache(
   };
 }
 
+/** Ours, and nobody else can write it: only then is compiled code in it trusted. */
+function ownedPrivately(stat: Stats): boolean {
+  return stat.uid === process.getuid?.() && (stat.mode & 0o022) === 0;
+}
+
 /** The file's bytes if this user owns it and nobody else can write it; otherwise nothing. */
 function readOwnFile(path: string): Buffer | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");
     const stat = fstatSync(fd);
-    if (stat.uid !== process.getuid?.() || (stat.mode & 0o022) !== 0) return undefined;
+    if (!ownedPrivately(stat)) return undefined;
     return readFileSync(fd);
   } catch {
     return undefined;
@@ -119,8 +125,7 @@ function readOwnFile(path: string): Buffer | undefined {
 function writeCache(cacheFile: string, data: Buffer, prefix: string, key: string): void {
   const dir = dirname(cacheFile);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const dirStat = statSync(dir);
-  if (dirStat.uid !== process.getuid?.() || (dirStat.mode & 0o022) !== 0) return;
+  if (!ownedPrivately(statSync(dir))) return;
   const temp = `${cacheFile}.${process.pid}.tmp`;
   writeFileSync(temp, data, { mode: 0o600 });
   renameSync(temp, cacheFile);
