@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { ProbeContext } from "../../engine/runbook.js";
 import { sh } from "../../shell/quote.js";
+import type { CommandResult } from "../../transport/types.js";
 import { corosyncDown, parsePvecmStatus } from "../parsers/pvecm-status.js";
 import { PVE_TOOL } from "./pve-tools.js";
 
@@ -26,11 +27,21 @@ export const QuorumView = z.object({
 });
 export type QuorumView = z.infer<typeof QuorumView>;
 
-export async function quorumOf(ctx: ProbeContext, node: string): Promise<QuorumView> {
-  // The services probe asks with the same command: one sweep asks each node once.
+/**
+ * `pvecm status` on a node under its node-side timeout, and whether it hung. The quorum and the
+ * services probes both ask through here, so one sweep asks each node once (memoized read).
+ */
+export async function pvecmStatus(
+  ctx: ProbeContext,
+  node: string,
+): Promise<{ result: CommandResult; hung: boolean }> {
   const result = await ctx.run(node, pvecmCommand, { ...PVE_TOOL, timeoutMs: (PVECM_SECONDS + 10) * 1000 });
+  return { result, hung: result.timedOut || result.exitCode === KILLED_BY_TIMEOUT };
+}
+
+export async function quorumOf(ctx: ProbeContext, node: string): Promise<QuorumView> {
+  const { result, hung } = await pvecmStatus(ctx, node);
   // No corosync to ask (or a pvecm that hangs): this node has no quorum view at all.
-  const hung = result.timedOut || result.exitCode === KILLED_BY_TIMEOUT;
   if (hung || (result.exitCode === 1 && corosyncDown(result.stderr))) {
     return {
       node,

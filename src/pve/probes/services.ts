@@ -10,8 +10,7 @@ import { sh } from "../../shell/quote.js";
 import { parseCorosyncConf } from "../parsers/corosync-conf.js";
 import { corosyncDown, parsePvecmStatus } from "../parsers/pvecm-status.js";
 import { UnitState, unitStates } from "../parsers/systemctl-is-active.js";
-import { PVE_TOOL } from "./pve-tools.js";
-import { KILLED_BY_TIMEOUT, PVECM_SECONDS, pvecmCommand } from "./quorum.js";
+import { KILLED_BY_TIMEOUT, PVECM_SECONDS, pvecmStatus } from "./quorum.js";
 
 /** The units the field report restarts, in its stop order (seed 001). */
 export const RestartableUnit = z.enum(["pveproxy", "spiceproxy", "pvestatd", "pve-cluster", "corosync"]);
@@ -87,8 +86,8 @@ export type Tools = z.infer<typeof Tools>;
 
 /** `pvecm status` under a node-side timeout: hung tools, corosync down, or the quorum view. */
 export async function toolsOf(ctx: ProbeContext, node: string): Promise<Tools> {
-  const result = await ctx.run(node, pvecmCommand, { ...PVE_TOOL, timeoutMs: (PVECM_SECONDS + 10) * 1000 });
-  if (result.exitCode === KILLED_BY_TIMEOUT || result.timedOut) {
+  const { result, hung } = await pvecmStatus(ctx, node);
+  if (hung) {
     return { state: "hung", detail: `pvecm status did not answer within ${PVECM_SECONDS} s`, view: null };
   }
   if (result.exitCode === 1 && corosyncDown(result.stderr)) {
