@@ -48,6 +48,7 @@ function config(files: Files): HaConfig {
       replication: replication !== null,
     },
     normalised: [],
+    text: { resources, groups, rules, replication },
   };
 }
 
