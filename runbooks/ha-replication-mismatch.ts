@@ -155,10 +155,6 @@ function decide(params: Params, facts: Facts): Decision {
       `HA will no longer start ${p.sid} on ${list(p.missing)}: when none of ${list(p.replicaNodes)} is up, it stays down until someone acts`,
       ...stranded.map((s) => `${s} (--fix add-replication re-targets it)`),
     );
-  } else {
-    warnings.push(
-      `Until the first sync of each new or re-targeted job completes, its target still holds no usable replica; replication needs the guest's storage (ZFS, same id) on every target, and runs only while the target is online`,
-    );
   }
   for (const file of facts.config.normalised.filter((f) => steps.some((s) => s.files?.includes(HA_FILES[f]))))
     warnings.push(
@@ -325,8 +321,8 @@ export default defineRunbook({
   },
 });
 
-/** HA states a human must act on: HA does nothing for the guest, gave up on it, or waits on a fence. */
-const STUCK = ["ignored", "error", "fence"] as const;
+/** HA's own states a human must act on (besides a configured `ignored`): it gave up, or waits on a fence. */
+const STUCK = ["error", "fence"] as const;
 
 /**
  * Pure: what is wrong with one guest's HA placement, replication and HA state, each with the next

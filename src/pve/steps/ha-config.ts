@@ -317,9 +317,13 @@ export function addReplicationStep(config: HaConfig, p: Placement, node: string,
   const title = what.join("; ");
   const warnings = switched.moved.map((m) =>
     m.to
-      ? `job ${m.id} targets ${p.current}, where ${p.sid} now runs, so it never runs; it is switched to replicate from ${p.current} to ${m.to}, as a migration would switch it (its source becomes ${p.current})`
+      ? `job ${m.id} targets ${p.current}, where ${p.sid} now runs, so it never runs; it is switched to replicate from ${p.current} to ${m.to}, as a migration would switch it (pvesr syncs only while ${m.to} is online)`
       : `job ${m.id} targets ${p.current}, where ${p.sid} now runs, and no other node is free for it: it is removed from ${HA_FILES.replication} (no data is deleted anywhere)`,
   );
+  if (missing.length > 0)
+    warnings.push(
+      `Until the first (full) sync to ${missing.join(", ")} completes, those nodes still hold no replica; replication needs the guest's storage (ZFS, same id) on every target`,
+    );
   return {
     steps: [
       writeConfigStep(
