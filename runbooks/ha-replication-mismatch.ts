@@ -249,16 +249,17 @@ export default defineRunbook({
       "every node: SSH reachable (`true`) and quorate (`pvecm status`); the membership a quorate node sees; `/etc/pve/.members` for configured nodes",
       "/etc/pve/ha/resources.cfg, groups.cfg (PVE 8), rules.cfg (PVE 9) and /etc/pve/replication.cfg, read on a quorate node",
       "/etc/pve/.vmlist for the guest's node and type; `ha-manager status` for HA's view; `pvesr status` on the guest's node for the health of its jobs",
-      "which nodes HA may pick (a restricted group / strict node-affinity rule limits them, otherwise every node) against the current node plus every replication target",
+      "which nodes HA may pick (a restricted group / strict node-affinity rule limits them, otherwise every node) against the current node plus every replication target; a job whose target is the guest's own node is no replica",
+      "diagnose also reports a job that targets its guest's own node, a guest HA ignores (`state ignored`), and HA's `error` and `fence` states, each with the next command",
     ],
     asks: [
       "align-ha and add-replication: a yes/no before each config file is written",
       "recover: yes/no before HA is told to ignore the guest and before the start; the node name before the config is moved",
     ],
     changes: [
-      "align-ha, PVE 9: /etc/pve/ha/rules.cfg gets a strict node-affinity rule `ha-replication-<vmid>` over the replica nodes (current node first) and loses the guest from other node-affinity rules; resources.cfg drops a legacy group",
+      "align-ha, PVE 9: /etc/pve/ha/rules.cfg keeps the guest on the replica nodes (current node first) with a strict node-affinity rule: the operator's own enabled rule for the guest alone is changed in place (name, comment and other keys kept); otherwise `ha-replication-<vmid>` is added and the guest leaves the other enabled node-affinity rules. The plan names every rule it changes, narrows or removes; resources.cfg drops a legacy group",
       "align-ha, PVE 8: /etc/pve/ha/groups.cfg gets the restricted group `replication-<vmid>`; resources.cfg puts the guest in it",
-      "add-replication: /etc/pve/replication.cfg gets `local: <vmid>-<N>` jobs to each node HA may pick that lacks a replica",
+      "add-replication: /etc/pve/replication.cfg: a job that targets the guest's own node (left by a recovery) is switched back to its old source, as a migration switches it; then `local: <vmid>-<N>` jobs to each node HA may pick that still lacks a replica",
       "recover: `ha-manager set <sid> --state ignored`, `mv` of the guest config from the dead node's directory to the replica node's, `qm start` / `pct start` there",
     ],
     undoes: [
@@ -269,12 +270,13 @@ export default defineRunbook({
       "guest-not-found: no such guest in the cluster",
       "not-quorate: no reachable node is quorate (or --to is not an online quorate member): /etc/pve is read-only and nothing proves who is in the cluster",
       "node-not-down: recover while the guest's node still answers SSH or is still in the quorum membership",
-      "no-valid-replica: recover to a node no replication job targets, or no replica target is online",
+      "no-valid-replica: recover to a node no replication job targets, or no replica target is online; align-ha when the guest's only jobs target its own node (HA would be pinned to that one node)",
     ],
     notes: [
       "Only guests with at least one replication job can mismatch; guests on shared storage are never reported.",
       "A guest recovered by hand runs from its last completed sync; whatever it wrote afterwards on the dead node is lost.",
-      "Files rewritten from their parsed form keep every section and unknown key; comment lines are not kept (the backup has them).",
+      "Files rewritten from their parsed form keep every section and unknown key; comment lines are not kept (the backup has them). Every plan shows each write as a diff against the file it was made on.",
+      "`pvesr status` on the guest's node is PVE's job_status: like every scheduled replication run (pvescheduler, each minute) it switches a job that targets the guest's own node back to its `source` by itself, so such a job only stays when the job has no other source or replication does not run there.",
     ],
     seeAlso: [
       "proxmox-facts §6 (HA stack), §7 (replication), §4.3 (moving guests off failed nodes)",
@@ -359,7 +361,9 @@ export function guestFindings(facts: Omit<Facts, "guest" | "health">, guest: Gue
     const why = `replication job ${job.id} targets ${guest.node}, the node it runs on, so it never runs${replicas.length === 0 ? " and no other node holds a replica" : ""}`;
     if (p) {
       const back =
-        job.source && job.source !== guest.node ? ` (back to ${job.source}, as a migration would)` : "";
+        job.source && job.source !== guest.node
+          ? ` (back to ${job.source}, as a migration would; PVE's next replication run on ${guest.node} does the same)`
+          : "";
       out.push(
         finding(managed ? "critical" : "warning", `${label}: ${why}; re-target it${back}`, "add-replication"),
       );

@@ -393,7 +393,7 @@ describe("ha-replication-mismatch findings (no false all-clear)", () => {
         node: "pve2",
         params: { vmid: 100, fix: "add-replication" },
         summary:
-          "VM 100 on pve2: replication job 100-0 targets pve2, the node it runs on, so it never runs and no other node holds a replica; re-target it (back to pve1, as a migration would)",
+          "VM 100 on pve2: replication job 100-0 targets pve2, the node it runs on, so it never runs and no other node holds a replica; re-target it (back to pve1, as a migration would; PVE's next replication run on pve2 does the same)",
         command: "pvefix plan ha-replication-mismatch --vmid 100 --fix add-replication",
       },
       {
