@@ -365,6 +365,23 @@ describe("ha-replication-mismatch after a recovery (the job targets the guest's 
     );
   });
 
+  it("has nothing for align-ha to restrict when the other jobs cover HA's nodes, but names the stranded job", () => {
+    const f = recovered();
+    f.config = config({
+      ...RECOVERED,
+      replication:
+        "local: 100-0\n\ttarget pve2\n\tsource pve1\n\nlocal: 100-1\n\ttarget pve3\n\nlocal: 100-2\n\ttarget pve1\n\n",
+    });
+    const d = decide("align-ha", f);
+    expect(d.kind === "nothing-to-do" && d.reason).toMatch(
+      /; but job 100-0 targets pve2, the node VM 100 runs on, so it never runs \(--fix add-replication re-targets it\)$/,
+    );
+    // pve1 already has job 100-2, so 100-0 takes no other node and is dropped, keeping every disk.
+    const plan = planOf(decide("add-replication", f));
+    expect(written(plan.steps[0]!)).toBe("local: 100-1\n\ttarget pve3\n\nlocal: 100-2\n\ttarget pve1\n\n");
+    expect(plan.steps[0]!.title).toBe("Drop job 100-0 (targets pve2)");
+  });
+
   it("counts only the other jobs as replicas when the guest has some, and warns about the stranded one", () => {
     const f = recovered();
     f.config = config({
