@@ -161,6 +161,9 @@ describe("ha-replication-mismatch decide: align-ha", () => {
     expect(plan.warnings).toContain(
       "HA will no longer start vm:100 on pve3: when none of pve1, pve2 is up, it stays down until someone acts",
     );
+    expect(plan.warnings).toContain(
+      "/etc/pve/ha/resources.cfg: vm:100 leaves the HA group 'prefer-a', which stays as it is for its other resources",
+    );
   });
 
   it("keeps the old group's nofailback and every unknown key of the other sections", () => {

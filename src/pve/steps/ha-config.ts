@@ -262,7 +262,12 @@ export function alignHaSteps(config: HaConfig, p: Placement, node: string, reaso
         reason,
       ),
     ],
-    warnings: [],
+    warnings:
+      resource?.group && resource.group !== group
+        ? [
+            `${HA_FILES.resources}: ${p.sid} leaves the HA group '${resource.group}', which stays as it is for its other resources`,
+          ]
+        : [],
   };
 }
 
