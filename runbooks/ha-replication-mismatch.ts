@@ -93,7 +93,8 @@ const why = (p: Placement) => {
   const limit =
     p.restrictedBy.length > 0 ? `restricted by ${p.restrictedBy.join(" and ")}` : "no restriction";
   const gap = p.missing.length > 0 ? `; no replica on ${list(p.missing)}` : "";
-  return `HA may start ${p.sid} on ${list(p.haNodes)} (${limit}); replicas on ${list(p.replicaNodes)} (jobs ${list(p.jobs)})${gap}`;
+  const self = p.selfTargeted.length > 0 ? `; job ${list(p.selfTargeted)} targets ${p.current} itself` : "";
+  return `HA may start ${p.sid} on ${list(p.haNodes)} (${limit}); replicas on ${list(p.replicaNodes)} (jobs ${list(p.jobs)})${gap}${self}`;
 };
 
 function refuse(code: RefusalCode, message: string, detail: string, node?: string): Decision {
@@ -112,13 +113,28 @@ function decide(params: Params, facts: Facts): Decision {
   const p = placement(facts, guest);
   const label = guestLabel(guest);
   if (!p) return { kind: "nothing-to-do", reason: `${label} is not HA-managed: HA never moves it` };
-  if (p.jobs.length === 0)
+  const stranded = p.selfTargeted.map(
+    (id) => `job ${id} targets ${p.current}, the node ${label} runs on, so it never runs`,
+  );
+  if (p.jobs.length === 0 && p.selfTargeted.length === 0)
     return {
       kind: "nothing-to-do",
       reason: `${label} has no replication job: its disks do not depend on replicas`,
     };
-  if (p.missing.length === 0)
+  if (params.fix === "align-ha" && p.jobs.length === 0)
+    return refuse(
+      "no-valid-replica",
+      `No node but ${p.current} holds a replica of ${label}: restricting HA to it would leave ${p.sid} no node to fail over to`,
+      `${stranded.join("; ")}. Re-target it first: pvefix plan ha-replication-mismatch --vmid ${p.vmid} --fix add-replication`,
+      p.current,
+    );
+  if (p.missing.length === 0 && p.selfTargeted.length === 0)
     return { kind: "nothing-to-do", reason: `every node HA may pick holds a replica: ${why(p)}` };
+  if (params.fix === "align-ha" && p.missing.length === 0)
+    return {
+      kind: "nothing-to-do",
+      reason: `every node HA may pick holds a replica: ${why(p)}; but ${stranded.join("; ")} (--fix add-replication re-targets it)`,
+    };
   if (!facts.cluster.seenBy) {
     return refuse(
       "not-quorate",
@@ -128,21 +144,27 @@ function decide(params: Params, facts: Facts): Decision {
     );
   }
   const warnings = replicationWarnings(facts.config, facts.health, p.vmid);
-  const steps =
+  const edit =
     params.fix === "align-ha"
       ? alignHaSteps(facts.config, p, facts.writer, why(p))
-      : [addReplicationStep(facts.config, p, facts.writer, why(p))];
-  warnings.push(
-    params.fix === "align-ha"
-      ? `HA will no longer start ${p.sid} on ${list(p.missing)}: when none of ${list(p.replicaNodes)} is up, it stays down until someone acts`
-      : `Until the first (full) sync to ${list(p.missing)} completes, those nodes still hold no replica; replication needs the guest's storage (ZFS, same id) on every target`,
-  );
+      : addReplicationStep(facts.config, p, facts.writer, why(p));
+  const { steps } = edit;
+  warnings.push(...edit.warnings);
+  if (params.fix === "align-ha") {
+    warnings.push(
+      `HA will no longer start ${p.sid} on ${list(p.missing)}: when none of ${list(p.replicaNodes)} is up, it stays down until someone acts`,
+      ...stranded.map((s) => `${s} (--fix add-replication re-targets it)`),
+    );
+  }
   for (const file of facts.config.normalised.filter((f) => steps.some((s) => s.files?.includes(HA_FILES[f]))))
     warnings.push(
       `${HA_FILES[file]} has comments or a layout PVE does not write: the rewrite keeps every section and key but not those bytes (the backup does)`,
     );
   const plan: PlanDraftInput = {
-    summary: `${params.fix === "align-ha" ? "Restrict HA for" : "Add replication for"} ${p.sid} so every node HA may pick holds a replica`,
+    summary:
+      params.fix === "align-ha"
+        ? `Restrict HA for ${p.sid} so every node HA may pick holds a replica`
+        : `${p.selfTargeted.length > 0 ? "Re-target and add" : "Add"} replication for ${p.sid} so every node HA may pick holds a replica`,
     warnings,
     steps,
     postconditions: [
@@ -227,16 +249,17 @@ export default defineRunbook({
       "every node: SSH reachable (`true`) and quorate (`pvecm status`); the membership a quorate node sees; `/etc/pve/.members` for configured nodes",
       "/etc/pve/ha/resources.cfg, groups.cfg (PVE 8), rules.cfg (PVE 9) and /etc/pve/replication.cfg, read on a quorate node",
       "/etc/pve/.vmlist for the guest's node and type; `ha-manager status` for HA's view; `pvesr status` on the guest's node for the health of its jobs",
-      "which nodes HA may pick (a restricted group / strict node-affinity rule limits them, otherwise every node) against the current node plus every replication target",
+      "which nodes HA may pick (a restricted group / strict node-affinity rule limits them, otherwise every node) against the current node plus every replication target; a job whose target is the guest's own node is no replica",
+      "diagnose also reports a job that targets its guest's own node, a guest HA ignores (`state ignored`), and HA's `error` and `fence` states, each with the next command",
     ],
     asks: [
       "align-ha and add-replication: a yes/no before each config file is written",
       "recover: yes/no before HA is told to ignore the guest and before the start; the node name before the config is moved",
     ],
     changes: [
-      "align-ha, PVE 9: /etc/pve/ha/rules.cfg gets a strict node-affinity rule `ha-replication-<vmid>` over the replica nodes (current node first) and loses the guest from other node-affinity rules; resources.cfg drops a legacy group",
+      "align-ha, PVE 9: /etc/pve/ha/rules.cfg keeps the guest on the replica nodes (current node first) with a strict node-affinity rule: the operator's own enabled rule for the guest alone is changed in place (name, comment and other keys kept); otherwise `ha-replication-<vmid>` is added and the guest leaves the other enabled node-affinity rules. The plan names every rule it changes, narrows or removes; resources.cfg drops a legacy group",
       "align-ha, PVE 8: /etc/pve/ha/groups.cfg gets the restricted group `replication-<vmid>`; resources.cfg puts the guest in it",
-      "add-replication: /etc/pve/replication.cfg gets `local: <vmid>-<N>` jobs to each node HA may pick that lacks a replica",
+      "add-replication: /etc/pve/replication.cfg: a job that targets the guest's own node (left by a recovery) is switched back to its old source, as a migration switches it; then `local: <vmid>-<N>` jobs to each node HA may pick that still lacks a replica",
       "recover: `ha-manager set <sid> --state ignored`, `mv` of the guest config from the dead node's directory to the replica node's, `qm start` / `pct start` there",
     ],
     undoes: [
@@ -247,12 +270,13 @@ export default defineRunbook({
       "guest-not-found: no such guest in the cluster",
       "not-quorate: no reachable node is quorate (or --to is not an online quorate member): /etc/pve is read-only and nothing proves who is in the cluster",
       "node-not-down: recover while the guest's node still answers SSH or is still in the quorum membership",
-      "no-valid-replica: recover to a node no replication job targets, or no replica target is online",
+      "no-valid-replica: recover to a node no replication job targets, or no replica target is online; align-ha when the guest's only jobs target its own node (HA would be pinned to that one node)",
     ],
     notes: [
       "Only guests with at least one replication job can mismatch; guests on shared storage are never reported.",
       "A guest recovered by hand runs from its last completed sync; whatever it wrote afterwards on the dead node is lost.",
-      "Files rewritten from their parsed form keep every section and unknown key; comment lines are not kept (the backup has them).",
+      "Files rewritten from their parsed form keep every section and unknown key; comment lines are not kept (the backup has them). Every plan shows each write as a diff against the file it was made on.",
+      "`pvesr status` on the guest's node is PVE's job_status: like every scheduled replication run (pvescheduler, each minute) it switches a job that targets the guest's own node back to its `source` by itself, so such a job only stays when the job has no other source or replication does not run there.",
     ],
     seeAlso: [
       "proxmox-facts §6 (HA stack), §7 (replication), §4.3 (moving guests off failed nodes)",
@@ -295,37 +319,115 @@ export default defineRunbook({
   async detect(ctx): Promise<Finding[]> {
     const { guests, ...rest } = await survey(ctx);
     const facts = { ...rest, guest: null, health: [] };
-    return guests.flatMap((guest): Finding[] => {
-      const p = placement(facts, guest);
-      const jobs = facts.config.jobs.filter((j) => j.guest === guest.vmid && j.removeJob === null);
-      const state = facts.config.resources.find((r) => r.vmid === guest.vmid)?.state;
-      const down = !facts.cluster.nodes.some((n) => n.name === guest.node && n.reachable);
-      const label = `${guestLabel(guest)} on ${guest.node}`;
-      const finding = (fix: Params["fix"], severity: Finding["severity"], summary: string): Finding[] => [
-        {
-          runbook: "ha-replication-mismatch",
-          severity,
-          node: guest.node,
-          params: { vmid: guest.vmid, fix },
-          summary,
-          command: `pvefix plan ha-replication-mismatch --vmid ${guest.vmid} --fix ${fix}`,
-        },
-      ];
-      if (state === "ignored") return [];
-      if (down && jobs.length > 0) {
-        return finding(
-          "recover",
-          "critical",
-          `${label}: ${guest.node} does not answer; replicas on ${list(jobs.map((j) => j.target))}`,
-        );
-      }
-      if (!p || p.missing.length === 0) return [];
-      const severity = state === "started" || state === "enabled" ? "critical" : "warning";
-      return finding(
-        "align-ha",
-        severity,
-        `${label}: ${why(p)}; a failover there cannot start it (or: --fix add-replication)`,
-      );
-    });
+    return guests.flatMap((guest) => guestFindings(facts, guest));
   },
 });
+
+/** HA's own states a human must act on (besides a configured `ignored`): it gave up, or waits on a fence. */
+const STUCK = ["error", "fence"] as const;
+
+/**
+ * Pure: what is wrong with one guest's HA placement, replication and HA state, each with the next
+ * command (a pvefix plan, or the manual PVE command where no runbook fits).
+ */
+export function guestFindings(facts: Omit<Facts, "guest" | "health">, guest: GuestRef): Finding[] {
+  const p = placement({ ...facts, guest, health: [] }, guest);
+  const jobs = facts.config.jobs.filter((j) => j.guest === guest.vmid && j.removeJob === null);
+  const resource = facts.config.resources.find((r) => r.vmid === guest.vmid);
+  const service = facts.services.find((sv) => sv.sid === resource?.sid);
+  const down = !facts.cluster.nodes.some((n) => n.name === guest.node && n.reachable);
+  const label = `${guestLabel(guest)} on ${guest.node}`;
+  const finding = (
+    severity: Finding["severity"],
+    summary: string,
+    fix: Params["fix"] | null,
+    manual?: string,
+  ): Finding => ({
+    runbook: "ha-replication-mismatch",
+    severity,
+    node: guest.node,
+    params: fix ? { vmid: guest.vmid, fix } : { vmid: guest.vmid },
+    summary,
+    command: fix ? `pvefix plan ha-replication-mismatch --vmid ${guest.vmid} --fix ${fix}` : manual!,
+  });
+  const replicas = jobs.filter((j) => j.target !== guest.node);
+  if (down && replicas.length > 0) {
+    const where = list(replicas.map((j) => j.target));
+    return [finding("critical", `${label}: ${guest.node} does not answer; replicas on ${where}`, "recover")];
+  }
+  const out: Finding[] = [];
+  const managed = resource?.state === "started" || resource?.state === "enabled";
+  for (const job of jobs.filter((j) => j.target === guest.node)) {
+    const why = `replication job ${job.id} targets ${guest.node}, the node it runs on, so it never runs${replicas.length === 0 ? " and no other node holds a replica" : ""}`;
+    if (p) {
+      const back =
+        job.source && job.source !== guest.node
+          ? ` (back to ${job.source}, as a migration would; PVE's next replication run on ${guest.node} does the same)`
+          : "";
+      out.push(
+        finding(managed ? "critical" : "warning", `${label}: ${why}; re-target it${back}`, "add-replication"),
+      );
+    } else {
+      // Not HA-managed, so no pvefix fix applies; PVE cannot change a job's target: delete and re-create.
+      const to =
+        job.source && job.source !== guest.node
+          ? job.source
+          : facts.cluster.nodes.find((n) => n.name !== guest.node)?.name;
+      const next = Math.max(...jobs.map((j) => j.jobnum)) + 1;
+      const manual = to
+        ? sh`pvesr delete ${job.id} --force && pvesr create-local-job ${`${guest.vmid}-${next}`} ${to}`
+        : sh`pvesr delete ${job.id} --force`;
+      out.push(
+        finding(
+          "warning",
+          `${label}: ${why}; re-create it to another node (the delete keeps every disk)`,
+          null,
+          manual,
+        ),
+      );
+    }
+  }
+  if (p && p.missing.length > 0) {
+    out.push(
+      finding(
+        managed ? "critical" : "warning",
+        `${label}: ${why(p)}; a failover there cannot start it (or: --fix add-replication)`,
+        "align-ha",
+      ),
+    );
+  }
+  const state = resource?.state === "ignored" ? "ignored" : STUCK.find((st) => st === service?.state);
+  if (!resource || !state) return out;
+  const sid = resource.sid;
+  if (state === "ignored") {
+    const first =
+      out.length > 0 ? "; fix its replication first (above), then hand it back" : "; hand it back";
+    out.push(
+      finding(
+        "warning",
+        `${label}: HA ignores ${sid} (state ignored): nothing restarts it or moves it when ${guest.node} fails${first}`,
+        null,
+        sh`ha-manager set ${sid} --state started`,
+      ),
+    );
+  } else if (state === "error") {
+    out.push(
+      finding(
+        "critical",
+        `${label}: HA gave up on ${sid} (state error): disable it, find the cause (journalctl -u pve-ha-lrm on ${service?.node ?? guest.node}), then \`ha-manager set ${sid} --state started\``,
+        null,
+        sh`ha-manager set ${sid} --state disabled`,
+      ),
+    );
+  } else {
+    out.push(
+      finding(
+        "warning",
+        `${label}: HA holds ${sid} in state fence until ${guest.node} is fenced (its lock expires about 2 min after it fails); if it stays there, ${guest.node} was never fenced: check it is powered off`,
+        null,
+        "ha-manager status",
+      ),
+    );
+  }
+  return out;
+}

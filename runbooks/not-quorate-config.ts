@@ -122,6 +122,7 @@ function decide(params: Params, f: Facts): Decision {
     access,
     node: f.target,
     path: f.path,
+    current: f.current,
     sha256,
     others,
     votes: t.quorum?.totalVotes ?? 1,

@@ -79,6 +79,7 @@ function decide({ node }: Params, f: ZerotierFacts): Decision {
     node,
     content: merged.text,
     existed: f.localConf.state !== "absent",
+    current: f.localConf.state === "absent" ? null : f.localConf.text,
     restarts,
     // Replacing an unreadable file drops whatever settings it meant to hold: a human decides.
     risk: f.localConf.state === "invalid" ? "guarded" : "safe",

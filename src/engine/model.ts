@@ -29,6 +29,12 @@ export const Action = z.discriminatedUnion("kind", [
     kind: z.literal("write-file"),
     path: z.string().startsWith("/"),
     content: z.string(),
+    /**
+     * What the write replaces, as probed when the plan was made, so every view can show the change
+     * as a diff from the plan alone: the bytes of `before.path` (`path` itself, or the file a staged
+     * `<file>.new` will replace), null when that file does not exist. Shown only, never written.
+     */
+    before: z.object({ path: z.string().startsWith("/"), content: z.string().nullable() }).optional(),
     /** Octal mode such as `0644`; omitted keeps the transport default. */
     mode: z
       .string()

@@ -1,6 +1,6 @@
 /** The Markdown rendering of a plan: a document fit to paste into a ticket for review. */
 import type { Action, Plan, Step } from "../engine/model.js";
-import { actionShellLine, byteLength, checkLine, gateText } from "./actions.js";
+import { actionShellLine, byteLength, checkLine, gateText, writeDiff } from "./actions.js";
 import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { mdCode, mdFence, mdList, mdTable, mdText } from "./table.js";
@@ -84,11 +84,15 @@ function undoBlock(step: Step): string[] {
   ];
 }
 
-/** New file contents are part of what is reviewed, so they are shown whole. */
+/** A file write is reviewed as its change (the same diff as the text view), and whole below it. */
 function fileContent(action: Action): string[] {
   if (action.kind !== "write-file") return [];
   const summary = `New content of ${mdCode(action.path)} (${byteLength(action.content)} bytes)`;
-  return [`<details><summary>${summary}</summary>\n\n${mdFence("", action.content)}\n\n</details>`];
+  return [
+    `Changes to ${mdCode(action.path)}:`,
+    mdFence("diff", writeDiff(action).join("\n")),
+    `<details><summary>${summary}</summary>\n\n${mdFence("", action.content)}\n\n</details>`,
+  ];
 }
 
 function undoMarkdown(plan: Plan): string {

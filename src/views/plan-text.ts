@@ -1,6 +1,6 @@
 /** The text rendering of a plan: what the operator reviews before anything runs. */
 import type { Plan, Step } from "../engine/model.js";
-import { actionLine, checkLine, gateText } from "./actions.js";
+import { actionLine, checkLine, gateText, writeDiff } from "./actions.js";
 import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import type { ViewOptions } from "./format.js";
@@ -51,7 +51,11 @@ export function stepText(step: Step, index: number, p: Paint): string {
   const body = (text: string, first = "     ") => lines.push(indent(text, "       ", first));
   body(`why: ${step.reason}`);
   if (step.warning) lines.push(indent(step.warning, "       ", `     ${p("yellow", "! ")}`));
-  for (const action of step.actions) body(actionLine(action));
+  for (const action of step.actions) {
+    body(actionLine(action));
+    if (action.kind === "write-file")
+      lines.push(...writeDiff(action).map((l) => `         ${diffLine(l, p)}`));
+  }
   if (step.files.length > 0) body(`backs up: ${step.files.join(", ")}`);
   if (step.undo.kind === "actions") {
     body(`undo: ${step.undo.description}`);
@@ -64,6 +68,15 @@ export function stepText(step: Step, index: number, p: Paint): string {
   }
   for (const check of step.verify) body(`check: ${checkLine(check, step.node)}`);
   return lines.join("\n");
+}
+
+/** Unified-diff colors: removed red, added green, hunk headers cyan, notes dim. */
+function diffLine(line: string, p: Paint): string {
+  if (line.startsWith("+++ ") || line.startsWith("--- ")) return p("bold", line);
+  if (line.startsWith("@@")) return p("cyan", line);
+  if (line.startsWith("+")) return p("green", line);
+  if (line.startsWith("-")) return p("red", line);
+  return line.startsWith("(") || line.startsWith("\\") ? p("dim", line) : line;
 }
 
 function howToRun(plan: Plan, p: Paint, target = ""): string[] {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import haReplication from "../../runbooks/ha-replication-mismatch.js";
+import haReplication, { guestFindings } from "../../runbooks/ha-replication-mismatch.js";
 import { rawParams } from "../../src/cli/runbook-flags.js";
 import { PlanDraft, type Step } from "../../src/engine/model.js";
 import { parseParams } from "../../src/engine/params.js";
@@ -48,6 +48,7 @@ function config(files: Files): HaConfig {
       replication: replication !== null,
     },
     normalised: [],
+    text: { resources, groups, rules, replication },
   };
 }
 
@@ -120,6 +121,12 @@ describe("ha-replication-mismatch placement", () => {
     expect(p.haNodes).toEqual(["pve1", "pve2", "pve3"]);
   });
 
+  it("does not count a job that targets the guest's own node as a replica, and names it", () => {
+    const c = config(PVE8);
+    const p = placementOf(c.resources[0]!, c, "pve2", ["pve1", "pve2", "pve3"]);
+    expect(p).toMatchObject({ replicaNodes: ["pve2"], jobs: [], selfTargeted: ["100-0"], missing: [] });
+  });
+
   it("does not count a job marked for removal as a replica", () => {
     const replication = `${PVE8.replication}local: 100-1\n\ttarget pve3\n\tremove_job full\n\n`;
     const c = config({ ...PVE8, replication });
@@ -154,6 +161,9 @@ describe("ha-replication-mismatch decide: align-ha", () => {
     expect(plan.warnings).toContain(
       "HA will no longer start vm:100 on pve3: when none of pve1, pve2 is up, it stays down until someone acts",
     );
+    expect(plan.warnings).toContain(
+      "/etc/pve/ha/resources.cfg: vm:100 leaves the HA group 'prefer-a', which stays as it is for its other resources",
+    );
   });
 
   it("keeps the old group's nofailback and every unknown key of the other sections", () => {
@@ -178,6 +188,57 @@ describe("ha-replication-mismatch decide: align-ha", () => {
         "node-affinity: ha-replication-100\n\tcomment Keeps vm:100 on the nodes that hold its replicas (pvefix)\n" +
         "\tnodes pve1:2,pve2:1\n\tresources vm:100\n\tstrict 1\n\n",
     );
+  });
+
+  it("on PVE 9 changes the operator's own rule in place and names it, instead of replacing it", () => {
+    const rules =
+      "node-affinity: keep-100\n\tcomment DB stays off pve2\n\tnodes pve1,pve3\n\tresources vm:100\n\tstrict 1\n\tfuture x\n\n";
+    const plan = planOf(decide("align-ha", facts({}, { ...PVE9, rules })));
+    expect(plan.steps.map((s) => [s.id, s.title])).toEqual([
+      ["write-rules-cfg", "Change your node-affinity rule keep-100 to keep vm:100 on pve1, pve2 (strict)"],
+    ]);
+    expect(written(plan.steps[0]!)).toBe(
+      "node-affinity: keep-100\n\tcomment DB stays off pve2\n\tnodes pve1:2,pve2:1\n\tresources vm:100\n\tfuture x\n\tstrict 1\n\n",
+    );
+    expect(plan.warnings).toContain(
+      "/etc/pve/ha/rules.cfg: your rule 'keep-100' is changed in place (name, comment and other keys kept): nodes pve1,pve3 → pve1:2,pve2:1. To keep its nodes and replicate vm:100 to them instead, use --fix add-replication",
+    );
+    expect(plan.steps[0]!.actions[0]).toMatchObject({
+      kind: "write-file",
+      before: { path: "/etc/pve/ha/rules.cfg", content: rules },
+    });
+  });
+
+  it("makes a preference rule of the operator strict, and says so", () => {
+    const rules = "node-affinity: prefer-1\n\tnodes pve1:2\n\tresources vm:100\n\n";
+    const plan = planOf(decide("align-ha", facts({}, { ...PVE9, rules })));
+    expect(written(plan.steps[0]!)).toBe(
+      "node-affinity: prefer-1\n\tnodes pve1:2,pve2:1\n\tresources vm:100\n\tstrict 1\n\n",
+    );
+    expect(plan.warnings.join("\n")).toContain("nodes pve1:2 → pve1:2,pve2:1, strict 0 → 1");
+  });
+
+  it("names every rule it narrows or removes when the resource is in two rules", () => {
+    const rules = `${PVE9.rules}node-affinity: shared\n\tnodes pve1,pve2\n\tresources vm:100,vm:200\n\n`;
+    const plan = planOf(decide("align-ha", facts({}, { ...PVE9, rules })));
+    expect(plan.steps[0]!.title).toBe(
+      "Pin vm:100 to pve1, pve2 with the strict node-affinity rule ha-replication-100; removed keep-100, narrowed shared",
+    );
+    expect(plan.warnings).toEqual(
+      expect.arrayContaining([
+        "/etc/pve/ha/rules.cfg: rule 'keep-100' is removed: vm:100 was its only resource",
+        "/etc/pve/ha/rules.cfg: rule 'shared' keeps vm:200 without vm:100 (PVE ignores a resource named in two node-affinity rules)",
+      ]),
+    );
+  });
+
+  it("leaves a disabled rule of the operator alone", () => {
+    const rules = "node-affinity: off\n\tdisable\n\tnodes pve3\n\tresources vm:100\n\n";
+    const plan = planOf(decide("align-ha", facts({}, { ...PVE9, rules })));
+    expect(written(plan.steps[0]!)).toMatch(
+      /^node-affinity: off\n\tdisable\n\tnodes pve3\n\tresources vm:100\n\n/,
+    );
+    expect(written(plan.steps[0]!)).toContain("node-affinity: ha-replication-100\n");
   });
 
   it("treats a cluster without groups.cfg as PVE 9 and drops a leftover legacy group from the resource", () => {
@@ -250,6 +311,172 @@ describe("ha-replication-mismatch decide: add-replication", () => {
         "replication job 100-2 to pve1 has never completed a sync: no usable replica there yet",
       ]),
     );
+  });
+});
+
+/** After a recovery by hand: VM 100 runs on pve2, HA ignores it, job 100-0 still targets pve2, pve1 is down. */
+const RECOVERED = {
+  ...PVE8,
+  resources: "vm: 100\n\tstate ignored\n\nct: 101\n\tstate started\n\n",
+  groups: null,
+  replication: "local: 100-0\n\ttarget pve2\n\tsource pve1\n\n",
+};
+const recovered = (): Facts =>
+  facts(
+    {
+      ...pve1Dead(),
+      guest: { vmid: 100, node: "pve2", kind: "qemu" },
+      services: [{ sid: "vm:100", node: "pve2", state: "ignored" }],
+    },
+    RECOVERED,
+  );
+
+describe("ha-replication-mismatch after a recovery (the job targets the guest's node)", () => {
+  it("refuses align-ha: it would pin the guest to the one node it runs on", () => {
+    const d = decide("align-ha", recovered());
+    expect(d.kind === "refusal" && d.refusal).toEqual({
+      code: "no-valid-replica",
+      message:
+        "No node but pve2 holds a replica of VM 100: restricting HA to it would leave vm:100 no node to fail over to",
+      detail:
+        "job 100-0 targets pve2, the node VM 100 runs on, so it never runs. Re-target it first: pvefix plan ha-replication-mismatch --vmid 100 --fix add-replication",
+      node: "pve2",
+    });
+  });
+
+  it("add-replication switches the job back to its old source, as a migration would, and adds the missing node", () => {
+    const plan = planOf(decide("add-replication", recovered()));
+    expect(plan.summary).toBe(
+      "Re-target and add replication for vm:100 so every node HA may pick holds a replica",
+    );
+    expect(plan.steps.map((s) => [s.id, s.node, s.title])).toEqual([
+      ["write-replication-cfg", "pve2", "Re-target job 100-0 from pve2 to pve1; replicate vm:100 to pve3"],
+    ]);
+    expect(written(plan.steps[0]!)).toBe(
+      "local: 100-0\n\ttarget pve1\n\tsource pve2\n\nlocal: 100-1\n\ttarget pve3\n\n",
+    );
+    expect(plan.warnings).toContain(
+      "job 100-0 targets pve2, where vm:100 now runs, so it never runs; it is switched to replicate from pve2 to pve1, as a migration would switch it (pvesr syncs only while pve1 is online)",
+    );
+  });
+
+  it("re-targets a job without a known source to the first node HA may pick that has none", () => {
+    const f = recovered();
+    f.config = config({ ...RECOVERED, replication: "local: 100-0\n\ttarget pve2\n\n" });
+    expect(written(planOf(decide("add-replication", f)).steps[0]!)).toBe(
+      "local: 100-0\n\ttarget pve1\n\tsource pve2\n\nlocal: 100-1\n\ttarget pve3\n\n",
+    );
+  });
+
+  it("has nothing for align-ha to restrict when the other jobs cover HA's nodes, but names the stranded job", () => {
+    const f = recovered();
+    f.config = config({
+      ...RECOVERED,
+      replication:
+        "local: 100-0\n\ttarget pve2\n\tsource pve1\n\nlocal: 100-1\n\ttarget pve3\n\nlocal: 100-2\n\ttarget pve1\n\n",
+    });
+    const d = decide("align-ha", f);
+    expect(d.kind === "nothing-to-do" && d.reason).toMatch(
+      /; but job 100-0 targets pve2, the node VM 100 runs on, so it never runs \(--fix add-replication re-targets it\)$/,
+    );
+    // pve1 already has job 100-2, so 100-0 takes no other node and is dropped, keeping every disk.
+    const plan = planOf(decide("add-replication", f));
+    expect(written(plan.steps[0]!)).toBe("local: 100-1\n\ttarget pve3\n\nlocal: 100-2\n\ttarget pve1\n\n");
+    expect(plan.steps[0]!.title).toBe("Drop job 100-0 (targets pve2)");
+  });
+
+  it("counts only the other jobs as replicas when the guest has some, and warns about the stranded one", () => {
+    const f = recovered();
+    f.config = config({
+      ...RECOVERED,
+      resources: "vm: 100\n\tstate started\n\n",
+      replication: "local: 100-0\n\ttarget pve2\n\tsource pve1\n\nlocal: 100-1\n\ttarget pve3\n\n",
+    });
+    const plan = planOf(decide("align-ha", f));
+    expect(plan.steps[0]!.reason).toBe(
+      "HA may start vm:100 on pve2, pve1, pve3 (no restriction); replicas on pve2, pve3 (jobs 100-1); no replica on pve1; job 100-0 targets pve2 itself",
+    );
+    expect(plan.warnings).toContain(
+      "job 100-0 targets pve2, the node VM 100 runs on, so it never runs (--fix add-replication re-targets it)",
+    );
+  });
+});
+
+describe("ha-replication-mismatch findings (no false all-clear)", () => {
+  const findingsOf = (f: Facts) => guestFindings(f, f.guest!);
+
+  it("reports the stranded job and the ignored HA state after a recovery, each with its next command", () => {
+    expect(findingsOf(recovered())).toEqual([
+      {
+        runbook: "ha-replication-mismatch",
+        severity: "warning",
+        node: "pve2",
+        params: { vmid: 100, fix: "add-replication" },
+        summary:
+          "VM 100 on pve2: replication job 100-0 targets pve2, the node it runs on, so it never runs and no other node holds a replica; re-target it (back to pve1, as a migration would; PVE's next replication run on pve2 does the same)",
+        command: "pvefix plan ha-replication-mismatch --vmid 100 --fix add-replication",
+      },
+      {
+        runbook: "ha-replication-mismatch",
+        severity: "warning",
+        node: "pve2",
+        params: { vmid: 100 },
+        summary:
+          "VM 100 on pve2: HA ignores vm:100 (state ignored): nothing restarts it or moves it when pve2 fails; fix its replication first (above), then hand it back",
+        command: "ha-manager set vm:100 --state started",
+      },
+    ]);
+  });
+
+  it("is critical when HA would start the guest with no replica anywhere", () => {
+    const f = recovered();
+    f.config = config({ ...RECOVERED, resources: "vm: 100\n\tstate started\n\n" });
+    expect(findingsOf(f).map((x) => [x.severity, x.command])).toEqual([
+      ["critical", "pvefix plan ha-replication-mismatch --vmid 100 --fix add-replication"],
+    ]);
+  });
+
+  it("gives the manual commands for a guest HA does not manage", () => {
+    const f = recovered();
+    f.config = config({ ...RECOVERED, resources: "ct: 101\n\tstate started\n\n" });
+    expect(findingsOf(f).map((x) => [x.severity, x.command])).toEqual([
+      ["warning", "pvesr delete 100-0 --force && pvesr create-local-job 100-1 pve1"],
+    ]);
+  });
+
+  it("reports HA's error and fence states, and an ignored guest even when replication is right", () => {
+    const error = facts(
+      { services: [{ sid: "vm:100", node: "pve1", state: "error" }] },
+      {
+        ...PVE8,
+        groups: "group: prefer-a\n\tnodes pve1:2,pve2:1\n\trestricted 1\n\n",
+      },
+    );
+    expect(findingsOf(error)).toEqual([
+      expect.objectContaining({
+        severity: "critical",
+        summary:
+          "VM 100 on pve1: HA gave up on vm:100 (state error): disable it, find the cause (journalctl -u pve-ha-lrm on pve1), then `ha-manager set vm:100 --state started`",
+        command: "ha-manager set vm:100 --state disabled",
+      }),
+    ]);
+    const fence = facts(
+      { ...pve1Dead(), services: [{ sid: "vm:100", node: "pve1", state: "fence" }] },
+      { ...PVE8, replication: null },
+    );
+    expect(findingsOf(fence).map((x) => [x.severity, x.command])).toEqual([["warning", "ha-manager status"]]);
+    const ignored = facts({}, { ...PVE8, resources: "vm: 100\n\tgroup prefer-a\n\tstate ignored\n\n" });
+    expect(findingsOf(ignored).map((x) => [x.severity, x.params])).toEqual([
+      ["warning", { vmid: 100, fix: "align-ha" }],
+      ["warning", { vmid: 100 }],
+    ]);
+  });
+
+  it("asks only for the recovery while the guest's node is down, whatever HA's state", () => {
+    const f = facts({ ...pve1Dead(), services: [{ sid: "vm:100", node: "pve1", state: "fence" }] });
+    expect(findingsOf(f).map((x) => x.command)).toEqual([
+      "pvefix plan ha-replication-mismatch --vmid 100 --fix recover",
+    ]);
   });
 });
 

@@ -235,3 +235,135 @@ describe("renderPlan json", () => {
     expect(Plan.parse(parsed.plan)).toEqual(plan);
   });
 });
+
+describe("renderPlan: file writes as diffs", () => {
+  const RULES = "/etc/pve/ha/rules.cfg";
+  const OLD = "node-affinity: vm100-placement\n\tnodes pve1,pve3\n\tresources vm:100\n\tstrict 1\n\n";
+  const NEW = "node-affinity: vm100-placement\n\tnodes pve1:2,pve2:1\n\tresources vm:100\n\tstrict 1\n\n";
+  type Write = Extract<Plan["steps"][number]["actions"][number], { kind: "write-file" }>;
+  const writePlan = (write: Write) =>
+    finishPlan(
+      stuckLock,
+      { vmid: 100 },
+      staleBackupLockFacts(),
+      {
+        summary: "Change a rule",
+        steps: [
+          {
+            id: "write-rules-cfg",
+            title: "Change rule vm100-placement",
+            node: "pve1",
+            risk: "guarded",
+            reason: "because",
+            actions: [write],
+            undo: {
+              kind: "actions",
+              description: "restore",
+              actions: [{ kind: "restore-file", path: RULES }],
+            },
+            files: [RULES],
+          },
+        ],
+      },
+      "lab",
+      NOW,
+    );
+
+  it("shows the change against the content the plan was made on in text, under the write", () => {
+    const plan = writePlan({
+      kind: "write-file",
+      path: RULES,
+      content: NEW,
+      before: { path: RULES, content: OLD },
+    });
+    expect(renderPlan(plan, "text", plain)).toContain(
+      [
+        "     write /etc/pve/ha/rules.cfg (81 bytes)",
+        "         --- /etc/pve/ha/rules.cfg (current)",
+        "         +++ /etc/pve/ha/rules.cfg (new)",
+        "         @@ -1,5 +1,5 @@",
+        "          node-affinity: vm100-placement",
+        "         -\tnodes pve1,pve3",
+        "         +\tnodes pve1:2,pve2:1",
+        "          \tresources vm:100",
+        "          \tstrict 1",
+      ].join("\n"),
+    );
+  });
+
+  it("shows the same diff in Markdown, with the whole new content folded below it", () => {
+    const plan = writePlan({
+      kind: "write-file",
+      path: RULES,
+      content: NEW,
+      before: { path: RULES, content: OLD },
+    });
+    const md = renderPlan(plan, "md", plain);
+    expect(md).toContain(
+      "Changes to `/etc/pve/ha/rules.cfg`:\n\n```diff\n--- /etc/pve/ha/rules.cfg (current)\n+++ /etc/pve/ha/rules.cfg (new)\n@@ -1,5 +1,5 @@\n node-affinity: vm100-placement\n-\tnodes pve1,pve3\n+\tnodes pve1:2,pve2:1\n",
+    );
+    expect(md).toContain("<details><summary>New content of `/etc/pve/ha/rules.cfg` (81 bytes)</summary>");
+  });
+
+  it("keeps the diff in a saved plan: JSON carries what the write replaces", () => {
+    const plan = writePlan({
+      kind: "write-file",
+      path: RULES,
+      content: NEW,
+      before: { path: RULES, content: OLD },
+    });
+    const saved = Plan.parse(JSON.parse(renderPlan(plan, "json", plain)).plan);
+    expect(renderPlan(saved, "text", plain)).toBe(renderPlan(plan, "text", plain));
+    expect(renderPlan(saved, "text", plain)).toContain("-\tnodes pve1,pve3");
+  });
+
+  it("shows a new file as all added lines, a staged copy against the file it replaces, and an unchanged one", () => {
+    const created = renderPlan(
+      writePlan({ kind: "write-file", path: RULES, content: NEW, before: { path: RULES, content: null } }),
+      "text",
+      plain,
+    );
+    expect(created).toContain(
+      "--- /etc/pve/ha/rules.cfg (does not exist)\n         +++ /etc/pve/ha/rules.cfg (new)",
+    );
+    expect(created).toContain("         +\tnodes pve1:2,pve2:1");
+    const staged = renderPlan(
+      writePlan({
+        kind: "write-file",
+        path: `${RULES}.new`,
+        content: NEW,
+        before: { path: RULES, content: OLD },
+      }),
+      "text",
+      plain,
+    );
+    expect(staged).toContain(
+      "--- /etc/pve/ha/rules.cfg (current)\n         +++ /etc/pve/ha/rules.cfg.new (new)",
+    );
+    const same = renderPlan(
+      writePlan({ kind: "write-file", path: RULES, content: OLD, before: { path: RULES, content: OLD } }),
+      "text",
+      plain,
+    );
+    expect(same).toContain("(unchanged: /etc/pve/ha/rules.cfg gets the same content)");
+  });
+
+  it("shows the whole new content, and says why, when a plan does not record the current one", () => {
+    const text = renderPlan(writePlan({ kind: "write-file", path: RULES, content: NEW }), "text", plain);
+    expect(text).toContain(
+      "         (this plan does not record the current content of /etc/pve/ha/rules.cfg: the whole new content follows)\n         +node-affinity: vm100-placement\n         +\tnodes pve1:2,pve2:1",
+    );
+  });
+
+  it("colors removed lines red and added lines green when asked to", () => {
+    const plan = writePlan({
+      kind: "write-file",
+      path: RULES,
+      content: NEW,
+      before: { path: RULES, content: OLD },
+    });
+    const text = renderPlan(plan, "text", { color: true });
+    expect(text).toContain("\x1b[31m-\tnodes pve1,pve3\x1b[39m");
+    expect(text).toContain("\x1b[32m+\tnodes pve1:2,pve2:1\x1b[39m");
+  });
+});

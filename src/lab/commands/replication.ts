@@ -4,7 +4,8 @@
  * State `OK` or the full (possibly multi-line) error text.
  */
 import { strftime } from "../model/clock.js";
-import { lastRun, localJobs, nextRun } from "../model/replication.js";
+import { pmxcfsQuorate } from "../model/pmxcfs.js";
+import { adoptLocalJobs, lastRun, localJobs, nextRun } from "../model/replication.js";
 import { pmxcfsUnavailable } from "./pve-env.js";
 import { type CommandContext, type CommandHandler, ok, unsupported } from "./types.js";
 
@@ -44,6 +45,8 @@ const pvesr: CommandHandler = (ctx) => {
   const down = pmxcfsUnavailable(ctx);
   if (down) return down;
   if (sub !== "status") return unsupported(ctx);
+  // PVE adopts the jobs under replication.cfg's cfs lock, which needs a writable /etc/pve.
+  if (pmxcfsQuorate(ctx.state, ctx.node)) adoptLocalJobs(ctx.state, ctx.node.name);
   if (args.length === 0) return ok(status(ctx, null));
   if (args.length === 2 && args[0] === "--guest" && /^\d+$/.test(args[1] ?? "")) {
     return ok(status(ctx, Number(args[1])));

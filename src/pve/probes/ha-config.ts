@@ -47,6 +47,13 @@ export const HaConfig = z.object({
   }),
   /** Files the serializers would not reproduce byte for byte (comments, hand-made order). */
   normalised: z.array(z.enum(["resources", "groups", "rules", "replication"])),
+  /** The bytes read (null: no such file): a rewrite is shown as a diff against them. */
+  text: z.object({
+    resources: z.string().nullable(),
+    groups: z.string().nullable(),
+    rules: z.string().nullable(),
+    replication: z.string().nullable(),
+  }),
 });
 export type HaConfig = z.infer<typeof HaConfig>;
 
@@ -63,12 +70,12 @@ async function readOne<T>(
   file: HaFile,
   parse: (text: string) => T[],
   serialize: (items: T[]) => string,
-): Promise<{ items: T[]; exists: boolean; canonical: boolean }> {
+): Promise<{ items: T[]; exists: boolean; canonical: boolean; text: string | null }> {
   const text = await ctx.readFile(node, HA_FILES[file]);
-  if (text === null) return { items: [], exists: false, canonical: true };
+  if (text === null) return { items: [], exists: false, canonical: true, text };
   try {
     const items = parse(text);
-    return { items, exists: true, canonical: serialize(items) === text };
+    return { items, exists: true, canonical: serialize(items) === text, text };
   } catch (error) {
     if (!(error instanceof ParseError)) throw error;
     // A file pvefix cannot read must never be rewritten from a partial understanding of it.
@@ -97,6 +104,12 @@ export async function readHaConfig(ctx: ProbeContext, node: string): Promise<HaC
       replication: replication.exists,
     },
     normalised: (Object.keys(all) as HaFile[]).filter((k) => !all[k].canonical),
+    text: {
+      resources: resources.text,
+      groups: groups.text,
+      rules: rules.text,
+      replication: replication.text,
+    },
   };
 }
 
@@ -256,8 +269,13 @@ export const Placement = z.object({
   restrictedBy: z.array(z.string()),
   /** The current node, then every target of the guest's replication jobs. */
   replicaNodes: z.array(z.string()),
-  /** Job ids of the guest (not marked for removal). */
+  /** Job ids of the guest (not marked for removal) that replicate to another node. */
   jobs: z.array(z.string()),
+  /**
+   * Job ids whose target is the node the guest is on now (after a recovery by hand): pvesr never
+   * replicates to the local node, so they hold no replica anywhere until re-targeted.
+   */
+  selfTargeted: z.array(z.string()),
   /** haNodes other than the current one that hold no replica: HA may pick them and fail to start. */
   missing: z.array(z.string()),
 });
@@ -286,7 +304,8 @@ export function placementOf(
     haNodes = haNodes.filter((n) => rule.nodes.some((p) => p.node === n));
     restrictedBy.push(`rule ${rule.rule} (strict)`);
   }
-  const jobs = config.jobs.filter((j) => j.guest === resource.vmid && j.removeJob === null);
+  const own = config.jobs.filter((j) => j.guest === resource.vmid && j.removeJob === null);
+  const jobs = own.filter((j) => j.target !== current);
   const replicaNodes = unique([current, ...jobs.map((j) => j.target)]);
   const ordered = unique([current, ...haNodes]).filter((n) => n === current || haNodes.includes(n));
   return {
@@ -297,6 +316,7 @@ export function placementOf(
     restrictedBy,
     replicaNodes,
     jobs: jobs.map((j) => j.id),
+    selfTargeted: own.filter((j) => j.target === current).map((j) => j.id),
     missing: jobs.length === 0 ? [] : ordered.filter((n) => !replicaNodes.includes(n)),
   };
 }

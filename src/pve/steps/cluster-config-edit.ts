@@ -95,6 +95,8 @@ export interface EditPlanOptions {
   path: string;
   /** From prepareEdit. */
   text: string;
+  /** What `path` holds now on `node` (null: no file), for the diff of the staged write. */
+  current: string | null;
   version: number | null;
   sha256: string;
   /** Reachable nodes other than `node` (they get /etc/corosync/corosync.conf). */
@@ -133,6 +135,7 @@ export function configEditSteps(o: EditPlanOptions): StepInput[] {
       node,
       path: o.path,
       content: o.text,
+      current: o.current,
       reason: `content from ${o.source}${corosync ? `; config_version ${o.version}, above every node's copy` : ""}`,
       ...gate,
     });

@@ -149,12 +149,19 @@ export function startPveClusterStep(o: Common): StepInput {
   };
 }
 
-/** Write the new content next to the file as `<path>.new` (Proxmox's edit procedure). */
-export function stageNewFileStep(o: Common & { path: string; content: string }): StepInput {
+/**
+ * Write the new content next to the file as `<path>.new` (Proxmox's edit procedure). `current` is
+ * what `<path>` holds now (null: no file): the write is shown as the change the rename will make.
+ */
+export function stageNewFileStep(
+  o: Common & { path: string; content: string; current: string | null },
+): StepInput {
   const staged = `${o.path}.new`;
   return {
     ...base("stage-new-file", `Write the new content to ${staged} on ${o.node}`, o),
-    actions: [{ kind: "write-file", path: staged, content: o.content }],
+    actions: [
+      { kind: "write-file", path: staged, content: o.content, before: { path: o.path, content: o.current } },
+    ],
     undo: {
       kind: "actions",
       description: `remove ${staged}`,

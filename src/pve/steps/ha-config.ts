@@ -14,6 +14,7 @@ import {
   serializeHaResources,
   serializeHaRules,
 } from "../parsers/ha-config.js";
+import { formatNodePriorities } from "../parsers/ha-lists.js";
 import { type ReplicationJob, serializeReplicationCfg } from "../parsers/replication-cfg.js";
 import { type GuestRef, guestConfigPath, guestLabel, guestTool } from "../probes/guests.js";
 import { HA_FILES, type HaConfig, type HaFile, type Placement } from "../probes/ha-config.js";
@@ -26,36 +27,78 @@ export function replicaPriorities(current: string, replicaNodes: readonly string
 export const ruleNameFor = (vmid: number) => `ha-replication-${vmid}`;
 export const groupNameFor = (vmid: number) => `replication-${vmid}`;
 
+/** What a rules.cfg rewrite does to one rule, so the plan can name every rule it touches. */
+export interface RuleEdit {
+  rule: string;
+  /** `added`: pvefix's own rule is new; `changed`: a rule keeps its name with other nodes; `narrowed`: it loses the resource; `removed`: it named only the resource. */
+  change: "added" | "changed" | "narrowed" | "removed";
+  /** `nodes pve1,pve3 → pve1:2,pve2:1, strict 0 → 1`, for the plan's warnings. */
+  detail: string;
+}
+
+const nodeList = (nodes: readonly NodePriority[]) => formatNodePriorities(nodes).join(",") || "(none)";
+
 /**
- * rules.cfg (PVE 9) with a strict node-affinity rule pinning `sid` to `nodes`, and `sid` taken out
- * of every other node-affinity rule (PVE drops a resource that is in two of them). Rules left with
- * no resource are removed; resource-affinity rules are not touched.
+ * rules.cfg (PVE 9) where `sid` may only run on `nodes`, strictly. A rule the operator wrote for `sid`
+ * alone is changed in place (its name, comment and keys kept): it is theirs, and replacing it would
+ * lose it. Otherwise pvefix's own rule `ha-replication-<vmid>` does it, and `sid` leaves every other
+ * enabled node-affinity rule (PVE drops a resource that is in two of them); a rule left with no
+ * resource is removed. Disabled and resource-affinity rules are not touched. Every touched rule is
+ * reported in `edits`.
  */
 export function pinByRule(
   rules: readonly HaRule[],
   sid: string,
   vmid: number,
   nodes: NodePriority[],
-): HaRule[] {
+): { rules: HaRule[]; edits: RuleEdit[] } {
   const name = ruleNameFor(vmid);
-  const existing = rules.find((r) => r.rule === name);
-  const pinned: HaRule = {
-    type: "node-affinity",
-    rule: name,
-    resources: [sid],
-    nodes,
-    strict: true,
-    disabled: false,
-    comment: `Keeps ${sid} on the nodes that hold its replicas (pvefix)`,
-    props: existing?.props ?? {},
+  const naming = rules.filter(
+    (r) => r.type === "node-affinity" && !r.disabled && r.resources.includes(sid) && r.rule !== name,
+  );
+  const ours = rules.find((r) => r.rule === name);
+  const sole = naming.length === 1 && naming[0]!.resources.length === 1 ? naming[0] : undefined;
+  const keep = !ours && sole?.type === "node-affinity" ? sole : undefined;
+  const edits: RuleEdit[] = [];
+  const pinned = (rule: HaRule | undefined): HaRule => {
+    const before = rule?.type === "node-affinity" ? rule : undefined;
+    const after: HaRule = {
+      type: "node-affinity",
+      rule: before?.rule ?? name,
+      resources: [sid],
+      nodes,
+      strict: true,
+      disabled: false,
+      comment:
+        before && before.rule !== name
+          ? before.comment
+          : `Keeps ${sid} on the nodes that hold its replicas (pvefix)`,
+      props: rule?.props ?? {},
+    };
+    const detail = [
+      before ? `nodes ${nodeList(before.nodes)} → ${nodeList(nodes)}` : `nodes ${nodeList(nodes)}, strict`,
+      ...(before && !before.strict ? ["strict 0 → 1"] : []),
+      ...(before?.disabled ? ["enabled again"] : []),
+    ].join(", ");
+    edits.push({ rule: after.rule, change: before ? "changed" : "added", detail });
+    return after;
   };
   const out = rules.flatMap((rule): HaRule[] => {
-    if (rule.rule === name) return [pinned];
-    if (rule.type !== "node-affinity" || !rule.resources.includes(sid)) return [rule];
+    if (rule === keep || rule.rule === name) return [pinned(rule)];
+    if (!naming.includes(rule)) return [rule];
     const resources = rule.resources.filter((r) => r !== sid);
-    return resources.length > 0 ? [{ ...rule, resources }] : [];
+    if (resources.length === 0) {
+      edits.push({ rule: rule.rule, change: "removed", detail: `${sid} was its only resource` });
+      return [];
+    }
+    edits.push({
+      rule: rule.rule,
+      change: "narrowed",
+      detail: `keeps ${resources.join(", ")} without ${sid}`,
+    });
+    return [{ ...rule, resources }];
   });
-  return existing ? out : [...out, pinned];
+  return ours || keep ? { rules: out, edits } : { rules: [...out, pinned(undefined)], edits };
 }
 
 /** groups.cfg (PVE 8) with a restricted group for the guest; `nofailback` follows its old group. */
@@ -114,11 +157,15 @@ export function addReplicationJobs(
   return [...jobs, ...added];
 }
 
-/** Replace a whole /etc/pve file with content computed in decide (guarded); undo puts the backup back. */
+/**
+ * Replace a whole /etc/pve file with content computed in decide (guarded); undo puts the backup back.
+ * `current` (the bytes it was computed from, null: no file) travels with the write for its diff.
+ */
 export function writeConfigStep(
   file: HaFile,
   node: string,
   content: string,
+  current: string | null,
   title: string,
   reason: string,
 ): StepInput {
@@ -129,7 +176,7 @@ export function writeConfigStep(
     node,
     risk: "guarded",
     reason,
-    actions: [{ kind: "write-file", path, content }],
+    actions: [{ kind: "write-file", path, content, before: { path, content: current } }],
     undo: {
       kind: "actions",
       description: `restore ${path} from the backup taken before the step`,
@@ -139,47 +186,162 @@ export function writeConfigStep(
   };
 }
 
+/** Steps, and what the operator must read about rules or jobs they wrote that the steps change. */
+export interface HaEdit {
+  steps: StepInput[];
+  warnings: string[];
+}
+
+function ruleWarnings(edits: readonly RuleEdit[], sid: string, ownRule: string): string[] {
+  return edits
+    .filter((e) => e.rule !== ownRule)
+    .map((e) => {
+      const file = HA_FILES.rules;
+      if (e.change === "changed")
+        return `${file}: your rule '${e.rule}' is changed in place (name, comment and other keys kept): ${e.detail}. To keep its nodes and replicate ${sid} to them instead, use --fix add-replication`;
+      if (e.change === "removed") return `${file}: rule '${e.rule}' is removed: ${e.detail}`;
+      return `${file}: rule '${e.rule}' ${e.detail} (PVE ignores a resource named in two node-affinity rules)`;
+    });
+}
+
 /**
  * Restrict HA for `p.sid` to its replica nodes. PVE 9 (rules.cfg exists, or groups.cfg is gone):
  * a strict node-affinity rule, and the legacy group dropped from the resource. PVE 8: a restricted
  * group, written before the resource that names it.
  */
-export function alignHaSteps(config: HaConfig, p: Placement, node: string, reason: string): StepInput[] {
+export function alignHaSteps(config: HaConfig, p: Placement, node: string, reason: string): HaEdit {
   const resource = config.resources.find((r) => r.sid === p.sid);
   const nodes = replicaPriorities(p.current, p.replicaNodes);
   const where = p.replicaNodes.join(", ");
   const group = groupNameFor(p.vmid);
   if (config.exists.rules || !config.exists.groups) {
-    const rules = serializeHaRules(pinByRule(config.rules, p.sid, p.vmid, nodes));
+    const pinned = pinByRule(config.rules, p.sid, p.vmid, nodes);
+    const own = ruleNameFor(p.vmid);
+    const rule = pinned.edits.find((e) => e.change === "added" || e.change === "changed")!.rule;
+    const others = pinned.edits.filter((e) => e.rule !== rule).map((e) => `${e.change} ${e.rule}`);
+    const title =
+      rule === own
+        ? `Pin ${p.sid} to ${where} with the strict node-affinity rule ${rule}`
+        : `Change your node-affinity rule ${rule} to keep ${p.sid} on ${where} (strict)`;
     const steps = [
       writeConfigStep(
         "rules",
         node,
-        rules,
-        `Pin ${p.sid} to ${where} with a strict node-affinity rule`,
+        serializeHaRules(pinned.rules),
+        config.text.rules,
+        others.length > 0 ? `${title}; ${others.join(", ")}` : title,
         reason,
       ),
     ];
     if (resource?.group) {
       const resources = serializeHaResources(setResourceGroup(config.resources, p.sid, null));
       const title = `Drop the legacy group '${resource.group}' from ${p.sid} (PVE 9 makes it a rule too and ignores both)`;
-      steps.push(writeConfigStep("resources", node, resources, title, reason));
+      steps.push(writeConfigStep("resources", node, resources, config.text.resources, title, reason));
     }
-    return steps;
+    return { steps, warnings: ruleWarnings(pinned.edits, p.sid, own) };
   }
   const previous = config.groups.find((g) => g.group === resource?.group);
   const groups = serializeHaGroups(pinByGroup(config.groups, p.vmid, nodes, previous));
   const resources = serializeHaResources(setResourceGroup(config.resources, p.sid, group));
-  return [
-    writeConfigStep("groups", node, groups, `Add the restricted HA group ${group} (${where})`, reason),
-    writeConfigStep("resources", node, resources, `Put ${p.sid} in HA group ${group}`, reason),
-  ];
+  return {
+    steps: [
+      writeConfigStep(
+        "groups",
+        node,
+        groups,
+        config.text.groups,
+        `Add the restricted HA group ${group} (${where})`,
+        reason,
+      ),
+      writeConfigStep(
+        "resources",
+        node,
+        resources,
+        config.text.resources,
+        `Put ${p.sid} in HA group ${group}`,
+        reason,
+      ),
+    ],
+    warnings:
+      resource?.group && resource.group !== group
+        ? [
+            `${HA_FILES.resources}: ${p.sid} leaves the HA group '${resource.group}', which stays as it is for its other resources`,
+          ]
+        : [],
+  };
 }
 
-/** Replicate the guest to every node HA may pick that lacks a replica. */
-export function addReplicationStep(config: HaConfig, p: Placement, node: string, reason: string): StepInput {
-  const jobs = serializeReplicationCfg(addReplicationJobs(config.jobs, p.vmid, p.missing));
-  return writeConfigStep("replication", node, jobs, `Replicate ${p.sid} to ${p.missing.join(", ")}`, reason);
+/**
+ * Jobs of `vmid` that target `current` (the guest was moved there by hand) switched the way a
+ * migration switches them (PVE's switch_replication_job_target): target = the node they replicated
+ * from, source = `current`, so the replica there serves as the base again. A job whose old source is
+ * unknown, is `current`, or is already another job's target takes the first of `candidates`
+ * without a job; with none left it is dropped (like `pvesr delete --force`: no data is removed).
+ */
+export function retargetJobs(
+  jobs: readonly ReplicationJob[],
+  vmid: number,
+  current: string,
+  candidates: readonly string[],
+): { jobs: ReplicationJob[]; moved: Array<{ id: string; to: string | null }> } {
+  const taken = new Set(
+    jobs.filter((j) => j.guest === vmid && j.removeJob === null && j.target !== current).map((j) => j.target),
+  );
+  const moved: Array<{ id: string; to: string | null }> = [];
+  const out = jobs.flatMap((job): ReplicationJob[] => {
+    if (job.guest !== vmid || job.removeJob !== null || job.target !== current) return [job];
+    const back = job.source && job.source !== current && !taken.has(job.source) ? job.source : undefined;
+    const to = back ?? candidates.find((n) => n !== current && !taken.has(n));
+    moved.push({ id: job.id, to: to ?? null });
+    if (!to) return [];
+    taken.add(to);
+    return [{ ...job, target: to, source: current }];
+  });
+  return { jobs: out, moved };
+}
+
+/**
+ * Replication to every node HA may pick: jobs left targeting the guest's own node are re-targeted
+ * first (see retargetJobs), then a new job goes to each node still without a replica.
+ */
+export function addReplicationStep(config: HaConfig, p: Placement, node: string, reason: string): HaEdit {
+  const switched = retargetJobs(config.jobs, p.vmid, p.current, p.haNodes);
+  const covered = new Set([
+    p.current,
+    ...switched.moved.flatMap((m) => (m.to ? [m.to] : [])),
+    ...p.replicaNodes,
+  ]);
+  const missing = p.haNodes.filter((n) => !covered.has(n));
+  const jobs = serializeReplicationCfg(addReplicationJobs(switched.jobs, p.vmid, missing));
+  const what = [
+    ...switched.moved.map((m) =>
+      m.to ? `re-target job ${m.id} from ${p.current} to ${m.to}` : `drop job ${m.id} (targets ${p.current})`,
+    ),
+    ...(missing.length > 0 ? [`replicate ${p.sid} to ${missing.join(", ")}`] : []),
+  ];
+  const title = what.join("; ");
+  const warnings = switched.moved.map((m) =>
+    m.to
+      ? `job ${m.id} targets ${p.current}, where ${p.sid} now runs, so it never runs; it is switched to replicate from ${p.current} to ${m.to}, as a migration would switch it (pvesr syncs only while ${m.to} is online)`
+      : `job ${m.id} targets ${p.current}, where ${p.sid} now runs, and no other node is free for it: it is removed from ${HA_FILES.replication} (no data is deleted anywhere)`,
+  );
+  if (missing.length > 0)
+    warnings.push(
+      `Until the first (full) sync to ${missing.join(", ")} completes, those nodes still hold no replica; replication needs the guest's storage (ZFS, same id) on every target`,
+    );
+  return {
+    steps: [
+      writeConfigStep(
+        "replication",
+        node,
+        jobs,
+        config.text.replication,
+        `${title.charAt(0).toUpperCase()}${title.slice(1)}`,
+        reason,
+      ),
+    ],
+    warnings,
+  };
 }
 
 /** `ha-manager set <sid> --state ignored`: HA stops managing the guest while it is recovered by hand. */

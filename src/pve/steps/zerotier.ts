@@ -58,6 +58,8 @@ export interface WriteLocalConfOptions {
   content: string;
   /** Whether a local.conf exists now (the undo then puts it back instead of removing the new one). */
   existed: boolean;
+  /** Its bytes now (null: none), carried by the write so every view can show the diff. */
+  current: string | null;
   /** The plan restarts zerotier-one afterwards, so the undo restarts it too. */
   restarts: boolean;
   risk: Risk;
@@ -74,7 +76,14 @@ export function writeLocalConfStep(o: WriteLocalConfOptions): StepInput {
     risk: o.risk,
     reason: o.reason,
     ...(o.warning ? { warning: o.warning } : {}),
-    actions: [{ kind: "write-file", path: ZEROTIER_LOCAL_CONF, content: o.content }],
+    actions: [
+      {
+        kind: "write-file",
+        path: ZEROTIER_LOCAL_CONF,
+        content: o.content,
+        before: { path: ZEROTIER_LOCAL_CONF, content: o.current },
+      },
+    ],
     files: [ZEROTIER_LOCAL_CONF],
     undo: {
       kind: "actions",

@@ -166,16 +166,42 @@ describe("ha-replication-mismatch on the lab (PVE 8 group)", () => {
 describe("ha-replication-mismatch on the lab (PVE 9 rule)", () => {
   beforeAll(() => scenario("ha-replication-mismatch-rules"));
 
-  it("replaces the strict rule that allowed pve3 with one over the replica nodes", async () => {
+  it("plans to change the operator's rule vm100-placement in place, naming it and showing the diff", async () => {
+    const before = await cat(RULES);
+    const planned = await planOnly({
+      ...bed.target(),
+      runbook: haReplication,
+      rawParams: { vmid: 100, fix: "align-ha" },
+    });
+    expect(planned.kind).toBe("plan");
+    if (planned.kind !== "plan") return;
+    expect(planned.plan.steps.map((s) => s.title)).toEqual([
+      "Change your node-affinity rule vm100-placement to keep vm:100 on pve1, pve2 (strict)",
+    ]);
+    expect(planned.plan.warnings[0]).toMatch(
+      /^\/etc\/pve\/ha\/rules\.cfg: your rule 'vm100-placement' is changed in place .*: nodes pve1,pve3 → pve1:2,pve2:1\./,
+    );
+    expect(planned.plan.steps[0]!.actions[0]).toMatchObject({ before: { path: RULES, content: before } });
+  });
+
+  it("keeps the rule's name when it runs, and undo puts the operator's bytes back", async () => {
     const before = await cat(RULES);
     expect(before).toContain("node-affinity: vm100-placement");
     const result = await run({ vmid: 100, fix: "align-ha" });
     expect(result.outcome).toBe("done");
     expect(result.steps.map((s) => s.id)).toEqual(["write-rules-cfg"]);
     const after = await cat(RULES);
-    expect(after).not.toContain("vm100-placement");
-    expect(after).toContain("node-affinity: ha-replication-100\n");
-    expect(after).toContain("\tnodes pve1:2,pve2:1\n\tresources vm:100\n\tstrict 1\n");
+    expect(after).toBe(
+      "node-affinity: vm100-placement\n\tnodes pve1:2,pve2:1\n\tresources vm:100\n\tstrict 1\n\n",
+    );
+    const undone = await undoRun({
+      ...bed.target(),
+      stateDir: bed.stateDir,
+      runId: result.runId!,
+      runbookFor: () => haReplication,
+    });
+    expect(undone.outcome).toBe("undone");
+    expect(await cat(RULES)).toBe(before);
   });
 });
 
@@ -254,5 +280,41 @@ describe("ha-replication-mismatch on the lab (recovery from a dead node)", () =>
     expect(undone.outcome).toBe("undone");
     expect(await shas([RESOURCES, ON_PVE1])).toEqual(before);
     expect(await sha(ON_PVE2)).toBe("(missing)");
+  });
+});
+
+describe("ha-replication-mismatch on the lab (after the recovery: no false all-clear)", () => {
+  beforeAll(() => scenario("ha-replication-recovery"));
+
+  const findings = () => diagnose({ ...bed.target(), runbooks: [haReplication] });
+  const plan = (fix: string) =>
+    planOnly({ ...bed.target(), runbook: haReplication, rawParams: { vmid: 100, fix } });
+
+  it("reports the job that targets the VM's new node and the HA state ignored after recover", async () => {
+    const recovered = await run({ vmid: 100, fix: "recover" }, async ({ confirm }) => ({
+      approved: true,
+      answer: confirm === "node-name" ? "pve2" : "yes",
+    }));
+    expect(recovered.outcome).toBe("done");
+    expect((await findings()).map((f) => [f.severity, f.node, f.command])).toEqual([
+      ["warning", "pve2", "pvefix plan ha-replication-mismatch --vmid 100 --fix add-replication"],
+      ["warning", "pve2", "ha-manager set vm:100 --state started"],
+    ]);
+  });
+
+  it("refuses align-ha instead of pinning vm:100 to the one node it runs on", async () => {
+    const planned = await plan("align-ha");
+    expect(planned.kind === "refusal" && planned.refusal.code).toBe("no-valid-replica");
+  });
+
+  it("re-targets job 100-0 back to pve1 and replicates to pve3, then only the HA state is left", async () => {
+    const result = await run({ vmid: 100, fix: "add-replication" });
+    expect(result.outcome).toBe("done");
+    const jobs = await cat(REPLICATION);
+    expect(jobs).toContain("local: 100-0\n\ttarget pve1\n\tsource pve2\n");
+    expect(jobs).toMatch(/\nlocal: 100-1\n\ttarget pve3\n/);
+    expect((await findings()).map((f) => f.command)).toEqual(["ha-manager set vm:100 --state started"]);
+    expect((await onNode("pve2", "ha-manager set vm:100 --state started")).exitCode).toBe(0);
+    expect(await findings()).toEqual([]);
   });
 });

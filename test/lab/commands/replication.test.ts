@@ -48,3 +48,33 @@ describe("pvesr status", () => {
     );
   });
 });
+
+describe("pvesr status after a guest moved without a migration", () => {
+  /** ha-replication-recovery after the config of VM 100 was moved to pve2 by hand. */
+  function recovered() {
+    const lab = memoryLab("ha-replication-recovery");
+    const from = "nodes/pve1/qemu-server/100.conf";
+    lab.state.pve["nodes/pve2/qemu-server/100.conf"] = lab.state.pve[from] ?? "";
+    delete lab.state.pve[from];
+    return lab;
+  }
+
+  it("swaps a stolen job's source and target, as ReplicationState::job_status does, and lists it", () => {
+    const lab = recovered();
+    expect(lab.state.pve["replication.cfg"]).toContain("local: 100-0\n\ttarget pve2\n\tsource pve1\n");
+    const out = lab.sh("pve2", "pvesr status --guest 100").stdout;
+    expect(lab.state.pve["replication.cfg"]).toContain("local: 100-0\n\ttarget pve1\n\tsource pve2\n");
+    expect(parsePvesrStatus(out)).toMatchObject([{ jobId: "100-0", target: "pve1", lastSync: null }]);
+  });
+
+  it("never lists a job that targets its own node when no other source is known", () => {
+    const lab = recovered();
+    lab.state.pve["replication.cfg"] = (lab.state.pve["replication.cfg"] ?? "").replace(
+      "\tsource pve1\n",
+      "",
+    );
+    const before = lab.state.pve["replication.cfg"];
+    expect(lab.sh("pve2", "pvesr status").stdout).toBe(HEADER);
+    expect(lab.state.pve["replication.cfg"]).toBe(before);
+  });
+});
