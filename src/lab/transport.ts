@@ -91,7 +91,7 @@ export class LabTransport implements Transport {
 
   /** Ends the wait of every hung command (they report timedOut); later execs reject. */
   async close(): Promise<void> {
-    this.closer.abort(transportClosed("*"));
+    this.closer.abort(transportClosed());
     for (const done of [...this.waits.values()]) done();
   }
 }

@@ -38,12 +38,14 @@ export class TransportError extends Error {
   }
 }
 
-/** What every use of a transport gets after `close()`: the transport never connects again. */
-export function transportClosed(node: string): TransportError {
-  return new TransportError(
-    "PVEFIX_TRANSPORT_CLOSED",
-    node,
-    `transport closed: nothing more is sent to ${node} (the command that opened it has ended)`,
-    { final: true },
-  );
+/**
+ * What every use of a transport gets after `close()`: the transport never connects again. Without
+ * a node: the reason the transport's `closing` signal carries to everything it cancels.
+ */
+export function transportClosed(node?: string): TransportError {
+  const message =
+    node === undefined
+      ? "transport closed"
+      : `transport closed: nothing more is sent to ${node} (the command that opened it has ended)`;
+  return new TransportError("PVEFIX_TRANSPORT_CLOSED", node ?? "*", message, { final: true });
 }

@@ -132,7 +132,7 @@ export class LocalTransport implements Transport {
 
   /** Kills every command still running; later execs reject with PVEFIX_TRANSPORT_CLOSED. */
   async close(): Promise<void> {
-    this.closer.abort(transportClosed(this.nodeName));
+    this.closer.abort(transportClosed());
   }
 }
 

@@ -188,7 +188,7 @@ export class SshTransport implements Transport {
    * reconnects, so no socket or keepalive timer outlives the command that used it.
    */
   async close(): Promise<void> {
-    this.closer.abort(transportClosed("*"));
+    this.closer.abort(transportClosed());
     await this.pool.closeAll();
   }
 }
