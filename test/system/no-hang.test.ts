@@ -6,8 +6,8 @@
  * bed (pve-bed/); the hanging probe is hung-nfs's `timeout -s KILL 5 stat -f` on a storage the
  * `stat` stand-in blocks on (`bed.hang`). Needs root, sshd and unshare, and `npm run build`.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,8 +63,11 @@ function pvefix(args: string[]): Promise<Ended> {
 }
 
 /** A line that names the node together with why it could not be reached. */
-function namesDown(output: string, node: string): boolean {
-  const why = /unreachable|refused|timed out|did not answer/i;
+function namesDown(
+  output: string,
+  node: string,
+  why = /unreachable|refused|timed out|did not answer/i,
+): boolean {
   return output.split("\n").some((line) => new RegExp(`\\b${node}\\b`).test(line) && why.test(line));
 }
 
@@ -112,6 +115,36 @@ describe("a node whose sshd is frozen (SIGSTOP) while pve1's probe hangs", () =>
     const ended = await pvefix(args);
     expectExitedInTime(ended);
     expect(namesDown(ended.output, "pve2"), ended.output).toBe(true);
+  });
+});
+
+describe("a node whose host key changed while pve1's probe hangs", () => {
+  let knownHosts: string;
+  let before: string;
+  beforeAll(() => {
+    knownHosts = join(bed.stateDir, "known_hosts");
+    before = readFileSync(knownHosts, "utf8");
+    const other = join(work, "other_host_key");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", other]);
+    const key = readFileSync(`${other}.pub`, "utf8").split(" ").slice(0, 2).join(" ");
+    const port = bed.nodes.find((n) => n.name === "pve2")?.port;
+    writeFileSync(
+      knownHosts,
+      before
+        .split("\n")
+        .map((line) => (line.startsWith(`[127.0.0.1]:${port} `) ? `[127.0.0.1]:${port} ${key}` : line))
+        .join("\n"),
+    );
+  });
+  afterAll(() => writeFileSync(knownHosts, before));
+
+  it.each([
+    ["diagnose", ["diagnose"]],
+    ["plan", ["plan", "hung-nfs", "--storage", "nfs-iso"]],
+  ])("`%s` exits within its deadline and names pve2's changed key", async (_name, args) => {
+    const ended = await pvefix(args);
+    expectExitedInTime(ended);
+    expect(namesDown(ended.output, "pve2", /host key changed/i), ended.output).toBe(true);
   });
 });
 
