@@ -2,7 +2,13 @@
  * The read-only view of the cluster handed to probes, detectors and postconditions.
  * Probes change nothing: this context only runs commands a probe declares as reads, retries them
  * on connection failures (p-retry, bounded), and records every result as evidence.
+ *
+ * Every probe belongs to the run that made the context: once its signal aborts (or the transport
+ * closes) every read still in flight rejects at once, no retry waits, and nothing new is sent. A
+ * detector that gave up on a node (a `Promise.all` that rejected on the first failure) therefore
+ * cannot leave a read behind that retries, reconnects, and holds the process open.
  */
+import { setMaxListeners } from "node:events";
 import pRetry, { AbortError } from "p-retry";
 import { shellQuote } from "../shell/quote.js";
 import { TransportError } from "../transport/errors.js";
@@ -38,6 +44,12 @@ export interface ProbeContextOptions {
   /** @default 10000 */
   timeoutMs?: number;
   /**
+   * Ends every read of this context: in flight ones reject with a ProbeError saying so (their
+   * channels are stopped), later ones are never sent. The transport's `closing` signal does the
+   * same, so closing the target is enough.
+   */
+  signal?: AbortSignal;
+  /**
    * Answer a repeated (node, command) from the first run: one sweep reads one snapshot, and
    * detectors that share probes do not pay for them twice. Never for postcondition checks,
    * which must see the cluster change. @default false
@@ -56,7 +68,13 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
   const evidence: CommandResult[] = [];
   const unreachable = new Map<string, Error>();
   let firstUp: Promise<string> | undefined;
-  const exec = createReadBatcher(options.transport);
+  const signals = [options.signal, options.transport.closing].filter(
+    (s): s is AbortSignal => s !== undefined,
+  );
+  const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+  // Every read in flight listens to it (a sweep of many nodes has hundreds): not a leak.
+  if (signal) setMaxListeners(0, signal);
+  const exec = createReadBatcher(options.transport, signal);
 
   const record = (result: CommandResult) => {
     evidence.push(result);
@@ -78,7 +96,32 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
     return pending;
   };
 
-  async function runOnce(
+  const cancelled = (node: string, command: string) =>
+    new ProbeError(`\`${command}\` on ${node} was cancelled: ${reasonOf(signal?.reason)}`, node, undefined, {
+      cause: signal?.reason,
+    });
+
+  /** The read's outcome, or its cancellation as soon as the signal aborts (not when the node answers). */
+  function untilCancelled<T>(node: string, command: string, work: Promise<T>): Promise<T> {
+    if (!signal) return work;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(cancelled(node, command));
+      signal.addEventListener("abort", onAbort, { once: true });
+      work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  }
+
+  function runOnce(
+    node: string,
+    command: string,
+    runOptions?: { timeoutMs?: number; alone?: boolean },
+  ): Promise<CommandResult> {
+    if (signal?.aborted) return Promise.reject(cancelled(node, command));
+    // A cancelled read records nothing: its run is over and may have closed its journal.
+    return untilCancelled(node, command, readWithRetries(node, command, runOptions));
+  }
+
+  async function readWithRetries(
     node: string,
     command: string,
     runOptions?: { timeoutMs?: number; alone?: boolean },
@@ -106,9 +149,11 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
           minTimeout: 200,
           maxTimeout: 1_000,
           shouldRetry: ({ error }) => !(error instanceof TransportError) || error.retryable,
+          ...(signal ? { signal } : {}),
         },
       );
     } catch (error) {
+      if (signal?.aborted) throw cancelled(node, command);
       attempts.forEach(record);
       if (error instanceof TransportError) {
         unreachable.set(node, error);
@@ -119,6 +164,7 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
         cause: error,
       });
     }
+    if (signal?.aborted) throw cancelled(node, command);
     attempts.forEach(record);
     return result;
   }
@@ -172,4 +218,9 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
     anyNode,
     evidence,
   };
+}
+
+function reasonOf(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  return reason === undefined ? "the run ended" : String(reason);
 }

@@ -3,7 +3,9 @@
  * in the same turn of the event loop are handed to the transport's `execBatch` together (one
  * script to a shell on the node instead of a channel each). Every read still gets its own result,
  * timeout and evidence. A read marked `alone` (a slow tool) and every read on a transport
- * without `execBatch` runs on its own channel, beside the batch.
+ * without `execBatch` runs on its own channel, beside the batch. The signal (the probe context's)
+ * goes with every read and batch: once it aborts, the transport stops what still runs and nothing
+ * queued here is sent.
  */
 import type { BatchCommand, CommandResult, Transport } from "../transport/types.js";
 
@@ -18,8 +20,10 @@ export type ReadExec = (
   options: { timeoutMs: number; alone: boolean },
 ) => Promise<CommandResult>;
 
-export function createReadBatcher(transport: Transport): ReadExec {
-  const single: ReadExec = (node, command, { timeoutMs }) => transport.exec(node, command, { timeoutMs });
+export function createReadBatcher(transport: Transport, signal?: AbortSignal): ReadExec {
+  const withSignal = signal ? { signal } : {};
+  const single: ReadExec = (node, command, { timeoutMs }) =>
+    transport.exec(node, command, { timeoutMs, ...withSignal });
   if (!transport.execBatch) return single;
   const execBatch = transport.execBatch.bind(transport);
   const queued = new Map<string, Waiting[]>();
@@ -27,9 +31,14 @@ export function createReadBatcher(transport: Transport): ReadExec {
   const flush = (node: string) => {
     const batch = queued.get(node) ?? [];
     queued.delete(node);
+    if (signal?.aborted) {
+      for (const waiting of batch) waiting.reject(signal.reason);
+      return;
+    }
     const promises = execBatch(
       node,
       batch.map(({ command, timeoutMs }) => ({ command, timeoutMs })),
+      withSignal,
     );
     batch.forEach((waiting, i) => {
       promises[i]!.then(waiting.resolve, waiting.reject);

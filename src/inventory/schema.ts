@@ -24,6 +24,16 @@ export const InventoryNode = z.object({
    * or when every probe must appear as its own command in the node's logs. @default true
    */
   batchReads: z.boolean().optional(),
+  /**
+   * Seconds to wait for TCP, the SSH handshake and login before the node is named unreachable.
+   * Not retried: a node that refuses or has no route is named at once, one that does not answer
+   * after this long. Raise it for a slow link or jump host. @default 4
+   */
+  connectTimeout: z
+    .number()
+    .positive("a number of seconds greater than 0")
+    .max(300, "at most 300 seconds")
+    .optional(),
 });
 export type InventoryNode = z.infer<typeof InventoryNode>;
 

@@ -1,5 +1,5 @@
 /** The lab as a Transport: same results as SSH would give, including timeouts and lost connections. */
-import { TransportError } from "../transport/errors.js";
+import { TransportError, transportClosed } from "../transport/errors.js";
 import {
   type CommandResult,
   commandResult,
@@ -19,12 +19,21 @@ export class LabTransport implements Transport {
   private readonly stateDir: string;
   /** Pending "hung" commands: close() ends their wait early instead of leaving promises dangling. */
   private readonly waits = new Map<NodeJS.Timeout, () => void>();
+  private readonly closer = new AbortController();
 
   constructor(options: LabTransportOptions) {
     this.stateDir = options.stateDir;
   }
 
+  /** Aborted when `close()` is called (see Transport.closing). */
+  get closing(): AbortSignal {
+    return this.closer.signal;
+  }
+
   async exec(node: string, command: string, options: ExecOptions = {}): Promise<CommandResult> {
+    // Like SSH: a closed transport sends nothing more, a cancelled command reports no result.
+    if (this.closer.signal.aborted) throw transportClosed(node);
+    options.signal?.throwIfAborted();
     const started = performance.now();
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const outcome = await labExec({
@@ -37,12 +46,17 @@ export class LabTransport implements Transport {
     if (outcome === "hang") {
       // The command never answers: like SSH, the caller gets control back only through its timeout.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
+        const done = () => {
+          clearTimeout(timer);
           this.waits.delete(timer);
+          options.signal?.removeEventListener("abort", done);
           resolve();
-        }, timeoutMs);
-        this.waits.set(timer, resolve);
+        };
+        const timer = setTimeout(done, timeoutMs);
+        this.waits.set(timer, done);
+        options.signal?.addEventListener("abort", done, { once: true });
       });
+      options.signal?.throwIfAborted();
       return commandResult({
         ...base,
         exitCode: null,
@@ -75,11 +89,9 @@ export class LabTransport implements Transport {
     }
   }
 
+  /** Ends the wait of every hung command (they report timedOut); later execs reject. */
   async close(): Promise<void> {
-    for (const [timer, resolve] of this.waits) {
-      clearTimeout(timer);
-      resolve();
-    }
-    this.waits.clear();
+    this.closer.abort(transportClosed());
+    for (const done of [...this.waits.values()]) done();
   }
 }

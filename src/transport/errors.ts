@@ -4,21 +4,48 @@ export type TransportErrorCode =
   | "PVEFIX_HOST_KEY_CHANGED"
   | "PVEFIX_AUTH_FAILED"
   | "PVEFIX_CONNECT_FAILED"
-  | "PVEFIX_UNKNOWN_NODE";
+  | "PVEFIX_UNKNOWN_NODE"
+  | "PVEFIX_TRANSPORT_CLOSED";
 
 export class TransportError extends Error {
   override readonly name = "TransportError";
+  private readonly final: boolean;
+
   constructor(
     readonly code: TransportErrorCode,
     readonly node: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: {
+      cause?: unknown;
+      /**
+       * Another attempt cannot help: the node refused, has no route, or did not answer within the
+       * connect timeout (that wait was the attempt). @default false
+       */
+      final?: boolean;
+    },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.final = options?.final ?? false;
   }
 
-  /** Host-key and auth problems cannot be fixed by retrying. */
+  /**
+   * Worth another attempt: a connection that broke during the handshake or a channel the server
+   * would not open. Never host-key or auth problems, a node that refused or did not answer, or a
+   * closed transport.
+   */
   get retryable(): boolean {
-    return this.code === "PVEFIX_CONNECT_FAILED";
+    return this.code === "PVEFIX_CONNECT_FAILED" && !this.final;
   }
+}
+
+/**
+ * What every use of a transport gets after `close()`: the transport never connects again. Without
+ * a node: the reason the transport's `closing` signal carries to everything it cancels.
+ */
+export function transportClosed(node?: string): TransportError {
+  const message =
+    node === undefined
+      ? "transport closed"
+      : `transport closed: nothing more is sent to ${node} (the command that opened it has ended)`;
+  return new TransportError("PVEFIX_TRANSPORT_CLOSED", node ?? "*", message, { final: true });
 }

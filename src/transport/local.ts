@@ -1,10 +1,12 @@
 /**
  * The local transport: pvefix running on the Proxmox node itself. Commands go through
- * `/bin/sh -c` in their own process group, so a timeout can kill everything the command started.
+ * `/bin/sh -c` in their own process group, so a timeout, a cancel or `close()` can kill
+ * everything the command started.
  */
 import { spawn } from "node:child_process";
+import { setMaxListeners } from "node:events";
 import { constants } from "node:os";
-import { TransportError } from "./errors.js";
+import { TransportError, transportClosed } from "./errors.js";
 import {
   type CommandResult,
   commandResult,
@@ -32,12 +34,22 @@ export function signalExitCode(signal: string): number | null {
 export class LocalTransport implements Transport {
   readonly kind = "local" as const;
   readonly nodeName: string;
+  private readonly closer = new AbortController();
 
   constructor(options: LocalTransportOptions) {
     this.nodeName = options.nodeName;
+    // Every running command listens to it: not a leak.
+    setMaxListeners(0, this.closer.signal);
+  }
+
+  /** Aborted when `close()` is called (see Transport.closing). */
+  get closing(): AbortSignal {
+    return this.closer.signal;
   }
 
   exec(node: string, command: string, options: ExecOptions = {}): Promise<CommandResult> {
+    if (this.closer.signal.aborted) return Promise.reject(transportClosed(node));
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     if (node !== this.nodeName) {
       return Promise.reject(
         new TransportError(
@@ -49,7 +61,7 @@ export class LocalTransport implements Transport {
     }
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const started = performance.now();
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const child = spawn("/bin/sh", ["-c", command], { detached: true, stdio: ["pipe", "pipe", "pipe"] });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
@@ -57,9 +69,28 @@ export class LocalTransport implements Transport {
       let settled = false;
       let grace: NodeJS.Timeout | undefined;
       let timer: NodeJS.Timeout | undefined;
+      // Cancelled, or the transport closed: the command is killed and has no result to report.
+      const cancel = () => {
+        if (settled) return;
+        settled = true;
+        unlisten();
+        clearTimeout(timer);
+        killGroup(child.pid);
+        // A grandchild that escaped the group must not keep the pipes (and this process) open.
+        child.stdout.destroy();
+        child.stderr.destroy();
+        reject(this.closer.signal.aborted ? transportClosed(node) : options.signal?.reason);
+      };
+      const unlisten = () => {
+        options.signal?.removeEventListener("abort", cancel);
+        this.closer.signal.removeEventListener("abort", cancel);
+      };
+      options.signal?.addEventListener("abort", cancel, { once: true });
+      this.closer.signal.addEventListener("abort", cancel, { once: true });
       const finish = (exitCode: number | null) => {
         if (settled) return;
         settled = true;
+        unlisten();
         clearTimeout(timer);
         clearTimeout(grace);
         resolve(
@@ -99,7 +130,10 @@ export class LocalTransport implements Transport {
     });
   }
 
-  async close(): Promise<void> {}
+  /** Kills every command still running; later execs reject with PVEFIX_TRANSPORT_CLOSED. */
+  async close(): Promise<void> {
+    this.closer.abort(transportClosed());
+  }
 }
 
 function killGroup(pid: number | undefined): void {

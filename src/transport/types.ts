@@ -27,6 +27,18 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Bytes written to the command's standard input, then EOF. */
   stdin?: string | Buffer;
+  /**
+   * Cancels the command: one not sent yet is never sent, one running is stopped as its timeout
+   * would stop it, and the promise rejects with the signal's reason (a cancelled command has no
+   * result to report).
+   */
+  signal?: AbortSignal;
+}
+
+/** Options that apply to a whole batch: see Transport.execBatch. */
+export interface BatchOptions {
+  /** Cancels every command of the batch that has not answered, as ExecOptions.signal does. */
+  signal?: AbortSignal;
 }
 
 /** One command of a batch: see Transport.execBatch. */
@@ -48,9 +60,22 @@ export interface Transport {
    * per command, settling as the node answers, each with what `exec` would have given for that
    * command alone. Only for reads: a command may run again when the batch could not finish.
    */
-  execBatch?(node: string, commands: readonly BatchCommand[]): Promise<CommandResult>[];
+  execBatch?(
+    node: string,
+    commands: readonly BatchCommand[],
+    options?: BatchOptions,
+  ): Promise<CommandResult>[];
   /** Open connections ahead of time (bounded parallelism); failures surface as TransportError. */
   connect?(nodes: readonly string[]): Promise<void>;
+  /**
+   * Aborted as soon as `close()` is called: whoever hands out work on this transport (a probe
+   * context) stops with it instead of waiting for answers that will not come.
+   */
+  readonly closing?: AbortSignal;
+  /**
+   * The end of this transport: cancels everything still in flight and frees every connection;
+   * afterwards every exec rejects with PVEFIX_TRANSPORT_CLOSED and nothing connects again.
+   */
   close(): Promise<void>;
 }
 

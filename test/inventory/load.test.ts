@@ -64,9 +64,23 @@ describe("loadInventory", () => {
     );
     expect(problem(path).problems).toEqual([
       "nodes[1].name: duplicate node name 'pve1'",
-      "defaults.identity_file: Unknown key (expected one of host, port, user, identity, jump, batchReads)",
-      "nodes[0].hostname: Unknown key (expected one of name, host, port, user, identity, jump, batchReads)",
+      "defaults.identity_file: Unknown key (expected one of host, port, user, identity, jump, batchReads, connectTimeout)",
+      "nodes[0].hostname: Unknown key (expected one of name, host, port, user, identity, jump, batchReads, connectTimeout)",
     ]);
+  });
+
+  it("takes connectTimeout in seconds per node or in defaults, and names the field when it is not a positive number", () => {
+    const good = file(
+      "timeouts.yaml",
+      "cluster: c\ndefaults:\n  connectTimeout: 2.5\nnodes:\n  - name: pve1\n    connectTimeout: 15\n  - name: pve2\n",
+    );
+    const inv = loadInventory(good);
+    expect(inv.defaults.connectTimeout).toBe(2.5);
+    expect(inv.nodes.map((n) => n.connectTimeout)).toEqual([15, undefined]);
+    const zero = file("zero.yaml", "cluster: c\nnodes:\n  - name: pve1\n    connectTimeout: 0\n");
+    expect(problem(zero).problems).toEqual(["nodes[0].connectTimeout: a number of seconds greater than 0"]);
+    const text = file("text.yaml", "cluster: c\ndefaults:\n  connectTimeout: 4s\nnodes:\n  - name: pve1\n");
+    expect(problem(text).problems[0]).toMatch(/^defaults\.connectTimeout: Invalid input: expected number/);
   });
 
   it("reports YAML syntax errors with their line", () => {

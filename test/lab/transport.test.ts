@@ -63,6 +63,26 @@ describe("LabTransport", () => {
     await expect(lab.connect(["pve1", "pve9"])).rejects.toMatchObject({ code: "PVEFIX_UNKNOWN_NODE" });
   });
 
+  it("answers nothing more once closed, and a cancelled hung command reports no result", async () => {
+    const lab = new LabTransport({ stateDir: temp.dir });
+    const controller = new AbortController();
+    const hung = lab
+      .exec("pve2", "stat -f -c %T /mnt/pve/nfs-backup", { timeoutMs: 60_000, signal: controller.signal })
+      .catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const reason = new Error("run over");
+    controller.abort(reason);
+    expect(await hung).toBe(reason);
+    const clock = (await loadLab(temp.dir)).clock;
+    await lab.close();
+    expect(lab.closing.aborted).toBe(true);
+    await expect(lab.exec("pve1", "pct unlock 100")).rejects.toMatchObject({
+      code: "PVEFIX_TRANSPORT_CLOSED",
+    });
+    // Nothing reached the lab: its clock counts every command it ran.
+    expect((await loadLab(temp.dir)).clock).toBe(clock);
+  });
+
   it("describes the lab as an inventory", () => {
     expect(labInventory(temp.dir)).toMatchObject({
       cluster: "lab",

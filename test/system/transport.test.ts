@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createProbeContext, ProbeError } from "../../src/engine/probe-context.js";
 import type { Inventory } from "../../src/inventory/schema.js";
 import { sh } from "../../src/shell/quote.js";
 import { TransportError } from "../../src/transport/errors.js";
@@ -384,6 +385,86 @@ describe("SshTransport against real sshd", () => {
     expect(tcpSockets()).toBe(before);
   });
 });
+
+describe("partial failure: a transport that ends, a node that does not answer", () => {
+  const probes = (t: SshTransport) =>
+    createProbeContext({ transport: t, nodes: ["node1", "node2", "node3"], cluster: "loopback" });
+
+  it("cancels a probe still waiting on a node when the transport closes, and never connects again", async () => {
+    const sockets = tcpSockets();
+    const t = transport();
+    const ctx = probes(t);
+    expect((await ctx.run("node1", "true")).exitCode).toBe(0);
+    const logins = () => accepted("node1");
+    const before = logins();
+    const hung = ctx.run("node1", "sleep 30", { timeoutMs: 20_000 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const closing = performance.now();
+    await t.close();
+    const error = await hung;
+    expect(performance.now() - closing).toBeLessThan(3_000);
+    expect(error).toBeInstanceOf(ProbeError);
+    expect((error as Error).message).toBe("`sleep 30` on node1 was cancelled: transport closed");
+    expect((await rejection(t.exec("node1", "true"))).code).toBe("PVEFIX_TRANSPORT_CLOSED");
+    await expect(ctx.run("node1", "true")).rejects.toBeInstanceOf(ProbeError);
+    // Longer than p-retry's backoff and a handshake: a retry would have logged in again by now.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(logins()).toBe(before);
+    expect(tcpSockets()).toBe(sockets);
+  });
+
+  it("names a node whose sshd is frozen (SIGSTOP) within 5 s: the connect timeout, no second try", async () => {
+    const frozen = node("node2");
+    process.kill(frozen.pid, "SIGSTOP");
+    try {
+      const ctx = probes(transport());
+      const started = performance.now();
+      const [up, down] = await Promise.all([
+        ctx.run("node1", "true"),
+        ctx.run("node2", "true").then(
+          () => null,
+          (e: unknown) => e,
+        ),
+      ]);
+      const took = performance.now() - started;
+      expect(up.exitCode).toBe(0);
+      expect(down).toBeInstanceOf(TransportError);
+      expect((down as TransportError).message).toContain(
+        `Timed out after 4000 ms connecting to node2 (127.0.0.1:${frozen.port})`,
+      );
+      expect(took).toBeGreaterThanOrEqual(3_900);
+      expect(took).toBeLessThan(5_000);
+    } finally {
+      process.kill(frozen.pid, "SIGCONT");
+    }
+  });
+
+  it("names a node whose sshd is gone (connection refused) at once", async () => {
+    const closedPort = node("node1").port + 10_000 > 65_535 ? 1 : node("node1").port + 10_000;
+    const inventory = withInventory((inv) => ({
+      nodes: [...inv.nodes, { ...inv.nodes[0]!, name: "gone", port: closedPort }],
+    }));
+    const ctx = createProbeContext({
+      transport: transport({ inventory }),
+      nodes: ["gone"],
+      cluster: "loopback",
+    });
+    const started = performance.now();
+    const error = await rejection(ctx.run("gone", "true"));
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(error.message).toContain(`Connection refused by gone (127.0.0.1:${closedPort})`);
+  });
+});
+
+/** Logins sshd accepted on this node so far (its -E log at the default LogLevel INFO). */
+function accepted(name: string): number {
+  return readFileSync(join(node(name).dir, "sshd.log"), "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("Accepted publickey")).length;
+}
 
 function readIfExists(path: string): string {
   try {

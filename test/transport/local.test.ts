@@ -58,9 +58,46 @@ describe("LocalTransport", () => {
     expect(signalExitCode("NOPE")).toBeNull();
   });
 
+  it("kills a cancelled command's process group and rejects with the signal's reason", async () => {
+    const pidFile = join(dir, "cancelled.pid");
+    const controller = new AbortController();
+    const pending = t
+      .exec("pve1", sh`sleep 30 & echo $! > ${pidFile}; wait`, { signal: controller.signal })
+      .catch((e: unknown) => e);
+    await expect.poll(() => readIfExists(pidFile), { timeout: 2_000 }).toMatch(/^\d+\n$/);
+    const reason = new Error("run over");
+    controller.abort(reason);
+    expect(await pending).toBe(reason);
+    await expect.poll(() => alive(Number(readFileSync(pidFile, "utf8"))), { timeout: 2_000 }).toBe(false);
+  });
+
+  it("ends what still runs when closed, and refuses every later command", async () => {
+    const local = new LocalTransport({ nodeName: "pve1" });
+    const pidFile = join(dir, "closed.pid");
+    const pending = local.exec("pve1", sh`sleep 30 & echo $! > ${pidFile}; wait`).catch((e: unknown) => e);
+    await expect.poll(() => readIfExists(pidFile), { timeout: 2_000 }).toMatch(/^\d+\n$/);
+    await local.close();
+    expect(local.closing.aborted).toBe(true);
+    expect(await pending).toMatchObject({ code: "PVEFIX_TRANSPORT_CLOSED", node: "pve1" });
+    await expect.poll(() => alive(Number(readFileSync(pidFile, "utf8"))), { timeout: 2_000 }).toBe(false);
+    const marker = join(dir, "after-close");
+    await expect(local.exec("pve1", sh`touch ${marker}`)).rejects.toMatchObject({
+      code: "PVEFIX_TRANSPORT_CLOSED",
+    });
+    expect(readIfExists(marker)).toBe("");
+  });
+
   it("refuses other nodes with PVEFIX_UNKNOWN_NODE", async () => {
     const error = await t.exec("pve2", "true").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
     expect(error).toMatchObject({ code: "PVEFIX_UNKNOWN_NODE", node: "pve2" });
   });
 });
+
+function readIfExists(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}

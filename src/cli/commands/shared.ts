@@ -5,6 +5,11 @@ import type { GlobalOptions } from "../global-options.js";
 import { lineProgress, listrProgress, type Progress } from "../progress.js";
 import { openTarget, stateFlags, targetFlags } from "../target.js";
 
+/**
+ * Runs `fn` against the target and closes it however `fn` ends. Closing cancels every probe still
+ * in flight (a detector may have stopped waiting for some) and the transport never connects
+ * again, so nothing is left to keep the process alive once the result is printed.
+ */
 export async function withTarget<T>(
   globals: GlobalOptions,
   fn: (target: ClusterTarget) => Promise<T>,

@@ -36,6 +36,7 @@ export const HEDGE_MS = 3_000;
 export function execBatchOn(
   target: BatchTarget,
   commands: readonly BatchCommand[],
+  signal?: AbortSignal,
 ): Promise<CommandResult>[] {
   const deferred = commands.map(() => {
     let resolve!: (r: CommandResult) => void;
@@ -52,11 +53,26 @@ export function execBatchOn(
     settled.add(index);
     Promise.resolve(outcome).then(deferred[index]!.resolve, deferred[index]!.reject);
   };
+  const fail = (index: number, error: unknown) => {
+    if (settled.has(index)) return;
+    settled.add(index);
+    deferred[index]!.reject(error);
+  };
+  // Only for a command still waiting: one that has its answer (or was cancelled) is not sent again.
+  const alone = (index: number) => {
+    if (!settled.has(index)) settle(index, target.single(commands[index]!));
+  };
+  // Cancelled: every read that has not answered gets the reason at once; runOnce ends the shell.
+  const cancel = () => {
+    for (let i = 0; i < commands.length; i++) fail(i, signal?.reason);
+  };
+  if (signal?.aborted) cancel();
+  else signal?.addEventListener("abort", cancel, { once: true });
 
   void (async () => {
     let from = 0;
     let notStartedRetries = 1;
-    while (from < commands.length) {
+    while (from < commands.length && !signal?.aborted) {
       const rest = commands.slice(from);
       let outcome: BatchOutcome;
       const base = from;
@@ -67,12 +83,13 @@ export function execBatchOn(
           (part, durationMs) =>
             settle(base + part.index, resultOf(target.node, rest[part.index]!.command, part, durationMs)),
           (slow) => {
-            for (let i = base + slow + 1; i < commands.length; i++) settle(i, target.single(commands[i]!));
+            for (let i = base + slow + 1; i < commands.length; i++) alone(i);
           },
+          signal,
         );
       } catch (error) {
         if (error instanceof NotStarted && notStartedRetries-- > 0) continue;
-        for (let i = from; i < commands.length; i++) settle(i, Promise.reject(error));
+        for (let i = from; i < commands.length; i++) fail(i, error);
         return;
       }
       const stopped = from + outcome.completed;
@@ -98,12 +115,14 @@ export function execBatchOn(
         continue;
       }
       // The script did not run to its end: no marker can be trusted any more, so no guessing.
-      for (let i = stopped; i < commands.length; i++) settle(i, target.single(commands[i]!));
+      for (let i = stopped; i < commands.length; i++) alone(i);
       return;
     }
-  })().catch((error: unknown) => {
-    for (let i = 0; i < commands.length; i++) settle(i, Promise.reject(error));
-  });
+  })()
+    .catch((error: unknown) => {
+      for (let i = 0; i < commands.length; i++) fail(i, error);
+    })
+    .finally(() => signal?.removeEventListener("abort", cancel));
 
   return deferred.map((d) => d.promise);
 }
@@ -125,6 +144,7 @@ async function runOnce(
   commands: readonly BatchCommand[],
   onPart: (part: BatchPart, durationMs: number) => void,
   onHedge: (slow: number) => void,
+  signal: AbortSignal | undefined,
 ): Promise<BatchOutcome> {
   const nonce = newNonce();
   const reader = new BatchReader(nonce);
@@ -170,7 +190,21 @@ async function runOnce(
       stop();
     }
   };
-  const connection = await target.connection();
+  // A cancelled batch ends its shell like a timeout; before the shell opened, nothing is sent.
+  signal?.addEventListener("abort", stop, { once: true });
+  const unlisten = () => signal?.removeEventListener("abort", stop);
+  let connection: SshConnection;
+  try {
+    connection = await target.connection();
+  } catch (error) {
+    unlisten();
+    throw error;
+  }
+  if (stopped) {
+    // Cancelled while connecting: the reads were answered with the reason, and no shell is needed.
+    unlisten();
+    return { completed: 0, hedged: false, channel: null, partial: { stdout: "", stderr: "" }, runningMs: 0 };
+  }
   // The first command's clock also covers opening the shell (a server that never answers).
   const startedAt: number[] = [performance.now()];
   arm();
@@ -204,6 +238,7 @@ async function runOnce(
   } finally {
     clearTimeout(timer);
     clearTimeout(hedge);
+    unlisten();
     over = true;
   }
   if (channel === null && !stopped) target.shells.give(shell);

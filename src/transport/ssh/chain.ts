@@ -10,9 +10,24 @@ import type { SshEndpoint, SshTarget } from "./config.js";
 import { type ConnectSettings, openClient } from "./connect.js";
 import type { Limit } from "./limit.js";
 
-function forward(jump: Client, via: SshEndpoint, next: SshEndpoint, node: string): Promise<Duplex> {
+function forward(
+  jump: Client,
+  via: SshEndpoint,
+  next: SshEndpoint,
+  node: string,
+  signal: AbortSignal | undefined,
+): Promise<Duplex> {
   return new Promise((resolve, reject) => {
+    // A jump host that never answers must not hold up a close: the caller ends the jump client.
+    const onAbort = () => reject(signal?.reason);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
     jump.forwardOut("127.0.0.1", 0, next.host, next.port, (error, stream) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (signal?.aborted) {
+        stream?.destroy();
+        return;
+      }
       if (!error) return resolve(stream);
       reject(
         new TransportError(
@@ -20,7 +35,8 @@ function forward(jump: Client, via: SshEndpoint, next: SshEndpoint, node: string
           node,
           `Jump host ${via.label} could not open a connection to ${next.label} (${next.host}:${next.port}): ${error.message}. ` +
             `Check that ${next.host}:${next.port} is reachable from ${via.label} and that AllowTcpForwarding is on there.`,
-          { cause: error },
+          // Refused, no route or forwarding off at the jump host: another try gives the same answer.
+          { cause: error, final: true },
         ),
       );
     });
@@ -35,6 +51,7 @@ export async function openChain(
   target: SshTarget,
   settings: ConnectSettings,
   handshakes: Limit,
+  signal?: AbortSignal,
 ): Promise<Chain> {
   const hops: Client[] = [];
   try {
@@ -42,14 +59,14 @@ export async function openChain(
     let via: SshEndpoint | undefined;
     for (const [index, hop] of target.jumps.entries()) {
       const client = await handshakes.run(() =>
-        openClient({ node: target.node, endpoint: hop, settings, sock, via: via?.label }),
+        openClient({ node: target.node, endpoint: hop, settings, sock, via: via?.label, signal }),
       );
       hops.push(client);
-      sock = await forward(client, hop, target.jumps[index + 1] ?? target, target.node);
+      sock = await forward(client, hop, target.jumps[index + 1] ?? target, target.node, signal);
       via = hop;
     }
     const client = await handshakes.run(() =>
-      openClient({ node: target.node, endpoint: target, settings, sock, via: via?.label }),
+      openClient({ node: target.node, endpoint: target, settings, sock, via: via?.label, signal }),
     );
     return { client, hops };
   } catch (error) {

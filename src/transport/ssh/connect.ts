@@ -26,15 +26,25 @@ export type OpenClientOptions = {
   sock?: Duplex;
   /** The jump host the stream goes through, for messages. */
   via?: string;
+  /** Aborting gives up the handshake at once and leaves no socket behind (the transport closed). */
+  signal?: AbortSignal;
 };
 
 type Ssh2Error = Error & { level?: string; code?: string };
 
-function describeError(error: Ssh2Error, opts: OpenClientOptions, auth: AuthPlan): TransportError {
+/**
+ * The TransportError for a failed handshake. A node that refused, has no route, cannot be resolved
+ * or did not answer in time is `final`: trying again would only add another wait before it is named.
+ */
+export function describeError(
+  error: Ssh2Error,
+  opts: Pick<OpenClientOptions, "node" | "endpoint" | "settings" | "via">,
+  auth: Pick<AuthPlan, "tried" | "skipped">,
+): TransportError {
   const { node, endpoint, settings, via } = opts;
   const where = `${endpoint.label} (${endpoint.host}:${endpoint.port}${via ? ` via ${via}` : ""})`;
-  const fail = (code: "PVEFIX_CONNECT_FAILED" | "PVEFIX_AUTH_FAILED", message: string) =>
-    new TransportError(code, node, message, { cause: error });
+  const fail = (code: "PVEFIX_CONNECT_FAILED" | "PVEFIX_AUTH_FAILED", message: string, final = false) =>
+    new TransportError(code, node, message, { cause: error, final });
   if (error.level === "client-authentication") {
     const skipped = auth.skipped.length > 0 ? ` Unusable keys: ${auth.skipped.join("; ")}.` : "";
     return fail(
@@ -46,7 +56,8 @@ function describeError(error: Ssh2Error, opts: OpenClientOptions, auth: AuthPlan
   if (error.level === "client-timeout") {
     return fail(
       "PVEFIX_CONNECT_FAILED",
-      `Timed out after ${settings.connectTimeoutMs} ms connecting to ${where}. Check that the node is up and that port ${endpoint.port} is reachable from here.`,
+      `Timed out after ${settings.connectTimeoutMs} ms connecting to ${where}. Check that the node is up and that port ${endpoint.port} is reachable from here (a slow link needs a longer \`connectTimeout\` in the inventory).`,
+      true,
     );
   }
   switch (error.code) {
@@ -54,12 +65,14 @@ function describeError(error: Ssh2Error, opts: OpenClientOptions, auth: AuthPlan
       return fail(
         "PVEFIX_CONNECT_FAILED",
         `Connection refused by ${where}: is sshd running there and listening on port ${endpoint.port}?`,
+        true,
       );
     case "ENOTFOUND":
     case "EAI_AGAIN":
       return fail(
         "PVEFIX_CONNECT_FAILED",
         `Cannot resolve ${endpoint.host} (${endpoint.label}): fix DNS or /etc/hosts, or set \`host:\` to an address in the inventory.`,
+        true,
       );
     case "EHOSTUNREACH":
     case "ENETUNREACH":
@@ -67,14 +80,29 @@ function describeError(error: Ssh2Error, opts: OpenClientOptions, auth: AuthPlan
       return fail(
         "PVEFIX_CONNECT_FAILED",
         `${where} is unreachable (${error.code}). Check the network path to the node.`,
+        true,
       );
   }
   return fail("PVEFIX_CONNECT_FAILED", `Cannot connect to ${where}: ${error.message}`);
 }
 
+function cancelled(opts: OpenClientOptions): TransportError {
+  const reason: unknown = opts.signal?.reason;
+  if (reason instanceof TransportError) return reason;
+  return new TransportError(
+    "PVEFIX_CONNECT_FAILED",
+    opts.node,
+    `Connecting to ${opts.endpoint.label} was cancelled`,
+    {
+      final: true,
+    },
+  );
+}
+
 /** Open an authenticated client. Never leaves a socket behind when it fails. */
 export function openClient(opts: OpenClientOptions): Promise<Client> {
   const { node, endpoint, settings } = opts;
+  if (opts.signal?.aborted) return Promise.reject(cancelled(opts));
   const hostKey = new HostKeyCheck({
     node,
     label: endpoint.label,
@@ -109,8 +137,12 @@ export function openClient(opts: OpenClientOptions): Promise<Client> {
         hostKey.error ?? describeError(new Error("the connection closed during the handshake"), opts, auth),
       ),
     );
+    const onAbort = () => fail(cancelled(opts));
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    void closed.then(() => opts.signal?.removeEventListener("abort", onAbort));
     client.once("ready", () => {
       settled = true;
+      opts.signal?.removeEventListener("abort", onAbort);
       resolve(client);
     });
     client.once("connect", () => client.setNoDelay(true));

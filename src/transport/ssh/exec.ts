@@ -18,13 +18,17 @@ export class NotStarted extends Error {
 }
 
 /** What a batch needs beyond a plain exec: the output as it arrives, and a way to stop early. */
-export interface StreamingExecOptions extends ExecOptions {
+export interface StreamingExecOptions extends Omit<ExecOptions, "signal"> {
   /** Takes the stdout as it arrives; the result then carries none (a kept-open shell would pile it up). */
   onStdout?: (chunk: Buffer) => void;
   /** Likewise for stderr. */
   onStderr?: (chunk: Buffer) => void;
-  /** Aborting stops the command like a timeout does (the result says `timedOut`). */
-  signal?: AbortSignal;
+  /**
+   * Aborting stops the command like a timeout does (the result says `timedOut`); aborted before
+   * the channel opened, the command is never sent. The transport turns this into ExecOptions.signal's
+   * rejection.
+   */
+  stop?: AbortSignal;
   /**
    * Keep stdin open and hand over a writer once the channel is open (instead of writing `stdin`
    * and closing it): for a shell that reads scripts as they come (read-shell.ts).
@@ -97,15 +101,21 @@ export async function execOn(
     };
     // A kept-open shell has no timeout of its own (Infinity); its commands have theirs.
     const timer = Number.isFinite(timeoutMs) ? setTimeout(stop, timeoutMs) : undefined;
-    options.signal?.addEventListener("abort", stop, { once: true });
+    options.stop?.addEventListener("abort", stop, { once: true });
     const unsubscribeLost = connection.onLost(() => {
       finish({ connectionLost: true });
       release();
     });
     const unsubscribe = () => {
       unsubscribeLost();
-      options.signal?.removeEventListener("abort", stop);
+      options.stop?.removeEventListener("abort", stop);
     };
+    if (options.stop?.aborted) {
+      // Cancelled while it waited for a channel slot: it never reaches the node.
+      finish({ timedOut: true });
+      release();
+      return;
+    }
 
     const refused = (error: Error) => {
       clearTimeout(closeGrace);

@@ -1,18 +1,23 @@
 /**
  * One connection per node, opened on first use and shared by every exec on that node.
  * Concurrent first uses share one handshake; a failed, lost or retired connection is forgotten,
- * so the next exec opens a fresh one. The pool never re-runs a command.
+ * so the next exec opens a fresh one. The pool never re-runs a command. Once closed it opens
+ * nothing again: a late exec (a probe nobody waits for any more) must not reconnect, or its
+ * connection's keepalive would hold the process open.
  */
+import { transportClosed } from "../errors.js";
 import type { SshConnection } from "./connection.js";
 
 export class ConnectionPool {
   private readonly current = new Map<string, Promise<SshConnection>>();
   /** Every connection not yet closed, including retired ones still finishing commands. */
   private readonly open = new Set<SshConnection>();
+  private closed = false;
 
   constructor(private readonly opener: (node: string) => Promise<SshConnection>) {}
 
   get(node: string): Promise<SshConnection> {
+    if (this.closed) return Promise.reject(transportClosed(node));
     const existing = this.current.get(node);
     if (existing) return existing;
     const forget = () => {
@@ -34,8 +39,12 @@ export class ConnectionPool {
     return pending;
   }
 
-  /** End every connection, including ones still opening, and wait until their sockets are closed. */
+  /**
+   * End every connection, including ones still opening (the opener is expected to give up at once
+   * when its transport closes), and wait until their sockets are closed. Later `get`s reject.
+   */
   async closeAll(): Promise<void> {
+    this.closed = true;
     const opening = [...this.current.values()];
     this.current.clear();
     const settled = await Promise.allSettled(opening);

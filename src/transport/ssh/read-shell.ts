@@ -46,10 +46,11 @@ export class ReadShell {
     return new Promise<ReadShell>((resolve, reject) => {
       const abort = new AbortController();
       let shell: ReadShell | undefined;
-      opening?.addEventListener("abort", () => shell ?? abort.abort(), { once: true });
+      if (opening?.aborted) abort.abort();
+      else opening?.addEventListener("abort", () => shell ?? abort.abort(), { once: true });
       const channel: Promise<CommandResult> = execOn(connection, "sh", {
         timeoutMs: Number.POSITIVE_INFINITY,
-        signal: abort.signal,
+        stop: abort.signal,
         openStdin: (stdin) => {
           shell = new ReadShell(connection, stdin, abort, channel);
           resolve(shell);

@@ -80,8 +80,10 @@ describe("a node that reboots while the run waits at its gate", () => {
         } finally {
           await other.close();
         }
-        // Shutting down ended every SSH session of pve2, so the engine's pooled connection is gone.
-        await bed.transport.close();
+        // Shutting down ends every SSH session of pve2: the engine's pooled connection goes with it
+        // (the served lab cuts it on its next use). Closing the transport instead would end the run's
+        // transport for good: a closed transport never connects again.
+        expect(await bed.transport.exec("pve2", "true")).toMatchObject({ connectionLost: true });
         await updateLab(bed.labDir, (s) => reboot(s, "pve2"));
       }),
     });
