@@ -1,5 +1,6 @@
 /** The text rendering of a plan: what the operator reviews before anything runs. */
 import type { Plan, Step } from "../engine/model.js";
+import { redactDeep } from "../engine/redact.js";
 import { actionLine, checkLine, gateText } from "./actions.js";
 import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
@@ -8,7 +9,7 @@ import { indent, type Paint, painter, RISK_COLOR, RISK_LEGEND, RISK_SYMBOL } fro
 import { keyValues } from "./table.js";
 
 export function planText(input: Plan, opts: ViewOptions): string {
-  const plan = escapeDeep(input);
+  const plan = escapeDeep(redactDeep(input));
   const p = painter(opts);
   const out: string[] = [`${p("bold", "Plan:")} ${p("bold", plan.summary)}`];
   const flags = paramFlags(plan.params).join(" ");

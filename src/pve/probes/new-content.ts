@@ -51,7 +51,10 @@ export function readNewContent(o: {
   const where = `${source} (step ${first.stepId} on ${first.node})`;
   if (!first.existed) return none(where, `${o.path} did not exist before run ${runId}`);
   if (first.contentBase64 === null)
-    return none(where, `run ${runId} kept no copy of ${o.path} in its journal`);
+    return none(
+      where,
+      `run ${runId} kept no copy of ${o.path} in its journal${first.nodeCopy ? ` because it holds secrets: its copy is ${first.nodeCopy} on ${first.node} (copy it to a local file and pass --file)` : ""}`,
+    );
   const bytes = Buffer.from(first.contentBase64, "base64");
   if (sha256Hex(bytes) !== first.sha256)
     return none(where, `the journal copy of ${o.path} does not match its recorded sha256 ${first.sha256}`);
