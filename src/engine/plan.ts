@@ -125,8 +125,8 @@ function probeRefusal(error: unknown): Refusal {
 /**
  * Where a saved plan differs from the plan pvefix builds now, in what it would do: one line per
  * difference naming the step, the field, the saved value and the value now. Both sides are
- * compared redacted (a saved plan never holds secrets); `createdAt` is not compared, and the facts
- * are compared by fingerprint before this.
+ * compared redacted (a saved plan never holds secrets); `createdAt` and each step's `reason` are
+ * not compared, and the facts are compared by fingerprint before this.
  */
 export function planDifferences(savedInput: Plan, nowInput: Plan): string[] {
   const saved = redactDeep(savedInput);
@@ -157,11 +157,14 @@ export function planDifferences(savedInput: Plan, nowInput: Plan): string[] {
   return out;
 }
 
+/**
+ * Everything a step does and everything its gate says. Not `reason`: it quotes live measurements
+ * (zerotier-one's memory a moment ago) that no two probes share, and it changes nothing that runs.
+ */
 const STEP_FIELDS = [
   "title",
   "node",
   "risk",
-  "reason",
   "warning",
   "actions",
   "files",
