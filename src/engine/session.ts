@@ -9,7 +9,7 @@ import { BackupStore } from "./backup.js";
 import { EngineError, JournalWriteError } from "./errors.js";
 import { combineListeners, type EngineListener } from "./events.js";
 import type { Execution } from "./execution.js";
-import { diffFacts } from "./fingerprint.js";
+import { canonicalJson, diffFacts } from "./fingerprint.js";
 import { Journal, readJournal, summarizeRun, unusedRunId } from "./journal.js";
 import { acquireNodeLocks, acquireStateLock, releaseNodeLocks } from "./lock.js";
 import {
@@ -103,7 +103,7 @@ export interface ApplySavedOptions extends Omit<RunOptions, "runbook" | "rawPara
 export async function applySavedPlan(options: ApplySavedOptions): Promise<RunResult> {
   const saved = loadSavedPlan(options.plan);
   const runbook = options.runbookFor(saved.runbook);
-  const params = parseParams(runbook, saved.params);
+  const params = savedParams(runbook, saved.params);
   if (saved.cluster !== options.cluster) {
     throw new EngineError(
       "PVEFIX_STALE_PLAN",
@@ -151,6 +151,33 @@ export async function applySavedPlan(options: ApplySavedOptions): Promise<RunRes
     // Run what pvefix built just now; it equals the reviewed plan in everything but its time.
     return executePlanned(options, planned, journal, ex);
   });
+}
+
+/**
+ * A plan holds its parameters as parsed (`--nodes-down pve3` is `["pve3"]`), and a file's values
+ * are untrusted: they are validated again, read back from the form the CLI takes (a list as a
+ * comma list), and used only when parsing gives exactly the saved values.
+ */
+function savedParams(runbook: AnyRunbook, saved: Record<string, unknown>): Record<string, unknown> {
+  const asFlags = Object.fromEntries(
+    Object.entries(saved).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]),
+  );
+  let firstError: unknown;
+  for (const raw of [saved, asFlags]) {
+    try {
+      const parsed = parseParams(runbook, raw);
+      if (canonicalJson(parsed) === canonicalJson(saved)) return parsed;
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  throw (
+    firstError ??
+    new EngineError(
+      "PVEFIX_PLAN_FORMAT",
+      `the plan file's params ${JSON.stringify(saved)} are not what \`pvefix plan ${runbook.meta.id}\` saves`,
+    )
+  );
 }
 
 function refreshedFacts(runbook: AnyRunbook, facts: unknown): unknown {
