@@ -6,7 +6,7 @@ import { holdsSecrets, isSecretKey, isSecretPath, redact, redactDeep } from "../
 const FIXTURES = path.join(import.meta.dirname, "../fixtures/secrets");
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), "utf8");
 /** Every secret value the fixtures hold: none may survive redaction in any form. */
-export const SECRET_VALUES = fixture("secret-values.txt").split("\n").filter(Boolean);
+const SECRET_VALUES = fixture("secret-values.txt").split("\n").filter(Boolean);
 const leaked = (text: string) => SECRET_VALUES.filter((s) => text.includes(s));
 
 describe("redact", () => {
@@ -28,7 +28,9 @@ describe("redact", () => {
   });
 
   it("keeps corosync's token timeout and a PBS fingerprint, which are not secrets", () => {
-    expect(redact("totem {\n  token: 3000\n  secauth: on\n}")).toBe("totem {\n  token: 3000\n  secauth: on\n}");
+    expect(redact("totem {\n  token: 3000\n  secauth: on\n}")).toBe(
+      "totem {\n  token: 3000\n  secauth: on\n}",
+    );
     const pbs = "pbs: b\n\tfingerprint 8a:2c:4e:91\n\tusername backup@pbs\n";
     expect(redact(pbs)).toBe(pbs);
   });
@@ -76,7 +78,14 @@ describe("redact", () => {
   });
 
   it("knows secret keys by name, and corosync's token is not one", () => {
-    for (const key of ["password", "cipassword", "dell-password", "keyring", "encryption-key", "client_secret"]) {
+    for (const key of [
+      "password",
+      "cipassword",
+      "dell-password",
+      "keyring",
+      "encryption-key",
+      "client_secret",
+    ]) {
       expect(isSecretKey(key), key).toBe(true);
     }
     for (const key of ["token", "fingerprint", "username", "sha256", "contentBase64"]) {
@@ -125,7 +134,9 @@ describe("redactDeep", () => {
     const text = Buffer.from(read.stdout, "base64").toString("utf8");
     expect(leaked(text)).toEqual([]);
     expect(text).toContain("\tpassword [REDACTED]\n");
-    expect(redactDeep(result("cat /etc/pve/priv/storage/smb.pw", "PWfileSECRET\n")).stdout).toBe("[REDACTED]");
+    expect(redactDeep(result("cat /etc/pve/priv/storage/smb.pw", "PWfileSECRET\n")).stdout).toBe(
+      "[REDACTED]",
+    );
     expect(redactDeep(result("base64 -w0 /etc/corosync/authkey", b64("PWfileSECRET"))).stdout).toBe(
       "[REDACTED]",
     );
