@@ -256,6 +256,51 @@ describe("undo from the journal", () => {
   });
 });
 
+describe("actions read back from a redacted record", () => {
+  it("are never run or written: the step fails before it changes anything and is rolled back", async () => {
+    const redacted = {
+      ...demo,
+      decide: (params: Parameters<typeof demo.decide>[0], facts: Parameters<typeof demo.decide>[1]) => {
+        const decision = demo.decide(params, facts);
+        if (decision.kind !== "plan") return decision;
+        const [first, second] = decision.plan.steps;
+        return {
+          ...decision,
+          plan: {
+            ...decision.plan,
+            steps: [
+              first!,
+              {
+                ...second!,
+                actions: [{ kind: "exec" as const, command: "mount -o password=[REDACTED] //h/s /mnt" }],
+              },
+              {
+                ...first!,
+                id: "write-a-again",
+                actions: [{ kind: "write-file" as const, path: A, content: "[REDACTED]" }],
+              },
+            ],
+          },
+        };
+      },
+    } as unknown as AnyRunbook;
+    const result = await runRunbook({
+      transport: cluster,
+      nodes: ["n1", "n2"],
+      cluster: "demo",
+      runbook: redacted,
+      rawParams: {},
+      stateDir,
+      mode: "interactive",
+      gate: yes,
+    });
+    expect(result.outcome).toBe("failed-rolled-back");
+    expect(result.error).toContain("not run: this exec action holds [REDACTED]");
+    expect(cluster.log.map((l) => l.command)).not.toContain("mount -o password=[REDACTED] //h/s /mnt");
+    expect(cluster.file("n1", A)).toBe("old a\n");
+  });
+});
+
 describe("saved plans", () => {
   it("applies a saved plan whose facts still hold and refuses one whose facts changed", async () => {
     const planned = await planOnly({

@@ -571,6 +571,17 @@ describe("not-quorate-config content sources", () => {
     ).toBe("no pvefix state directory to read runs from");
   });
 
+  it("refuses new content copied from a redacted output, which would write [REDACTED] as a password", () => {
+    const file = join(dir(), "storage.cfg");
+    writeFileSync(file, "cifs: smb\n\tpath /mnt/pve/smb\n\tpassword [REDACTED]\n");
+    expect(readNewContent({ file, path: "/etc/pve/storage.cfg", stateDir: null })).toEqual({
+      source: `file ${file}`,
+      text: null,
+      sha256: null,
+      problem: `file ${file} holds [REDACTED] where pvefix hid a secret: put the real values back`,
+    });
+  });
+
   it("refuses a backup whose journal copy was not kept", () => {
     const stateDir = dir();
     const journal = Journal.create(stateDir, {

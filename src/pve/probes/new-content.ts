@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { sha256Hex } from "../../engine/fingerprint.js";
 import { type JournalEntry, readJournal } from "../../engine/journal.js";
+import { REDACTED } from "../../engine/redact.js";
 
 export const NewContent = z.object({
   /** Where the content came from, in words for the plan. */
@@ -25,7 +26,12 @@ export function readNewContent(o: {
   stateDir: string | null;
 }): NewContent {
   const none = (source: string, problem: string) => ({ source, text: null, sha256: null, problem });
-  const some = (source: string, text: string) => ({ source, text, sha256: sha256Hex(text), problem: null });
+  const some = (source: string, text: string) =>
+    // Text copied from a plan, the journal or `show` has its secrets replaced: writing it would
+    // put `[REDACTED]` where a password was.
+    text.includes(REDACTED)
+      ? none(source, `${source} holds ${REDACTED} where pvefix hid a secret: put the real values back`)
+      : { source, text, sha256: sha256Hex(text), problem: null };
   if (o.file !== undefined) {
     try {
       return some(`file ${o.file}`, readFileSync(o.file, "utf8"));
