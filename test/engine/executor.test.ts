@@ -8,6 +8,7 @@ import { EngineError, InputError } from "../../src/engine/errors.js";
 import { readJournal } from "../../src/engine/journal.js";
 import type { Plan } from "../../src/engine/model.js";
 import { VmidParam } from "../../src/engine/params.js";
+import { redactDeep } from "../../src/engine/redact.js";
 import { type AnyRunbook, defineRunbook } from "../../src/engine/runbook.js";
 import { applySavedPlan, exitCodeFor, planOnly, runRunbook, undoRun } from "../../src/engine/session.js";
 import { FakeCluster } from "./fake-cluster.js";
@@ -445,6 +446,38 @@ describe("saved plans", () => {
       "interactive",
       "step order: saved write-b, apply-x, write-a; now write-a, apply-x, write-b",
     );
+  });
+
+  it("compares a saved plan in its redacted form, and a changed secret still makes it stale", async () => {
+    cluster.file("n1", A, "user root\n\tpassword hunter2SECRET\n");
+    const saved = redactDeep(await savedPlan());
+    expect(JSON.stringify(saved)).not.toContain("hunter2SECRET");
+    cluster.file("n1", A, "user root\n\tpassword otherSECRET\n");
+    const stale = await apply(saved);
+    expect(stale.refusal?.code).toBe("stale-plan");
+    expect(stale.refusal?.detail).toContain("changed: a redacted (secret) value in the facts");
+    expect(stale.refusal?.detail).not.toMatch(/hunter2SECRET|otherSECRET/);
+    cluster.file("n1", A, "user root\n\tpassword hunter2SECRET\n");
+    const done = await apply(saved);
+    expect(done.outcome).toBe("done");
+    expect(cluster.file("n1", A)).toBe("new a\n");
+    const journal = fs.readFileSync(path.join(stateDir, "runs", `${done.runId}.jsonl`), "utf8");
+    expect(journal).not.toContain("hunter2SECRET");
+    expect(journal).not.toContain(Buffer.from("user root\n\tpassword hunter2SECRET\n").toString("base64"));
+    // The file held a secret: its bytes stay in the node copy, and undo restores them from there.
+    expect(
+      (
+        await undoRun({
+          transport: cluster,
+          nodes: ["n1", "n2"],
+          cluster: "demo",
+          stateDir,
+          runId: done.runId!,
+          runbookFor: () => demo,
+        })
+      ).outcome,
+    ).toBe("undone");
+    expect(cluster.file("n1", A)).toBe("user root\n\tpassword hunter2SECRET\n");
   });
 
   it("applies an unedited plan saved earlier: its time is not compared, and the fresh plan runs", async () => {
