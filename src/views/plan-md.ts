@@ -43,7 +43,7 @@ export function planMarkdown(input: Plan, depth = 0, target = ""): string {
       ...plan.postconditions.map((c) => `after the last step: ${checkLine(c)}`),
     ]),
     `${h(2)} How to apply`,
-    "Apply exactly this plan (refused if the cluster changed after it was made):",
+    "Apply exactly this plan (pvefix plans again and refuses if the cluster or the file changed):",
     mdFence(
       "sh",
       [

@@ -73,7 +73,7 @@ function howToRun(plan: Plan, p: Paint, target = ""): string[] {
     `${p("bold", "To run it")} (probes again and asks at each gate):`,
     `  ${onTarget(run, target)}`,
     ...(plan.unattended.eligible ? [`  ${onTarget(`${run} --unattended`, target)}`] : []),
-    `${p("bold", "To apply exactly this plan later")} (refused if the cluster changed in the meantime):`,
+    `${p("bold", "To apply exactly this plan later")} (refused if the cluster or the file changed meanwhile):`,
     `  ${pvefixCommand("plan", plan.runbook, plan.params, ["--save", "plan.json"], target)}`,
     `  ${onTarget("pvefix apply plan.json", target)}`,
   ];
