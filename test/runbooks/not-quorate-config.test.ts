@@ -578,7 +578,7 @@ describe("not-quorate-config content sources", () => {
       source: `file ${file}`,
       text: null,
       sha256: null,
-      problem: `file ${file} holds [REDACTED] where pvefix hid a secret: put the real values back`,
+      problem: `file ${file} holds [REDACTED] where pvefix hid a secret (put the real values back)`,
     });
   });
 
@@ -603,7 +603,7 @@ describe("not-quorate-config content sources", () => {
       nodeCopy: "/var/lib/pvefix/backups/r1/s/etc/pve/corosync.conf",
     });
     expect(readNewContent({ restoreBackup: "r1", path: "/etc/pve/corosync.conf", stateDir }).problem).toBe(
-      "run r1 kept no copy of /etc/pve/corosync.conf in its journal because it holds secrets: its copy is /var/lib/pvefix/backups/r1/s/etc/pve/corosync.conf on pve1 (copy it to a local file and pass --file)",
+      "run r1 kept no copy of /etc/pve/corosync.conf in its journal because it holds secrets (its copy is /var/lib/pvefix/backups/r1/s/etc/pve/corosync.conf on pve1: copy that to a local file and pass --file)",
     );
   });
 });

@@ -30,7 +30,7 @@ export function readNewContent(o: {
     // Text copied from a plan, the journal or `show` has its secrets replaced: writing it would
     // put `[REDACTED]` where a password was.
     text.includes(REDACTED)
-      ? none(source, `${source} holds ${REDACTED} where pvefix hid a secret: put the real values back`)
+      ? none(source, `${source} holds ${REDACTED} where pvefix hid a secret (put the real values back)`)
       : { source, text, sha256: sha256Hex(text), problem: null };
   if (o.file !== undefined) {
     try {
@@ -59,7 +59,7 @@ export function readNewContent(o: {
   if (first.contentBase64 === null)
     return none(
       where,
-      `run ${runId} kept no copy of ${o.path} in its journal${first.nodeCopy ? ` because it holds secrets: its copy is ${first.nodeCopy} on ${first.node} (copy it to a local file and pass --file)` : ""}`,
+      `run ${runId} kept no copy of ${o.path} in its journal${first.nodeCopy ? ` because it holds secrets (its copy is ${first.nodeCopy} on ${first.node}: copy that to a local file and pass --file)` : ""}`,
     );
   const bytes = Buffer.from(first.contentBase64, "base64");
   if (sha256Hex(bytes) !== first.sha256)
