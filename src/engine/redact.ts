@@ -56,6 +56,9 @@ export function isSecretKey(key: string): boolean {
 
 /** Files whose content is secret by location; their bytes are kept out of the journal. */
 export function isSecretPath(path: string): boolean {
+  // A backup's copy on its node (`/var/lib/pvefix/backups/<run>/<step><path>`) is as secret as its original.
+  const copyOf = /^\/var\/lib\/pvefix\/backups\/[^/]+\/[^/]+(\/.+)$/.exec(path)?.[1];
+  if (copyOf !== undefined) return isSecretPath(copyOf);
   return (
     path.startsWith("/etc/pve/priv/") ||
     path.endsWith("/authtoken.secret") ||

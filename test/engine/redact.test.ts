@@ -86,6 +86,8 @@ describe("redact", () => {
     expect(isSecretPath("/var/lib/zerotier-one/authtoken.secret")).toBe(true);
     expect(isSecretPath("/etc/corosync/authkey")).toBe(true);
     expect(isSecretPath("/etc/pve/corosync.conf")).toBe(false);
+    expect(isSecretPath("/var/lib/pvefix/backups/r1/s/etc/pve/priv/storage/smb.pw")).toBe(true);
+    expect(isSecretPath("/var/lib/pvefix/backups/r1/s/etc/pve/storage.cfg")).toBe(false);
   });
 
   it("knows secret keys by name, and corosync's token is not one", () => {

@@ -130,6 +130,25 @@ describe("a storage.cfg with CIFS, PBS, RBD and ESXi secrets replaced by not-quo
     expect(backups).toHaveLength(1);
     expect(backups[0]).toMatchObject({ existed: true, contentBase64: null });
     expect(backups[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // --restore-backup of that run reads the bytes from the node copy, checked by that sha256.
+    const restore = await pvefix([
+      "plan",
+      "not-quorate-config",
+      "--node",
+      "pve1",
+      "--restore-backup",
+      applied,
+      "--target",
+      "/etc/pve/storage.cfg",
+      "--lab",
+      "-o",
+      "json",
+    ]);
+    expect(restore.code, restore.stdout).toBe(0);
+    const facts = json<{ plan: { facts: { newContent: { sha256: string; source: string } } } }>(restore).plan
+      .facts;
+    expect(facts.newContent).toMatchObject({ sha256: backups[0]!.sha256 });
+    expect(facts.newContent.source).toContain(`the backup of /etc/pve/storage.cfg in run ${applied}`);
     const undo = await pvefix(["undo", applied, "--lab"]);
     expect(undo.code, undo.stdout).toBe(0);
     expect(await catOnPve1("/etc/pve/storage.cfg")).toBe(STORAGE_CFG);
