@@ -17,7 +17,7 @@ import {
   nodelistOf,
   PVE_COROSYNC_CONF,
 } from "../src/pve/probes/corosync.js";
-import { NewContent, readNewContent } from "../src/pve/probes/new-content.js";
+import { NewContent, readNewContentFrom } from "../src/pve/probes/new-content.js";
 import { splitBrainGuard } from "../src/pve/probes/split-brain.js";
 import { configEditSteps, prepareEdit } from "../src/pve/steps/cluster-config-edit.js";
 
@@ -246,7 +246,11 @@ export default defineRunbook({
     },
   ],
   async probe(ctx, params): Promise<Facts> {
-    const newContent = readNewContent({ ...params, path: params.target, stateDir: ctx.stateDir });
+    const newContent = await readNewContentFrom((node, path) => ctx.readFile(node, path), {
+      ...params,
+      path: params.target,
+      stateDir: ctx.stateDir,
+    });
     const states = await clusterStates(ctx);
     const base = { target: params.node, path: params.target, states, newContent };
     if (!states.some((s) => s.node === params.node && s.reachable))

@@ -74,7 +74,7 @@ export function buildProgram(version: string, setExit: Exit): Command {
     );
   for (const runbook of runbooks) {
     addRunbookFlags(plan.command(runbook.meta.id).description(runbook.meta.summary), runbook)
-      .option("--save <file>", "save the plan as JSON for `pvefix apply`")
+      .option("--save <file>", "save the plan as JSON for `pvefix apply` (secrets redacted)")
       .action(
         act(async (o: Record<string, unknown>, cmd: Command) =>
           (await import("./commands/plan.js")).runPlan(globals(cmd), {
@@ -102,7 +102,9 @@ export function buildProgram(version: string, setExit: Exit): Command {
 
   program
     .command("apply <file>")
-    .description("apply a saved plan, only if the re-probed facts still match its fingerprint")
+    .description(
+      "apply a saved plan: pvefix probes again, builds the plan again from its parameters, and runs that only if it is identical to the file (the file is a record, never the source of commands)",
+    )
     .option("--unattended", "no questions: only if every step is safe")
     .action(
       act(async (file: string, o: { unattended?: boolean }, cmd: Command) =>

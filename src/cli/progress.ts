@@ -6,12 +6,18 @@
 import { Listr } from "listr2";
 import type { EngineListener } from "../engine/events.js";
 import type { Step } from "../engine/model.js";
+import { redact } from "../engine/redact.js";
 import type { CommandResult } from "../transport/types.js";
 import { escapeTerminal } from "../views/escape-terminal.js";
 
 export interface Progress extends EngineListener {
   /** Resolves once any running spinner has finished drawing (call before prompting). */
   idle(): Promise<void>;
+}
+
+/** A command as the operator may see it: a `--password x` in it is redacted, like everywhere else. */
+function shown(result: CommandResult): string {
+  return escapeTerminal(redact(result.command));
 }
 
 function commandLine(result: CommandResult): string {
@@ -22,7 +28,7 @@ function commandLine(result: CommandResult): string {
       : result.exitCode === 0
         ? "✔"
         : `✖ exit ${result.exitCode}`;
-  return `[${result.node}] $ ${escapeTerminal(result.command)}  ${status} (${Math.round(result.durationMs)} ms)`;
+  return `[${result.node}] $ ${shown(result)}  ${status} (${Math.round(result.durationMs)} ms)`;
 }
 
 /** Plain lines on stderr: steps always, every command with --verbose. */
@@ -88,9 +94,7 @@ export function listrProgress(options: { verbose: boolean }): Progress {
     onProbeStart: ({ runbook }) => begin(`Probing the cluster (${runbook})`),
     onProbeEnd: ({ ok }) => end(ok ? undefined : "probes found a reason to refuse"),
     onCommand: ({ result }) =>
-      current?.output(
-        options.verbose ? commandLine(result) : `[${result.node}] $ ${escapeTerminal(result.command)}`,
-      ),
+      current?.output(options.verbose ? commandLine(result) : `[${result.node}] $ ${shown(result)}`),
     onStepStart: (step, index, plan) =>
       begin(`[${index + 1}/${plan.steps.length}] ${step.title} (on ${step.node})`),
     onStepEnd: (_step, status, error) => end(status === "done" ? undefined : (error ?? status)),

@@ -1,12 +1,14 @@
 /**
  * Backups of every file a step declares, taken before the step runs: a copy on the node and the
- * bytes plus sha256 in the journal. Restores are verified by sha256 on the node.
+ * bytes plus sha256 in the journal. A file with secrets (a priv/ file, a storage.cfg with a CIFS
+ * password) keeps its bytes only in the node copy; the journal has its sha256. Restores are
+ * verified by sha256 on the node.
  */
 import { copyFile, readFile, removeFile, sha256, writeFileAtomic } from "../transport/files.js";
 import type { CommandResult, Transport } from "../transport/types.js";
 import { sha256Hex } from "./fingerprint.js";
 import type { Journal, JournalEntry } from "./journal.js";
-import { isSecretPath } from "./redact.js";
+import { holdsSecrets } from "./redact.js";
 
 export type BackupRecord = Omit<Extract<JournalEntry, { type: "backup" }>, "type" | "time">;
 
@@ -62,7 +64,10 @@ export async function backupFile(options: {
     path,
     existed: read.exists,
     sha256: read.exists ? sha256Hex(read.content) : null,
-    contentBase64: read.exists && !isSecretPath(path) ? read.content.toString("base64") : null,
+    contentBase64:
+      read.exists && !holdsSecrets(path, read.content.toString("utf8"))
+        ? read.content.toString("base64")
+        : null,
     nodeCopy,
   };
   // The journal copy first: if the local disk is full this throws before anything changed.

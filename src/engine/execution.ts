@@ -15,6 +15,7 @@ import { type BackupStore, restoreFile } from "./backup.js";
 import type { CommandPhase, EngineListener } from "./events.js";
 import type { Journal } from "./journal.js";
 import type { Action, Check, Step } from "./model.js";
+import { REDACTED } from "./redact.js";
 import type { AnyRunbook, CheckResult, ProbeContext } from "./runbook.js";
 
 export interface Execution {
@@ -53,6 +54,15 @@ export async function runAction(
   phase: "step" | "undo",
 ): Promise<void> {
   const record = recorder(ex, phase, step.id);
+  // Actions read back from a record (an undo from the journal) have their secrets replaced:
+  // running `mount -o password=[REDACTED]` or writing that text would break what it touches.
+  const text = action.kind === "exec" ? action.command : action.kind === "write-file" ? action.content : "";
+  if (text.includes(REDACTED)) {
+    throw new ActionError(
+      `not run: this ${action.kind} action holds ${REDACTED} (it was read back from a redacted record)`,
+      false,
+    );
+  }
   try {
     switch (action.kind) {
       case "exec": {

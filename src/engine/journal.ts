@@ -1,7 +1,8 @@
 /**
  * The journal: an append-only record of one run (JSON lines under `<state>/runs/<runId>.jsonl`).
  * Each entry is written and fsynced before the engine moves on, so a run that dies mid-way
- * leaves a journal that says exactly what ran. Secrets are redacted before anything is written.
+ * leaves a journal that says exactly what ran. Secrets are redacted from the entry's values before
+ * it is serialised (src/engine/redact.ts), never from the JSON text.
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -11,7 +12,7 @@ import { z } from "zod";
 import { CommandResult } from "../transport/types.js";
 import { EngineError, JournalWriteError } from "./errors.js";
 import { Plan, Refusal, RunMode, RunOutcome, StepStatus } from "./model.js";
-import { redact } from "./redact.js";
+import { redactDeep } from "./redact.js";
 
 const time = z.string();
 
@@ -55,7 +56,7 @@ export const JournalEntry = z.discriminatedUnion("type", [
     path: z.string(),
     existed: z.boolean(),
     sha256: z.string().nullable(),
-    /** Null for secret files: those are restored from the copy on the node. */
+    /** Null for files that hold secrets (by path or by field): those are restored from the node copy. */
     contentBase64: z.string().nullable(),
     nodeCopy: z.string().nullable(),
   }),
@@ -161,8 +162,8 @@ export class Journal {
   }
 
   append(entry: EntryInput): void {
-    const full = JournalEntry.parse({ ...entry, time: new Date().toISOString() });
-    const line = `${redact(JSON.stringify(full))}\n`;
+    const full = JournalEntry.parse(redactDeep({ ...entry, time: new Date().toISOString() }));
+    const line = `${JSON.stringify(full)}\n`;
     try {
       const fd = fs.openSync(this.file, "a", 0o600);
       try {

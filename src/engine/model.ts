@@ -1,7 +1,8 @@
 /**
  * The types that cross layers: plans, steps, refusals, findings and run results.
  * This module imports nothing from transport, cli or lab, so every layer can depend on it.
- * A plan is data: it can be saved, reviewed and applied later exactly as written.
+ * A plan is data: it can be saved, reviewed, and applied later only while pvefix, probing again,
+ * builds the same plan (a saved plan is a record, never the source of what runs).
  */
 import { z } from "zod";
 
@@ -100,9 +101,12 @@ export const Plan = PlanDraft.extend({
   params: z.record(z.string(), z.unknown()),
   cluster: z.string(),
   createdAt: z.string(),
-  /** sha256 over the canonical JSON of `facts`; `apply` refuses when a re-probe differs. */
+  /**
+   * sha256 over the canonical JSON of `facts` before redaction, so a changed secret is a change too;
+   * `apply` refuses when a re-probe differs.
+   */
   fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
-  /** The facts this plan relies on (the runbook's stable subset). */
+  /** The facts this plan relies on (the runbook's stable subset); redacted wherever it is written. */
   facts: z.unknown(),
   unattended: z.object({ eligible: z.boolean(), reason: z.string() }),
 });
@@ -125,6 +129,7 @@ export const RefusalCode = z.enum([
   "node-not-down",
   "no-valid-replica",
   "stale-plan",
+  "plan-mismatch",
 ]);
 export type RefusalCode = z.infer<typeof RefusalCode>;
 

@@ -5,9 +5,17 @@
 import { ParseError } from "../pve/parsers/format.js";
 import { TransportError } from "../transport/errors.js";
 import { FileOpError } from "../transport/files.js";
-import { fingerprintFacts } from "./fingerprint.js";
-import { PLAN_FORMAT_VERSION, Plan, PlanDraft, type PlanDraftInput, type Refusal } from "./model.js";
+import { canonicalJson, fingerprintFacts } from "./fingerprint.js";
+import {
+  PLAN_FORMAT_VERSION,
+  Plan,
+  PlanDraft,
+  type PlanDraftInput,
+  type Refusal,
+  type Step,
+} from "./model.js";
 import { ProbeError } from "./probe-context.js";
+import { redactDeep } from "./redact.js";
 import type { AnyRunbook, ProbeContext } from "./runbook.js";
 
 export type Planned =
@@ -112,4 +120,85 @@ function probeRefusal(error: unknown): Refusal {
     };
   }
   throw error;
+}
+
+/**
+ * Where a saved plan differs from the plan pvefix builds now, in what it would do: one line per
+ * difference naming the step, the field, the saved value and the value now. Both sides are
+ * compared redacted (a saved plan never holds secrets); `createdAt` and each step's `reason` are
+ * not compared, and the facts are compared by fingerprint before this.
+ */
+export function planDifferences(savedInput: Plan, nowInput: Plan): string[] {
+  const saved = redactDeep(savedInput);
+  const now = redactDeep(nowInput);
+  const out: string[] = [];
+  for (const field of ["runbook", "summary", "warnings", "postconditions", "unattended"] as const) {
+    out.push(...valueDifferences(`plan ${field}`, saved[field], now[field]));
+  }
+  const savedIds = saved.steps.map((s) => s.id);
+  const nowIds = now.steps.map((s) => s.id);
+  for (const step of saved.steps) {
+    const current = now.steps.find((s) => s.id === step.id);
+    if (!current) {
+      out.push(`step ${step.id}: only in the saved plan (pvefix would not run it now)`);
+      continue;
+    }
+    for (const field of STEP_FIELDS) {
+      out.push(...valueDifferences(`step ${step.id} ${field}`, step[field], current[field]));
+    }
+  }
+  for (const step of now.steps) {
+    if (!savedIds.includes(step.id)) out.push(`step ${step.id}: missing from the saved plan`);
+  }
+  const common = (ids: string[], other: string[]) => ids.filter((id) => other.includes(id));
+  if (common(savedIds, nowIds).join() !== common(nowIds, savedIds).join()) {
+    out.push(`step order: saved ${savedIds.join(", ")}; now ${nowIds.join(", ")}`);
+  }
+  return out;
+}
+
+/**
+ * Everything a step does and everything its gate says. Not `reason`: it quotes live measurements
+ * (zerotier-one's memory a moment ago) that no two probes share, and it changes nothing that runs.
+ */
+const STEP_FIELDS = [
+  "title",
+  "node",
+  "risk",
+  "warning",
+  "actions",
+  "files",
+  "undo",
+  "verify",
+] as const satisfies ReadonlyArray<keyof Step>;
+
+/** `label[1].command: saved "x"; now "y"` for each leaf that differs. */
+function valueDifferences(label: string, saved: unknown, now: unknown): string[] {
+  if (canonicalJson(saved) === canonicalJson(now)) return [];
+  const objects = saved !== null && now !== null && typeof saved === "object" && typeof now === "object";
+  if (!objects || Array.isArray(saved) !== Array.isArray(now)) {
+    return [`${label}: ${describePair(saved, now)}`];
+  }
+  if (Array.isArray(saved) && Array.isArray(now)) {
+    return Array.from({ length: Math.max(saved.length, now.length) }, (_, i) =>
+      valueDifferences(`${label}[${i}]`, saved[i], now[i]),
+    ).flat();
+  }
+  const a = saved as Record<string, unknown>;
+  const b = now as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys.flatMap((k) => valueDifferences(`${label}.${k}`, a[k], b[k]));
+}
+
+/** Short values in full (an edited command must be readable whole); long texts by their first different line. */
+function describePair(saved: unknown, now: unknown): string {
+  const show = (v: unknown) => (v === undefined ? "(absent)" : JSON.stringify(v));
+  if (typeof saved === "string" && typeof now === "string" && (saved.includes("\n") || now.includes("\n"))) {
+    const a = saved.split("\n");
+    const b = now.split("\n");
+    let line = 0;
+    while (a[line] === b[line]) line++;
+    return `saved ${Buffer.byteLength(saved)} bytes, now ${Buffer.byteLength(now)} bytes; first difference at line ${line + 1}: saved ${show(a[line])}; now ${show(b[line])}`;
+  }
+  return `saved ${show(saved)}; now ${show(now)}`;
 }

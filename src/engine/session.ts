@@ -9,7 +9,7 @@ import { BackupStore } from "./backup.js";
 import { EngineError, JournalWriteError } from "./errors.js";
 import { combineListeners, type EngineListener } from "./events.js";
 import type { Execution } from "./execution.js";
-import { diffFacts } from "./fingerprint.js";
+import { canonicalJson, diffFacts } from "./fingerprint.js";
 import { Journal, readJournal, summarizeRun, unusedRunId } from "./journal.js";
 import { acquireNodeLocks, acquireStateLock, releaseNodeLocks } from "./lock.js";
 import {
@@ -21,8 +21,9 @@ import {
   type Step,
 } from "./model.js";
 import { paramFlags, parseParams } from "./params.js";
-import { type Planned, planRunbook } from "./plan.js";
+import { type Planned, planDifferences, planRunbook } from "./plan.js";
 import { createProbeContext } from "./probe-context.js";
+import { redactDeep } from "./redact.js";
 import { type UndoReport, undoSteps } from "./rollback.js";
 import type { AnyRunbook } from "./runbook.js";
 
@@ -93,11 +94,16 @@ export interface ApplySavedOptions extends Omit<RunOptions, "runbook" | "rawPara
   runbookFor(id: string): AnyRunbook;
 }
 
-/** Apply a saved plan only if re-probed facts still match its fingerprint (Terraform's stale-plan rule). */
+/**
+ * Apply a saved plan: probe again, build the plan again from the saved parameters, and run that
+ * fresh plan only when its facts have the saved fingerprint (Terraform's stale-plan rule) and it
+ * does exactly what the saved one says, step by step. The file is a record of what was reviewed,
+ * never the source of commands: an edited file is refused, naming each difference.
+ */
 export async function applySavedPlan(options: ApplySavedOptions): Promise<RunResult> {
   const saved = loadSavedPlan(options.plan);
   const runbook = options.runbookFor(saved.runbook);
-  const params = parseParams(runbook, saved.params);
+  const params = savedParams(runbook, saved.params);
   if (saved.cluster !== options.cluster) {
     throw new EngineError(
       "PVEFIX_STALE_PLAN",
@@ -105,29 +111,73 @@ export async function applySavedPlan(options: ApplySavedOptions): Promise<RunRes
       "point -i/--lab at the cluster the plan was made for",
     );
   }
+  const again = `run \`pvefix plan ${saved.runbook} ${paramFlags(saved.params).join(" ")}\` again to get a fresh plan`;
   return withRun(options, runbook, params, "apply", async (journal, ex) => {
     const planned = await planRunbook({ runbook, params, ctx: ex.checkContext });
     journal.append({ type: "facts", facts: planned.facts });
     if (planned.kind !== "plan" || planned.plan.fingerprint !== saved.fingerprint) {
       const now = planned.kind === "plan" ? planned.plan.facts : refreshedFacts(runbook, planned.facts);
-      const changes = diffFacts(saved.facts, now);
+      const changes = diffFacts(redactDeep(saved.facts), redactDeep(now));
+      const secretOnly = changes.length === 0 && planned.kind === "plan";
       const refusal: Refusal = {
         code: "stale-plan",
         message: "Saved plan is stale: the cluster changed after the plan was made",
         detail: [
-          ...(changes.length > 0 ? changes.map((c) => `changed: ${c}`) : []),
+          ...changes.map((c) => `changed: ${c}`),
+          secretOnly ? "changed: a redacted (secret) value in the facts" : "",
           planned.kind === "refusal" ? `today the runbook refuses: ${planned.refusal.message}` : "",
           planned.kind === "nothing-to-do" ? `today there is nothing to do: ${planned.reason}` : "",
-          `run \`pvefix plan ${saved.runbook} ${paramFlags(saved.params).join(" ")}\` again to get a fresh plan`,
+          again,
         ]
           .filter(Boolean)
           .join("\n"),
       };
       return executePlanned(options, { kind: "refusal", refusal, facts: planned.facts }, journal, ex);
     }
-    // Apply exactly what was reviewed: the saved steps, not the re-planned ones.
-    return executePlanned(options, { kind: "plan", plan: saved, facts: planned.facts }, journal, ex);
+    const differences = planDifferences(saved, planned.plan);
+    if (differences.length > 0) {
+      const refusal: Refusal = {
+        code: "plan-mismatch",
+        message:
+          "Saved plan differs from the plan pvefix builds now for the same facts: the file was edited or made by another pvefix version",
+        detail: [
+          ...differences,
+          "nothing runs from a plan file itself: pvefix runs only what it builds again and finds identical",
+          again,
+        ].join("\n"),
+      };
+      return executePlanned(options, { kind: "refusal", refusal, facts: planned.facts }, journal, ex);
+    }
+    // Run what pvefix built just now; it equals the reviewed plan in everything but its time.
+    return executePlanned(options, planned, journal, ex);
   });
+}
+
+/**
+ * A plan holds its parameters as parsed (`--nodes-down pve3` is `["pve3"]`), and a file's values
+ * are untrusted: they are validated again, read back from the form the CLI takes (a list as a
+ * comma list), and used only when parsing gives exactly the saved values.
+ */
+function savedParams(runbook: AnyRunbook, saved: Record<string, unknown>): Record<string, unknown> {
+  const asFlags = Object.fromEntries(
+    Object.entries(saved).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]),
+  );
+  let firstError: unknown;
+  for (const raw of [saved, asFlags]) {
+    try {
+      const parsed = parseParams(runbook, raw);
+      if (canonicalJson(parsed) === canonicalJson(saved)) return parsed;
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  throw (
+    firstError ??
+    new EngineError(
+      "PVEFIX_PLAN_FORMAT",
+      `the plan file's params ${JSON.stringify(saved)} are not what \`pvefix plan ${runbook.meta.id}\` saves`,
+    )
+  );
 }
 
 function refreshedFacts(runbook: AnyRunbook, facts: unknown): unknown {

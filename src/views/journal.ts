@@ -1,5 +1,6 @@
 /** The journal views: `pvefix runs` (one line per run) and `pvefix show <run-id>` (a timeline). */
 import type { JournalEntry, RunSummary } from "../engine/journal.js";
+import { redactDeep } from "../engine/redact.js";
 import { paramFlags } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
@@ -64,5 +65,6 @@ const detailViews: ViewMap<JournalEntry[]> = {
 };
 
 export function renderRunDetail(entries: JournalEntry[], format: OutputFormat, opts: ViewOptions): string {
-  return detailViews[format](entries, opts);
+  // Journals are redacted when written; this covers journals written before that was complete.
+  return detailViews[format](redactDeep(entries), opts);
 }

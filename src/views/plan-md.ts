@@ -1,5 +1,6 @@
 /** The Markdown rendering of a plan: a document fit to paste into a ticket for review. */
 import type { Action, Plan, Step } from "../engine/model.js";
+import { redactDeep } from "../engine/redact.js";
 import { actionShellLine, byteLength, checkLine, gateText, writeDiff } from "./actions.js";
 import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
@@ -10,7 +11,7 @@ import { mdCode, mdFence, mdList, mdTable, mdText } from "./table.js";
  * `target` are the flags that point the commands in it at the same cluster.
  */
 export function planMarkdown(input: Plan, depth = 0, target = ""): string {
-  const plan = escapeDeep(input);
+  const plan = escapeDeep(redactDeep(input));
   const h = (level: number) => "#".repeat(level + depth);
   const flags = paramFlags(plan.params).join(" ");
   const sections = [
@@ -42,7 +43,7 @@ export function planMarkdown(input: Plan, depth = 0, target = ""): string {
       ...plan.postconditions.map((c) => `after the last step: ${checkLine(c)}`),
     ]),
     `${h(2)} How to apply`,
-    "Apply exactly this plan (refused if the cluster changed after it was made):",
+    "Apply exactly this plan (pvefix plans again and refuses if the cluster or the file changed):",
     mdFence(
       "sh",
       [

@@ -1,5 +1,6 @@
 /** The text rendering of a plan: what the operator reviews before anything runs. */
 import type { Plan, Step } from "../engine/model.js";
+import { redactDeep } from "../engine/redact.js";
 import { actionLine, checkLine, gateText, writeDiff } from "./actions.js";
 import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
@@ -8,7 +9,7 @@ import { indent, type Paint, painter, RISK_COLOR, RISK_LEGEND, RISK_SYMBOL } fro
 import { keyValues } from "./table.js";
 
 export function planText(input: Plan, opts: ViewOptions): string {
-  const plan = escapeDeep(input);
+  const plan = escapeDeep(redactDeep(input));
   const p = painter(opts);
   const out: string[] = [`${p("bold", "Plan:")} ${p("bold", plan.summary)}`];
   const flags = paramFlags(plan.params).join(" ");
@@ -85,7 +86,7 @@ function howToRun(plan: Plan, p: Paint, target = ""): string[] {
     `${p("bold", "To run it")} (probes again and asks at each gate):`,
     `  ${onTarget(run, target)}`,
     ...(plan.unattended.eligible ? [`  ${onTarget(`${run} --unattended`, target)}`] : []),
-    `${p("bold", "To apply exactly this plan later")} (refused if the cluster changed in the meantime):`,
+    `${p("bold", "To apply exactly this plan later")} (refused if the cluster or the file changed meanwhile):`,
     `  ${pvefixCommand("plan", plan.runbook, plan.params, ["--save", "plan.json"], target)}`,
     `  ${onTarget("pvefix apply plan.json", target)}`,
   ];

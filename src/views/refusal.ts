@@ -1,5 +1,6 @@
 /** Refusals and "nothing to do": the two decisions that change nothing, in every format. */
 import type { Refusal } from "../engine/model.js";
+import { redactDeep } from "../engine/redact.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
 import { indent, painter } from "./style.js";
@@ -45,7 +46,7 @@ export function renderRefusal(
   format: OutputFormat,
   opts: ViewOptions,
 ): string {
-  return refusalViews[format]({ refusal, runbook }, opts);
+  return refusalViews[format]({ refusal: redactDeep(refusal), runbook }, opts);
 }
 
 interface NothingToDo {

@@ -1,5 +1,6 @@
 /** The result of `pvefix run`, `apply` and `undo`: what happened, what changed, what is left. */
 import type { StepReport } from "../engine/apply.js";
+import { redactDeep } from "../engine/redact.js";
 import { exitCodeFor, type RunResult } from "../engine/session.js";
 import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
@@ -146,5 +147,6 @@ const views: ViewMap<RunResult> = {
 };
 
 export function renderRunResult(result: RunResult, format: OutputFormat, opts: ViewOptions): string {
-  return views[format](result, opts);
+  // A run result carries the plan and the errors of commands: secrets leave no output.
+  return views[format](redactDeep(result), opts);
 }

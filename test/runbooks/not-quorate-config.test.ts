@@ -11,7 +11,7 @@ import { finishPlan } from "../../src/engine/plan.js";
 import { createProbeContext } from "../../src/engine/probe-context.js";
 import { clusterConfigChecks } from "../../src/pve/probes/cluster-config-checks.js";
 import { type NodeClusterState, parsePmxcfsProcs } from "../../src/pve/probes/corosync.js";
-import { readNewContent } from "../../src/pve/probes/new-content.js";
+import { readNewContent, readNewContentFrom } from "../../src/pve/probes/new-content.js";
 import { pvecmCommand } from "../../src/pve/probes/quorum.js";
 import { otherSide } from "../../src/pve/probes/split-brain.js";
 import { TransportError } from "../../src/transport/errors.js";
@@ -571,6 +571,58 @@ describe("not-quorate-config content sources", () => {
     ).toBe("no pvefix state directory to read runs from");
   });
 
+  it("reads a backup that holds secrets from its copy on the node, checked by the journal's sha256", async () => {
+    const stateDir = dir();
+    const text = "cifs: smb\n\tpath /mnt/pve/smb\n\tpassword hunter2SECRET\n";
+    const journal = Journal.create(stateDir, {
+      runId: "r2",
+      runbook: "not-quorate-config",
+      mode: "interactive",
+      params: {},
+      cluster: "lab",
+      transport: "lab",
+    });
+    const nodeCopy = "/var/lib/pvefix/backups/r2/s/etc/pve/storage.cfg";
+    journal.append({
+      type: "backup",
+      stepId: "s",
+      node: "pve1",
+      path: "/etc/pve/storage.cfg",
+      existed: true,
+      sha256: sha256Hex(text),
+      contentBase64: null,
+      nodeCopy,
+    });
+    const o = { restoreBackup: "r2", path: "/etc/pve/storage.cfg", stateDir };
+    const asked: string[] = [];
+    const reading = (content: string | null) => async (node: string, path: string) => {
+      asked.push(`${node}:${path}`);
+      return content;
+    };
+    expect(await readNewContentFrom(reading(text), o)).toEqual({
+      source: "the backup of /etc/pve/storage.cfg in run r2 (step s on pve1)",
+      text,
+      sha256: sha256Hex(text),
+      problem: null,
+    });
+    expect(asked).toEqual([`pve1:${nodeCopy}`]);
+    expect((await readNewContentFrom(reading(`${text}# changed\n`), o)).problem).toBe(
+      `its copy ${nodeCopy} on pve1 does not match the sha256 ${sha256Hex(text)} recorded in the journal`,
+    );
+    expect((await readNewContentFrom(reading(null), o)).problem).toBe(`its copy ${nodeCopy} on pve1 is gone`);
+  });
+
+  it("refuses new content copied from a redacted output, which would write [REDACTED] as a password", () => {
+    const file = join(dir(), "storage.cfg");
+    writeFileSync(file, "cifs: smb\n\tpath /mnt/pve/smb\n\tpassword [REDACTED]\n");
+    expect(readNewContent({ file, path: "/etc/pve/storage.cfg", stateDir: null })).toEqual({
+      source: `file ${file}`,
+      text: null,
+      sha256: null,
+      problem: `file ${file} holds [REDACTED] where pvefix hid a secret (put the real values back)`,
+    });
+  });
+
   it("refuses a backup whose journal copy was not kept", () => {
     const stateDir = dir();
     const journal = Journal.create(stateDir, {
@@ -592,7 +644,7 @@ describe("not-quorate-config content sources", () => {
       nodeCopy: "/var/lib/pvefix/backups/r1/s/etc/pve/corosync.conf",
     });
     expect(readNewContent({ restoreBackup: "r1", path: "/etc/pve/corosync.conf", stateDir }).problem).toBe(
-      "run r1 kept no copy of /etc/pve/corosync.conf in its journal",
+      "run r1 kept no copy of /etc/pve/corosync.conf in its journal because it holds secrets (its copy is /var/lib/pvefix/backups/r1/s/etc/pve/corosync.conf on pve1: copy that to a local file and pass --file)",
     );
   });
 });

@@ -30,7 +30,7 @@ describe("renderPlan text", () => {
       To run it (probes again and asks at each gate):
         pvefix run stuck-lock --vmid 100
         pvefix run stuck-lock --vmid 100 --unattended
-      To apply exactly this plan later (refused if the cluster changed in the meantime):
+      To apply exactly this plan later (refused if the cluster or the file changed meanwhile):
         pvefix plan stuck-lock --vmid 100 --save plan.json
         pvefix apply plan.json"
     `);
@@ -63,7 +63,7 @@ describe("renderPlan text", () => {
 
       To run it (probes again and asks at each gate):
         pvefix run hung-nfs --storage nfs-backup
-      To apply exactly this plan later (refused if the cluster changed in the meantime):
+      To apply exactly this plan later (refused if the cluster or the file changed meanwhile):
         pvefix plan hung-nfs --storage nfs-backup --save plan.json
         pvefix apply plan.json"
     `);
@@ -197,7 +197,7 @@ describe("renderPlan md", () => {
 
       ## How to apply
 
-      Apply exactly this plan (refused if the cluster changed after it was made):
+      Apply exactly this plan (pvefix plans again and refuses if the cluster or the file changed):
 
       \`\`\`sh
       pvefix plan hung-nfs --storage nfs-backup --save plan.json

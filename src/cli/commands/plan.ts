@@ -1,6 +1,7 @@
 /** `pvefix plan <runbook>`: a dry run that changes nothing; optionally saved for `pvefix apply`. */
 import * as fs from "node:fs";
 import { runbookById } from "../../../runbooks/index.js";
+import { redactDeep } from "../../engine/redact.js";
 import { planOnly } from "../../engine/session.js";
 import { renderNothingToDo, renderPlan, renderRefusal } from "../../views/index.js";
 import { EXIT } from "../exit-codes.js";
@@ -34,7 +35,10 @@ export async function runPlan(globals: GlobalOptions, options: PlanCommandOption
       return EXIT.ok;
     case "plan":
       if (options.save) {
-        fs.writeFileSync(options.save, `${JSON.stringify(planned.plan, null, 2)}\n`, { mode: 0o600 });
+        // A record for review and for `apply` to compare against; it never holds a secret.
+        fs.writeFileSync(options.save, `${JSON.stringify(redactDeep(planned.plan), null, 2)}\n`, {
+          mode: 0o600,
+        });
         process.stderr.write(`Saved plan to ${options.save}; apply it with: pvefix apply ${options.save}\n`);
       }
       print(renderPlan(planned.plan, globals.output, view));

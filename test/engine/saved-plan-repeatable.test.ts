@@ -1,0 +1,68 @@
+/**
+ * `apply` runs a saved plan only when planning again builds an identical one, so planning must be
+ * repeatable: on every lab scenario, every finding's plan, built twice, has no difference.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runbookById, runbooks } from "../../runbooks/index.js";
+import { diagnose } from "../../src/engine/diagnose.js";
+import { InputError } from "../../src/engine/errors.js";
+import { planDifferences } from "../../src/engine/plan.js";
+import { planOnly } from "../../src/engine/session.js";
+import { LabTransport, listScenarios, resetLab } from "../../src/lab/index.js";
+
+const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pvefix-repeatable-"));
+afterAll(() => fs.rmSync(stateDir, { recursive: true, force: true }));
+
+const compared = new Set<string>();
+
+describe("planning twice on an unchanged cluster", () => {
+  it.each(listScenarios().map((s) => s.name))(
+    "builds identical plans in scenario %s",
+    async (scenario) => {
+      await resetLab({ stateDir, scenario });
+      const target = {
+        transport: new LabTransport({ stateDir }),
+        nodes: ["pve1", "pve2", "pve3"],
+        cluster: "lab",
+      };
+      const findings = await diagnose({ ...target, runbooks });
+      // One finding per runbook is enough to cover its plan builder; the machine is shared.
+      const one = findings.filter((f, i) => findings.findIndex((g) => g.runbook === f.runbook) === i);
+      for (const finding of one) {
+        const plan = async () => {
+          try {
+            return await planOnly({
+              ...target,
+              stateDir,
+              runbook: runbookById(finding.runbook),
+              rawParams: finding.params,
+            });
+          } catch (error) {
+            // A finding whose command needs more input (`--file <new.conf>`) has nothing to plan yet.
+            if (error instanceof InputError) return null;
+            throw error;
+          }
+        };
+        const first = await plan();
+        const second = await plan();
+        if (first?.kind !== "plan" || second?.kind !== "plan") continue;
+        compared.add(finding.runbook);
+        expect(second.plan.fingerprint, finding.command).toBe(first.plan.fingerprint);
+        expect(planDifferences(first.plan, second.plan), finding.command).toEqual([]);
+      }
+    },
+    120_000,
+  );
+
+  it("compared a plan of every runbook that diagnose suggests with complete parameters", () => {
+    expect([...compared].sort()).toEqual(
+      runbooks
+        .map((r) => r.meta.id)
+        .filter((id) => id !== "not-quorate-config")
+        .sort(),
+    );
+  });
+});
