@@ -20,6 +20,7 @@ import {
 import { NewContent, readNewContent } from "../src/pve/probes/new-content.js";
 import { splitBrainGuard } from "../src/pve/probes/split-brain.js";
 import { configEditSteps, prepareEdit } from "../src/pve/steps/cluster-config-edit.js";
+import { clusterConfigUndoGuard } from "../src/pve/steps/cluster-config-undo.js";
 
 const Params = z
   .object({
@@ -261,6 +262,8 @@ export default defineRunbook({
     return { ...base, current, nodelist, disconnected: peers?.map(nameOf) ?? null };
   },
   decide,
+  guardUndo: (params, facts, step, before) =>
+    clusterConfigUndoGuard({ ...facts, nodesDown: params.nodesDown }, step, before),
   checks: clusterConfigChecks,
   async detect(ctx): Promise<Finding[]> {
     const findings: Finding[] = [];

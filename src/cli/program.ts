@@ -115,10 +115,21 @@ export function buildProgram(version: string, setExit: Exit): Command {
 
   program
     .command("undo <run-id>")
-    .description("undo, from its journal, every change of a run that is still in place")
+    .description(
+      "undo, from its journal, every change of a run still in place: re-checked now, asked at the run's gates",
+    )
+    .option("--plan", "only show the undo plan (what runs, its gates, files changed since): changes nothing")
+    .option(
+      "--unattended",
+      "no questions: undo only if every undo step is safe, else stop with exit 4 and the plan",
+    )
+    .addHelpText("after", "\nExample:\n  pvefix undo 20261123T103500Z-stuck-lock-1a2b --plan -o md")
     .action(
-      act(async (id: string, _o: unknown, cmd: Command) =>
-        (await import("./commands/run.js")).runUndo(globals(cmd), id),
+      act(async (id: string, o: { plan?: boolean; unattended?: boolean }, cmd: Command) =>
+        (await import("./commands/run.js")).runUndo(globals(cmd), id, {
+          plan: o.plan === true,
+          unattended: o.unattended === true,
+        }),
       ),
     );
 

@@ -119,6 +119,7 @@ export const RefusalCode = z.enum([
   "node-not-down",
   "no-valid-replica",
   "stale-plan",
+  "file-changed",
 ]);
 export type RefusalCode = z.infer<typeof RefusalCode>;
 
@@ -130,6 +131,14 @@ export const Refusal = z.object({
   node: z.string().optional(),
 });
 export type Refusal = z.infer<typeof Refusal>;
+
+/**
+ * Whether undoing one step of an earlier run is still safe on the facts found now (`guardUndo`).
+ * `risk` raises the gate the undo asks at above the step's own; `warning` is shown at that gate.
+ */
+export type UndoGuard =
+  | { ok: true; risk?: Risk; warning?: string; evidence?: string }
+  | { ok: false; refusal: Refusal };
 
 export type Decision =
   | { kind: "plan"; plan: PlanDraftInput }

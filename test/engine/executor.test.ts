@@ -219,6 +219,8 @@ describe("apply", () => {
       stateDir,
       runId: result.runId!,
       runbookFor: () => demo,
+      mode: "interactive",
+      gate: yes,
     });
     expect(undo.outcome).toBe("undone");
     expect(cluster.file("n1", A)).toBe("old a\n");
@@ -237,6 +239,8 @@ describe("undo from the journal", () => {
       stateDir,
       runId: result.runId!,
       runbookFor: () => demo,
+      mode: "interactive",
+      gate: yes,
     });
     expect(undo.outcome).toBe("undone");
     expect(undo.steps.map((s) => s.id)).toEqual(["write-b", "apply-x", "write-a"]);
@@ -250,6 +254,8 @@ describe("undo from the journal", () => {
         stateDir,
         runId: result.runId!,
         runbookFor: () => demo,
+        mode: "interactive",
+        gate: yes,
       }),
     ).rejects.toMatchObject({ code: "PVEFIX_NOTHING_TO_UNDO" });
   });

@@ -12,6 +12,7 @@ import { exitCodeFor, undoRun } from "../../../src/engine/session.js";
 import { addFault, type LabState, labExec, loadLab, updateLab } from "../../../src/lab/index.js";
 import { TransportError } from "../../../src/transport/errors.js";
 import {
+  approve,
   commands,
   journal,
   mountOn,
@@ -180,6 +181,8 @@ describe("a node that reboots while the run waits at its gate", () => {
       stateDir: bed.stateDir,
       runId: result.runId ?? "",
       runbookFor: () => hungNfs,
+      mode: "interactive",
+      gate: approve,
     });
     expect(undo.outcome).toBe("undone");
     expect(exitCodeFor(undo.outcome)).toBe(0);
