@@ -134,7 +134,7 @@ export type Refusal = z.infer<typeof Refusal>;
 
 /**
  * Whether undoing one step of an earlier run is still safe on the facts found now (`guardUndo`).
- * `risk` raises the gate the undo asks at above the step's own; `warning` is shown at that gate.
+ * `risk` is the gate the undo asks at (default: the step's own); `warning` is shown at that gate.
  */
 export type UndoGuard =
   | { ok: true; risk?: Risk; warning?: string; evidence?: string }

@@ -214,7 +214,8 @@ export function buildUndoPlan(input: UndoPlanInput): UndoPlan {
         step.undo.kind === "actions" &&
         step.undo.actions.some((a) => a.kind === "restore-file" && a.path === d.path),
     );
-    const risk = higher(higher(step.risk, guard.risk ?? "safe"), changed.length > 0 ? "guarded" : "safe");
+    // The runbook judges its own undo on fresh facts; someone else's change always needs a human.
+    const risk = higher(guard.risk ?? step.risk, changed.length > 0 ? "guarded" : "safe");
     const warnings = [
       ...(guard.warning ? [guard.warning] : []),
       ...changed.map(

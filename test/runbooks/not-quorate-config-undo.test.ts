@@ -94,7 +94,7 @@ describe("not-quorate-config undo guard", () => {
       ["write-corosync-conf-pve3", true, "step's own"],
       ["write-corosync-conf-pve2", true, "step's own"],
       ["stage-new-file-pve1", true, "step's own"],
-      ["lower-expected-votes-pve1", true, "step's own"],
+      ["lower-expected-votes-pve1", true, "safe"],
     ]);
     const first = cut[0]![1];
     expect(first.ok && first.warning).toContain("Split-brain risk: the undo runs `pvecm expected 1`");

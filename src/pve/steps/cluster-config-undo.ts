@@ -1,8 +1,9 @@
 /**
  * Undo's guard for the not-quorate edit (cluster-config.ts), on facts probed when the undo runs:
  * an undo that forces quorum again (`pvecm expected`, `pmxcfs -l`) passes the same split-brain
- * guard as the forward step and asks at the same dangerous gate; a restore into /etc/pve needs
- * /etc/pve writable on its node by then. Pure, like `decide`.
+ * guard as the forward step and asks at the same dangerous gate; giving the forced quorum up again
+ * (a corosync restart) is safe, as in the forward plan; a restore into /etc/pve needs /etc/pve
+ * writable on its node by then. Pure, like `decide`.
  */
 import type { Refusal, Step, UndoGuard } from "../../engine/model.js";
 import type { ConfNode, NodeClusterState } from "../probes/corosync.js";
@@ -25,6 +26,14 @@ export function forcingCommand(step: Step): string | null {
       return a.command;
   }
   return null;
+}
+
+/** The undo of `pvecm expected`: a restart that drops the forced quorum (safe in the run's own plan too). */
+function restartsCorosyncOnly(step: Step): boolean {
+  return (
+    step.undo.kind === "actions" &&
+    step.undo.actions.every((a) => a.kind === "exec" && a.command === "systemctl restart corosync")
+  );
 }
 
 export function clusterConfigUndoGuard(f: UndoFacts, step: Step, before: readonly Step[]): UndoGuard {
@@ -77,6 +86,12 @@ export function clusterConfigUndoGuard(f: UndoFacts, step: Step, before: readonl
       evidence: guard.evidence,
     };
   }
+  if (restartsCorosyncOnly(step))
+    return {
+      ok: true,
+      risk: "safe",
+      evidence: `restarting corosync only gives up ${node}'s forced quorum, as the run's own last step did`,
+    };
   const pveRestores =
     step.undo.kind === "actions"
       ? step.undo.actions.filter((a) => a.kind === "restore-file" && a.path.startsWith("/etc/pve/"))
