@@ -186,7 +186,9 @@ describe("a node that reboots while the run waits at its gate", () => {
     });
     expect(undo.outcome).toBe("undone");
     expect(exitCodeFor(undo.outcome)).toBe(0);
+    // The step was guarded (CT 105 uses nfs-backup), so its undo asks at the same gate.
     expect(stepTrail(journal(bed.stateDir, undo.runId))).toEqual([
+      "gate:remount-nfs-backup-pve2:approved",
       "undo:remount-nfs-backup-pve2",
       "undo-end:remount-nfs-backup-pve2:ok",
       "run-end:undone:0",
