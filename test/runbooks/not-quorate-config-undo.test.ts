@@ -126,4 +126,38 @@ describe("not-quorate-config undo guard", () => {
       refusal: { code: "not-quorate", node: "pve1" },
     });
   });
+
+  it("path B: asks for the node name only before `pmxcfs -l`; ending local mode and starting pve-cluster are safe", () => {
+    const dead = (name: string): NodeClusterState => ({
+      ...alone(name),
+      corosync: "failed",
+      quorum: {
+        ...alone(name).quorum!,
+        corosyncRunning: false,
+        expectedVotes: null,
+        totalVotes: null,
+        quorum: null,
+        members: [],
+      },
+    });
+    const f = facts(["pve1", "pve2", "pve3"].map(dead), null);
+    const d = runbook.decide(params, f);
+    if (d.kind !== "plan") throw new Error(JSON.stringify(d));
+    const order = [...finishPlan(runbook, params, f, d.plan, "lab").steps].reverse();
+    const gates = order.map((step, i) => {
+      const g = runbook.guardUndo!(params, f, step, order.slice(0, i));
+      return `${step.id}:${g.ok ? (g.risk ?? step.risk) : g.refusal.code}`;
+    });
+    expect(gates).toEqual([
+      "start-pve-cluster-pve1:safe",
+      "stop-pmxcfs-local-mode-pve1:dangerous",
+      "replace-file-pve1:safe",
+      "write-corosync-conf-pve3:safe",
+      "write-corosync-conf-pve2:safe",
+      "write-corosync-conf-pve1:safe",
+      "stage-new-file-pve1:safe",
+      "pmxcfs-local-mode-pve1:safe",
+      "stop-pve-cluster-pve1:safe",
+    ]);
+  });
 });

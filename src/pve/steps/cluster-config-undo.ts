@@ -1,12 +1,12 @@
 /**
  * Undo's guard for the not-quorate edit (cluster-config.ts), on facts probed when the undo runs:
  * an undo that forces quorum again (`pvecm expected`, `pmxcfs -l`) passes the same split-brain
- * guard as the forward step and asks at the same dangerous gate; giving the forced quorum up again
- * (a corosync restart) is safe, as in the forward plan; a restore into /etc/pve needs /etc/pve
- * writable on its node by then. Pure, like `decide`.
+ * guard as the forward step and asks at the same dangerous gate; giving forced quorum up again (a
+ * corosync restart, ending local mode, starting pve-cluster) is safe, as in the forward plan; a
+ * restore into /etc/pve needs /etc/pve writable on its node by then. Pure, like `decide`.
  */
 import type { Refusal, Step, UndoGuard } from "../../engine/model.js";
-import type { ConfNode, NodeClusterState } from "../probes/corosync.js";
+import { type ConfNode, type NodeClusterState, PMXCFS_PIDFILE } from "../probes/corosync.js";
 import { splitBrainGuard } from "../probes/split-brain.js";
 
 export interface UndoFacts {
@@ -28,11 +28,20 @@ export function forcingCommand(step: Step): string | null {
   return null;
 }
 
-/** The undo of `pvecm expected`: a restart that drops the forced quorum (safe in the run's own plan too). */
-function restartsCorosyncOnly(step: Step): boolean {
+/**
+ * Undos that give forced quorum up and put the normal services back: the same commands the
+ * forward plan runs as safe steps (restore-expected-votes, stop-pmxcfs-local-mode, start-pve-cluster).
+ */
+const BACK_TO_NORMAL = new Set([
+  "systemctl restart corosync",
+  `pkill -F ${PMXCFS_PIDFILE}`,
+  "systemctl start pve-cluster",
+]);
+
+function backToNormal(step: Step): boolean {
   return (
     step.undo.kind === "actions" &&
-    step.undo.actions.every((a) => a.kind === "exec" && a.command === "systemctl restart corosync")
+    step.undo.actions.every((a) => a.kind === "exec" && BACK_TO_NORMAL.has(a.command))
   );
 }
 
@@ -86,11 +95,11 @@ export function clusterConfigUndoGuard(f: UndoFacts, step: Step, before: readonl
       evidence: guard.evidence,
     };
   }
-  if (restartsCorosyncOnly(step))
+  if (backToNormal(step))
     return {
       ok: true,
       risk: "safe",
-      evidence: `restarting corosync only gives up ${node}'s forced quorum, as the run's own last step did`,
+      evidence: `this gives ${node}'s forced quorum up and puts its services back, as the run's own safe steps do`,
     };
   const pveRestores =
     step.undo.kind === "actions"
