@@ -3,6 +3,7 @@
  * lock, writes a journal, and returns one result shape whatever happened.
  */
 
+import * as fs from "node:fs";
 import { readFile } from "../transport/files.js";
 import type { CommandResult, Transport } from "../transport/types.js";
 import { type ApplyResult, applyPlan, type Gate, type StepReport } from "./apply.js";
@@ -11,7 +12,7 @@ import { EngineError, JournalWriteError } from "./errors.js";
 import { combineListeners, type EngineListener } from "./events.js";
 import { type Execution, recorder } from "./execution.js";
 import { diffFacts, sha256Hex } from "./fingerprint.js";
-import { Journal, type JournalEntry, listRuns, readJournal, summarizeRun, unusedRunId } from "./journal.js";
+import { Journal, type JournalEntry, readJournal, runsDir, summarizeRun, unusedRunId } from "./journal.js";
 import { acquireNodeLocks, acquireStateLock, releaseNodeLocks } from "./lock.js";
 import {
   PLAN_FORMAT_VERSION,
@@ -211,10 +212,7 @@ function undoSubject(options: Pick<UndoOptions, "stateDir" | "runId" | "runbookF
   const decision = entries.find((e) => e.type === "decision" && e.plan);
   const plan = decision?.type === "decision" ? decision.plan : undefined;
   // Earlier undo attempts that did not finish have put some steps back already.
-  const attempts = listRuns(options.stateDir)
-    .filter((r) => r.undoOf === options.runId)
-    .flatMap((r) => readJournal(options.stateDir, r.runId))
-    .filter((e) => (e.type === "undo-start" || e.type === "undo-end") && e.of === options.runId);
+  const attempts = undoAttempts(options.stateDir, options.runId);
   const toUndo = plan ? stepsStillInPlace(plan.steps, [...entries, ...attempts]) : [];
   if (!plan || toUndo.length === 0) {
     throw new EngineError(
@@ -230,6 +228,23 @@ function undoSubject(options: Pick<UndoOptions, "stateDir" | "runId" | "runbookF
     toUndo,
     runbook: options.runbookFor(summary.runbook),
   };
+}
+
+/** The undo entries earlier undos of `runId` journaled. An unreadable journal of another run is no reason to refuse. */
+function undoAttempts(stateDir: string, runId: string): JournalEntry[] {
+  const files = fs.existsSync(runsDir(stateDir)) ? fs.readdirSync(runsDir(stateDir)) : [];
+  return files.flatMap((file) => {
+    if (!file.endsWith(".jsonl")) return [];
+    let entries: JournalEntry[];
+    try {
+      entries = readJournal(stateDir, file.slice(0, -".jsonl".length));
+    } catch {
+      return [];
+    }
+    const start = entries.find((e) => e.type === "run-start");
+    if (start?.type !== "run-start" || start.undoOf !== runId) return [];
+    return entries.filter((e) => (e.type === "undo-start" || e.type === "undo-end") && e.of === runId);
+  });
 }
 
 /**

@@ -165,6 +165,31 @@ describe("undo of a not-quorate-config run", () => {
     expect((await sha("pve2", LOCAL)).split(" ")[0]).toBe(found);
     expect(await quorate("pve1")).toBe(false);
   });
+  it("on a terminal shows the other writer's change as a diff and asks before overwriting it", async () => {
+    const runId = await fixOnPve1();
+    await updateLab(cli.stateDir, (state) => {
+      const pve2 = state.nodes.find((n) => n.name === "pve2")!;
+      pve2.files[LOCAL] = (pve2.files[LOCAL] ?? "").replace(/config_version: \d+/, "config_version: 5");
+    });
+    const theirs = (await sha("pve2", LOCAL)).split(" ")[0];
+    const session = cli.inPty(pvefixLine(["undo", runId, "--lab"]));
+    await session.waitFor(/Type pve1 to continue/, 30_000);
+    await settle();
+    session.type("pve1\r");
+    await session.waitFor(/Run step write-corosync-conf-pve2 on pve2\?/, 30_000);
+    expect(plainText(session.output())).toMatch(/-\s+config_version: 4\n\s+\+\s+config_version: 5/);
+    await settle();
+    session.type("y\r");
+    const result = await session.exited;
+    expect(result.code).toBe(0);
+    // pve2 gets back the bytes it had before the run, the same as pve3's.
+    const pve2 = (await cli.labExec("pve2", "cat", LOCAL)).stdout;
+    expect(pve2).toMatch(/config_version: 3\n/);
+    expect(pve2).toBe((await cli.labExec("pve3", "cat", LOCAL)).stdout);
+    const undoRun = listRuns(cli.stateDir).find((r) => r.undoOf === runId && r.outcome === "undone");
+    const kept = readJournal(cli.stateDir, undoRun!.runId).find((e) => e.type === "backup");
+    expect(kept).toMatchObject({ node: "pve2", path: LOCAL, sha256: theirs });
+  });
 });
 
 describe("a failed undo", () => {
