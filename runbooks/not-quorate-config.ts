@@ -262,8 +262,8 @@ export default defineRunbook({
     return { ...base, current, nodelist, disconnected: peers?.map(nameOf) ?? null };
   },
   decide,
-  guardUndo: (params, facts, step, before) =>
-    clusterConfigUndoGuard({ ...facts, nodesDown: params.nodesDown }, step, before),
+  guardUndo: (params, facts, step, undo) =>
+    clusterConfigUndoGuard({ ...facts, nodesDown: params.nodesDown }, step, undo),
   checks: clusterConfigChecks,
   async detect(ctx): Promise<Finding[]> {
     const findings: Finding[] = [];

@@ -54,6 +54,9 @@ export interface FileDrift {
 
 export const MISSING = "missing";
 
+/** The `undo` of an undo step: the undo plan's views leave this line out. */
+export const UNDO_STEP_REASON = "an undo step; plan the runbook again to redo the change";
+
 /** One (node, path) a restore-file undo action writes, and which step's record says what the run left. */
 export interface RestoreTarget {
   /** The last step still in place that changed the file: its record is the state to expect now. */
@@ -202,7 +205,7 @@ export function buildUndoPlan(input: UndoPlanInput): UndoPlan {
       return;
     }
     const guard: UndoGuard = runbook.guardUndo
-      ? runbook.guardUndo(input.params, input.facts, step, order.slice(0, i))
+      ? runbook.guardUndo(input.params, input.facts, step, { runId, before: order.slice(0, i) })
       : { ok: true };
     if (!guard.ok) {
       refusal ??= guard.refusal;
@@ -230,10 +233,7 @@ export function buildUndoPlan(input: UndoPlanInput): UndoPlan {
       risk,
       reason: [step.undo.description, guard.evidence].filter(Boolean).join("; "),
       actions: step.undo.actions,
-      undo: {
-        kind: "none",
-        reason: `this undoes step ${step.id} of run ${runId}; plan the runbook again to redo it`,
-      },
+      undo: { kind: "none", reason: UNDO_STEP_REASON },
       files: [],
       verify: [],
       ...(warnings.length > 0 ? { warning: warnings.join("\n") } : {}),

@@ -3,7 +3,7 @@
  * each undo step runs and at which gate, which guard refuses it now, and which files someone else
  * changed since the run (with the diff), exactly as `pvefix undo` would then ask.
  */
-import type { FileDrift, UndoPlan } from "../engine/undo-plan.js";
+import { type FileDrift, UNDO_STEP_REASON, type UndoPlan } from "../engine/undo-plan.js";
 import { gateText } from "./actions.js";
 import { onTarget, paramFlags } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
@@ -48,9 +48,14 @@ export function undoPlanText(input: UndoPlan, opts: ViewOptions): string {
     for (const w of plan.warnings) out.push(indent(w, "  ", p("yellow", "! ")));
   }
   if (undo.drift.length > 0) out.push("", ...driftText(undo.drift, undo.of, p));
-  out.push("", `${p("bold", "Undo steps, in the order they run")} ${p("dim", `(${RISK_LEGEND})`)}`);
+  out.push(
+    "",
+    `${p("bold", "Undo steps, in the order they run")} ${p("dim", `(${RISK_LEGEND}; to redo a change, plan the runbook again)`)}`,
+  );
   plan.steps.forEach((step, index) => {
-    out.push("", stepText(step, index, p));
+    // Every undo step would say "an undo step…" under `undo:`; the heading says it once.
+    const lines = stepText(step, index, p).split("\n");
+    out.push("", lines.filter((l) => !l.includes(UNDO_STEP_REASON)).join("\n"));
   });
   out.push(
     "",
@@ -120,7 +125,9 @@ function undoPlanMarkdown(input: UndoPlan, opts: ViewOptions): string {
   parts.push(
     "## Undo steps",
     "In the order they run. Risk: **safe** runs without asking, **guarded** asks yes/no, **dangerous** asks for the node name.",
-    ...plan.steps.map((step, index) => stepMarkdown(step, index, "###")),
+    ...plan.steps.map((step, index) =>
+      stepMarkdown(step, index, "###").replace(`\n\nUndo: nothing to undo — ${UNDO_STEP_REASON}`, ""),
+    ),
     "## How to undo",
     mdFence("sh", howToUndo(undo, opts.target ?? "").join("\n")),
   );

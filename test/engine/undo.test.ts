@@ -81,7 +81,7 @@ const demo = defineRunbook({
       },
     };
   },
-  guardUndo(_params, facts, step, before) {
+  guardUndo(_params, facts, step, { before }) {
     if (step.id !== "apply-x") return { ok: true };
     if (facts.fence === "split\n")
       return {

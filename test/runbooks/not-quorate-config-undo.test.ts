@@ -42,6 +42,7 @@ function node(name: string, members: number[], quorate: boolean): NodeClusterSta
   };
 }
 
+const RUN = "20261205T010000Z-not-quorate-config-1a2b";
 const alone = (name: string) => node(name, [Number(name.slice(3))], false);
 const params = parseParams(runbook, { node: "pve1", file: "fixed.conf" }) as Params;
 
@@ -68,7 +69,10 @@ function undoOrder(): Step[] {
 /** The guard of every undo step, in undo order, on `now`. */
 function guards(now: Facts) {
   const order = undoOrder();
-  return order.map((step, i) => [step.id, runbook.guardUndo!(params, now, step, order.slice(0, i))] as const);
+  return order.map(
+    (step, i) =>
+      [step.id, runbook.guardUndo!(params, now, step, { runId: RUN, before: order.slice(0, i) })] as const,
+  );
 }
 
 describe("not-quorate-config undo guard", () => {
@@ -82,6 +86,7 @@ describe("not-quorate-config undo guard", () => {
         code: "split-brain-risk",
         message:
           "Undoing restore-expected-votes-pve1 runs `pvecm expected 1` on pve1, but pve2, pve3 are quorate without pve1",
+        detail: `A quorate partition exists: put back what run ${RUN} changed from there (\`pvefix plan not-quorate-config --node pve2 --restore-backup ${RUN}\`), or undo again once pve1 has rejoined it.`,
       }),
     });
   });
@@ -114,14 +119,14 @@ describe("not-quorate-config undo guard", () => {
           "Undoing restore-expected-votes-pve1 runs `pvecm expected 1` on pve1, but pve1 is quorate with 2 other node(s) now",
       },
     });
-    expect(!g.ok && g.refusal.detail).toContain("--restore-backup");
+    expect(!g.ok && g.refusal.detail).toContain(`--restore-backup ${RUN}`);
   });
 
   it("refuses a restore into /etc/pve on a node that is read-only there and will not be forced first", () => {
     const order = undoOrder().filter((s) => s.id !== "restore-expected-votes-pve1");
     const replace = order.find((s) => s.id === "replace-file-pve1")!;
     const now = facts([alone("pve1"), alone("pve2"), alone("pve3")]);
-    expect(runbook.guardUndo!(params, now, replace, [])).toMatchObject({
+    expect(runbook.guardUndo!(params, now, replace, { runId: RUN, before: [] })).toMatchObject({
       ok: false,
       refusal: { code: "not-quorate", node: "pve1" },
     });
@@ -145,7 +150,7 @@ describe("not-quorate-config undo guard", () => {
     if (d.kind !== "plan") throw new Error(JSON.stringify(d));
     const order = [...finishPlan(runbook, params, f, d.plan, "lab").steps].reverse();
     const gates = order.map((step, i) => {
-      const g = runbook.guardUndo!(params, f, step, order.slice(0, i));
+      const g = runbook.guardUndo!(params, f, step, { runId: RUN, before: order.slice(0, i) });
       return `${step.id}:${g.ok ? (g.risk ?? step.risk) : g.refusal.code}`;
     });
     expect(gates).toEqual([

@@ -6,6 +6,7 @@
  * restore into /etc/pve needs /etc/pve writable on its node by then. Pure, like `decide`.
  */
 import type { Refusal, Step, UndoGuard } from "../../engine/model.js";
+import type { UndoContext } from "../../engine/runbook.js";
 import { type ConfNode, type NodeClusterState, PMXCFS_PIDFILE } from "../probes/corosync.js";
 import { splitBrainGuard } from "../probes/split-brain.js";
 
@@ -45,7 +46,7 @@ function backToNormal(step: Step): boolean {
   );
 }
 
-export function clusterConfigUndoGuard(f: UndoFacts, step: Step, before: readonly Step[]): UndoGuard {
+export function clusterConfigUndoGuard(f: UndoFacts, step: Step, undo: UndoContext): UndoGuard {
   const node = step.node;
   const t = f.states.find((s) => s.node === node);
   const refuse = (code: Refusal["code"], message: string, detail: string): UndoGuard => ({
@@ -68,7 +69,7 @@ export function clusterConfigUndoGuard(f: UndoFacts, step: Step, before: readonl
       return refuse(
         "split-brain-risk",
         `${what}, but ${node} is quorate with ${partners} other node(s) now`,
-        `Forcing quorum would lower expected votes for its whole partition. The cluster has quorum again: put the old file back with \`pvefix plan not-quorate-config --node ${node} --restore-backup <this run>\` instead.`,
+        `Forcing quorum would lower expected votes for its whole partition. The cluster has quorum again: put the old file back with \`pvefix plan not-quorate-config --node ${node} --restore-backup ${undo.runId}\` instead.`,
       );
     const guard = splitBrainGuard({
       states: f.states,
@@ -77,11 +78,20 @@ export function clusterConfigUndoGuard(f: UndoFacts, step: Step, before: readonl
       disconnected: node === f.target ? f.disconnected : null,
       nodesDown: f.nodesDown,
     });
-    if (!guard.ok)
+    if (!guard.ok) {
+      const quorate = f.states.find((s) => s.node === guard.refusal.node && s.quorum?.quorate);
+      const detail = quorate
+        ? `A quorate partition exists: put back what run ${undo.runId} changed from there (\`pvefix plan not-quorate-config --node ${quorate.node} --restore-backup ${undo.runId}\`), or undo again once ${node} has rejoined it.`
+        : guard.refusal.detail;
       return {
         ok: false,
-        refusal: { ...guard.refusal, message: `${what}, but ${guard.refusal.message}` },
+        refusal: {
+          ...guard.refusal,
+          message: `${what}, but ${guard.refusal.message}`,
+          ...(detail ? { detail } : {}),
+        },
       };
+    }
     if (!t.quorum?.quorate && partners > 0)
       return refuse(
         "split-brain-risk",
@@ -109,7 +119,7 @@ export function clusterConfigUndoGuard(f: UndoFacts, step: Step, before: readonl
     const writable =
       (t?.quorum?.quorate ?? false) ||
       (t?.localModePid ?? null) !== null ||
-      before.some((s) => s.node === node && forcingCommand(s) !== null);
+      undo.before.some((s) => s.node === node && forcingCommand(s) !== null);
     if (!writable)
       return refuse(
         "not-quorate",
