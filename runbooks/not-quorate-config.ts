@@ -20,6 +20,7 @@ import {
 import { NewContent, readNewContentFrom } from "../src/pve/probes/new-content.js";
 import { splitBrainGuard } from "../src/pve/probes/split-brain.js";
 import { configEditSteps, prepareEdit } from "../src/pve/steps/cluster-config-edit.js";
+import { clusterConfigUndoGuard } from "../src/pve/steps/cluster-config-undo.js";
 
 const Params = z
   .object({
@@ -266,6 +267,8 @@ export default defineRunbook({
     return { ...base, current, nodelist, disconnected: peers?.map(nameOf) ?? null };
   },
   decide,
+  guardUndo: (params, facts, step, undo) =>
+    clusterConfigUndoGuard({ ...facts, nodesDown: params.nodesDown }, step, undo),
   checks: clusterConfigChecks,
   async detect(ctx): Promise<Finding[]> {
     const findings: Finding[] = [];

@@ -9,17 +9,21 @@ export { EngineError, InputError } from "./engine/errors.js";
 export type { EngineListener } from "./engine/events.js";
 export { listRuns, readJournal, summarizeRun } from "./engine/journal.js";
 export * from "./engine/model.js";
-export type { AnyRunbook, ProbeContext, Runbook, RunbookMeta } from "./engine/runbook.js";
+export type { AnyRunbook, ProbeContext, Runbook, RunbookMeta, UndoContext } from "./engine/runbook.js";
 export { defineRunbook } from "./engine/runbook.js";
 export {
   applySavedPlan,
   exitCodeFor,
   loadSavedPlan,
   planOnly,
+  planUndo,
   type RunResult,
   runRunbook,
+  type UndoOptions,
+  type UndoPlan,
   undoRun,
 } from "./engine/session.js";
+export type { FileDrift } from "./engine/undo-plan.js";
 export { Inventory } from "./inventory/schema.js";
 export { TransportError } from "./transport/errors.js";
 export type { CommandResult, Transport } from "./transport/types.js";

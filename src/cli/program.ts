@@ -117,10 +117,34 @@ export function buildProgram(version: string, setExit: Exit): Command {
 
   program
     .command("undo <run-id>")
-    .description("undo, from its journal, every change of a run that is still in place")
+    .summary(
+      "undo, from its journal, every change of a run still in place: re-checked now, asked at the run's gates",
+    )
+    .description(
+      [
+        "Undo, from its journal, every change of a run that is still in place, last step first. The undo is a plan of its own, made on the cluster as it is now:",
+        "",
+        "- it probes again and runs the runbook's guards for each step it undoes (not-quorate-config: the split-brain guard before `pvecm expected` or `pmxcfs -l`, and quorum before writing /etc/pve); an undo that would now be unsafe is refused with the reason (exit 3);",
+        "- it compares every file it would restore with the sha256 the run left there; a file someone changed since is shown as a diff and asked about (yes/no), and `--unattended` refuses (exit 3, naming node, file, expected and found sha256);",
+        "- it asks at the gates of the forward run (guarded: yes/no; dangerous: type the node name); `--unattended` undoes only when every undo step is safe, else exit 4 with the plan.",
+        "",
+        "`--plan` prints that undo plan (`-o text|md|json`) and changes nothing: no journal, no lock, only reads. Exit 3 when a guard refuses, else 0.",
+        "",
+        "The run is marked undone only when every step was put back: after a failed, declined or interrupted undo, run the same `pvefix undo <run-id>` again; it undoes only what is still in place.",
+      ].join("\n"),
+    )
+    .option("--plan", "only show the undo plan (what runs, its gates, files changed since): changes nothing")
+    .option(
+      "--unattended",
+      "no questions: undo only if every undo step is safe, else stop with exit 4 and the plan",
+    )
+    .addHelpText("after", "\nExample:\n  pvefix undo 20261123T103500Z-stuck-lock-1a2b --plan -o md")
     .action(
-      act(async (id: string, _o: unknown, cmd: Command) =>
-        (await import("./commands/run.js")).runUndo(globals(cmd), id),
+      act(async (id: string, o: { plan?: boolean; unattended?: boolean }, cmd: Command) =>
+        (await import("./commands/run.js")).runUndo(globals(cmd), id, {
+          plan: o.plan === true,
+          unattended: o.unattended === true,
+        }),
       ),
     );
 

@@ -3,7 +3,7 @@
  * declares. After each step: its checks. On failure: restore the failed step's files, undo the
  * completed steps in reverse order. Apply always reports what it touched and the state reached.
  */
-import { backupFile } from "./backup.js";
+import { backupFile, recordFileState } from "./backup.js";
 import { JournalWriteError } from "./errors.js";
 import { ActionError, type Execution, recorder, runAction, runCheck } from "./execution.js";
 import type { Plan, RunOutcome, Step, StepStatus } from "./model.js";
@@ -199,6 +199,17 @@ async function runStep(ex: Execution, step: Step): Promise<StepFailure | undefin
     const result = await runCheck(ex, check);
     if (!result.ok)
       return { message: `check failed: ${check.description}: ${result.detail}`, changedSomething: true };
+  }
+  // What the step left, for `pvefix undo` to compare with what it finds later.
+  for (const path of step.files) {
+    await recordFileState({
+      transport: ex.transport,
+      journal: ex.journal,
+      stepId: step.id,
+      node: step.node,
+      path,
+      record: recorder(ex, "verify", step.id),
+    });
   }
   return undefined;
 }

@@ -11,6 +11,7 @@ import type { Journal, JournalEntry } from "./journal.js";
 import { holdsSecrets } from "./redact.js";
 
 export type BackupRecord = Omit<Extract<JournalEntry, { type: "backup" }>, "type" | "time">;
+export type FileStateRecord = Omit<Extract<JournalEntry, { type: "file-state" }>, "type" | "time">;
 
 export const NODE_BACKUP_ROOT = "/var/lib/pvefix/backups";
 
@@ -79,6 +80,41 @@ export async function backupFile(options: {
       throw new BackupError(`could not copy ${path} to ${nodeCopy} on ${node}: ${copy.stderr.trim()}`);
   }
   return backup;
+}
+
+/**
+ * Journal what a step left in `path`, so that a later undo can tell the run's bytes from someone
+ * else's. A read that fails records nothing (the undo then asks or refuses): the step is done and
+ * must not fail for want of evidence. A journal that cannot be written still stops the run.
+ */
+export async function recordFileState(options: {
+  transport: Transport;
+  journal: Journal;
+  stepId: string;
+  node: string;
+  path: string;
+  record: (result: CommandResult) => void;
+}): Promise<FileStateRecord | null> {
+  const { node, path } = options;
+  let read: Awaited<ReturnType<typeof readFile>>;
+  try {
+    read = await readFile(options.transport, node, path);
+  } catch {
+    return null;
+  }
+  options.record(read.result);
+  const state: FileStateRecord = {
+    stepId: options.stepId,
+    node,
+    path,
+    sha256: read.exists ? sha256Hex(read.content) : null,
+    contentBase64:
+      read.exists && !holdsSecrets(path, read.content.toString("utf8"))
+        ? read.content.toString("base64")
+        : null,
+  };
+  options.journal.append({ type: "file-state", ...state });
+  return state;
 }
 
 /** Put the backed-up bytes back (or remove a file that did not exist) and prove it by sha256. */

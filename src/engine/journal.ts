@@ -60,6 +60,17 @@ export const JournalEntry = z.discriminatedUnion("type", [
     contentBase64: z.string().nullable(),
     nodeCopy: z.string().nullable(),
   }),
+  /** What a done step left in each file it declares, so that undo can tell when someone changed it since. */
+  z.object({
+    type: z.literal("file-state"),
+    time,
+    stepId: z.string(),
+    node: z.string(),
+    path: z.string(),
+    sha256: z.string().nullable(),
+    /** Null for a missing file and for secret files (compared by sha256 only). */
+    contentBase64: z.string().nullable(),
+  }),
   z.object({ type: z.literal("step-start"), time, stepId: z.string() }),
   z.object({
     type: z.literal("step-end"),
@@ -232,7 +243,8 @@ export function summarizeRun(entries: JournalEntry[]): RunSummary {
   if (start?.type !== "run-start")
     throw new EngineError("PVEFIX_RUN_NOT_FOUND", "journal has no run-start entry");
   const end = entries.findLast((e) => e.type === "run-end");
-  const undone = entries.findLast((e) => e.type === "undone-by");
+  // Only a complete undo ends a run's life; after a failed one the run can still be undone.
+  const undone = entries.findLast((e) => e.type === "undone-by" && e.outcome === "undone");
   let outcome: RunSummary["outcome"];
   if (end?.type === "run-end") outcome = end.outcome;
   else outcome = start.host === os.hostname() && pidAlive(start.pid) ? "running" : "interrupted";

@@ -130,6 +130,7 @@ export const RefusalCode = z.enum([
   "no-valid-replica",
   "stale-plan",
   "plan-mismatch",
+  "file-changed",
 ]);
 export type RefusalCode = z.infer<typeof RefusalCode>;
 
@@ -141,6 +142,14 @@ export const Refusal = z.object({
   node: z.string().optional(),
 });
 export type Refusal = z.infer<typeof Refusal>;
+
+/**
+ * Whether undoing one step of an earlier run is still safe on the facts found now (`guardUndo`).
+ * `risk` is the gate the undo asks at (default: the step's own); `warning` is shown at that gate.
+ */
+export type UndoGuard =
+  | { ok: true; risk?: Risk; warning?: string; evidence?: string }
+  | { ok: false; refusal: Refusal };
 
 export type Decision =
   | { kind: "plan"; plan: PlanDraftInput }

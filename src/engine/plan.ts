@@ -93,7 +93,7 @@ function unattendedEligibility(runbook: AnyRunbook, draft: PlanDraft): Plan["una
   return { eligible: true, reason: "every step is safe and every guard held" };
 }
 
-function probeRefusal(error: unknown): Refusal {
+export function probeRefusal(error: unknown): Refusal {
   if (error instanceof TransportError) {
     return {
       code: "node-unreachable",

@@ -5,7 +5,15 @@
  */
 import type { z } from "zod";
 import type { CommandResult } from "../transport/types.js";
-import type { Check, Decision, Finding, Risk } from "./model.js";
+import type { Check, Decision, Finding, Risk, Step, UndoGuard } from "./model.js";
+
+/** Where a step's undo stands in the undo of its run. */
+export interface UndoContext {
+  /** The run being undone. */
+  runId: string;
+  /** Steps whose undo runs before this one, in the order they run. */
+  before: readonly Step[];
+}
 
 export interface RunbookMeta {
   id: string;
@@ -83,6 +91,13 @@ export interface Runbook<
   decide(params: z.output<P>, facts: F): Decision;
   /** The facts a plan relies on (hashed into its fingerprint). Leave out volatile values. @default all facts */
   stableFacts?(facts: F): unknown;
+  /**
+   * Undo's guard, pure like `decide`: on the facts `probe` finds now, may `step` of an earlier run
+   * be undone, and at which gate? `undo.before` are the steps whose undo runs first in the same
+   * undo, `undo.runId` the run being undone.
+   * @default no guard of its own: the undo asks at the step's gate, files are still compared
+   */
+  guardUndo?(params: z.output<P>, facts: F, step: Step, undo: UndoContext): UndoGuard;
   /** Postconditions this runbook's plans may reference by name. */
   checks?: Record<string, CheckFn>;
   /** `diagnose`: look for this problem across the cluster. */

@@ -17,3 +17,4 @@ export { renderRunResult } from "./run-result.js";
 export { DOC_SECTIONS, renderRunbookDoc } from "./runbook-doc.js";
 export { renderRunbookList } from "./runbook-list.js";
 export { type ParamDoc, paramDocs, paramsJsonSchema } from "./runbook-params.js";
+export { renderUndoPlan } from "./undo-plan.js";

@@ -66,6 +66,8 @@ function entryText(e: JournalEntry, p: Paint): string | null {
       const copy = e.nodeCopy ? `, copy on the node: ${e.nodeCopy}` : "";
       return `backup ${e.stepId}: ${e.node}:${e.path} ${state}${copy}`;
     }
+    case "file-state":
+      return `left by ${e.stepId}: ${e.node}:${e.path} ${e.sha256 === null ? "missing" : `sha256 ${e.sha256.slice(0, 12)}`}`;
     case "step-start":
       return `step ${e.stepId} started`;
     case "step-end":

@@ -57,7 +57,7 @@ export function planMarkdown(input: Plan, depth = 0, target = ""): string {
   return sections.join("\n\n");
 }
 
-function stepMarkdown(step: Step, index: number, heading: string): string {
+export function stepMarkdown(step: Step, index: number, heading: string): string {
   const parts = [
     `${heading} ${index + 1}. ${mdText(step.title)}`,
     mdTable(["Node", "Risk", "Why"], [[step.node, `${step.risk} (${gateText(step)})`, step.reason]]),

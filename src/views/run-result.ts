@@ -11,19 +11,23 @@ import { planText } from "./plan-text.js";
 import { renderNothingToDo, renderRefusal } from "./refusal.js";
 import { indent, type Paint, painter, STATUS_COLOR, STATUS_SYMBOL } from "./style.js";
 import { mdCode, mdFence, mdList, mdTable, mdText } from "./table.js";
+import { renderUndoPlan, undoPlanText } from "./undo-plan.js";
 
-/** Steps whose change may still be on the cluster. */
-function leftInPlace(steps: StepReport[]): StepReport[] {
-  return steps.filter((s) => s.status === "done" || s.status === "undo-failed");
+/** Steps whose change may still be on the cluster: for an undo, every step it did not put back. */
+function leftInPlace(result: Pick<RunResult, "steps" | "undoOf">): StepReport[] {
+  if (result.undoOf) return result.steps.filter((s) => s.status !== "undone");
+  return result.steps.filter((s) => s.status === "done" || s.status === "undo-failed");
 }
 
 function nextCommands(result: RunResult, opts: ViewOptions): string[] {
   if (!result.runId) return [];
-  const undo = result.outcome !== "undone" && leftInPlace(result.steps).length > 0;
-  // `show` reads the local journal only; `undo` talks to the cluster.
+  const undo =
+    !["undone", "refused", "needs-human"].includes(result.outcome) && leftInPlace(result).length > 0;
+  // `show` reads the local journal only; `undo` talks to the cluster. An undo that stopped half-way
+  // is finished by undoing the same run again, never by undoing the undo.
   return [
     onTarget(`pvefix show ${result.runId}`, opts.state),
-    ...(undo ? [onTarget(`pvefix undo ${result.runId}`, opts.target)] : []),
+    ...(undo ? [onTarget(`pvefix undo ${result.undoOf ?? result.runId}`, opts.target)] : []),
   ];
 }
 
@@ -55,7 +59,10 @@ function runText(input: RunResult, opts: ViewOptions): string {
     ),
   );
 
-  if (result.outcome === "needs-human" && result.plan) {
+  if (result.outcome === "needs-human" && result.plan && result.undoOf) {
+    out.push("  Nothing was changed: unattended mode stops before any undo step that needs a human.", "");
+    out.push(undoPlanText({ of: result.undoOf, plan: result.plan, drift: [], refusal: null }, opts));
+  } else if (result.outcome === "needs-human" && result.plan) {
     out.push("  Nothing was changed: unattended mode stops before any step that needs a human.", "");
     out.push(planText(result.plan, opts), "");
     out.push(`${p("bold", "Run it interactively:")} ${pvefixCommand("run", result.runbook, result.params)}`);
@@ -63,7 +70,7 @@ function runText(input: RunResult, opts: ViewOptions): string {
     out.push("", p("bold", "Steps:"), ...result.steps.map((s) => stepLine(s, p)));
   }
 
-  const left = leftInPlace(result.steps);
+  const left = leftInPlace(result);
   if ((result.outcome === "rollback-incomplete" || result.outcome === "interrupted") && left.length > 0) {
     out.push("", p(["bold", "red"], "Left in place (check these by hand):"));
     for (const s of left) out.push(`  - [${s.node}] ${s.id}: ${s.title} (${s.status})`);
@@ -114,12 +121,14 @@ function runMarkdown(input: RunResult, opts: ViewOptions): string {
       ),
     );
   }
-  const left = leftInPlace(result.steps);
+  const left = leftInPlace(result);
   if (result.outcome === "rollback-incomplete" || result.outcome === "interrupted") {
     parts.push("## Left in place", mdList(left.map((s) => `${s.node}: ${s.id} (${s.status})`)));
   }
   parts.push("## Touched files", mdList(result.touchedFiles.map((f) => `${mdCode(`${f.node}:${f.path}`)}`)));
-  if (result.outcome === "needs-human" && input.plan) {
+  if (result.outcome === "needs-human" && input.plan && input.undoOf) {
+    parts.push(renderUndoPlan({ of: input.undoOf, plan: input.plan, drift: [], refusal: null }, "md", opts));
+  } else if (result.outcome === "needs-human" && input.plan) {
     parts.push(planMarkdown(input.plan, 1, opts.target));
   }
   const next = nextCommands(result, opts);
@@ -143,6 +152,7 @@ const views: ViewMap<RunResult> = {
       ...(r.refusal ? { refusal: r.refusal } : {}),
       ...(r.reason !== undefined ? { reason: r.reason } : {}),
       ...(r.error !== undefined ? { error: r.error } : {}),
+      ...(r.undoOf !== undefined ? { undoOf: r.undoOf } : {}),
     }),
 };
 

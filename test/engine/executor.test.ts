@@ -221,6 +221,8 @@ describe("apply", () => {
       stateDir,
       runId: result.runId!,
       runbookFor: () => demo,
+      mode: "interactive",
+      gate: yes,
     });
     expect(undo.outcome).toBe("undone");
     expect(cluster.file("n1", A)).toBe("old a\n");
@@ -239,6 +241,8 @@ describe("undo from the journal", () => {
       stateDir,
       runId: result.runId!,
       runbookFor: () => demo,
+      mode: "interactive",
+      gate: yes,
     });
     expect(undo.outcome).toBe("undone");
     expect(undo.steps.map((s) => s.id)).toEqual(["write-b", "apply-x", "write-a"]);
@@ -252,6 +256,8 @@ describe("undo from the journal", () => {
         stateDir,
         runId: result.runId!,
         runbookFor: () => demo,
+        mode: "interactive",
+        gate: yes,
       }),
     ).rejects.toMatchObject({ code: "PVEFIX_NOTHING_TO_UNDO" });
   });
@@ -474,6 +480,8 @@ describe("saved plans", () => {
           stateDir,
           runId: done.runId!,
           runbookFor: () => demo,
+          mode: "interactive",
+          gate: yes,
         })
       ).outcome,
     ).toBe("undone");

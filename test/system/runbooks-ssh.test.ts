@@ -26,6 +26,11 @@ let bed: PveBed;
 let work: string;
 let transport: SshTransport;
 
+const approve: Gate = async (request) => ({
+  approved: true,
+  answer: request.confirm === "node-name" ? request.step.node : "yes",
+});
+
 /** What --unattended answers: nothing that needs a human is approved. */
 const noHuman: Gate = async (request) => ({
   approved: false,
@@ -101,7 +106,13 @@ describe("stuck-lock over SSH", () => {
     expect(existsSync(bed.hostPath("pve2", copy))).toBe(false);
     expect(existsSync(bed.hostPath("pve1", "/run/pvefix.lock"))).toBe(false);
 
-    const undone = await undoRun({ ...target(), runId: result.runId!, runbookFor: () => stuckLock });
+    const undone = await undoRun({
+      ...target(),
+      runId: result.runId!,
+      runbookFor: () => stuckLock,
+      mode: "interactive",
+      gate: approve,
+    });
     expect(undone.outcome).toBe("undone");
     expect(readFileSync(bed.hostPath("pve1", CT100))).toEqual(before);
   });

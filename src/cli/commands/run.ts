@@ -3,8 +3,16 @@ import * as fs from "node:fs";
 import { runbookById } from "../../../runbooks/index.js";
 import type { Gate } from "../../engine/apply.js";
 import { EngineError } from "../../engine/errors.js";
-import { applySavedPlan, exitCodeFor, type RunResult, runRunbook, undoRun } from "../../engine/session.js";
-import { renderRunResult } from "../../views/index.js";
+import {
+  applySavedPlan,
+  exitCodeFor,
+  planUndo,
+  type RunResult,
+  runRunbook,
+  undoRun,
+} from "../../engine/session.js";
+import { renderRunResult, renderUndoPlan } from "../../views/index.js";
+import { EXIT } from "../exit-codes.js";
 import { interactiveGate, unattendedGate } from "../gates.js";
 import type { GlobalOptions } from "../global-options.js";
 import { print, progressFor, viewOptions, withTarget } from "./shared.js";
@@ -58,9 +66,41 @@ export async function runApply(
   );
 }
 
-export async function runUndo(globals: GlobalOptions, runId: string): Promise<number> {
-  return mutating(globals, true, (target, _gate, listener) =>
-    undoRun({ ...target, stateDir: globals.stateDir, runId, runbookFor: runbookById, listener }),
+export interface UndoCommandOptions {
+  /** Only show the undo plan (changes nothing). */
+  plan: boolean;
+  unattended: boolean;
+}
+
+export async function runUndo(
+  globals: GlobalOptions,
+  runId: string,
+  options: UndoCommandOptions = { plan: false, unattended: false },
+): Promise<number> {
+  if (options.plan) {
+    const undo = await withTarget(globals, (target) =>
+      planUndo({
+        ...target,
+        stateDir: globals.stateDir,
+        runId,
+        runbookFor: runbookById,
+        listener: progressFor(globals, true),
+      }),
+    );
+    print(renderUndoPlan(undo, globals.output, viewOptions(globals)));
+    return undo.refusal ? EXIT.refused : EXIT.ok;
+  }
+  return mutating(globals, options.unattended, (target, gate, listener, signal) =>
+    undoRun({
+      ...target,
+      stateDir: globals.stateDir,
+      runId,
+      runbookFor: runbookById,
+      mode: options.unattended ? "unattended" : "interactive",
+      gate,
+      listener,
+      signal,
+    }),
   );
 }
 

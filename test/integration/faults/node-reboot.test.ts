@@ -12,6 +12,7 @@ import { exitCodeFor, undoRun } from "../../../src/engine/session.js";
 import { addFault, type LabState, labExec, loadLab, updateLab } from "../../../src/lab/index.js";
 import { TransportError } from "../../../src/transport/errors.js";
 import {
+  approve,
   commands,
   journal,
   mountOn,
@@ -182,10 +183,14 @@ describe("a node that reboots while the run waits at its gate", () => {
       stateDir: bed.stateDir,
       runId: result.runId ?? "",
       runbookFor: () => hungNfs,
+      mode: "interactive",
+      gate: approve,
     });
     expect(undo.outcome).toBe("undone");
     expect(exitCodeFor(undo.outcome)).toBe(0);
+    // The step was guarded (CT 105 uses nfs-backup), so its undo asks at the same gate.
     expect(stepTrail(journal(bed.stateDir, undo.runId))).toEqual([
+      "gate:remount-nfs-backup-pve2:approved",
       "undo:remount-nfs-backup-pve2",
       "undo-end:remount-nfs-backup-pve2:ok",
       "run-end:undone:0",

@@ -16,6 +16,7 @@ import { undoRun } from "../../../src/engine/session.js";
 import { addFault, loadLab } from "../../../src/lab/index.js";
 import { livenessCommand } from "../../../src/pve/probes/storage.js";
 import {
+  approve,
   commands,
   hangMount,
   mountOn,
@@ -166,6 +167,8 @@ describe("SIGINT to the CLI while a step's command hangs", () => {
       stateDir: bed.stateDir,
       runId,
       runbookFor: () => hungNfs,
+      mode: "interactive",
+      gate: approve,
     });
     expect(undo.outcome).toBe("undone");
     expect(undo.steps.map((s) => [s.id, s.status])).toEqual([["remount-nfs-iso-pve1", "undone"]]);

@@ -151,6 +151,8 @@ describe("ha-replication-mismatch on the lab (PVE 8 group)", () => {
       stateDir: bed.stateDir,
       runId: result.runId!,
       runbookFor: () => haReplication,
+      mode: "interactive",
+      gate: approve,
     });
     expect(undone.outcome).toBe("undone");
     expect(await shas([GROUPS, RESOURCES])).toEqual(before);
@@ -199,6 +201,8 @@ describe("ha-replication-mismatch on the lab (PVE 9 rule)", () => {
       stateDir: bed.stateDir,
       runId: result.runId!,
       runbookFor: () => haReplication,
+      mode: "interactive",
+      gate: approve,
     });
     expect(undone.outcome).toBe("undone");
     expect(await cat(RULES)).toBe(before);
@@ -276,6 +280,8 @@ describe("ha-replication-mismatch on the lab (recovery from a dead node)", () =>
       stateDir: bed.stateDir,
       runId: result.runId!,
       runbookFor: () => haReplication,
+      mode: "interactive",
+      gate: approve,
     });
     expect(undone.outcome).toBe("undone");
     expect(await shas([RESOURCES, ON_PVE1])).toEqual(before);

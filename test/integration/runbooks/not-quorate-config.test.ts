@@ -51,8 +51,15 @@ const yes = () => gate(() => true);
 
 const run = (params: Record<string, unknown>, g: Gate, mode: "interactive" | "unattended" = "interactive") =>
   runRunbook({ ...bed.target(), runbook: rb, rawParams: params, stateDir: bed.stateDir, mode, gate: g });
-const undo = (runId: string) =>
-  undoRun({ ...bed.target(), stateDir: bed.stateDir, runId, runbookFor: () => rb });
+const undo = (runId: string, g: Gate = yes()) =>
+  undoRun({
+    ...bed.target(),
+    stateDir: bed.stateDir,
+    runId,
+    runbookFor: () => rb,
+    mode: "interactive",
+    gate: g,
+  });
 
 /** sha256 of every file the runbook may change, and whether a staged `.new` is left over. */
 async function fileState(): Promise<Record<string, string>> {

@@ -145,6 +145,8 @@ describe("restart-pve-services over SSH against the lab", () => {
       stateDir: bed.stateDir,
       runId: done.runId!,
       runbookFor: () => rb,
+      mode: "interactive",
+      gate: answerGates(() => true),
     });
     expect(undone.outcome).toBe("undone");
     expect(await units("pve2")).toEqual(ALL_ACTIVE);

@@ -127,7 +127,13 @@ describe("zerotier-blacklist on the looping pve1", () => {
     expect(await unitState("pve1")).toBe("active");
     expect(await rssGrowth("pve1")).toBe(0);
 
-    const undone = await undoRun({ ...target(), runId: run.runId!, runbookFor: () => zerotierBlacklist });
+    const undone = await undoRun({
+      ...target(),
+      runId: run.runId!,
+      runbookFor: () => zerotierBlacklist,
+      mode: "interactive",
+      gate: approve,
+    });
     expect(undone.outcome).toBe("undone");
     expect((await onNode("pve1", `test -e ${CONF}`)).exitCode).toBe(1);
     expect(await unitState("pve1")).toBe("active");
