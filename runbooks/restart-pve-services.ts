@@ -17,6 +17,7 @@ import {
   quorumGuard,
   RestartableUnit,
   STOP_ORDER,
+  sickUnits,
   Tools,
   toolsOf,
   type VoteView,
@@ -112,11 +113,18 @@ function decide(params: Params, facts: Facts): Decision {
     steps.push(...node.steps);
     warnings.push(...node.warnings);
   }
+  // Only a running pveproxy is stopped: the GUI is down only when the plan stops it.
+  const guiDown = units.includes("pveproxy") && sick.some((s) => s.t.units.pveproxy === "active");
   return {
     kind: "plan",
     plan: {
       summary: `Restart ${units.join(", ")} on ${sick.map((s) => s.t.node).join(", then ")}, one node at a time`,
-      warnings: [...warnings, "Guests keep running; the node's GUI/API is down until pveproxy starts again"],
+      warnings: [
+        ...warnings,
+        guiDown
+          ? "Guests keep running; the node's GUI/API is down until pveproxy starts again"
+          : "Guests keep running; pveproxy is not stopped, so the GUI/API stays up",
+      ],
       steps,
     },
   };
@@ -130,7 +138,9 @@ function planNode(
   t: NodeHealth,
   problems: string[],
 ): { refusal: Refusal } | { steps: StepInput[]; warnings: string[] } {
-  const quorum = units.includes("corosync") ? quorumFor(facts, t.node) : {};
+  // A corosync that is not running holds no vote: starting it can only add one, never cost the quorum.
+  const corosyncRuns = t.units.corosync === "active";
+  const quorum = units.includes("corosync") && corosyncRuns ? quorumFor(facts, t.node) : {};
   if ("refusal" in quorum) return quorum;
   const none = { node: t.node, source: null, trusted: false, lrm: null, resources: [] };
   const view = facts.ha.find((h) => h.node === t.node) ?? none;
@@ -158,12 +168,22 @@ function planNode(
       (u) => `${t.node}: ${u} is failed; this runbook does not restart it`,
     ),
   ];
+  // Without a quorate view elsewhere (every corosync was down), one node's return cannot make it quorate.
+  const othersQuorate = otherViews(facts, t.node).some((v) => v.quorate);
+  const verifyQuorum = corosyncRuns || othersQuorate;
+  if (!verifyQuorum && units.includes("corosync"))
+    warnings.push(
+      `${t.node}: no other node is quorate, so its return is checked by corosync being active; the cluster is quorate again once enough nodes run corosync`,
+    );
   const steps = restartServicesSteps({
     node: t.node,
     units,
+    // A unit that is not running is only started: stopping it would change nothing, and undoing that stop would start it.
+    running: units.filter((u) => !["inactive", "failed"].includes(t.units[u] ?? "")),
     risk: ha ? "dangerous" : "guarded",
     reason: `${problems.join("; ")} on ${t.node}${ha ? `; ${arm.why}` : ""}`,
     ha,
+    verifyQuorum,
     ...(quorum.warning ? { corosyncWarning: quorum.warning } : {}),
   });
   return { steps, warnings };
@@ -172,13 +192,16 @@ function planNode(
 /** Views of every node but `node`; with no other node in the inventory there is no one to lose quorum. */
 function quorumFor(facts: Facts, node: string): ReturnType<typeof quorumGuard> | { warning?: string } {
   if (facts.peers.length + facts.targets.length === 1) return {};
-  const views = [
+  return quorumGuard(node, otherViews(facts, node), facts.votes?.find((v) => v.name === node) ?? null);
+}
+
+function otherViews(facts: Facts, node: string): VoteView[] {
+  return [
     ...facts.peers.map((p) => p.tools),
     ...facts.targets.filter((t) => t.node !== node).map((t) => t.tools),
   ]
     .map((tools) => tools?.view)
     .filter((v): v is VoteView => v !== null && v !== undefined);
-  return quorumGuard(node, views, facts.votes?.find((v) => v.name === node) ?? null);
 }
 
 function refuse(code: Refusal["code"], message: string, detail: string, node?: string): Decision {
@@ -245,21 +268,28 @@ export default defineRunbook({
     const findings: Finding[] = [];
     for (const node of up) {
       const health = await nodeHealthOf(ctx, node);
-      const problems = healthProblems(health);
-      if (problems.length === 0) continue;
-      const facts = await probe(ctx, { node: [node] });
-      let decision = decide({ node: [node] }, facts);
+      const sick = sickUnits(health);
+      if (sick.length === 0) continue;
+      // Restart only what is wrong: a hung pmxcfs is no reason to take corosync out of the quorum.
+      const services = sick.map((s) => s.unit);
+      const params: Params = { node: [node], services };
+      const facts = await probe(ctx, params);
+      let decision = decide(params, facts);
       const armed = decision.kind === "refusal" && decision.refusal.code === "ha-armed";
-      if (armed) decision = decide({ node: [node], withHa: true }, facts);
-      const flags = `--node ${node}${armed ? " --with-ha" : ""}`;
+      if (armed) decision = decide({ ...params, withHa: true }, facts);
+      const flags = `--node ${node} --services ${services.join(",")}${armed ? " --with-ha" : ""}`;
       const hung = health.etcPve.state === "hung" || health.tools.state === "hung";
+      // Without corosync or pmxcfs the node is out of the cluster and /etc/pve is read-only there.
+      const core = services.some(
+        (u) => (u === "corosync" || u === "pve-cluster") && health.units[u] !== "active",
+      );
       findings.push({
         runbook: "restart-pve-services",
-        severity: hung ? "critical" : "warning",
+        severity: hung || core ? "critical" : "warning",
         node,
-        params: { node, ...(armed ? { withHa: true } : {}) },
+        params: { node, services: services.join(","), ...(armed ? { withHa: true } : {}) },
         summary:
-          `PVE services on ${node} are not healthy: ${problems.join("; ")}` +
+          `PVE services on ${node} are not healthy: ${sick.flatMap((s) => s.problems).join("; ")}` +
           (decision.kind === "refusal"
             ? `; a restart is refused now: ${decision.refusal.message}`
             : armed

@@ -49,7 +49,11 @@ describe("parseCorosyncCmapctl", () => {
 
   it("names the line it cannot read", () => {
     expect(() => parseCorosyncCmapctl("totem.token (u32) = 1000\nCan't get key totem.x. Error\n")).toThrow(
-      new ParseError("corosync-cmapctl", "expected 'key (type) = value', got 'Can't get key totem.x. Error'", 2),
+      new ParseError(
+        "corosync-cmapctl",
+        "expected 'key (type) = value', got 'Can't get key totem.x. Error'",
+        2,
+      ),
     );
   });
 });
