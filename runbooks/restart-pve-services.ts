@@ -146,7 +146,9 @@ function planNode(
   const view = facts.ha.find((h) => h.node === t.node) ?? none;
   const arm = watchdogArmed(view, t.units["pve-ha-lrm"]);
   const sids = view.resources.map((r) => r.sid);
-  const fencing = arm.armed && (units.includes("corosync") || units.includes("pve-cluster"));
+  // Only stopping corosync or pmxcfs can starve an armed watchdog; starting them cannot.
+  const stopped = units.filter((u) => !["inactive", "failed"].includes(t.units[u] ?? ""));
+  const fencing = arm.armed && (stopped.includes("corosync") || stopped.includes("pve-cluster"));
   if (fencing && !params.withHa) {
     return {
       refusal: {
@@ -179,7 +181,7 @@ function planNode(
     node: t.node,
     units,
     // A unit that is not running is only started: stopping it would change nothing, and undoing that stop would start it.
-    running: units.filter((u) => !["inactive", "failed"].includes(t.units[u] ?? "")),
+    running: stopped,
     risk: ha ? "dangerous" : "guarded",
     reason: `${problems.join("; ")} on ${t.node}${ha ? `; ${arm.why}` : ""}`,
     ha,
