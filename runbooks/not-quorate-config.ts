@@ -142,7 +142,7 @@ function decide(params: Params, f: Facts): Decision {
             : []),
           ...(access === "local-mode"
             ? [
-                "corosync stays stopped: start it on every node (`systemctl start corosync`) once each has the new file",
+                `corosync stays stopped: once every node has the new file, start it with \`pvefix run restart-pve-services --node ${f.states.map((s) => s.node).join(",")} --services corosync\``,
               ]
             : access === "expected-votes"
               ? [

@@ -242,7 +242,7 @@ describe("not-quorate-config decide: corosync is dead on the target (pmxcfs loca
     expect(undo("start-pve-cluster-pve1")).toEqual(["systemctl stop pve-cluster"]);
     expect(stepById(d, "replace-file-pve1").files).toEqual(["/etc/pve/corosync.conf"]);
     expect(planOf(d).warnings).toContain(
-      "corosync stays stopped: start it on every node (`systemctl start corosync`) once each has the new file",
+      "corosync stays stopped: once every node has the new file, start it with `pvefix run restart-pve-services --node pve1,pve2,pve3 --services corosync`",
     );
     expect(stepById(d, "stop-pve-cluster-pve1").warning).toContain(
       "Split-brain risk: in local mode pmxcfs on pve1 accepts writes without quorum",
