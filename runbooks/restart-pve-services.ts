@@ -224,13 +224,14 @@ export default defineRunbook({
       "whether /etc/pve answers `stat` within 5 s and `pvecm status` within 10 s (both under `timeout -s KILL`)",
       "every other node's `pvecm status`: would the cluster keep quorum while the node's corosync is stopped",
       "`ha-manager status` on a quorate node: is the node's LRM active (watchdog armed), with which resources",
+      "the config the running corosync loaded (`corosync-cmapctl totem. runtime.config.totem.token`) against /etc/corosync/corosync.conf and /etc/pve/corosync.conf: an older config_version or token means corosync must restart",
     ],
     asks: [
       "a yes/no confirmation for every stop and start (never provably safe: no unattended run)",
-      "the node name for every step when the node's HA watchdog is armed and --with-ha was given",
+      "the node name when the node's HA watchdog is armed and --with-ha was given: per step, or `<node> all` once for the node's whole run of steps (each one listed)",
     ],
     changes: [
-      "`systemctl stop` pveproxy, spiceproxy, pvestatd, pve-cluster, corosync (in that order), then `systemctl start` corosync, pve-cluster, pvestatd, spiceproxy, pveproxy",
+      "`systemctl stop` pveproxy, spiceproxy, pvestatd, pve-cluster, corosync (in that order, those that run), then `systemctl start` corosync, pve-cluster, pvestatd, spiceproxy, pveproxy",
       "with --with-ha on an armed node: `systemctl stop pve-ha-lrm` then `pve-ha-crm` first, `systemctl start pve-ha-crm` then `pve-ha-lrm` last",
     ],
     undoes: [
@@ -238,13 +239,14 @@ export default defineRunbook({
     ],
     refuses: [
       "node-unreachable: a node is not in the inventory or does not answer over SSH",
-      "quorum-at-risk: the votes left without the node would fall below quorum, or no other node can show they would not",
+      "quorum-at-risk: the votes left without the node would fall below quorum, or no other node can show they would not (a corosync that does not run is only started: it holds no vote to lose)",
       "not-quorate: the cluster has no quorum even with the node, so its return cannot be verified",
       "ha-armed: the node's LRM is active (watchdog armed) and --with-ha was not given",
     ],
     notes: [
       "The field report's second loop says `systemctl stop` again: a typo, the units must be started.",
-      "Several nodes are restarted strictly one after another; each must be back in the quorum (up to 90 s) before the next one is touched.",
+      "Several nodes are restarted strictly one after another; each must be back in the quorum (up to 90 s) before the next one is touched. When no node is quorate (corosync was down everywhere), a start is checked by the unit being active instead.",
+      "`pvefix diagnose` suggests `--services` with only the units that are down, hung or running an old config.",
       "pvedaemon and the HA units are probed but only restarted as described above.",
       "Stopping pve-ha-lrm needs an active CRM master and may hang while pmxcfs hangs; the step gives up after 3 minutes and the run rolls back (then a reboot is the way out).",
     ],

@@ -182,7 +182,7 @@ export default defineRunbook({
     ],
     asks: [
       "a confirmation before replacing a local.conf that is not valid JSON (its settings cannot be merged)",
-      "a confirmation before restarting zerotier-one when every corosync link of the node runs over ZeroTier",
+      "a confirmation before restarting zerotier-one when a corosync link of the node runs over ZeroTier (the restart drops it; such a plan never runs unattended)",
     ],
     changes: [
       "/var/lib/zerotier-one/local.conf: adds the missing `physical.<cidr>.blacklist` entries and interface prefixes, keeps every other key",
