@@ -784,4 +784,15 @@ describe("not-quorate-config detect", () => {
       ],
     ]);
   });
+
+  it("finishes when /etc/pve hangs on a node (pmxcfs deadlocked): that is the services detector's finding", async () => {
+    const cluster = new Cluster();
+    cluster.on((node, argv) =>
+      node === "pve2" && argv.join(" ") === "timeout -s KILL 5 cat /etc/pve/corosync.conf"
+        ? { exitCode: 137 }
+        : undefined,
+    );
+    const findings = await runbook.detect!(context(cluster));
+    expect(findings.map((f) => f.node)).toEqual(["pve1", "pve2", "pve3"]);
+  });
 });

@@ -642,6 +642,38 @@ describe("restart-pve-services detect", () => {
     ]);
   });
 
+  it("answers one inactive pvestatd with `--services pvestatd`, as a warning, not a full-stack restart", async () => {
+    const cluster = new FakeCluster(["pve1", "pve2", "pve3"]);
+    for (const n of cluster.nodes)
+      cluster.file(n, "/etc/corosync/corosync.conf", fixture("corosync-conf-pve-written"));
+    cluster.on((node, argv) => {
+      const command = argv.join(" ");
+      if (argv[0] === "systemctl" && argv[1] === "is-active")
+        return {
+          stdout: argv
+            .slice(2)
+            .map((u) => (node === "pve3" && u === "pvestatd" ? "inactive\n" : "active\n"))
+            .join(""),
+        };
+      if (command === etcPveCommand) return { stdout: "755\n" };
+      if (command === pvecmCommand) return { stdout: fixture("pvecm-status-quorate") };
+      if (command === "ha-manager status") return { stdout: fixture("ha-manager-status-old") };
+      return undefined;
+    });
+    const findings = await rb.detect!(ctxOf(cluster));
+    expect(findings.map((f) => [f.severity, f.node, f.summary, f.command])).toEqual([
+      [
+        "warning",
+        "pve3",
+        "PVE services on pve3 are not healthy: pvestatd is inactive",
+        "pvefix run restart-pve-services --node pve3 --services pvestatd",
+      ],
+    ]);
+    const facts = await rb.probe(ctxOf(cluster), { node: ["pve3"], services: ["pvestatd"] });
+    const plan = planOf(rb.decide({ node: ["pve3"], services: ["pvestatd"] }, facts));
+    expect(commands(plan.steps)).toEqual(["pve3: systemctl start pvestatd"]);
+  });
+
   it("points to a reviewed plan with --with-ha when the node's watchdog is armed", async () => {
     const [finding] = await rb.detect!(ctxOf(lab(fixture("ha-manager-status-lrm-active-pve2"))));
     expect(finding?.command).toBe(
