@@ -305,6 +305,7 @@ export default defineRunbook({
     notes: [
       "The running corosync of other nodes keeps its old config until it restarts; reboot nodes one by one.",
       "After local mode, pmxcfs merges /etc/pve when it rejoins: conflicting changes made elsewhere can be lost.",
+      "`pvefix diagnose` suggests this runbook only when no node is quorate, or when a corosync.conf is unusable: a node cut off from a quorate majority is reported as a network problem, a stopped corosync with a usable config as a `restart-pve-services --services corosync`.",
     ],
     seeAlso: [
       "proxmox-facts §1.4 (pvecm expected), §3 (corosync.conf), §4.1 (local mode)",
