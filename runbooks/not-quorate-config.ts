@@ -6,11 +6,12 @@ import { z } from "zod";
 import { sha256Hex } from "../src/engine/fingerprint.js";
 import type { Decision, Finding } from "../src/engine/model.js";
 import { NodeParam } from "../src/engine/params.js";
-import { defineRunbook } from "../src/engine/runbook.js";
+import { defineRunbook, type ProbeContext } from "../src/engine/runbook.js";
 import { clusterConfigChecks } from "../src/pve/probes/cluster-config-checks.js";
 import {
   ConfNode,
   clusterStates,
+  corosyncConfigOf,
   disconnectedPeers,
   LOCAL_COROSYNC_CONF,
   NodeClusterState,
@@ -143,7 +144,7 @@ function decide(params: Params, f: Facts): Decision {
             : []),
           ...(access === "local-mode"
             ? [
-                "corosync stays stopped: start it on every node (`systemctl start corosync`) once each has the new file",
+                `corosync stays stopped: once every node has the new file, start it with \`pvefix run restart-pve-services --node ${f.states.map((s) => s.node).join(",")} --services corosync\``,
               ]
             : access === "expected-votes"
               ? [
@@ -185,6 +186,87 @@ function refuse(
   return { kind: "refusal", refusal: { code, message, detail, ...(node ? { node } : {}) } };
 }
 
+/**
+ * Only a cluster with no quorate partition at all needs this runbook. A node cut off from a quorate
+ * majority is a network problem (forcing quorum there would split the brain), a node whose corosync is
+ * merely stopped needs a start (restart-pve-services reports it), a corosync that cannot start needs a
+ * fixed corosync.conf.
+ */
+async function detect(ctx: ProbeContext): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const command = (node: string) => `pvefix plan not-quorate-config --node ${node} --file <new.conf>`;
+  const states = await clusterStates(ctx);
+  const quorate = states.filter((s) => s.quorum?.quorate);
+  const finding = (node: string, severity: Finding["severity"], summary: string, next = command(node)) =>
+    findings.push({
+      runbook: "not-quorate-config",
+      severity,
+      node,
+      params: { node },
+      summary,
+      command: next,
+    });
+  for (const s of states) {
+    if (!s.reachable) continue;
+    if (s.corosync !== "active") {
+      const config = await corosyncConfigOf(ctx, s.node);
+      const problem =
+        config.local === null
+          ? "is missing"
+          : config.local.problem === null
+            ? null
+            : `is not usable (${config.local.problem})`;
+      // A usable config needs only a start: the restart-pve-services finding.
+      if (problem !== null) {
+        const summary = `corosync is ${s.corosync} on ${s.node} and cannot start: ${LOCAL_COROSYNC_CONF} ${problem}`;
+        finding(s.node, "critical", summary, command(quorate[0]?.node ?? s.node));
+      }
+    } else if (s.quorum !== null && !s.quorum.quorate) {
+      if (quorate.length > 0) finding(s.node, "critical", await cutOff(ctx, s, quorate), linkCheck(s.node));
+      else {
+        const why = `${s.quorum.totalVotes ?? 0} of ${s.quorum.expectedVotes ?? "?"} votes`;
+        const summary = `${s.node} is not quorate (${why}) and no node is: /etc/pve is read-only there`;
+        finding(s.node, "critical", summary);
+      }
+    }
+    if (
+      s.corosyncConfVersion !== null &&
+      s.pveConfVersion !== null &&
+      s.corosyncConfVersion !== s.pveConfVersion
+    ) {
+      finding(
+        s.node,
+        "warning",
+        `${s.node} has ${LOCAL_COROSYNC_CONF} version ${s.corosyncConfVersion} but /etc/pve/corosync.conf has version ${s.pveConfVersion}`,
+      );
+    }
+  }
+  return findings;
+}
+
+/** The words for a node outside a quorate partition: who is quorate, and what its links say. */
+async function cutOff(
+  ctx: ProbeContext,
+  s: NodeClusterState,
+  quorate: readonly NodeClusterState[],
+): Promise<string> {
+  const majority = quorate.map((q) => q.node);
+  const running = (await ctx.readFile(s.node, LOCAL_COROSYNC_CONF)) ?? null;
+  const nodelist = nodelistOf(running) ?? [];
+  const nameOf = (id: number) => nodelist.find((n) => n.nodeid === id)?.name ?? `nodeid ${id}`;
+  const peers = (await disconnectedPeers(ctx, s.node))?.map(nameOf) ?? null;
+  const evidence =
+    peers === null
+      ? `\`corosync-cfgtool -s\` gives no link status on ${s.node}`
+      : peers.length > 0
+        ? `\`corosync-cfgtool -s\` on ${s.node} shows ${peers.join(", ")} disconnected on every link`
+        : `\`corosync-cfgtool -s\` on ${s.node} shows every link connected, yet it is not in their membership`;
+  return `${s.node} is cut off from the quorate partition (${majority.join(", ")}): ${evidence}. Repair its corosync network; forcing quorum on ${s.node} would split the brain`;
+}
+
+/** Read-only: what to run on the node once its network is repaired. */
+const linkCheck = (node: string) => `corosync-cfgtool -s  # on ${node}: every peer must show connected`;
+
 export default defineRunbook({
   meta: {
     id: "not-quorate-config",
@@ -225,6 +307,7 @@ export default defineRunbook({
     notes: [
       "The running corosync of other nodes keeps its old config until it restarts; reboot nodes one by one.",
       "After local mode, pmxcfs merges /etc/pve when it rejoins: conflicting changes made elsewhere can be lost.",
+      "`pvefix diagnose` suggests this runbook only when no node is quorate, or when a corosync.conf is unusable: a node cut off from a quorate majority is reported as a network problem, a stopped corosync with a usable config as a `restart-pve-services --services corosync`.",
     ],
     seeAlso: [
       "proxmox-facts §1.4 (pvecm expected), §3 (corosync.conf), §4.1 (local mode)",
@@ -270,42 +353,5 @@ export default defineRunbook({
   guardUndo: (params, facts, step, undo) =>
     clusterConfigUndoGuard({ ...facts, nodesDown: params.nodesDown }, step, undo),
   checks: clusterConfigChecks,
-  async detect(ctx): Promise<Finding[]> {
-    const findings: Finding[] = [];
-    const command = (node: string) => `pvefix plan not-quorate-config --node ${node} --file <new.conf>`;
-    for (const s of await clusterStates(ctx)) {
-      if (!s.reachable) continue;
-      if (!s.quorum?.quorate) {
-        const why =
-          s.quorum === null
-            ? (s.quorumProblem ?? "no quorum view")
-            : s.quorum.corosyncRunning
-              ? `${s.quorum.totalVotes ?? 0} of ${s.quorum.expectedVotes ?? "?"} votes`
-              : `corosync is ${s.corosync}`;
-        findings.push({
-          runbook: "not-quorate-config",
-          severity: "critical",
-          node: s.node,
-          params: { node: s.node },
-          summary: `${s.node} is not quorate (${why}): /etc/pve is read-only there`,
-          command: command(s.node),
-        });
-      }
-      if (
-        s.corosyncConfVersion !== null &&
-        s.pveConfVersion !== null &&
-        s.corosyncConfVersion !== s.pveConfVersion
-      ) {
-        findings.push({
-          runbook: "not-quorate-config",
-          severity: "warning",
-          node: s.node,
-          params: { node: s.node },
-          summary: `${s.node} runs ${LOCAL_COROSYNC_CONF} version ${s.corosyncConfVersion} but /etc/pve/corosync.conf has version ${s.pveConfVersion}`,
-          command: command(s.node),
-        });
-      }
-    }
-    return findings;
-  },
+  detect,
 });

@@ -17,6 +17,7 @@ import {
   quorumGuard,
   RestartableUnit,
   STOP_ORDER,
+  sickUnits,
   Tools,
   toolsOf,
   type VoteView,
@@ -112,11 +113,18 @@ function decide(params: Params, facts: Facts): Decision {
     steps.push(...node.steps);
     warnings.push(...node.warnings);
   }
+  // Only a running pveproxy is stopped: the GUI is down only when the plan stops it.
+  const guiDown = units.includes("pveproxy") && sick.some((s) => s.t.units.pveproxy === "active");
   return {
     kind: "plan",
     plan: {
       summary: `Restart ${units.join(", ")} on ${sick.map((s) => s.t.node).join(", then ")}, one node at a time`,
-      warnings: [...warnings, "Guests keep running; the node's GUI/API is down until pveproxy starts again"],
+      warnings: [
+        ...warnings,
+        guiDown
+          ? "Guests keep running; the node's GUI/API is down until pveproxy starts again"
+          : "Guests keep running; pveproxy is not stopped, so the GUI/API stays up",
+      ],
       steps,
     },
   };
@@ -130,13 +138,17 @@ function planNode(
   t: NodeHealth,
   problems: string[],
 ): { refusal: Refusal } | { steps: StepInput[]; warnings: string[] } {
-  const quorum = units.includes("corosync") ? quorumFor(facts, t.node) : {};
+  // A corosync that is not running holds no vote: starting it can only add one, never cost the quorum.
+  const corosyncRuns = t.units.corosync === "active";
+  const quorum = units.includes("corosync") && corosyncRuns ? quorumFor(facts, t.node) : {};
   if ("refusal" in quorum) return quorum;
   const none = { node: t.node, source: null, trusted: false, lrm: null, resources: [] };
   const view = facts.ha.find((h) => h.node === t.node) ?? none;
   const arm = watchdogArmed(view, t.units["pve-ha-lrm"]);
   const sids = view.resources.map((r) => r.sid);
-  const fencing = arm.armed && (units.includes("corosync") || units.includes("pve-cluster"));
+  // Only stopping corosync or pmxcfs can starve an armed watchdog; starting them cannot.
+  const stopped = units.filter((u) => !["inactive", "failed"].includes(t.units[u] ?? ""));
+  const fencing = arm.armed && (stopped.includes("corosync") || stopped.includes("pve-cluster"));
   if (fencing && !params.withHa) {
     return {
       refusal: {
@@ -158,12 +170,22 @@ function planNode(
       (u) => `${t.node}: ${u} is failed; this runbook does not restart it`,
     ),
   ];
+  // Without a quorate view elsewhere (every corosync was down), one node's return cannot make it quorate.
+  const othersQuorate = otherViews(facts, t.node).some((v) => v.quorate);
+  const verifyQuorum = corosyncRuns || othersQuorate;
+  if (!verifyQuorum && units.includes("corosync"))
+    warnings.push(
+      `${t.node}: no other node is quorate, so its return is checked by corosync being active; the cluster is quorate again once enough nodes run corosync`,
+    );
   const steps = restartServicesSteps({
     node: t.node,
     units,
+    // A unit that is not running is only started: stopping it would change nothing, and undoing that stop would start it.
+    running: stopped,
     risk: ha ? "dangerous" : "guarded",
     reason: `${problems.join("; ")} on ${t.node}${ha ? `; ${arm.why}` : ""}`,
     ha,
+    verifyQuorum,
     ...(quorum.warning ? { corosyncWarning: quorum.warning } : {}),
   });
   return { steps, warnings };
@@ -172,13 +194,16 @@ function planNode(
 /** Views of every node but `node`; with no other node in the inventory there is no one to lose quorum. */
 function quorumFor(facts: Facts, node: string): ReturnType<typeof quorumGuard> | { warning?: string } {
   if (facts.peers.length + facts.targets.length === 1) return {};
-  const views = [
+  return quorumGuard(node, otherViews(facts, node), facts.votes?.find((v) => v.name === node) ?? null);
+}
+
+function otherViews(facts: Facts, node: string): VoteView[] {
+  return [
     ...facts.peers.map((p) => p.tools),
     ...facts.targets.filter((t) => t.node !== node).map((t) => t.tools),
   ]
     .map((tools) => tools?.view)
     .filter((v): v is VoteView => v !== null && v !== undefined);
-  return quorumGuard(node, views, facts.votes?.find((v) => v.name === node) ?? null);
 }
 
 function refuse(code: Refusal["code"], message: string, detail: string, node?: string): Decision {
@@ -199,13 +224,14 @@ export default defineRunbook({
       "whether /etc/pve answers `stat` within 5 s and `pvecm status` within 10 s (both under `timeout -s KILL`)",
       "every other node's `pvecm status`: would the cluster keep quorum while the node's corosync is stopped",
       "`ha-manager status` on a quorate node: is the node's LRM active (watchdog armed), with which resources",
+      "the config the running corosync loaded (`corosync-cmapctl totem. runtime.config.totem.token`) against /etc/corosync/corosync.conf and /etc/pve/corosync.conf: an older config_version or token means corosync must restart",
     ],
     asks: [
       "a yes/no confirmation for every stop and start (never provably safe: no unattended run)",
-      "the node name for every step when the node's HA watchdog is armed and --with-ha was given",
+      "the node name when the node's HA watchdog is armed and --with-ha was given: per step, or `<node> all` once for the node's whole run of steps (each one listed)",
     ],
     changes: [
-      "`systemctl stop` pveproxy, spiceproxy, pvestatd, pve-cluster, corosync (in that order), then `systemctl start` corosync, pve-cluster, pvestatd, spiceproxy, pveproxy",
+      "`systemctl stop` pveproxy, spiceproxy, pvestatd, pve-cluster, corosync (in that order, those that run), then `systemctl start` corosync, pve-cluster, pvestatd, spiceproxy, pveproxy",
       "with --with-ha on an armed node: `systemctl stop pve-ha-lrm` then `pve-ha-crm` first, `systemctl start pve-ha-crm` then `pve-ha-lrm` last",
     ],
     undoes: [
@@ -213,13 +239,14 @@ export default defineRunbook({
     ],
     refuses: [
       "node-unreachable: a node is not in the inventory or does not answer over SSH",
-      "quorum-at-risk: the votes left without the node would fall below quorum, or no other node can show they would not",
+      "quorum-at-risk: the votes left without the node would fall below quorum, or no other node can show they would not (a corosync that does not run is only started: it holds no vote to lose)",
       "not-quorate: the cluster has no quorum even with the node, so its return cannot be verified",
       "ha-armed: the node's LRM is active (watchdog armed) and --with-ha was not given",
     ],
     notes: [
       "The field report's second loop says `systemctl stop` again: a typo, the units must be started.",
-      "Several nodes are restarted strictly one after another; each must be back in the quorum (up to 90 s) before the next one is touched.",
+      "Several nodes are restarted strictly one after another; each must be back in the quorum (up to 90 s) before the next one is touched. When no node is quorate (corosync was down everywhere), a start is checked by the unit being active instead.",
+      "`pvefix diagnose` suggests `--services` with only the units that are down, hung or running an old config.",
       "pvedaemon and the HA units are probed but only restarted as described above.",
       "Stopping pve-ha-lrm needs an active CRM master and may hang while pmxcfs hangs; the step gives up after 3 minutes and the run rolls back (then a reboot is the way out).",
     ],
@@ -245,21 +272,28 @@ export default defineRunbook({
     const findings: Finding[] = [];
     for (const node of up) {
       const health = await nodeHealthOf(ctx, node);
-      const problems = healthProblems(health);
-      if (problems.length === 0) continue;
-      const facts = await probe(ctx, { node: [node] });
-      let decision = decide({ node: [node] }, facts);
+      const sick = sickUnits(health);
+      if (sick.length === 0) continue;
+      // Restart only what is wrong: a hung pmxcfs is no reason to take corosync out of the quorum.
+      const services = sick.map((s) => s.unit);
+      const params: Params = { node: [node], services };
+      const facts = await probe(ctx, params);
+      let decision = decide(params, facts);
       const armed = decision.kind === "refusal" && decision.refusal.code === "ha-armed";
-      if (armed) decision = decide({ node: [node], withHa: true }, facts);
-      const flags = `--node ${node}${armed ? " --with-ha" : ""}`;
+      if (armed) decision = decide({ ...params, withHa: true }, facts);
+      const flags = `--node ${node} --services ${services.join(",")}${armed ? " --with-ha" : ""}`;
       const hung = health.etcPve.state === "hung" || health.tools.state === "hung";
+      // Without corosync or pmxcfs the node is out of the cluster and /etc/pve is read-only there.
+      const core = services.some(
+        (u) => (u === "corosync" || u === "pve-cluster") && health.units[u] !== "active",
+      );
       findings.push({
         runbook: "restart-pve-services",
-        severity: hung ? "critical" : "warning",
+        severity: hung || core ? "critical" : "warning",
         node,
-        params: { node, ...(armed ? { withHa: true } : {}) },
+        params: { node, services: services.join(","), ...(armed ? { withHa: true } : {}) },
         summary:
-          `PVE services on ${node} are not healthy: ${problems.join("; ")}` +
+          `PVE services on ${node} are not healthy: ${sick.flatMap((s) => s.problems).join("; ")}` +
           (decision.kind === "refusal"
             ? `; a restart is refused now: ${decision.refusal.message}`
             : armed

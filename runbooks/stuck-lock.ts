@@ -128,7 +128,10 @@ export default defineRunbook({
       );
     }
     const stale =
-      facts.holders.length > 0 ? `; stale task claims: ${facts.holders.map((t) => t.why).join("; ")}` : "";
+      // The same dead task is often claimed twice (tasks/active and vzdump.pid): say it once.
+      facts.holders.length > 0
+        ? `; stale task claims: ${[...new Set(facts.holders.map((t) => t.why))].join("; ")}`
+        : "";
     return {
       kind: "plan",
       plan: {

@@ -105,10 +105,18 @@ function decide({ node }: Params, f: ZerotierFacts): Decision {
   };
 }
 
-/** Guarded when the restart would cut every corosync link of the node (quorum loss, HA fencing). */
+/**
+ * Guarded when a corosync link of the node runs over ZeroTier: the restart drops that link for a few
+ * seconds and the blacklist then sends it the long way round. Every link over ZeroTier: quorum and HA
+ * fencing are at stake; only some: the cluster keeps its heartbeat on the others, but degraded.
+ */
 function restart(f: ZerotierFacts, reason: string): StepInput {
-  if (!heartbeatOnlyOverZerotier(f)) return restartZerotierStep({ node: f.node, risk: "safe", reason });
-  const warning = `every corosync link of ${f.node} runs over ZeroTier: the restart interrupts its heartbeat for a few seconds, which can cost quorum and, with HA, fence the node`;
+  const over = heartbeatOverZerotier(f).filter((r) => r.node === f.node);
+  if (over.length === 0) return restartZerotierStep({ node: f.node, risk: "safe", reason });
+  const links = list(over.map((r) => `link ${r.link}`));
+  const warning = heartbeatOnlyOverZerotier(f)
+    ? `every corosync link of ${f.node} runs over ZeroTier: the restart interrupts its heartbeat for a few seconds, which can cost quorum and, with HA, fence the node`
+    : `corosync ${links} of ${f.node} runs over ZeroTier: the restart drops it for a few seconds and the blacklist then routes it only through the way out, so the heartbeat is degraded to its other links meanwhile`;
   return restartZerotierStep({ node: f.node, risk: "guarded", reason, warning });
 }
 
@@ -175,7 +183,7 @@ export default defineRunbook({
     ],
     asks: [
       "a confirmation before replacing a local.conf that is not valid JSON (its settings cannot be merged)",
-      "a confirmation before restarting zerotier-one when every corosync link of the node runs over ZeroTier",
+      "a confirmation before restarting zerotier-one when a corosync link of the node runs over ZeroTier (the restart drops it; such a plan never runs unattended)",
     ],
     changes: [
       "/var/lib/zerotier-one/local.conf: adds the missing `physical.<cidr>.blacklist` entries and interface prefixes, keeps every other key",

@@ -4,6 +4,7 @@
  */
 import inquirer from "inquirer";
 import type { Gate } from "../engine/apply.js";
+import type { Step } from "../engine/model.js";
 import { renderGateText } from "../views/gate.js";
 import type { Progress } from "./progress.js";
 
@@ -17,14 +18,27 @@ export function interactiveGate(progress: Progress, color: boolean): Gate {
     process.stderr.write(`\n${renderGateText(request, { color })}\n`);
     try {
       if (request.confirm === "node-name") {
+        const node = request.step.node;
+        const batch = request.batch ?? [request.step];
+        // Many dangerous steps in a row on one node (--with-ha): one typed answer may cover them all.
+        if (batch.length > 1) process.stderr.write(`\n${batchText(request.index, batch)}\n`);
         const { answer } = await prompt<{ answer: string }>([
           {
             type: "input",
             name: "answer",
-            message: `Type ${request.step.node} to continue (anything else stops):`,
+            message:
+              batch.length > 1
+                ? `Type ${node} to run this step, or "${node} all" to run all ${batch.length} steps listed (anything else stops):`
+                : `Type ${node} to continue (anything else stops):`,
           },
         ]);
-        return { approved: answer.trim() === request.step.node, answer: answer.trim() || "(empty)" };
+        const typed = answer.trim().replace(/\s+/g, " ");
+        const all = batch.length > 1 && typed === `${node} all`;
+        return {
+          approved: typed === node || all,
+          answer: typed || "(empty)",
+          ...(all ? { batch: true } : {}),
+        };
       }
       const { approved } = await prompt<{ approved: boolean }>([
         {
@@ -47,3 +61,12 @@ export const unattendedGate: Gate = async (request) => ({
   approved: false,
   answer: `unattended: step ${request.step.id} is ${request.step.risk}`,
 });
+
+/** The steps a `<node> all` answer approves, each by number and title. */
+function batchText(index: number, batch: readonly Step[]): string {
+  const lines = batch.map((s, i) => `  ${index + i + 1}. ${s.title}`);
+  return [
+    `"${batch[0]!.node} all" approves these ${batch.length} steps on ${batch[0]!.node}:`,
+    ...lines,
+  ].join("\n");
+}

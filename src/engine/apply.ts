@@ -15,12 +15,28 @@ export interface GateRequest {
   index: number;
   /** `yes`: a yes/no confirmation; `node-name`: the operator must type the node name. */
   confirm: "yes" | "node-name";
+  /**
+   * This step and the dangerous steps right after it on the same node (just this step otherwise):
+   * the steps one typed answer may approve together (`GateAnswer.batch`). Apply always sets it.
+   */
+  batch?: Step[];
 }
 
 export interface GateAnswer {
   approved: boolean;
   /** What the operator answered (or the policy that answered), for the journal. */
   answer: string;
+  /** The approval covers every step of the request's `batch`; they are not asked again. */
+  batch?: boolean;
+}
+
+/** The dangerous steps from `index` on that run on the same node, one after another. */
+function batchFrom(steps: readonly Step[], index: number): Step[] {
+  const first = steps[index]!;
+  if (first.risk !== "dangerous") return [first];
+  let end = index + 1;
+  while (end < steps.length && steps[end]!.risk === "dangerous" && steps[end]!.node === first.node) end++;
+  return steps.slice(index, end);
 }
 
 export type Gate = (request: GateRequest) => Promise<GateAnswer>;
@@ -66,6 +82,9 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   };
   const touched = () => ex.backups.all().map(({ node, path }) => ({ node, path }));
   const completed: Step[] = [];
+  /** Steps up to this index were approved with an earlier step's batch answer. */
+  let approvedThrough = -1;
+  let batchAnswer = "";
 
   const rollBack = async (
     outcome: "failed-rolled-back" | "declined",
@@ -94,14 +113,22 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
         touchedFiles: touched(),
       };
     }
-    if (step.risk !== "safe") {
+    if (step.risk !== "safe" && index <= approvedThrough) {
+      ex.journal.append({ type: "gate", stepId: step.id, approved: true, answer: batchAnswer });
+    } else if (step.risk !== "safe") {
+      const batch = batchFrom(plan.steps, index);
       const answer = await options.gate({
         plan,
         step,
         index,
         confirm: step.risk === "dangerous" ? "node-name" : "yes",
+        batch,
       });
       ex.journal.append({ type: "gate", stepId: step.id, approved: answer.approved, answer: answer.answer });
+      if (answer.approved && answer.batch && batch.length > 1) {
+        approvedThrough = index + batch.length - 1;
+        batchAnswer = `${answer.answer} (approved with step ${step.id} for ${batch.length} steps)`;
+      }
       if (!answer.approved) {
         setStatus(index, "skipped", `not approved: ${answer.answer}`);
         for (let i = index + 1; i < plan.steps.length; i++) setStatus(i, "skipped");

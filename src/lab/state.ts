@@ -92,6 +92,8 @@ export const LabNode = z.object({
   pmxcfsLocalMode: z.boolean(),
   /** Runtime `pvecm expected N`; corosync forgets it when it restarts. */
   expectedVotesOverride: z.number().int().positive().nullable(),
+  /** The corosync.conf text the running corosync loaded (start, `corosync-cfgtool -R`); null = the file. */
+  corosyncLoaded: z.string().nullable().default(null),
   /** Node-local files by absolute path (text). /etc/pve lives in `LabState.pve` while pmxcfs is mounted. */
   files: z.record(z.string(), z.string()),
   /** Node-local directories that exist even when empty (parents of files exist implicitly). */

@@ -140,6 +140,8 @@ export class FakeCluster implements Transport {
       const reply = script(node, argv, stdin);
       if (reply) return reply;
     }
+    // `timeout -s KILL N cmd …` that no script answers as a whole: the command itself.
+    if (cmd === "timeout" && args[0] === "-s") return this.run(node, args.slice(3), stdin);
     return { exitCode: 127, stderr: `sh: 1: ${cmd}: not found` };
   }
 

@@ -130,7 +130,9 @@ describe("not-quorate-config decide: corosync runs on the target (pvecm expected
     const first = planOf(decide(facts())).steps[0]!;
     expect(first.warning).toContain("Split-brain risk: `pvecm expected 1` makes pve1 quorate on its own");
     expect(first.warning).toContain("pve2, pve3 are disconnected from pve1 on every corosync link");
-    expect(first.warning).toContain("could gather at most 1 of the 2 votes quorum needs");
+    expect(first.warning).toContain(
+      "the largest partition outside pve1 that may exist now (pve2) holds 1 of the 2 votes quorum needs; if their links heal, pve2, pve3 together hold 2 votes: enough for quorum",
+    );
     expect(first.reason).toContain("pve1 is not quorate and corosync runs there");
   });
 
@@ -240,7 +242,7 @@ describe("not-quorate-config decide: corosync is dead on the target (pmxcfs loca
     expect(undo("start-pve-cluster-pve1")).toEqual(["systemctl stop pve-cluster"]);
     expect(stepById(d, "replace-file-pve1").files).toEqual(["/etc/pve/corosync.conf"]);
     expect(planOf(d).warnings).toContain(
-      "corosync stays stopped: start it on every node (`systemctl start corosync`) once each has the new file",
+      "corosync stays stopped: once every node has the new file, start it with `pvefix run restart-pve-services --node pve1,pve2,pve3 --services corosync`",
     );
     expect(stepById(d, "stop-pve-cluster-pve1").warning).toContain(
       "Split-brain risk: in local mode pmxcfs on pve1 accepts writes without quorum",
@@ -777,21 +779,72 @@ describe("not-quorate-config detect", () => {
       [
         "critical",
         "pve1",
-        "pve1 is not quorate (1 of 2 votes): /etc/pve is read-only there",
+        "pve1 is not quorate (1 of 2 votes) and no node is: /etc/pve is read-only there",
         "pvefix plan not-quorate-config --node pve1 --file <new.conf>",
       ],
       [
         "critical",
         "pve2",
-        "pve2 is not quorate (1 of 2 votes): /etc/pve is read-only there",
+        "pve2 is not quorate (1 of 2 votes) and no node is: /etc/pve is read-only there",
         "pvefix plan not-quorate-config --node pve2 --file <new.conf>",
       ],
       [
         "warning",
         "pve2",
-        "pve2 runs /etc/corosync/corosync.conf version 6 but /etc/pve/corosync.conf has version 7",
+        "pve2 has /etc/corosync/corosync.conf version 6 but /etc/pve/corosync.conf has version 7",
         "pvefix plan not-quorate-config --node pve2 --file <new.conf>",
       ],
     ]);
+  });
+
+  it("names a node cut off from a quorate majority and its link evidence, without suggesting to force quorum", async () => {
+    const cluster = new Cluster();
+    cluster.on((node, argv) =>
+      argv.join(" ") === pvecmCommand && node !== "pve1"
+        ? { stdout: fixture("pvecm-status-two-of-three.txt") }
+        : undefined,
+    );
+    const findings = await runbook.detect!(context(cluster));
+    expect(findings.map((f) => [f.severity, f.node, f.summary, f.command])).toEqual([
+      [
+        "critical",
+        "pve1",
+        "pve1 is cut off from the quorate partition (pve2, pve3): `corosync-cfgtool -s` on pve1 shows pve3 disconnected on every link. Repair its corosync network; forcing quorum on pve1 would split the brain",
+        "corosync-cfgtool -s  # on pve1: every peer must show connected",
+      ],
+    ]);
+  });
+
+  it("leaves a stopped corosync with a usable config to restart-pve-services, and names one that cannot start", async () => {
+    const cluster = new Cluster();
+    cluster.file("pve3", "/etc/corosync/corosync.conf", CONF.replace(/nodelist \{/, "nodelist {\n  node {"));
+    cluster.on((node, argv) => {
+      const cmd = argv.join(" ");
+      if (node === "pve1") return undefined;
+      if (cmd === "systemctl is-active corosync pve-cluster")
+        return { exitCode: 0, stdout: "inactive\nactive\n" };
+      if (cmd === pvecmCommand) return { exitCode: 1, stderr: "Cannot initialize CMAP service\n" };
+      return undefined;
+    });
+    const findings = await runbook.detect!(context(cluster));
+    expect(findings.map((f) => [f.severity, f.node, f.summary.replace(/ \(.*\)$/, " (…)")])).toEqual([
+      ["critical", "pve1", "pve1 is not quorate (1 of 2 votes) and no node is: /etc/pve is read-only there"],
+      [
+        "critical",
+        "pve3",
+        "corosync is inactive on pve3 and cannot start: /etc/corosync/corosync.conf is not usable (…)",
+      ],
+    ]);
+  });
+
+  it("finishes when /etc/pve hangs on a node (pmxcfs deadlocked): that is the services detector's finding", async () => {
+    const cluster = new Cluster();
+    cluster.on((node, argv) =>
+      node === "pve2" && argv.join(" ") === "timeout -s KILL 5 cat /etc/pve/corosync.conf"
+        ? { exitCode: 137 }
+        : undefined,
+    );
+    const findings = await runbook.detect!(context(cluster));
+    expect(findings.map((f) => f.node)).toEqual(["pve1", "pve2", "pve3"]);
   });
 });

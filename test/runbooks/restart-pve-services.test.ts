@@ -54,6 +54,12 @@ function healthy(node: string, over: Partial<NodeHealth> = {}): NodeHealth {
     units: { ...ACTIVE },
     etcPve: { state: "responsive", mode: "755", detail: "/etc/pve answers (mode 755)" },
     tools: { state: "responsive", detail: "quorate (3 votes, quorum 2)", view: view(node, [1, 2, 3]) },
+    corosync: {
+      node,
+      local: { version: 3, token: null, problem: null },
+      pve: { version: 3, token: null, problem: null },
+      running: { configVersion: 3, token: null, tokenInUse: 3650 },
+    },
     ...over,
   };
 }
@@ -109,7 +115,8 @@ const refusalOf = (d: ReturnType<typeof decide>) => {
   return d.refusal;
 };
 
-const FIVE_STOPS = ["pveproxy", "spiceproxy", "pvestatd", "pve-cluster", "corosync"].map(
+/** The failed pvestatd of `hung()` is only started: stopping it would change nothing. */
+const FIVE_STOPS = ["pveproxy", "spiceproxy", "pve-cluster", "corosync"].map(
   (u) => `pve2: systemctl stop ${u}`,
 );
 const FIVE_STARTS = ["corosync", "pve-cluster", "pvestatd", "spiceproxy", "pveproxy"].map(
@@ -117,7 +124,7 @@ const FIVE_STARTS = ["corosync", "pve-cluster", "pvestatd", "spiceproxy", "pvepr
 );
 
 describe("restart-pve-services decide", () => {
-  it("stops the five units in the field report's order and starts them in the reverse order", () => {
+  it("stops the running units in the field report's order and starts all five in the reverse order", () => {
     const plan = planOf(decide(facts()));
     expect(commands(plan.steps)).toEqual([...FIVE_STOPS, ...FIVE_STARTS]);
     expect(plan.steps.every((s) => s.risk === "guarded")).toBe(true);
@@ -263,9 +270,42 @@ describe("restart-pve-services decide", () => {
         }),
       ),
     );
-    expect(plan.steps.find((s) => s.id === "stop-corosync-pve2")?.warning).toBe(
-      "pve1 sees 1 votes, quorum 2 and no quorum: pve2 rejoining should restore it",
+    // A failed corosync holds no vote: it is only started, and no quorum guard stands in the way.
+    expect(plan.steps.map((s) => s.id)).not.toContain("stop-corosync-pve2");
+    expect(plan.steps.map((s) => s.id)).toContain("start-corosync-pve2");
+    expect(plan.warnings).toContain(
+      "pve2: no other node is quorate, so its return is checked by corosync being active; the cluster is quorate again once enough nodes run corosync",
     );
+    const checks = plan.steps.flatMap((s) => s.verify.map((c: Check) => c.name));
+    expect(checks).not.toContain("node-quorate");
+  });
+
+  it("starts a stopped corosync although no other node answers, since it cannot cost a vote", () => {
+    const target = healthy("pve2", { units: { ...ACTIVE, corosync: "inactive" } });
+    const plan = planOf(
+      decide(facts({ targets: [target], peers: [{ node: "pve1", reachable: false, tools: null }] }), {
+        services: ["corosync"],
+      }),
+    );
+    expect(commands(plan.steps)).toEqual(["pve2: systemctl start corosync"]);
+    expect(plan.warnings).toContain("Guests keep running; pveproxy is not stopped, so the GUI/API stays up");
+  });
+
+  it("restarts a corosync that runs an older config than its corosync.conf, behind the quorum guard", () => {
+    const stale = healthy("pve2", {
+      corosync: {
+        node: "pve2",
+        local: { version: 4, token: 5000, problem: null },
+        pve: { version: 4, token: 5000, problem: null },
+        running: { configVersion: 3, token: null, tokenInUse: 3650 },
+      },
+    });
+    const plan = planOf(decide(facts({ targets: [stale] }), { services: ["corosync"] }));
+    expect(commands(plan.steps)).toEqual(["pve2: systemctl stop corosync", "pve2: systemctl start corosync"]);
+    expect(plan.steps[0]?.reason).toBe(
+      "corosync runs config_version 3 (default token) but /etc/corosync/corosync.conf and /etc/pve/corosync.conf have version 4 (token 5000 ms): it has not loaded the written config on pve2",
+    );
+    expect(plan.steps[0]?.warning).toContain("the cluster keeps 2 votes");
   });
 
   it("refuses ha-armed naming the resources and the --with-ha flag when the LRM is active", () => {
@@ -367,7 +407,7 @@ describe("restart-pve-services decide", () => {
         }),
       ),
     );
-    expect(plan.steps.map((s) => s.node)).toEqual([...Array(10).fill("pve2"), ...Array(10).fill("pve3")]);
+    expect(plan.steps.map((s) => s.node)).toEqual([...Array(9).fill("pve2"), ...Array(9).fill("pve3")]);
     for (const node of ["pve2", "pve3"]) {
       const step = (id: string) => plan.steps.find((s) => s.id === `${id}-${node}`)!;
       expect(step("stop-corosync").warning).toContain(
@@ -594,17 +634,51 @@ describe("restart-pve-services detect", () => {
         runbook: "restart-pve-services",
         severity: "critical",
         node: "pve2",
-        params: { node: "pve2" },
+        params: { node: "pve2", services: "pvestatd,pve-cluster" },
         summary:
           "PVE services on pve2 are not healthy: pvestatd is failed; /etc/pve did not answer within 5 s; pvecm status did not answer within 10 s",
-        command: "pvefix run restart-pve-services --node pve2",
+        command: "pvefix run restart-pve-services --node pve2 --services pvestatd,pve-cluster",
       },
     ]);
   });
 
+  it("answers one inactive pvestatd with `--services pvestatd`, as a warning, not a full-stack restart", async () => {
+    const cluster = new FakeCluster(["pve1", "pve2", "pve3"]);
+    for (const n of cluster.nodes)
+      cluster.file(n, "/etc/corosync/corosync.conf", fixture("corosync-conf-pve-written"));
+    cluster.on((node, argv) => {
+      const command = argv.join(" ");
+      if (argv[0] === "systemctl" && argv[1] === "is-active")
+        return {
+          stdout: argv
+            .slice(2)
+            .map((u) => (node === "pve3" && u === "pvestatd" ? "inactive\n" : "active\n"))
+            .join(""),
+        };
+      if (command === etcPveCommand) return { stdout: "755\n" };
+      if (command === pvecmCommand) return { stdout: fixture("pvecm-status-quorate") };
+      if (command === "ha-manager status") return { stdout: fixture("ha-manager-status-old") };
+      return undefined;
+    });
+    const findings = await rb.detect!(ctxOf(cluster));
+    expect(findings.map((f) => [f.severity, f.node, f.summary, f.command])).toEqual([
+      [
+        "warning",
+        "pve3",
+        "PVE services on pve3 are not healthy: pvestatd is inactive",
+        "pvefix run restart-pve-services --node pve3 --services pvestatd",
+      ],
+    ]);
+    const facts = await rb.probe(ctxOf(cluster), { node: ["pve3"], services: ["pvestatd"] });
+    const plan = planOf(rb.decide({ node: ["pve3"], services: ["pvestatd"] }, facts));
+    expect(commands(plan.steps)).toEqual(["pve3: systemctl start pvestatd"]);
+  });
+
   it("points to a reviewed plan with --with-ha when the node's watchdog is armed", async () => {
     const [finding] = await rb.detect!(ctxOf(lab(fixture("ha-manager-status-lrm-active-pve2"))));
-    expect(finding?.command).toBe("pvefix plan restart-pve-services --node pve2 --with-ha");
+    expect(finding?.command).toBe(
+      "pvefix plan restart-pve-services --node pve2 --services pvestatd,pve-cluster --with-ha",
+    );
     expect(finding?.summary).toContain("its HA watchdog is armed: the restart stops the HA units first");
   });
 });

@@ -78,6 +78,13 @@ describe("stuck-lock decide", () => {
     expect(d.kind === "plan" && d.plan.steps[0]?.reason).toContain("pid 4660 was reused");
   });
 
+  it("names a dead task claimed by both tasks/active and vzdump.pid once", () => {
+    const zombie = { alive: false, why: "pid 6301 is a zombie" };
+    const d = decide(facts({ holders: [task(zombie), task({ ...zombie, source: "vzdump.pid" })] }));
+    const reason = d.kind === "plan" ? (d.plan.steps[0]?.reason ?? "") : "";
+    expect(reason.match(/pid 6301 is a zombie/g)).toHaveLength(1);
+  });
+
   it("refuses a suspended VM: it is hibernated, not stuck", () => {
     const d = decide(facts({ guest: { vmid: 201, node: "pve1", kind: "qemu" }, lock: "suspended" }), 201);
     expect(d.kind === "refusal" && d.refusal.code).toBe("lock-not-stale");

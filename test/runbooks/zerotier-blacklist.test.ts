@@ -191,7 +191,7 @@ describe("zerotier-blacklist decide", () => {
     });
   });
 
-  it("warns when a corosync link runs over ZeroTier but keeps the restart safe while another link is physical", () => {
+  it("warns when a corosync link runs over ZeroTier and gates the restart that degrades it, even with another link physical", () => {
     const rings = [
       { node: "pve1", link: 0, addr: "10.10.10.11" },
       { node: "pve1", link: 1, addr: "172.28.0.11" },
@@ -201,7 +201,11 @@ describe("zerotier-blacklist decide", () => {
     expect(plan.warnings).toEqual([
       `corosync link 1 (ring1_addr) lies in the ZeroTier network 172.28.0.0/16 (network 8056c2e21c000001 on ${ZT}) for pve1 172.28.0.11, pve2 172.28.0.12: the cluster heartbeat depends on ZeroTier, whose latency spikes cost corosync tokens and can fence nodes; with the internal networks blacklisted, ZeroTier reaches the other nodes only through the way out. Move this link to a physical network.`,
     ]);
-    expect(plan.steps[1]!.risk).toBe("safe");
+    // A guarded step: the plan is not unattended eligible while its own warning says link 1 degrades.
+    expect(plan.steps.map((s) => s.risk)).toEqual(["safe", "guarded"]);
+    expect(plan.steps[1]!.warning).toBe(
+      "corosync link 1 of pve1 runs over ZeroTier: the restart drops it for a few seconds and the blacklist then routes it only through the way out, so the heartbeat is degraded to its other links meanwhile",
+    );
   });
 
   it("gates the restart when every corosync link of the node runs over ZeroTier", () => {

@@ -8,10 +8,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import notQuorateConfig from "../../runbooks/not-quorate-config.js";
 import restartPveServices from "../../runbooks/restart-pve-services.js";
 import type { Gate } from "../../src/engine/apply.js";
+import { diagnose } from "../../src/engine/diagnose.js";
 import { exitCodeFor, planOnly, runRunbook } from "../../src/engine/session.js";
 import { parsePvecmStatus } from "../../src/pve/parsers/pvecm-status.js";
 import { SshTransport } from "../../src/transport/ssh/index.js";
@@ -281,5 +283,148 @@ describe("not-quorate-config on real quorum loss", () => {
       expect(await runtimeConfigVersion(node)).toBe("2");
       expect((await transport.exec(node, "pvecm status")).stdout).toContain("Config Version:   2\n");
     }
+  });
+});
+
+describe("diagnose on a half-broken real corosync cluster", () => {
+  const STANDINS = fileURLToPath(new URL("./standins/corosync/", import.meta.url));
+  const runbooks = [notQuorateConfig, restartPveServices];
+  /** What diagnose must not change: every corosync's pid and running version, every node's corosync.conf. */
+  const snapshot = async () =>
+    Promise.all(
+      bed.nodes.map(async (n) => [
+        n.name,
+        await corosyncPid(n.name),
+        await runtimeConfigVersion(n.name),
+        (await bed.inNode(n.name, ["sha256sum", "/etc/corosync/corosync.conf", "/etc/pve/corosync.conf"]))
+          .stdout,
+      ]),
+    );
+
+  it("names node3 whose corosync was stopped, with its start as the fix, and nothing else; the start quorates it", async () => {
+    await bed.inNode("node3", [`${STANDINS}systemctl`, "stop", "corosync"]);
+    await until("node1 and node2 quorate without node3", async () => {
+      const [one, three] = await Promise.all([quorumOf("node1"), quorumOf("node3")]);
+      return one.code === 0 && one.members.length === 2 && three.code === 1;
+    });
+    const before = await snapshot();
+    const started = performance.now();
+    const findings = await diagnose({ ...target(), runbooks });
+    const ms = Math.round(performance.now() - started);
+    // One finding, on node3; the healthy nodes have none, and no node is sent to force quorum.
+    expect(findings.map((f) => [f.runbook, f.severity, f.node, f.summary, f.command])).toEqual([
+      [
+        "restart-pve-services",
+        "critical",
+        "node3",
+        "PVE services on node3 are not healthy: corosync is inactive",
+        "pvefix run restart-pve-services --node node3 --services corosync",
+      ],
+    ]);
+    expect(ms).toBeLessThan(30_000);
+    expect(await snapshot()).toEqual(before);
+
+    const result = await runRunbook({
+      ...target(),
+      runbook: restartPveServices,
+      rawParams: { node: "node3", services: "corosync" },
+      mode: "interactive",
+      gate: operator,
+    });
+    expect(result.error).toBeUndefined();
+    expect(exitCodeFor(result.outcome)).toBe(0);
+    expect(result.steps.map((s) => s.id)).toEqual(["start-corosync-node3"]);
+    await until("all three quorate again", allQuorate(3));
+    // node1's and node2's corosync were not touched.
+    expect((await snapshot()).slice(0, 2)).toEqual(before.slice(0, 2));
+    expect(await diagnose({ ...target(), runbooks })).toEqual([]);
+    console.info(`netns bed: diagnose with corosync stopped on node3 took ${ms} ms`);
+  });
+
+  it("names node1 cut off from the quorate node2 and node3 as a network problem, with its link evidence", async () => {
+    await bed.cutLinks("node1");
+    try {
+      await until("node2 and node3 quorate without node1", async () => {
+        const [one, two] = await Promise.all([quorumOf("node1"), quorumOf("node2")]);
+        return one.code === 2 && two.code === 0 && two.members.length === 2;
+      });
+      const before = await snapshot();
+      const findings = await diagnose({ ...target(), runbooks });
+      expect(findings.map((f) => [f.runbook, f.severity, f.node, f.summary, f.command])).toEqual([
+        [
+          "not-quorate-config",
+          "critical",
+          "node1",
+          "node1 is cut off from the quorate partition (node2, node3): `corosync-cfgtool -s` on node1 shows node2, node3 disconnected on every link. Repair its corosync network; forcing quorum on node1 would split the brain",
+          "corosync-cfgtool -s  # on node1: every peer must show connected",
+        ],
+      ]);
+      expect(await snapshot()).toEqual(before);
+    } finally {
+      await bed.restoreLinks("node1");
+      await until("all three quorate again", allQuorate(3), 30_000);
+    }
+  });
+
+  it("names node1 that rejoined running an older config than its files, with running and written versions", async () => {
+    const current = (await transport.exec("node2", "cat /etc/pve/corosync.conf")).stdout;
+    const version = Number(/config_version: (\d+)/.exec(current)?.[1]);
+    const newer = join(work, "corosync.conf.token");
+    writeFileSync(newer, current.replace("  token: 1000\n", "  token: 1200\n"));
+    await bed.cutLinks("node1");
+    try {
+      await until("node2 and node3 quorate without node1", async () => {
+        const [one, two] = await Promise.all([quorumOf("node1"), quorumOf("node2")]);
+        return one.code === 2 && two.code === 0 && two.members.length === 2;
+      });
+      // The change made from the quorate side reaches node1's files over SSH, not its running corosync.
+      const changed = await runRunbook({
+        ...target(),
+        runbook: notQuorateConfig,
+        rawParams: { node: "node2", file: newer },
+        mode: "interactive",
+        gate: operator,
+      });
+      expect(changed.error).toBeUndefined();
+      expect(changed.outcome).toBe("done");
+      // pmxcfs reloads its partition a second after the write (`corosync-cfgtool -R`): let that pass
+      // before node1 is back, or the reload reaches node1 too.
+      await until(
+        "node2 and node3 run the new version",
+        async () => (await runtimeConfigVersion("node3")) === String(version + 1),
+        10_000,
+      );
+    } finally {
+      await bed.restoreLinks("node1");
+    }
+    await until("all three quorate again", allQuorate(3), 30_000);
+    const next = version + 1;
+    expect(await runtimeConfigVersion("node1")).toBe(String(version));
+    expect(await runtimeConfigVersion("node2")).toBe(String(next));
+    const before = await snapshot();
+    const findings = await diagnose({ ...target(), runbooks });
+    expect(findings.map((f) => [f.runbook, f.severity, f.node, f.summary, f.command])).toEqual([
+      [
+        "restart-pve-services",
+        "warning",
+        "node1",
+        `PVE services on node1 are not healthy: corosync runs config_version ${version} (token 1000 ms) but /etc/corosync/corosync.conf and /etc/pve/corosync.conf have version ${next} (token 1200 ms): it has not loaded the written config`,
+        "pvefix run restart-pve-services --node node1 --services corosync",
+      ],
+    ]);
+    expect(await snapshot()).toEqual(before);
+
+    const result = await runRunbook({
+      ...target(),
+      runbook: restartPveServices,
+      rawParams: { node: "node1", services: "corosync" },
+      mode: "interactive",
+      gate: operator,
+    });
+    expect(result.error).toBeUndefined();
+    expect(exitCodeFor(result.outcome)).toBe(0);
+    await until("all three quorate again", allQuorate(3), 30_000);
+    expect(await runtimeConfigVersion("node1")).toBe(String(next));
+    expect(await diagnose({ ...target(), runbooks })).toEqual([]);
   });
 });

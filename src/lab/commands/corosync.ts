@@ -1,8 +1,9 @@
 /** pvecm (status, nodes, expected), corosync-quorumtool and corosync-cfgtool as a PVE 9 node prints them. */
 import { FsError } from "../fs/errors.js";
 import { readCorosyncConf } from "../model/corosync-conf.js";
-import { corosyncRunning, quorumFor, quorumView, runningConf } from "../model/quorum.js";
+import { corosyncRunning, quorumFor, quorumView, reloadCorosync, runningConf } from "../model/quorum.js";
 import type { LabNode, LabState } from "../state.js";
+import { corosyncCmapctl } from "./cmap.js";
 import { membership, type QuorumFormat, quorumStatus } from "./quorum-output.js";
 import {
   type CommandContext,
@@ -105,10 +106,17 @@ const corosyncQuorumtool: CommandHandler = (ctx) => {
   return unsupported(ctx);
 };
 
-/** corosync ≥ 3.1.5 layout: every configured node per link, `nodeid: %10u:` then a tab and the state. */
+/**
+ * `-s` in the corosync ≥ 3.1.5 layout: every configured node per link, `nodeid: %10u:` then a tab and the
+ * state; `-R`: every running corosync of the partition reloads its own corosync.conf.
+ */
 const corosyncCfgtool: CommandHandler = (ctx) => {
-  if (ctx.argv.length !== 2 || ctx.argv[1] !== "-s") return unsupported(ctx);
+  if (ctx.argv.length !== 2 || !["-s", "-R"].includes(ctx.argv[1]!)) return unsupported(ctx);
   if (!corosyncRunning(ctx.node)) return fail("Could not initialize corosync configuration API error 2", 1);
+  if (ctx.argv[1] === "-R") {
+    reloadCorosync(ctx.state, ctx.node);
+    return ok("Reloading corosync.conf...\nDone\n");
+  }
   const conf = runningConf(ctx.node);
   const self = conf.nodes.find((n) => n.name === ctx.node.name);
   const links = [...new Set(conf.nodes.flatMap((n) => Object.keys(n.rings).map(Number)))].sort(
@@ -132,4 +140,5 @@ export const corosyncCommands: Record<string, CommandHandler> = {
   pvecm,
   "corosync-quorumtool": corosyncQuorumtool,
   "corosync-cfgtool": corosyncCfgtool,
+  "corosync-cmapctl": corosyncCmapctl,
 };

@@ -18,6 +18,10 @@ export interface LabCorosyncConf {
   secauth: string | null;
   twoNode: boolean;
   nodes: LabCorosyncNode[];
+  /** Every `key: value` of the top-level totem section, as written. */
+  totem: Record<string, string>;
+  /** The totem `interface` blocks, each `key: value` as written. */
+  interfaces: Array<Record<string, string>>;
 }
 
 export function readCorosyncConf(text: string): LabCorosyncConf {
@@ -28,9 +32,12 @@ export function readCorosyncConf(text: string): LabCorosyncConf {
     secauth: null,
     twoNode: false,
     nodes: [],
+    totem: {},
+    interfaces: [],
   };
   const stack: string[] = [];
   let node: Record<string, string> | null = null;
+  let iface: Record<string, string> | null = null;
   for (const raw of text.split("\n")) {
     const line = raw.replace(/#.*$/, "").trim();
     if (line === "") continue;
@@ -38,12 +45,15 @@ export function readCorosyncConf(text: string): LabCorosyncConf {
     if (open) {
       stack.push(open[1] ?? "");
       if (stack.join(".") === "nodelist.node") node = {};
+      if (stack.join(".") === "totem.interface") iface = {};
       continue;
     }
     if (line === "}") {
       if (stack.join(".") === "nodelist.node" && node) conf.nodes.push(toNode(node));
+      if (stack.join(".") === "totem.interface" && iface) conf.interfaces.push(iface);
       stack.pop();
       node = null;
+      iface = null;
       continue;
     }
     const kv = /^([A-Za-z0-9_]+)\s*:\s*(.*)$/.exec(line);
@@ -52,7 +62,9 @@ export function readCorosyncConf(text: string): LabCorosyncConf {
     const value = kv[2] ?? "";
     const where = stack.join(".");
     if (node) node[key] = value;
+    else if (iface) iface[key] = value;
     else if (where === "totem") {
+      conf.totem[key] = value;
       if (key === "cluster_name") conf.clusterName = value;
       if (key === "config_version") conf.configVersion = Number.parseInt(value, 10);
       if (key === "transport") conf.transport = value;

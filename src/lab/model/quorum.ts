@@ -28,9 +28,20 @@ export function corosyncRunning(node: LabNode): boolean {
   return node.up && node.services.corosync === "active";
 }
 
-/** The configuration the running corosync of `node` uses. */
+/**
+ * The configuration the running corosync of `node` uses: what it loaded at start or at the last
+ * `corosync-cfgtool -R`, not what the file says now (state written before that was kept: the file).
+ */
 export function runningConf(node: LabNode): LabCorosyncConf {
-  return readCorosyncConf(node.files[COROSYNC_CONF] ?? "");
+  return readCorosyncConf(node.corosyncLoaded ?? node.files[COROSYNC_CONF] ?? "");
+}
+
+/** `corosync-cfgtool -R`: every running corosync in `node`'s partition reloads its own corosync.conf. */
+export function reloadCorosync(state: LabState, node: LabNode): void {
+  for (const member of partitionOf(state, node) ?? []) {
+    const text = member.files[COROSYNC_CONF];
+    if (text !== undefined) member.corosyncLoaded = text;
+  }
 }
 
 function configuredVotes(node: LabNode): number {

@@ -60,6 +60,7 @@ export function stopUnit(state: LabState, node: LabNode, unit: string): void {
   node.services[unit] = "inactive";
   const main = node.procs.filter((p) => p.unit === unit).map((p) => p.pid);
   node.procs = node.procs.filter((p) => p.unit !== unit);
+  if (unit === "corosync") node.corosyncLoaded = null;
   if (unit === "corosync" && wasActive) {
     node.expectedVotesOverride = null;
     state.membershipEpoch += 1;
@@ -87,6 +88,7 @@ export function startUnit(state: LabState, node: LabNode, unit: string): boolean
       return false;
     }
     node.expectedVotesOverride = null;
+    node.corosyncLoaded = conf;
     state.membershipEpoch += 1;
   }
   if (unit === "pve-cluster" && node.pmxcfsLocalMode) {

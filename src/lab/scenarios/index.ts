@@ -8,11 +8,13 @@ import {
 } from "./ha-replication.js";
 import { hungNfsScenario } from "./hung-nfs.js";
 import {
+  corosyncStaleConfigScenario,
   notQuorateConfigCorosyncDownScenario,
   notQuorateConfigScenario,
   notQuorateConfigSplitScenario,
 } from "./not-quorate-config.js";
 import {
+  corosyncStoppedScenario,
   restartPveServicesDegradedScenario,
   restartPveServicesHaScenario,
   restartPveServicesScenario,
@@ -34,9 +36,11 @@ export const scenarios: readonly Scenario[] = [
   restartPveServicesScenario,
   restartPveServicesHaScenario,
   restartPveServicesDegradedScenario,
+  corosyncStoppedScenario,
   notQuorateConfigScenario,
   notQuorateConfigSplitScenario,
   notQuorateConfigCorosyncDownScenario,
+  corosyncStaleConfigScenario,
   haReplicationMismatchScenario,
   haReplicationMismatchRulesScenario,
   haReplicationRecoveryScenario,

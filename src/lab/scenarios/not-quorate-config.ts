@@ -58,9 +58,28 @@ export const notQuorateConfigCorosyncDownScenario: Scenario = {
     setCorosyncConf(state, brokenCorosyncConf(state));
     for (const node of state.nodes) {
       node.services.corosync = "failed";
+      node.corosyncLoaded = null;
       node.procs = node.procs.filter((p) => p.unit !== "corosync");
     }
     state.membershipEpoch += 1;
+    return state;
+  },
+};
+
+export const corosyncStaleConfigScenario: Scenario = {
+  name: "corosync-stale-config",
+  description:
+    "corosync.conf went to version 4 (token 5000) while pve1 was cut off; pve1 rejoined still running version 3 with the default token",
+  build() {
+    const state = buildBase("corosync-stale-config");
+    const old = state.pve["corosync.conf"] ?? "";
+    setCorosyncConf(
+      state,
+      old
+        .replace("config_version: 3", "config_version: 4")
+        .replace("  secauth: on\n", "  secauth: on\n  token: 5000\n"),
+    );
+    nodeOf(state, "pve1").corosyncLoaded = old;
     return state;
   },
 };

@@ -3,6 +3,7 @@
  * practise restarting the PVE services in the safe order. Variants add an armed HA watchdog and a
  * node that is already down.
  */
+import { stopUnit } from "../model/services.js";
 import type { LabState } from "../state.js";
 import { baseCluster, nodeOf, powerOff } from "./build/cluster.js";
 import { addGuest, container, vm } from "./build/guests.js";
@@ -48,6 +49,20 @@ export const restartPveServicesDegradedScenario: Scenario = {
   build() {
     const state = buildRestartServices("restart-pve-services-degraded", { haOnTarget: false });
     powerOff(state, "pve3");
+    return state;
+  },
+};
+
+export const corosyncStoppedScenario: Scenario = {
+  name: "corosync-stopped",
+  description:
+    "someone ran `systemctl stop corosync` on pve3: pve1 and pve2 stay quorate, pve3 is out of the cluster and its /etc/pve read-only",
+  build() {
+    const state = buildRestartServices("corosync-stopped", { haOnTarget: false });
+    const pve2 = nodeOf(state, "pve2");
+    pve2.pmxcfsHung = false;
+    pve2.services.pvestatd = "active";
+    stopUnit(state, nodeOf(state, "pve3"), "corosync");
     return state;
   },
 };

@@ -3,6 +3,7 @@
  * `pvefix parse <name>`. (PVE file, guest, storage, task, HA and replication formats are in registry-a.)
  */
 import { corosyncCfgtoolFormat } from "./corosync-cfgtool.js";
+import { corosyncCmapctlFormat } from "./corosync-cmapctl.js";
 import { corosyncConfFormat } from "./corosync-conf.js";
 import { corosyncLogFormat } from "./corosync-log.js";
 import type { ParserFormat } from "./format.js";
@@ -17,6 +18,7 @@ export const formatsB: ParserFormat[] = [
   corosyncQuorumtoolFormat,
   pvecmNodesFormat,
   corosyncCfgtoolFormat,
+  corosyncCmapctlFormat,
   corosyncConfFormat,
   zerotierLocalConfFormat,
   zerotierInfoFormat,

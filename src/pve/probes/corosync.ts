@@ -11,7 +11,8 @@ import type { ProbeContext } from "../../engine/runbook.js";
 import { sh } from "../../shell/quote.js";
 import { TransportError } from "../../transport/errors.js";
 import { parseCorosyncCfgtool, unreachableOnEveryLink } from "../parsers/corosync-cfgtool.js";
-import { configVersionOf, parseCorosyncConf } from "../parsers/corosync-conf.js";
+import { cmapDown, parseCorosyncCmapctl, RunningTotem, runningTotem } from "../parsers/corosync-cmapctl.js";
+import { configVersionOf, parseCorosyncConf, verifyCorosyncConf } from "../parsers/corosync-conf.js";
 import { ParseError } from "../parsers/format.js";
 import { UnitState, unitStates } from "../parsers/systemctl-is-active.js";
 import { QuorumView, quorumOf } from "./quorum.js";
@@ -113,7 +114,7 @@ export async function nodeClusterState(ctx: ProbeContext, node: string): Promise
     parsed(ctx, node, sh`systemctl is-active ${UNITS}`, (s) => unitStates(UNITS, s)),
     parsed(ctx, node, "ps -C pmxcfs -o pid=,args=", parsePmxcfsProcs),
     ctx.readFile(node, LOCAL_COROSYNC_CONF),
-    ctx.readFile(node, PVE_COROSYNC_CONF),
+    readPveCorosyncConf(ctx, node),
   ]);
   const corosync = units.corosync ?? "unknown";
   return {
@@ -124,8 +125,28 @@ export async function nodeClusterState(ctx: ProbeContext, node: string): Promise
     pveCluster: units["pve-cluster"] ?? "unknown",
     localModePid: procs.find((p) => p.localMode)?.pid ?? null,
     corosyncConfVersion: local === null ? null : configVersionOf(local),
-    pveConfVersion: pve === null ? null : configVersionOf(pve),
+    pveConfVersion: typeof pve === "string" ? configVersionOf(pve) : null,
   };
+}
+
+export const PVE_READ_SECONDS = 5;
+
+/**
+ * /etc/pve/corosync.conf under a node-side timeout: a hung pmxcfs blocks every read there, and that is
+ * the services probe's finding, not a reason for the membership facts to fail. `null` when missing.
+ */
+export async function readPveCorosyncConf(
+  ctx: ProbeContext,
+  node: string,
+): Promise<string | null | { unreadable: string }> {
+  const result = await ctx.run(node, sh`timeout -s KILL ${PVE_READ_SECONDS} cat ${PVE_COROSYNC_CONF}`, {
+    timeoutMs: (PVE_READ_SECONDS + 10) * 1000,
+  });
+  if (result.exitCode === 0) return result.stdout;
+  if (/No such file or directory/.test(result.stderr)) return null;
+  if (result.exitCode === 137 || result.timedOut)
+    return { unreadable: `reading it did not finish within ${PVE_READ_SECONDS} s` };
+  return { unreadable: result.stderr.trim().split("\n")[0] || `exit ${result.exitCode}` };
 }
 
 /** Every inventory node, in inventory order; a node that fails mid-probe counts as unreachable. */
@@ -187,4 +208,95 @@ export async function fileSha256(ctx: ProbeContext, node: string, path: string):
   if (result.exitCode !== 0 || !hash)
     throw new ProbeError(`could not hash ${path} on ${node}: ${result.stderr.trim()}`, node, result);
   return hash;
+}
+
+/** One copy of corosync.conf as corosync would see it. */
+export const ConfFileFacts = z.object({
+  version: z.number().int().nullable(),
+  /** totem.token; null = not set (corosync's default). */
+  token: z.number().int().nullable(),
+  /** Why corosync (or PVE's checks) would reject it for this node; null when usable. */
+  problem: z.string().nullable(),
+});
+export type ConfFileFacts = z.infer<typeof ConfFileFacts>;
+
+/** The version, token and usability of a corosync.conf text for `node`. Pure. */
+export function confFileFacts(text: string, node: string): ConfFileFacts {
+  const version = configVersionOf(text);
+  try {
+    const conf = parseCorosyncConf(text);
+    const token = conf.tree.sections.totem?.[0]?.props.token;
+    const errors = verifyCorosyncConf(conf);
+    if (!conf.nodes.some((n) => n.name === node)) errors.push(`its nodelist has no node ${node}`);
+    const parsedToken = token !== undefined && /^\d+$/.test(token) ? Number(token) : null;
+    return { version, token: parsedToken, problem: errors.length > 0 ? errors.join("; ") : null };
+  } catch (error) {
+    if (!(error instanceof ParseError)) throw error;
+    return { version, token: null, problem: error.message };
+  }
+}
+
+export const CorosyncConfig = z.object({
+  node: z.string(),
+  /** /etc/corosync/corosync.conf, which corosync reads at start and on `corosync-cfgtool -R`; null when missing. */
+  local: ConfFileFacts.nullable(),
+  /** /etc/pve/corosync.conf as this node sees it; null when missing or unreadable (pmxcfs down or hung). */
+  pve: ConfFileFacts.nullable(),
+  /** What the running corosync loaded (`corosync-cmapctl`); null when corosync does not answer. */
+  running: RunningTotem.nullable(),
+});
+export type CorosyncConfig = z.infer<typeof CorosyncConfig>;
+
+/** `totem.*` and the token in use, as the running corosync holds them. */
+export const cmapctlCommand = "corosync-cmapctl totem. runtime.config.totem.token";
+
+/** The running corosync configuration of `node` and both files it should match. Read-only. */
+export async function corosyncConfigOf(ctx: ProbeContext, node: string): Promise<CorosyncConfig> {
+  const [local, pve, cmap] = await Promise.all([
+    ctx.readFile(node, LOCAL_COROSYNC_CONF),
+    readPveCorosyncConf(ctx, node),
+    ctx.run(node, cmapctlCommand),
+  ]);
+  let running: RunningTotem | null = null;
+  if (cmap.exitCode === 0) {
+    try {
+      running = runningTotem(parseCorosyncCmapctl(cmap.stdout));
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      throw new ProbeError(
+        `unexpected output of \`${cmapctlCommand}\` on ${node}: ${error.message}`,
+        node,
+        cmap,
+      );
+    }
+  } else if (!cmapDown(cmap.stderr) && cmap.exitCode !== 127) {
+    throw new ProbeError(
+      `\`${cmapctlCommand}\` failed on ${node}: ${cmap.stderr.trim() || `exit ${cmap.exitCode}`}`,
+      node,
+      cmap,
+    );
+  }
+  return {
+    node,
+    local: local === null ? null : confFileFacts(local, node),
+    pve: typeof pve === "string" ? confFileFacts(pve, node) : null,
+    running,
+  };
+}
+
+const tokenWords = (token: number | null) => (token === null ? "default token" : `token ${token} ms`);
+
+/**
+ * How the running corosync differs from the /etc/corosync/corosync.conf it would load now, in words;
+ * null when it runs what the file says (or either side is unknown). Pure.
+ */
+export function runningConfigDrift(c: CorosyncConfig): string | null {
+  const { running, local } = c;
+  if (running === null || local === null) return null;
+  if (running.configVersion === local.version && running.token === local.token) return null;
+  const pveAgrees = c.pve !== null && c.pve.version === local.version && c.pve.token === local.token;
+  const files = pveAgrees
+    ? `${LOCAL_COROSYNC_CONF} and ${PVE_COROSYNC_CONF} have`
+    : `${LOCAL_COROSYNC_CONF} has`;
+  return `corosync runs config_version ${running.configVersion ?? "(none)"} (${tokenWords(running.token)}) but ${files} version ${local.version ?? "(none)"} (${tokenWords(local.token)}): it has not loaded the written config`;
 }

@@ -10,6 +10,7 @@ import { sh } from "../../shell/quote.js";
 import { parseCorosyncConf } from "../parsers/corosync-conf.js";
 import { corosyncDown, parsePvecmStatus } from "../parsers/pvecm-status.js";
 import { UnitState, unitStates } from "../parsers/systemctl-is-active.js";
+import { CorosyncConfig, corosyncConfigOf, runningConfigDrift } from "./corosync.js";
 import { KILLED_BY_TIMEOUT, PVECM_SECONDS, pvecmStatus } from "./quorum.js";
 
 /** The units the field report restarts, in its stop order (seed 001). */
@@ -116,27 +117,47 @@ export const NodeHealth = z.object({
   units: UnitStates,
   etcPve: EtcPve,
   tools: Tools,
+  /** The corosync config the node runs and the files it would load. */
+  corosync: CorosyncConfig,
 });
 export type NodeHealth = z.infer<typeof NodeHealth>;
 
 export async function nodeHealthOf(ctx: ProbeContext, node: string): Promise<NodeHealth> {
-  const [units, etcPve, tools] = await Promise.all([
+  const [units, etcPve, tools, corosync] = await Promise.all([
     unitStatesOf(ctx, node),
     etcPveOf(ctx, node),
     toolsOf(ctx, node),
+    corosyncConfigOf(ctx, node),
   ]);
-  return { node, units, etcPve, tools };
+  return { node, units, etcPve, tools, corosync };
 }
 
 /** What is wrong on the node, in words; empty when the restartable stack is healthy. */
 export function healthProblems(h: NodeHealth): string[] {
-  const problems = STOP_ORDER.filter((u) => h.units[u] !== "active").map(
-    (u) => `${u} is ${h.units[u] ?? "unknown"}`,
-  );
-  if (h.etcPve.state !== "responsive") problems.push(h.etcPve.detail);
-  if (h.tools.state === "hung" || h.tools.state === "failed") problems.push(h.tools.detail);
-  if (h.tools.state === "corosync-down" && h.units.corosync === "active") problems.push(h.tools.detail);
-  return problems;
+  return sickUnits(h).flatMap((s) => s.problems);
+}
+
+/**
+ * The units whose restart would help, each with what is wrong with it, in stop order. A stopped
+ * corosync whose /etc/corosync/corosync.conf it would refuse is left out: a restart cannot fix that.
+ */
+export function sickUnits(h: NodeHealth): Array<{ unit: RestartableUnit; problems: string[] }> {
+  const problems = new Map<RestartableUnit, string[]>();
+  const add = (unit: RestartableUnit, problem: string) =>
+    problems.set(unit, [...(problems.get(unit) ?? []), problem]);
+  for (const u of STOP_ORDER) if (h.units[u] !== "active") add(u, `${u} is ${h.units[u] ?? "unknown"}`);
+  // pmxcfs answers /etc/pve; pvecm hanging while /etc/pve answers points at corosync.
+  if (h.etcPve.state !== "responsive") add("pve-cluster", h.etcPve.detail);
+  const corosyncSide = h.etcPve.state === "responsive" ? "corosync" : "pve-cluster";
+  if (h.tools.state === "hung" || h.tools.state === "failed") add(corosyncSide, h.tools.detail);
+  if (h.tools.state === "corosync-down" && h.units.corosync === "active") add("corosync", h.tools.detail);
+  if (h.units.corosync === "active") {
+    const drift = runningConfigDrift(h.corosync);
+    if (drift) add("corosync", drift);
+  } else if (h.corosync.local === null || h.corosync.local.problem !== null) {
+    problems.delete("corosync");
+  }
+  return STOP_ORDER.filter((u) => problems.has(u)).map((unit) => ({ unit, problems: problems.get(unit)! }));
 }
 
 export const CorosyncVote = z.object({ name: z.string(), nodeId: z.number().int(), votes: z.number().int() });

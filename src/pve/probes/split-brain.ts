@@ -42,6 +42,28 @@ export function otherSide(o: {
   return { nodes, votes: sum(nodes), quorum: Math.floor(configured / 2) + 1 };
 }
 
+/**
+ * Every node outside `target`'s membership whose corosync may run (unseen, or reachable with corosync
+ * active), and their votes: what the other side holds once its own links heal. Pure.
+ */
+export function healedSide(o: {
+  states: readonly NodeClusterState[];
+  target: string;
+  nodelist: readonly ConfNode[];
+  nodesDown: readonly string[];
+}): { nodes: string[]; votes: number } {
+  const nameOf = (id: number) => o.nodelist.find((n) => n.nodeid === id)?.name ?? `nodeid ${id}`;
+  const votesOf = (name: string) => o.nodelist.find((n) => n.name === name)?.votes ?? 1;
+  const target = o.states.find((s) => s.node === o.target);
+  const ours = new Set([o.target, ...(target?.quorum?.members ?? []).map(nameOf)]);
+  const nodes = o.states
+    .filter((s) => !ours.has(s.node) && !o.nodesDown.includes(s.node))
+    .filter((s) => !s.reachable || s.corosync === "active")
+    .map((s) => s.node)
+    .sort();
+  return { nodes, votes: nodes.reduce((total, n) => total + votesOf(n), 0) };
+}
+
 export type SplitBrainGuard =
   | { ok: false; refusal: Refusal }
   | {
@@ -104,6 +126,7 @@ export function splitBrainGuard(o: {
     );
   const side = otherSide(o);
   const unseen = o.states.filter((s) => !s.reachable && !o.nodesDown.includes(s.node)).map((s) => s.node);
+  const healed = healedSide(o);
   if (side.votes >= side.quorum)
     return risk(
       `${list(side.nodes)} could form a quorate partition without ${o.target} (${side.votes} votes, quorum is ${side.quorum})`,
@@ -118,7 +141,12 @@ export function splitBrainGuard(o: {
         ? `${list(o.disconnected)} ${verb(o.disconnected, "is", "are")} disconnected from ${o.target} on every corosync link`
         : `${o.target} sees no peer disconnected on every link`,
     "no reachable node is quorate",
-    `the nodes outside ${o.target}'s membership could gather at most ${side.votes} of the ${side.quorum} votes quorum needs`,
+    `the largest partition outside ${o.target} that may exist now (${list(side.nodes) || "none"}) holds ${side.votes} of the ${side.quorum} votes quorum needs`,
+    ...(healed.nodes.length > side.nodes.length
+      ? [
+          `if their links heal, ${list(healed.nodes)} together hold ${healed.votes} votes${healed.votes >= side.quorum ? ": enough for quorum, so keep them cut off (or powered off) until this run has ended" : ""}`,
+        ]
+      : []),
     ...(o.nodesDown.length > 0 ? [`powered off per --nodes-down: ${list(o.nodesDown)}`] : []),
   ];
   const evidence = facts.join("; ");

@@ -146,6 +146,10 @@ export interface RestartOptions {
   node: string;
   /** Which of the five units to restart; always run in the fixed stop and start orders. */
   units: readonly RestartableUnit[];
+  /** Those of `units` that run now and are stopped first; the others are only started. @default units */
+  running?: readonly RestartableUnit[];
+  /** Check that the node is back in a quorate cluster once corosync and pmxcfs are up. @default true */
+  verifyQuorum?: boolean;
   risk: Risk;
   reason: string;
   /** Stop pve-ha-lrm (then pve-ha-crm, when it runs) first and start them again last. */
@@ -163,15 +167,15 @@ export interface RestartOptions {
  */
 export function restartServicesSteps(o: RestartOptions): StepInput[] {
   const { node, risk, reason } = o;
-  const stops = STOP_ORDER.filter((u) => o.units.includes(u));
+  const stops = STOP_ORDER.filter((u) => o.units.includes(u) && (o.running ?? o.units).includes(u));
   const starts = START_ORDER.filter((u) => o.units.includes(u));
-  const quorate = quorateCheck(node, o.quorumWaitMs ?? 90_000);
+  const quorate = o.verifyQuorum === false ? [] : [quorateCheck(node, o.quorumWaitMs ?? 90_000)];
   // pvecm status reads /etc/pve/corosync.conf: the quorum can only be read once pmxcfs is back.
   const checksAfter = (unit: RestartableUnit): CheckInput[] =>
     unit === "pve-cluster"
-      ? [etcPveCheck(node, 30_000), quorate]
+      ? [etcPveCheck(node, 30_000), ...quorate]
       : unit === "corosync" && !starts.includes("pve-cluster")
-        ? [quorate]
+        ? quorate
         : [];
   const haUnits: ServiceUnit[] = o.ha ? (o.ha.crm ? ["pve-ha-lrm", "pve-ha-crm"] : ["pve-ha-lrm"]) : [];
   return [

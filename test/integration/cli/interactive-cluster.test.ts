@@ -34,6 +34,24 @@ describe("cluster runbooks asked on a pseudo-terminal", () => {
     expect((await cli.labExec("pve2", "systemctl", "is-active", ...units)).stdout).toBe(before);
   });
 
+  it("restart-pve-services --with-ha takes one typed answer for the node's whole batch, naming each step", async () => {
+    await reset("restart-pve-services-ha");
+    const session = cli.inPty(
+      pvefixLine(["run", "restart-pve-services", "--node", "pve2", "--with-ha", "--lab"]),
+    );
+    await session.waitFor(/or "pve2 all" to run all 13 steps listed/, 30_000);
+    session.type("pve2 all\r");
+    const result = await session.exited;
+    const screen = plainText(result.stdout);
+    expect(result.code).toBe(0);
+    expect(screen).toContain('"pve2 all" approves these 13 steps on pve2:');
+    expect(screen).toContain("1. Stop pve-ha-lrm on pve2");
+    expect(screen).toContain("13. Start pve-ha-lrm on pve2");
+    expect(screen.match(/needs your approval/g)).toHaveLength(1);
+    const units = "pveproxy spiceproxy pvestatd pve-cluster corosync pve-ha-lrm pve-ha-crm".split(" ");
+    expect((await cli.labExec("pve2", "systemctl", "is-active", ...units)).stdout).toBe("active\n".repeat(7));
+  });
+
   it("not-quorate-config asks for the node name before `pvecm expected`, and a wrong name changes nothing", async () => {
     await reset("not-quorate-config");
     const current = (await cli.labExec("pve1", "cat", "/etc/pve/corosync.conf")).stdout;

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import notQuorateConfig from "../../../runbooks/not-quorate-config.js";
+import restartPveServices from "../../../runbooks/restart-pve-services.js";
 import type { Gate, GateRequest } from "../../../src/engine/apply.js";
 import { diagnose } from "../../../src/engine/diagnose.js";
 import { readJournal } from "../../../src/engine/journal.js";
@@ -129,7 +130,7 @@ describe("not-quorate-config over SSH: every node cut off, corosync running (pve
       NODES.map((n) => [
         "critical",
         n,
-        `${n} is not quorate (1 of 3 votes): /etc/pve is read-only there`,
+        `${n} is not quorate (1 of 3 votes) and no node is: /etc/pve is read-only there`,
         `pvefix plan not-quorate-config --node ${n} --file <new.conf>`,
       ]),
     );
@@ -273,6 +274,36 @@ describe("not-quorate-config over SSH: corosync dead everywhere (pmxcfs local mo
     expect(await localVersions()).toEqual(["5", "5", "5"]);
     expect(await services("pve1")).toBe("failed active");
     expect((await onNode("pve1", "systemctl start corosync")).exitCode).toBe(0);
+  });
+
+  it("is finished with pvefix: diagnose then asks for a corosync start on every node, and restart-pve-services quorates them", async () => {
+    const broken = await scenario("not-quorate-config-corosync-down");
+    const before = await diagnose({ ...bed.target(), runbooks: [rb, restartPveServices] });
+    expect(before.map((f) => [f.runbook, f.node, f.summary.split(":")[0]])).toEqual(
+      NODES.map((n) => ["not-quorate-config", n, `corosync is failed on ${n} and cannot start`]),
+    );
+    expect((await run({ node: "pve1", file: localFile(closeBrace(broken)) }, yes())).outcome).toBe("done");
+    const after = await diagnose({ ...bed.target(), runbooks: [rb, restartPveServices] });
+    expect(after.map((f) => [f.runbook, f.severity, f.node, f.command])).toEqual(
+      NODES.map((n) => [
+        "restart-pve-services",
+        "critical",
+        n,
+        `pvefix run restart-pve-services --node ${n} --services corosync`,
+      ]),
+    );
+    const restart = await runRunbook({
+      ...bed.target(),
+      runbook: restartPveServices,
+      rawParams: { node: NODES.join(","), services: "corosync" },
+      stateDir: bed.stateDir,
+      mode: "interactive",
+      gate: yes(),
+    });
+    expect(restart.outcome).toBe("done");
+    for (const n of NODES)
+      expect(await quorumLine(n)).toEqual(["Quorate:          Yes", "Expected votes:   3"]);
+    expect(await diagnose({ ...bed.target(), runbooks: [rb, restartPveServices] })).toEqual([]);
   });
 
   it("a failure in a middle step rolls back files and services", async () => {

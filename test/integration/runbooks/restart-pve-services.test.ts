@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import notQuorateConfig from "../../../runbooks/not-quorate-config.js";
 import restartPveServices from "../../../runbooks/restart-pve-services.js";
 import type { Gate, GateRequest } from "../../../src/engine/apply.js";
 import { diagnose } from "../../../src/engine/diagnose.js";
@@ -37,7 +38,8 @@ async function units(node: string): Promise<string[]> {
 
 const ALL_ACTIVE = Array(8).fill("active");
 const HUNG = ["active", "active", "failed", "active", "active", "active", "active", "active"];
-const STOPS = ["pveproxy", "spiceproxy", "pvestatd", "pve-cluster", "corosync"].map((u) => `stop-${u}-pve2`);
+// pvestatd is failed in these scenarios: it is only started.
+const STOPS = ["pveproxy", "spiceproxy", "pve-cluster", "corosync"].map((u) => `stop-${u}-pve2`);
 const STARTS = ["corosync", "pve-cluster", "pvestatd", "spiceproxy", "pveproxy"].map(
   (u) => `start-${u}-pve2`,
 );
@@ -51,7 +53,7 @@ describe("restart-pve-services over SSH against the lab", () => {
         runbook: "restart-pve-services",
         severity: "critical",
         node: "pve2",
-        command: "pvefix run restart-pve-services --node pve2",
+        command: "pvefix run restart-pve-services --node pve2 --services pvestatd,pve-cluster",
         summary:
           "PVE services on pve2 are not healthy: pvestatd is failed; /etc/pve did not answer within 5 s; pvecm status did not answer within 10 s",
       }),
@@ -126,9 +128,10 @@ describe("restart-pve-services over SSH against the lab", () => {
       .filter((e) => e.type === "command" && e.phase === "undo")
       .map((e) => (e.type === "command" ? e.result.command : ""));
     expect(undos).toEqual(
-      ["corosync", "pve-cluster", "pvestatd", "spiceproxy", "pveproxy"].map((u) => `systemctl start ${u}`),
+      ["corosync", "pve-cluster", "spiceproxy", "pveproxy"].map((u) => `systemctl start ${u}`),
     );
-    expect(await units("pve2")).toEqual(ALL_ACTIVE);
+    // pvestatd was failed before the run and its start failed again: it stays as it was.
+    expect(await units("pve2")).toEqual(HUNG);
     expect(result.touchedFiles).toEqual([]);
     expect((await onNode("pve2", conf)).stdout).toBe(before);
   });
@@ -156,7 +159,9 @@ describe("restart-pve-services over SSH against the lab", () => {
   it("refuses to restart pve2 while its HA watchdog is armed unless --with-ha is given", async () => {
     await scenario("restart-pve-services-ha");
     const [finding] = await diagnose({ ...bed.target(), runbooks: [rb] });
-    expect(finding?.command).toBe("pvefix plan restart-pve-services --node pve2 --with-ha");
+    expect(finding?.command).toBe(
+      "pvefix plan restart-pve-services --node pve2 --services pvestatd,pve-cluster --with-ha",
+    );
     const refused = await run(
       { node: "pve2" },
       gate(() => true),
@@ -202,5 +207,65 @@ describe("restart-pve-services over SSH against the lab", () => {
       message: "Stopping corosync on pve2 would leave the cluster 1 of the 2 votes it needs",
     });
     expect(await units("pve2")).toEqual(HUNG);
+  });
+});
+
+describe("restart-pve-services for corosync over SSH against the lab", () => {
+  const allRunbooks = () => [rb, notQuorateConfig];
+  const runningVersion = async (node: string) =>
+    (await onNode(node, "corosync-cmapctl -g totem.config_version")).stdout.trim();
+
+  it("diagnose names the node whose corosync was stopped with its start as the fix, and the start quorates it", async () => {
+    await scenario("corosync-stopped");
+    const findings = await diagnose({ ...bed.target(), runbooks: allRunbooks() });
+    expect(findings.map((f) => [f.runbook, f.severity, f.node, f.summary, f.command])).toEqual([
+      [
+        "restart-pve-services",
+        "critical",
+        "pve3",
+        "PVE services on pve3 are not healthy: corosync is inactive",
+        "pvefix run restart-pve-services --node pve3 --services corosync",
+      ],
+    ]);
+    const result = await run(
+      { node: "pve3", services: "corosync" },
+      gate(() => true),
+    );
+    expect(result.outcome).toBe("done");
+    expect(result.steps.map((s) => s.id)).toEqual(["start-corosync-pve3"]);
+    expect((await onNode("pve3", "pvecm status")).stdout).toContain("Quorate:          Yes");
+    expect(await diagnose({ ...bed.target(), runbooks: allRunbooks() })).toEqual([]);
+  });
+
+  it("diagnose compares the running config with the files on every node; the restart loads the written one", async () => {
+    await scenario("corosync-stale-config");
+    const files = await Promise.all(
+      ["pve1", "pve2", "pve3"].map((n) => onNode(n, "sha256sum /etc/corosync/corosync.conf")),
+    );
+    const findings = await diagnose({ ...bed.target(), runbooks: allRunbooks() });
+    expect(findings.map((f) => [f.severity, f.node, f.summary, f.command])).toEqual([
+      [
+        "warning",
+        "pve1",
+        "PVE services on pve1 are not healthy: corosync runs config_version 3 (default token) but /etc/corosync/corosync.conf and /etc/pve/corosync.conf have version 4 (token 5000 ms): it has not loaded the written config",
+        "pvefix run restart-pve-services --node pve1 --services corosync",
+      ],
+    ]);
+    expect(await runningVersion("pve2")).toBe("totem.config_version (u64) = 4");
+    const result = await run(
+      { node: "pve1", services: "corosync" },
+      gate(() => true),
+    );
+    expect(result.outcome).toBe("done");
+    expect(result.steps.map((s) => s.id)).toEqual(["stop-corosync-pve1", "start-corosync-pve1"]);
+    expect(await runningVersion("pve1")).toBe("totem.config_version (u64) = 4");
+    expect(await diagnose({ ...bed.target(), runbooks: allRunbooks() })).toEqual([]);
+    // Only the running corosync changed: no file was written on any node.
+    expect(result.touchedFiles).toEqual([]);
+    expect(
+      await Promise.all(
+        ["pve1", "pve2", "pve3"].map((n) => onNode(n, "sha256sum /etc/corosync/corosync.conf")),
+      ),
+    ).toEqual(files);
   });
 });

@@ -228,14 +228,16 @@ describe("zerotier-blacklist with a local.conf zerotier-one cannot read", () => 
 describe("zerotier-blacklist with corosync link 1 on ZeroTier", () => {
   beforeEach(() => resetLab({ stateDir: labDir, scenario: "zerotier-blacklist-heartbeat" }));
 
-  it("warns in the plan and in diagnose that the heartbeat runs over ZeroTier", async () => {
+  it("warns in the plan and in diagnose that the heartbeat runs over ZeroTier, and is not unattended eligible", async () => {
     const p = await plan();
     expect(p.warnings).toEqual([
       expect.stringMatching(
         /^corosync link 1 \(ring1_addr\) lies in the ZeroTier network 172\.28\.0\.0\/16 \(network 8056c2e21c000001 on ztly5a3b2c\) for pve1 172\.28\.0\.11, pve2 172\.28\.0\.12, pve3 172\.28\.0\.13: /,
       ),
     ]);
-    expect(p.steps.map((s) => s.risk)).toEqual(["safe", "safe"]);
+    // The restart degrades link 1: a guarded step, so the plan is not unattended eligible.
+    expect(p.steps.map((s) => s.risk)).toEqual(["safe", "guarded"]);
+    expect(p.unattended.eligible).toBe(false);
     const findings = await diagnose({ transport, nodes, cluster, runbooks: [zerotierBlacklist] });
     expect(findings.map((f) => [f.severity, f.node, f.command])).toEqual([
       ["warning", "pve1", "pvefix explain zerotier-blacklist"],

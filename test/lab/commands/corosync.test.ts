@@ -162,3 +162,59 @@ describe("corosync-cfgtool -s", () => {
     });
   });
 });
+
+describe("corosync-cmapctl", () => {
+  it("prints totem.* and the token in use like corosync 3.1 (sorted keys, `key (type) = value`)", () => {
+    const lab = memoryLab();
+    const result = lab.sh("pve1", "corosync-cmapctl totem. runtime.config.totem.token");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        "totem.cluster_name (str) = lab",
+        "totem.config_version (u64) = 3",
+        "totem.interface.0.bindnetaddr (str) = 10.10.10.1",
+        "totem.ip_version (str) = ipv4-6",
+        "totem.link_mode (str) = passive",
+        "totem.secauth (str) = on",
+        "totem.version (u32) = 2",
+        // 3 nodes: 3000 + 650, as real corosync computes it (fixture corosync-cmapctl-totem-3.1.7.txt: 1000 + 650).
+        "runtime.config.totem.token (u32) = 3650",
+        "runtime.config.totem.token_retransmit (u32) = 869",
+        "runtime.config.totem.token_retransmits_before_loss_const (u32) = 4",
+        "runtime.config.totem.token_warning (u32) = 75",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("answers -g per key and fails like corosync on a missing key or a stopped corosync", () => {
+    const lab = memoryLab();
+    expect(lab.sh("pve2", "corosync-cmapctl -g totem.config_version").stdout).toBe(
+      "totem.config_version (u64) = 3\n",
+    );
+    expect(lab.sh("pve2", "corosync-cmapctl -g totem.token")).toMatchObject({
+      exitCode: 1,
+      stderr: "Can't get key totem.token. Error CS_ERR_NOT_EXIST\n",
+    });
+    lab.sh("pve2", "systemctl stop corosync");
+    expect(lab.sh("pve2", "corosync-cmapctl totem.")).toMatchObject({
+      exitCode: 1,
+      stdout: "",
+      stderr: "Failed to initialize the cmap API. Error CS_ERR_LIBRARY\n",
+    });
+    expect(lab.sh("pve2", "corosync-cmapctl runtime.")).toMatchObject({ exitCode: 2 });
+  });
+
+  it("keeps the config corosync loaded until a restart or `corosync-cfgtool -R`, not the file", () => {
+    const lab = memoryLab();
+    const conf = lab.node("pve1").files["/etc/corosync/corosync.conf"]!;
+    lab.node("pve1").files["/etc/corosync/corosync.conf"] = conf.replace(
+      "config_version: 3",
+      "config_version: 4",
+    );
+    const version = () => lab.sh("pve1", "corosync-cmapctl -g totem.config_version").stdout;
+    expect(version()).toBe("totem.config_version (u64) = 3\n");
+    expect(lab.sh("pve1", "corosync-cfgtool -R").stdout).toBe("Reloading corosync.conf...\nDone\n");
+    expect(version()).toBe("totem.config_version (u64) = 4\n");
+  });
+});

@@ -9,6 +9,7 @@ describe("formatsB", () => {
       "corosync-quorumtool",
       "pvecm-nodes",
       "corosync-cfgtool",
+      "corosync-cmapctl",
       "corosync-conf",
       "zerotier-local-conf",
       "zerotier-info",

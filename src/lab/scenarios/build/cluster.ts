@@ -47,6 +47,7 @@ export function baseCluster(options: ClusterOptions): LabState {
       services: Object.fromEntries(PVE_SERVICES.map((s) => [s, "active" as UnitState])),
       pmxcfsLocalMode: false,
       expectedVotesOverride: null,
+      corosyncLoaded: corosync,
       files: {
         [COROSYNC_CONF]: corosync,
         "/etc/hostname": `${m.name}\n`,
@@ -141,5 +142,9 @@ export function powerOff(state: LabState, name: string): void {
 /** The same corosync.conf in pmxcfs and on every node (as after a successful `pvecm` change). */
 export function setCorosyncConf(state: LabState, text: string): void {
   state.pve["corosync.conf"] = text;
-  for (const node of state.nodes) node.files[COROSYNC_CONF] = text;
+  for (const node of state.nodes) {
+    node.files[COROSYNC_CONF] = text;
+    // As if every corosync had reloaded it; a scenario that wants a node running another config says so.
+    node.corosyncLoaded = text;
+  }
 }
