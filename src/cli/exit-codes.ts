@@ -1,8 +1,10 @@
 /**
  * The one place where errors become exit codes (design.md): 0 done or nothing to do, 1 failed
  * and rolled back, 2 bad input, 3 refused by a guard, 4 needs a human, 5 rollback incomplete.
+ * `diagnose` says what it found with codes of its own, 10–12, apart from the run codes.
  */
 import { CommanderError } from "commander";
+import type { DiagnosisStatus } from "../engine/diagnose.js";
 import { EngineError } from "../engine/errors.js";
 import { InventoryError } from "../inventory/load.js";
 import { ParseError } from "../pve/parsers/format.js";
@@ -10,6 +12,17 @@ import { TransportError } from "../transport/errors.js";
 import { GlobalOptionError } from "./global-options.js";
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2, refused: 3, needsHuman: 4, manual: 5 } as const;
+
+/**
+ * `pvefix diagnose`, for cron and monitoring (docs/cli.md). When several apply the highest wins:
+ * a sweep that could not see every node cannot promise that nothing worse is there.
+ */
+export const DIAGNOSE_EXIT: Record<DiagnosisStatus, number> = {
+  clear: 0,
+  findings: 10,
+  critical: 11,
+  incomplete: 12,
+};
 
 export function exitCodeForError(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
