@@ -1,6 +1,7 @@
 /** Where a guest lives and what its config says, from the cluster files (not from the local node). */
 import { z } from "zod";
 import type { ProbeContext } from "../../engine/runbook.js";
+import { TransportError } from "../../transport/errors.js";
 import { type GuestConfig, parseGuestConfig } from "../parsers/guest-config.js";
 import { parseVmlist } from "../parsers/vmlist.js";
 
@@ -38,8 +39,43 @@ export async function locateGuest(ctx: ProbeContext, vmid: number): Promise<Gues
   return (await listGuests(ctx)).find((g) => g.vmid === vmid) ?? null;
 }
 
-/** The guest's config as its owning node sees it; null if the file is gone. */
+/**
+ * A file of the cluster filesystem: /etc/pve is the same on every quorate node, so when the
+ * preferred node does not answer, any node that does is asked (a dead node must not hide the
+ * config of a guest that lives elsewhere, nor its own guests' configs).
+ */
+export async function readClusterFile(
+  ctx: ProbeContext,
+  preferred: string,
+  path: string,
+): Promise<string | null> {
+  try {
+    return await ctx.readFile(preferred, path);
+  } catch (error) {
+    if (!(error instanceof TransportError)) throw error;
+    const other = await ctx.anyNode();
+    if (other === preferred) throw error;
+    return ctx.readFile(other, path);
+  }
+}
+
+/** The guest's config as its owning node sees it (any answering node when the owner does not answer); null if the file is gone. */
 export async function readGuestConfig(ctx: ProbeContext, guest: GuestRef): Promise<GuestConfig | null> {
-  const text = await ctx.readFile(guest.node, guestConfigPath(guest));
+  const text = await readClusterFile(ctx, guest.node, guestConfigPath(guest));
   return text === null ? null : parseGuestConfig(text);
+}
+
+/**
+ * What a node that does not answer hides: its guests (from /etc/pve/.vmlist, read on a node that
+ * answers). Guests nobody can see are critical; a node without guests hides less.
+ */
+export async function hiddenOnNode(
+  ctx: ProbeContext,
+  node: string,
+): Promise<{ severity: "critical" | "warning"; hides: string | null }> {
+  const guests = (await listGuests(ctx)).filter((g) => g.node === node);
+  if (guests.length === 0) return { severity: "warning", hides: null };
+  const shown = guests.slice(0, 8).map(guestLabel).join(", ");
+  const more = guests.length > 8 ? ` and ${guests.length - 8} more` : "";
+  return { severity: "critical", hides: `its guests ${shown}${more}` };
 }

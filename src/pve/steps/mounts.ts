@@ -1,10 +1,11 @@
 /**
  * Lazy unmount of a hung network storage, then PVE's own activation to mount it again. The undo
- * mounts the recorded `/proc/mounts` entry (source, type, options) back.
+ * mounts the recorded `/proc/mounts` entry (source, type, options) back, but never on a server
+ * that does not answer: that mount would hang exactly like the one this step removed.
  */
 import type { Risk, StepInput } from "../../engine/model.js";
 import { sh } from "../../shell/quote.js";
-import type { MountEntry } from "../probes/storage.js";
+import { type MountEntry, type ServerAddress, serverProbeCommand } from "../probes/storage.js";
 
 export interface RemountOptions {
   node: string;
@@ -14,6 +15,8 @@ export interface RemountOptions {
   risk: Risk;
   reason: string;
   warning?: string;
+  /** The storage server, checked again right before the unmount and before the undo mounts. */
+  server: ServerAddress | null;
 }
 
 /** Exit 32 of mount(8): already mounted — the undo is then already satisfied. */
@@ -28,13 +31,17 @@ export function lazyUnmountAndRemountStep(o: RemountOptions): StepInput {
     reason: o.reason,
     ...(o.warning ? { warning: o.warning } : {}),
     actions: [
+      // The server died since the plan was made: stop before unmounting (nothing to undo yet).
+      ...(o.server
+        ? [{ kind: "exec" as const, command: serverProbeCommand(o.server), timeoutMs: 15_000 }]
+        : []),
       { kind: "exec", command: sh`umount -nlf ${o.mountpoint}`, timeoutMs: 30_000 },
       // `pvesm status` activates the storage, which mounts it: the same path pvestatd takes.
       { kind: "exec", command: sh`pvesm status --storage ${o.storage}`, timeoutMs: 60_000 },
     ],
     undo: {
       kind: "actions",
-      description: `mount ${o.mount.source} on ${o.mountpoint} again (${o.mount.fstype}, options as before)`,
+      description: `mount ${o.mount.source} on ${o.mountpoint} again (${o.mount.fstype}, options as before)${o.server ? `, only if ${o.server.host} answers on port ${o.server.port}` : ""}`,
       actions: [
         {
           kind: "exec",
@@ -42,8 +49,12 @@ export function lazyUnmountAndRemountStep(o: RemountOptions): StepInput {
           timeoutMs: 60_000,
           okExitCodes: [0, MOUNT_ALREADY_MOUNTED],
           // If the umount never took effect the old (hung) mount is still listed: mounting on top
-          // would block on it. /proc/mounts itself never touches the filesystem.
-          skipIf: sh`cat /proc/mounts | grep -q ${` ${o.mountpoint} `}`,
+          // would block on it. /proc/mounts itself never touches the filesystem. A server that
+          // does not answer would hang the new mount too: leave it to PVE, which mounts the
+          // storage again once the server answers its connection check.
+          skipIf:
+            sh`cat /proc/mounts | grep -q ${` ${o.mountpoint} `}` +
+            (o.server ? ` || ! ${serverProbeCommand(o.server)}` : ""),
         },
       ],
     },
