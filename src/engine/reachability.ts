@@ -106,9 +106,10 @@ function nodeDownFromResult(result: CommandResult, at: Date): NodeDown {
   };
 }
 
+/** The first line without its hint: "Cannot connect to lab node pve3: the node is down". */
 function firstSentence(text: string): string {
   const line = text.split("\n")[0] ?? text;
-  const end = line.search(/[.:](\s|$)/);
+  const end = line.search(/\.(\s|$)/);
   return end > 0 ? line.slice(0, end) : line;
 }
 
