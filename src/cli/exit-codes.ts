@@ -24,6 +24,36 @@ export const DIAGNOSE_EXIT: Record<DiagnosisStatus, number> = {
   incomplete: 12,
 };
 
+const DIAGNOSE_EXIT_MEANING: Record<DiagnosisStatus, string> = {
+  clear: "every node answered, every detector finished, nothing found",
+  findings: "findings, none critical",
+  critical: "at least one critical finding",
+  incomplete:
+    "not everything could be checked: a node did not answer (refused, timed out, host key changed or unknown, authentication failed) or a detector failed",
+};
+
+/** Diagnose's codes with their meaning, in order. */
+export function diagnoseExitRows(): Array<{ code: number; meaning: string }> {
+  return (Object.keys(DIAGNOSE_EXIT) as DiagnosisStatus[]).map((status) => ({
+    code: DIAGNOSE_EXIT[status],
+    meaning: DIAGNOSE_EXIT_MEANING[status],
+  }));
+}
+
+export const DIAGNOSE_EXIT_TITLE =
+  "Exit codes of diagnose (apart from the run codes 0-5; bad input is still 2):";
+export const DIAGNOSE_EXIT_PRECEDENCE =
+  'When several apply the highest wins: 12 over 11 over 10. The findings (and -o json\'s "status") always show everything that was seen.';
+
+/** The table for `pvefix diagnose --help`. */
+export function diagnoseExitHelp(): string {
+  return [
+    DIAGNOSE_EXIT_TITLE,
+    ...diagnoseExitRows().map((r) => `  ${String(r.code).padEnd(3)} ${r.meaning}`),
+    DIAGNOSE_EXIT_PRECEDENCE,
+  ].join("\n");
+}
+
 export function exitCodeForError(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
   if (error instanceof GlobalOptionError || error instanceof InventoryError || error instanceof ParseError) {
