@@ -44,7 +44,6 @@ describe("hung-nfs decide", () => {
     expect(step.node).toBe("pve3");
     expect(step.risk).toBe("safe");
     expect(step.actions.map((a) => (a.kind === "exec" ? a.command : a.kind))).toEqual([
-      PROBE,
       "umount -nlf /mnt/pve/nfs-iso",
       "pvesm status --storage nfs-iso",
     ]);

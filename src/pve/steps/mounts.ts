@@ -15,7 +15,11 @@ export interface RemountOptions {
   risk: Risk;
   reason: string;
   warning?: string;
-  /** The storage server, checked again right before the unmount and before the undo mounts. */
+  /**
+   * The storage server: the probe found it answering; the undo asks again before it mounts. (If
+   * it dies in between, the lazy unmount still only detaches: PVE mounts nothing while its
+   * connection check fails, the verify fails, and the undo skips the mount.)
+   */
   server: ServerAddress | null;
 }
 
@@ -31,10 +35,6 @@ export function lazyUnmountAndRemountStep(o: RemountOptions): StepInput {
     reason: o.reason,
     ...(o.warning ? { warning: o.warning } : {}),
     actions: [
-      // The server died since the plan was made: stop before unmounting (nothing to undo yet).
-      ...(o.server
-        ? [{ kind: "exec" as const, command: serverProbeCommand(o.server), timeoutMs: 15_000 }]
-        : []),
       { kind: "exec", command: sh`umount -nlf ${o.mountpoint}`, timeoutMs: 30_000 },
       // `pvesm status` activates the storage, which mounts it: the same path pvestatd takes.
       { kind: "exec", command: sh`pvesm status --storage ${o.storage}`, timeoutMs: 60_000 },
