@@ -133,6 +133,8 @@ const views: ViewMap<Input> = {
           indent(f.summary, "    ", `  ${p(SEVERITY_COLOR[severity], SEVERITY_SYMBOL[severity])} ${at}`),
         );
         const next = nextStep(f);
+        // The transport's message usually adds the hint (which port, which file); never say it twice.
+        if ("detail" in next && f.kind === "node-unreachable" && next.detail === f.reason) continue;
         out.push(
           "command" in next
             ? `    ${p("dim", "$")} ${next.command}`

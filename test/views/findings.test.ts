@@ -189,4 +189,23 @@ describe("renderDiagnosis", () => {
     expect(md).toContain("- Nodes answering: pve1, pve2; not answering: pve3");
     expect(md).toContain("| critical | pve3 | unreachable | pve3 unreachable since 00:41:01 UTC");
   });
+
+  it("does not repeat the reason as its own why line", () => {
+    const same = diagnosis([], {
+      unreachable: [
+        {
+          node: "pve3",
+          since: "2026-12-05T00:41:01.500Z",
+          code: "connect-failed",
+          reason: "Cannot connect to lab node pve3: the node is down",
+          detail: "Cannot connect to lab node pve3: the node is down",
+          severity: "warning",
+          hides: null,
+        },
+      ],
+    });
+    expect(renderDiagnosis(same, "text", plain)).toBe(
+      "1 finding: 1 warning\n\nwarning (1)\n  ! [pve3] pve3 unreachable since 00:41:01 UTC: Cannot connect to lab node pve3: the node is down\n\nNot everything could be checked: pve3 did not answer.",
+    );
+  });
 });
