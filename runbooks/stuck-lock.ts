@@ -59,7 +59,7 @@ export default defineRunbook({
       "guest-not-found: no such guest in the cluster",
       "task-holds-lock: a running task (verified by pid and start time) still holds the lock",
       "lock-not-stale: the lock is `suspended` (a hibernated VM: `qm start` resumes it) or a CT's rootfs is still mounted",
-      "not-quorate: the owning node has no quorum, so /etc/pve is read-only",
+      "not-quorate: the owning node has no quorum, so /etc/pve is read-only; a lock no task holds is still called stale, it can only be removed once quorum is back",
     ],
     notes: [
       "`qm unlock` succeeds even when nothing is locked; `pct unlock` fails. Neither checks for running tasks: this runbook does.",
