@@ -1,7 +1,6 @@
 /** Where a guest lives and what its config says, from the cluster files (not from the local node). */
 import { z } from "zod";
 import type { ProbeContext } from "../../engine/runbook.js";
-import { TransportError } from "../../transport/errors.js";
 import { type GuestConfig, parseGuestConfig } from "../parsers/guest-config.js";
 import { parseVmlist } from "../parsers/vmlist.js";
 
@@ -40,28 +39,12 @@ export async function locateGuest(ctx: ProbeContext, vmid: number): Promise<Gues
 }
 
 /**
- * A file of the cluster filesystem: /etc/pve is the same on every quorate node, so when the
- * preferred node does not answer, any node that does is asked (a dead node must not hide the
- * config of a guest that lives elsewhere, nor its own guests' configs).
+ * The guest's config as its owning node sees it; null if the file is gone. Only for callers that
+ * need the owner anyway (its tasks, its quorum): to merely read configs, any node that answers
+ * will do (/etc/pve is the cluster filesystem), as the detectors do.
  */
-export async function readClusterFile(
-  ctx: ProbeContext,
-  preferred: string,
-  path: string,
-): Promise<string | null> {
-  try {
-    return await ctx.readFile(preferred, path);
-  } catch (error) {
-    if (!(error instanceof TransportError)) throw error;
-    const other = await ctx.anyNode();
-    if (other === preferred) throw error;
-    return ctx.readFile(other, path);
-  }
-}
-
-/** The guest's config as its owning node sees it (any answering node when the owner does not answer); null if the file is gone. */
 export async function readGuestConfig(ctx: ProbeContext, guest: GuestRef): Promise<GuestConfig | null> {
-  const text = await readClusterFile(ctx, guest.node, guestConfigPath(guest));
+  const text = await ctx.readFile(guest.node, guestConfigPath(guest));
   return text === null ? null : parseGuestConfig(text);
 }
 
