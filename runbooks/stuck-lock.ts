@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { Decision, Finding } from "../src/engine/model.js";
 import { VmidParam } from "../src/engine/params.js";
+import { keepAnswered } from "../src/engine/reachability.js";
 import { defineRunbook } from "../src/engine/runbook.js";
 import { parseGuestConfig } from "../src/pve/parsers/guest-config.js";
 import {
@@ -58,7 +59,7 @@ export default defineRunbook({
       "guest-not-found: no such guest in the cluster",
       "task-holds-lock: a running task (verified by pid and start time) still holds the lock",
       "lock-not-stale: the lock is `suspended` (a hibernated VM: `qm start` resumes it) or a CT's rootfs is still mounted",
-      "not-quorate: the owning node has no quorum, so /etc/pve is read-only",
+      "not-quorate: the owning node has no quorum, so /etc/pve is read-only; a lock no task holds is still called stale, it can only be removed once quorum is back",
     ],
     notes: [
       "`qm unlock` succeeds even when nothing is locked; `pct unlock` fails. Neither checks for running tasks: this runbook does.",
@@ -123,7 +124,7 @@ export default defineRunbook({
       return refuse(
         "not-quorate",
         `${guest.node} has no quorum: /etc/pve is read-only`,
-        "restore quorum first (see `pvefix explain not-quorate-config`)",
+        `the lock '${lock}' is stale (no running task holds it), but it can only be removed on ${guest.node} once it is quorate again: restore quorum first (see \`pvefix explain not-quorate-config\`)`,
         guest.node,
       );
     }
@@ -153,39 +154,58 @@ export default defineRunbook({
 
   async detect(ctx): Promise<Finding[]> {
     const guests = await listGuests(ctx);
+    const { up } = await ctx.reachable();
+    // Configs live in /etc/pve: read on any node that answers, so a dead owner hides no lock.
+    const reader = await ctx.anyNode();
     const locked = await Promise.all(
       guests.map(async (g) => {
-        const text = await ctx.readFile(g.node, guestConfigPath(g));
-        return text !== null && parseGuestConfig(text).lock ? g : null;
+        const text = await ctx.readFile(reader, guestConfigPath(g));
+        const lock = text === null ? null : (parseGuestConfig(text).lock ?? null);
+        return lock ? { g, lock } : null;
       }),
     );
-    const findings: Finding[] = [];
-    // Each locked guest is judged on its own: probe them all at once.
-    const judged = await Promise.all(
-      locked
-        .filter((g): g is GuestRef => g !== null)
-        .map(async (g) => {
-          const facts = await this.probe(ctx, { vmid: g.vmid });
-          return { g, facts, decision: this.decide({ vmid: g.vmid }, facts) };
-        }),
+    const found = locked.filter((x): x is { g: GuestRef; lock: string } => x !== null);
+    // Whether a task holds the lock can only be asked on the owning node: judge those that answer.
+    const judged = await keepAnswered(
+      found.filter(({ g }) => up.includes(g.node)).map(({ g }) => g.vmid),
+      async (vmid) => {
+        const facts = await this.probe(ctx, { vmid });
+        return { facts, decision: this.decide({ vmid }, facts) };
+      },
     );
-    for (const { g, facts, decision } of judged) {
+    const findings: Finding[] = [];
+    for (const { g, lock } of found) {
       const label = `${guestLabel(g)} on ${g.node}`;
+      const base = { runbook: "stuck-lock", node: g.node, params: { vmid: g.vmid } };
+      const verdict = judged.find((j) => j.key === g.vmid)?.value;
+      if (!verdict) {
+        findings.push({
+          ...base,
+          severity: "info",
+          summary: `${label} is locked '${lock}'; whether a task still holds it cannot be checked: ${g.node} does not answer`,
+          command: `pvefix plan stuck-lock --vmid ${g.vmid}`,
+        });
+        continue;
+      }
+      const { facts, decision } = verdict;
       if (decision.kind === "plan") {
         findings.push({
-          runbook: "stuck-lock",
+          ...base,
           severity: "warning",
-          node: g.node,
-          params: { vmid: g.vmid },
           summary: `${label} has a stale lock '${facts.lock}': no running task holds it`,
           command: `pvefix run stuck-lock --vmid ${g.vmid}`,
         });
+      } else if (decision.kind === "refusal" && decision.refusal.code === "not-quorate") {
+        findings.push({
+          ...base,
+          severity: "warning",
+          summary: `${label} has a stale lock '${facts.lock}' (no running task holds it) but it cannot be removed now: ${decision.refusal.message}`,
+          command: `pvefix plan stuck-lock --vmid ${g.vmid}`,
+        });
       } else if (decision.kind === "refusal") {
         findings.push({
-          runbook: "stuck-lock",
+          ...base,
           severity: "info",
-          node: g.node,
-          params: { vmid: g.vmid },
           summary: `${label} is locked '${facts.lock}' and not stale: ${decision.refusal.message}`,
           command: `pvefix plan stuck-lock --vmid ${g.vmid}`,
         });

@@ -4,6 +4,7 @@
  */
 import { Command, Option } from "commander";
 import { runbooks } from "../../runbooks/index.js";
+import { diagnoseExitHelp } from "./exit-codes.js";
 import { formatList } from "./format-list.js";
 import { normalizeGlobals } from "./global-options.js";
 import { addRunbookFlags, rawParams } from "./runbook-flags.js";
@@ -57,6 +58,7 @@ export function buildProgram(version: string, setExit: Exit): Command {
   program
     .command("diagnose")
     .description("run every runbook's detector; findings with severity and the exact next command")
+    .addHelpText("after", `\n${diagnoseExitHelp()}`)
     .action(
       act(async (_o: unknown, cmd: Command) =>
         (await import("./commands/diagnose.js")).runDiagnose(globals(cmd)),

@@ -119,6 +119,7 @@ export const RefusalCode = z.enum([
   "not-quorate",
   "storage-not-found",
   "storage-not-network",
+  "server-down",
   "node-unreachable",
   "probe-failed",
   "ha-armed",

@@ -1,71 +1,250 @@
-/** The findings of `pvefix diagnose`: what is wrong, how bad, and the exact next command. */
-import type { Finding } from "../engine/model.js";
+/**
+ * The report of `pvefix diagnose`: what is wrong, how bad, and the exact next command; which
+ * nodes could not be checked and why; which detectors could not finish. Each of the three is a
+ * kind of its own, so a script never mistakes an unreachable node for a runbook's finding.
+ */
+import { DIAGNOSIS_SCHEMA_VERSION, type Diagnosis, type DiagnosisStatus } from "../engine/diagnose.js";
+import type { Severity } from "../engine/model.js";
 import { onTarget } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
 import { indent, painter, SEVERITY_COLOR, SEVERITY_ORDER, SEVERITY_SYMBOL } from "./style.js";
 import { mdCode, mdTable } from "./table.js";
 
-/** Critical first; the detectors' order is kept within a severity. */
-function bySeverity(findings: Finding[]): Finding[] {
-  return SEVERITY_ORDER.flatMap((severity) => findings.filter((f) => f.severity === severity));
-}
-
-function counts(findings: Finding[]): string {
-  const parts = SEVERITY_ORDER.map((s) => [s, findings.filter((f) => f.severity === s).length] as const)
-    .filter(([, n]) => n > 0)
-    .map(([s, n]) => `${n} ${s}`);
-  return `${findings.length} ${findings.length === 1 ? "finding" : "findings"}: ${parts.join(", ")}`;
-}
-
-const views: ViewMap<Finding[]> = {
-  text: (input, opts) => {
-    const p = painter(opts);
-    const findings = bySeverity(escapeDeep(input));
-    if (findings.length === 0) return `${p("green", "✔")} no problems found`;
-    const out = [p("bold", counts(findings))];
-    for (const severity of SEVERITY_ORDER) {
-      const group = findings.filter((f) => f.severity === severity);
-      if (group.length === 0) continue;
-      out.push("", p(["bold", SEVERITY_COLOR[severity]], `${severity} (${group.length})`));
-      for (const f of group) {
-        const where = f.node ? `${p("cyan", `[${f.node}]`)} ` : "";
-        out.push(
-          indent(f.summary, "    ", `  ${p(SEVERITY_COLOR[severity], SEVERITY_SYMBOL[severity])} ${where}`),
-        );
-        out.push(`    ${p("dim", "$")} ${f.command}`);
-      }
+/** One line of the report. */
+type Item =
+  | {
+      kind: "problem";
+      runbook: string;
+      severity: Severity;
+      summary: string;
+      params: Record<string, unknown>;
+      command: string;
+      node?: string;
     }
-    return out.join("\n");
-  },
-  md: (input) => {
-    const findings = bySeverity(escapeDeep(input));
-    if (findings.length === 0) return "# Diagnosis\n\nNo problems found.";
-    return [
-      "# Diagnosis",
-      `${counts(findings)}.`,
-      mdTable(
-        ["Severity", "Node", "Runbook", "Finding", "Next command"],
-        findings.map((f) => [f.severity, f.node ?? "", mdCode(f.runbook), f.summary, mdCode(f.command)]),
-      ),
-    ].join("\n\n");
-  },
-  // Exactly these keys, in this order: scripts and alerting consume this shape.
-  json: (findings) =>
-    toJson({
-      findings: bySeverity(findings).map((f) => ({
+  | {
+      kind: "node-unreachable";
+      severity: Severity;
+      node: string;
+      summary: string;
+      since: string;
+      code: string;
+      reason: string;
+      detail: string;
+      hides: string | null;
+    }
+  | {
+      kind: "detector-failed";
+      severity: Severity;
+      detector: string;
+      summary: string;
+      error: string;
+      command: string;
+    };
+
+const STATUS_TEXT: Record<DiagnosisStatus, string> = {
+  clear: "every node answered and nothing was found",
+  findings: "findings, none critical",
+  critical: "critical findings",
+  incomplete: "not everything could be checked",
+};
+
+/** `12:04:05 UTC` from an ISO time: a view never reads the clock, it only reformats. */
+function clock(iso: string): string {
+  const match = /T(\d\d:\d\d:\d\d)/.exec(iso);
+  return match ? `${match[1]} UTC` : iso;
+}
+
+function items(d: Diagnosis, target: string | undefined): Item[] {
+  const all: Item[] = [
+    ...d.unreachable.map(
+      (u): Item => ({
+        kind: "node-unreachable",
+        severity: u.severity,
+        node: u.node,
+        summary: `${u.node} unreachable since ${clock(u.since)}: ${u.reason}${u.hides ? `; not checked: ${u.hides}` : ""}`,
+        since: u.since,
+        code: u.code,
+        reason: u.reason,
+        detail: u.detail,
+        hides: u.hides,
+      }),
+    ),
+    ...d.findings.map(
+      (f): Item => ({
+        kind: "problem",
         runbook: f.runbook,
         severity: f.severity,
         summary: f.summary,
         params: f.params,
-        command: f.command,
+        command: onTarget(f.command, target),
         ...(f.node !== undefined ? { node: f.node } : {}),
-      })),
+      }),
+    ),
+    ...d.failures.map(
+      (x): Item => ({
+        kind: "detector-failed",
+        severity: "warning",
+        detector: x.detector,
+        summary: `the ${x.detector} detector could not finish: ${x.error}`,
+        error: x.error,
+        command: onTarget("pvefix diagnose --verbose", target),
+      }),
+    ),
+  ];
+  // Critical first; within a severity: unreachable nodes, then findings in detector order, then failures.
+  return SEVERITY_ORDER.flatMap((severity) => all.filter((i) => i.severity === severity));
+}
+
+function counts(list: Item[]): string {
+  const parts = SEVERITY_ORDER.map((s) => [s, list.filter((f) => f.severity === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`);
+  return `${list.length} ${list.length === 1 ? "finding" : "findings"}: ${parts.join(", ")}`;
+}
+
+function where(i: Item): string | undefined {
+  return i.kind === "detector-failed" ? undefined : i.node;
+}
+
+function nextStep(i: Item): { command: string } | { detail: string } {
+  return i.kind === "node-unreachable" ? { detail: i.detail } : { command: i.command };
+}
+
+interface Input {
+  diagnosis: Diagnosis;
+  items: Item[];
+}
+
+const views: ViewMap<Input> = {
+  text: (input, opts) => {
+    const p = painter(opts);
+    const list = escapeDeep(input.items);
+    if (list.length === 0) return `${p("green", "✔")} no problems found`;
+    const out = [p("bold", counts(list))];
+    for (const severity of SEVERITY_ORDER) {
+      const group = list.filter((f) => f.severity === severity);
+      if (group.length === 0) continue;
+      out.push("", p(["bold", SEVERITY_COLOR[severity]], `${severity} (${group.length})`));
+      for (const f of group) {
+        const node = where(f);
+        const at = node ? `${p("cyan", `[${node}]`)} ` : "";
+        out.push(
+          indent(f.summary, "    ", `  ${p(SEVERITY_COLOR[severity], SEVERITY_SYMBOL[severity])} ${at}`),
+        );
+        const next = nextStep(f);
+        // The transport's message usually adds the hint (which port, which file); never say it twice.
+        if ("detail" in next && f.kind === "node-unreachable" && next.detail === f.reason) continue;
+        out.push(
+          "command" in next
+            ? `    ${p("dim", "$")} ${next.command}`
+            : indent(next.detail, "      ", `    ${p("dim", "why:")} `),
+        );
+      }
+    }
+    if (input.diagnosis.status === "incomplete") {
+      out.push(
+        "",
+        p(["bold", "yellow"], `Not everything could be checked: ${incompleteWhy(input.diagnosis)}.`),
+      );
+    }
+    return out.join("\n");
+  },
+  md: (input) => {
+    const d = escapeDeep(input.diagnosis);
+    const list = escapeDeep(input.items);
+    const header = [
+      "# Diagnosis",
+      [
+        `- Cluster: ${mdCode(d.cluster)}`,
+        `- Generated: ${d.generatedAt}`,
+        `- Status: ${d.status} (${STATUS_TEXT[d.status]})`,
+        `- Nodes answering: ${d.nodes.up.join(", ") || "none"}${d.nodes.down.length > 0 ? `; not answering: ${d.nodes.down.join(", ")}` : ""}`,
+        `- Schema version: ${DIAGNOSIS_SCHEMA_VERSION}`,
+      ].join("\n"),
+    ];
+    if (list.length === 0) return [...header, "No problems found."].join("\n\n");
+    return [
+      ...header,
+      `${counts(list)}.`,
+      mdTable(
+        ["Severity", "Node", "Kind", "Finding", "Next step"],
+        list.map((f) => {
+          const next = nextStep(f);
+          const source =
+            f.kind === "problem"
+              ? mdCode(f.runbook)
+              : f.kind === "detector-failed"
+                ? `detector ${mdCode(f.detector)}`
+                : "unreachable";
+          return [
+            f.severity,
+            where(f) ?? "",
+            source,
+            f.summary,
+            "command" in next ? mdCode(next.command) : next.detail,
+          ];
+        }),
+      ),
+    ].join("\n\n");
+  },
+  // Exactly these keys, in this order: scripts and alerting consume this shape.
+  json: (input) =>
+    toJson({
+      schemaVersion: DIAGNOSIS_SCHEMA_VERSION,
+      generatedAt: input.diagnosis.generatedAt,
+      cluster: input.diagnosis.cluster,
+      status: input.diagnosis.status,
+      nodes: input.diagnosis.nodes,
+      findings: input.items.map(jsonItem),
     }),
 };
 
+function jsonItem(i: Item): Record<string, unknown> {
+  switch (i.kind) {
+    case "problem":
+      return {
+        kind: i.kind,
+        runbook: i.runbook,
+        severity: i.severity,
+        summary: i.summary,
+        params: i.params,
+        command: i.command,
+        ...(i.node !== undefined ? { node: i.node } : {}),
+      };
+    case "node-unreachable":
+      return {
+        kind: i.kind,
+        severity: i.severity,
+        node: i.node,
+        summary: i.summary,
+        since: i.since,
+        code: i.code,
+        reason: i.reason,
+        detail: i.detail,
+        hides: i.hides,
+      };
+    case "detector-failed":
+      return {
+        kind: i.kind,
+        severity: i.severity,
+        detector: i.detector,
+        summary: i.summary,
+        error: i.error,
+        command: i.command,
+      };
+  }
+}
+
+function incompleteWhy(d: Diagnosis): string {
+  const parts: string[] = [];
+  if (d.unreachable.length > 0) parts.push(`${d.unreachable.map((u) => u.node).join(", ")} did not answer`);
+  if (d.failures.length > 0)
+    parts.push(`detector ${d.failures.map((f) => f.detector).join(", ")} could not finish`);
+  return parts.join("; ");
+}
+
 /** Each finding's next command points at the same cluster as this diagnosis (`opts.target`). */
-export function renderFindings(findings: Finding[], format: OutputFormat, opts: ViewOptions): string {
-  const runnable = findings.map((f) => ({ ...f, command: onTarget(f.command, opts.target) }));
-  return views[format](runnable, opts);
+export function renderDiagnosis(diagnosis: Diagnosis, format: OutputFormat, opts: ViewOptions): string {
+  return views[format]({ diagnosis, items: items(diagnosis, opts.target) }, opts);
 }

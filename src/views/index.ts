@@ -5,7 +5,7 @@
  * Remote text is escaped before it is shown. Output has no trailing newline: the caller adds it.
  */
 export { escapeDeep, escapeTerminal } from "./escape-terminal.js";
-export { renderFindings } from "./findings.js";
+export { renderDiagnosis } from "./findings.js";
 export { NO_COLOR, OutputFormat, ViewOptions } from "./format.js";
 export { renderGateText } from "./gate.js";
 export { renderRunDetail, renderRunList } from "./journal.js";

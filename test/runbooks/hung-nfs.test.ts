@@ -9,6 +9,11 @@ const mount = {
   options: "rw,relatime,vers=4.2,hard,proto=tcp,timeo=600,retrans=2,sec=sys,addr=10.10.20.51",
 };
 
+const address = { host: "10.10.20.51", port: 2049 };
+const alive = { address, answers: true, detail: "answers" };
+const dead = { address, answers: false, detail: "no answer within 3 s" };
+const PROBE = "timeout -s KILL 3 bash -c '</dev/tcp/10.10.20.51/2049'";
+
 function facts(over: Partial<Facts> = {}): Facts {
   return {
     storage: {
@@ -20,10 +25,11 @@ function facts(over: Partial<Facts> = {}): Facts {
     },
     known: ["nfs-iso", "nfs-backup"],
     mounts: [
-      { node: "pve1", mount, liveness: "responsive" },
-      { node: "pve3", mount, liveness: "hung" },
+      { node: "pve1", mount, liveness: "responsive", server: null },
+      { node: "pve3", mount, liveness: "hung", server: alive },
     ],
     guests: [],
+    unreachable: [],
     ...over,
   };
 }
@@ -47,6 +53,8 @@ describe("hung-nfs decide", () => {
         {
           command: `mount -t nfs4 -o ${mount.options} 10.10.20.51:/export/iso /mnt/pve/nfs-iso`,
           okExitCodes: [0, 32],
+          // Never mount on a dead server: the undo is skipped while it does not answer.
+          skipIf: `cat /proc/mounts | grep -q ' /mnt/pve/nfs-iso ' || ! ${PROBE}`,
         },
       ],
     });
@@ -84,7 +92,7 @@ describe("hung-nfs decide", () => {
   it("has nothing to do when every mount answers", () => {
     const d = hungNfs.decide(
       { storage: "nfs-iso" },
-      facts({ mounts: [{ node: "pve3", mount, liveness: "responsive" }] }),
+      facts({ mounts: [{ node: "pve3", mount, liveness: "responsive", server: null }] }),
     );
     expect(d.kind).toBe("nothing-to-do");
   });
@@ -102,5 +110,57 @@ describe("hung-nfs decide", () => {
       }),
     );
     expect(local.kind === "refusal" && local.refusal.code).toBe("storage-not-network");
+  });
+
+  it("refuses when the server of the hung mount does not answer, and says what to do instead", () => {
+    const d = hungNfs.decide(
+      { storage: "nfs-iso", node: "pve3" },
+      facts({ mounts: [{ node: "pve3", mount, liveness: "hung", server: dead }] }),
+    );
+    expect(d.kind === "refusal" && d.refusal).toMatchObject({
+      code: "server-down",
+      node: "pve3",
+      message:
+        "The server 10.10.20.51 of nfs storage 'nfs-iso' does not answer on port 2049 from pve3 (no answer within 3 s)",
+    });
+    expect(d.kind === "refusal" && d.refusal.detail).toContain("umount -nlf /mnt/pve/nfs-iso");
+  });
+
+  it("acts only where the server answers and names the node it leaves alone", () => {
+    const d = hungNfs.decide(
+      { storage: "nfs-iso" },
+      facts({
+        mounts: [
+          { node: "pve1", mount, liveness: "hung", server: dead },
+          { node: "pve3", mount, liveness: "hung", server: alive },
+        ],
+      }),
+    );
+    expect(d.kind === "plan" && d.plan.steps.map((s) => s.node)).toEqual(["pve3"]);
+    expect(d.kind === "plan" && d.plan.warnings).toContain(
+      "Left alone on pve1: its server 10.10.20.51 does not answer (no answer within 3 s)",
+    );
+  });
+
+  it("plans for the nodes that answered and names those that did not", () => {
+    const d = hungNfs.decide(
+      { storage: "nfs-iso" },
+      facts({ unreachable: [{ node: "pve2", reason: "Connection refused by pve2" }] }),
+    );
+    expect(d.kind === "plan" && d.plan.steps.map((s) => s.node)).toEqual(["pve3"]);
+    expect(d.kind === "plan" && d.plan.warnings).toContain(
+      "Not checked, not answering: pve2 (Connection refused by pve2)",
+    );
+  });
+
+  it("refuses rather than claim nothing to do when a node that did not answer may be the hung one", () => {
+    const d = hungNfs.decide(
+      { storage: "nfs-iso" },
+      facts({
+        mounts: [{ node: "pve1", mount, liveness: "responsive", server: null }],
+        unreachable: [{ node: "pve3", reason: "Connection refused" }],
+      }),
+    );
+    expect(d.kind === "refusal" && d.refusal).toMatchObject({ code: "node-unreachable", node: "pve3" });
   });
 });

@@ -163,7 +163,7 @@ describe("hung-nfs over SSH", () => {
     });
     expect(result.outcome).toBe("done");
     expect(result.steps.map((s) => [s.id, s.status])).toEqual([["remount-nfs-iso-pve3", "done"]]);
-    expect(bed.mountInfo("pve3", "/mnt/pve/nfs-iso")).toContain(" 10.10.20.51:/export/iso ");
+    expect(bed.mountInfo("pve3", "/mnt/pve/nfs-iso")).toContain(` ${bed.servers.iso}:/export/iso `);
     expect(existsSync(inNode("pve3", "/mnt/pve/nfs-iso/written-before"))).toBe(false);
     expect(existsSync(bed.hostPath("pve3", "/run/pvefix-bed/hung/nfs-iso"))).toBe(false);
     expect(bed.mounts("pve1")).toBe(others.pve1);
@@ -204,7 +204,7 @@ describe("hung-nfs over SSH", () => {
     expect({ code, stderr }).toMatchObject({ code: 0 });
     expect(stdout).toContain("remount-nfs-iso-pve1");
     expect(existsSync(inNode("pve1", "/mnt/pve/nfs-iso/written-before"))).toBe(false);
-    expect(bed.mountInfo("pve1", "/mnt/pve/nfs-iso")).toContain(" 10.10.20.51:/export/iso ");
+    expect(bed.mountInfo("pve1", "/mnt/pve/nfs-iso")).toContain(` ${bed.servers.iso}:/export/iso `);
     expect(bed.mounts("pve3")).toBe(pve3Before);
   });
 });

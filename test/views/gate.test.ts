@@ -10,11 +10,11 @@ describe("renderGateText", () => {
       "Step 1 of 1 needs your approval:
       ! Running guests use nfs-backup on pve2: CT 101 (running; mp0). Processes already blocked on the hung mount stay blocked or get I/O errors (stale file handles); new file access goes to the fresh mount. Consider stopping these guests first.
       ~ 1. [pve2] Lazy-unmount /mnt/pve/nfs-backup on pve2 and let PVE mount nfs-backup again (guarded: asks yes/no)
-           why: /mnt/pve/nfs-backup does not answer statfs within 5 s on pve2; guests on pve2 use nfs-backup: CT 101 (running; mp0)
+           why: /mnt/pve/nfs-backup does not answer statfs within 5 s on pve2; guests on pve2 use nfs-backup: CT 101 (running; mp0); its server 10.10.0.5 answers on port 2049
            $ umount -nlf /mnt/pve/nfs-backup
            $ pvesm status --storage nfs-backup
-           undo: mount 10.10.0.5:/export/backup on /mnt/pve/nfs-backup again (nfs4, options as before)
-             $ mount -t nfs4 -o rw,relatime,vers=4.2,hard,proto=tcp 10.10.0.5:/export/backup /mnt/pve/nfs-backup  # ok exit codes: 0, 32  # skipped when \`cat /proc/mounts | grep -q ' /mnt/pve/nfs-backup '\` succeeds
+           undo: mount 10.10.0.5:/export/backup on /mnt/pve/nfs-backup again (nfs4, options as before), only if 10.10.0.5 answers on port 2049
+             $ mount -t nfs4 -o rw,relatime,vers=4.2,hard,proto=tcp 10.10.0.5:/export/backup /mnt/pve/nfs-backup  # ok exit codes: 0, 32  # skipped when \`cat /proc/mounts | grep -q ' /mnt/pve/nfs-backup ' || ! timeout -s KILL 3 bash -c '</dev/tcp/10.10.0.5/2049'\` succeeds
            check: nfs-backup is mounted on /mnt/pve/nfs-backup, answers statfs and is active in pvesm (waits up to 30 s)"
     `);
     expect(text.indexOf("! Running guests use nfs-backup")).toBeLessThan(text.indexOf("$ umount -nlf"));

@@ -44,7 +44,7 @@ describe("renderPlan text", () => {
         params       --storage nfs-backup
         cluster      lab
         created      2026-11-23T10:35:00.000Z
-        fingerprint  f57775c290cc
+        fingerprint  5817594bd9e0
         unattended   not eligible: needs a human: step remount-nfs-backup-pve2 is guarded
 
       Warnings:
@@ -53,12 +53,12 @@ describe("renderPlan text", () => {
       Steps (+ safe: runs without asking · ~ guarded: asks yes/no · ! dangerous: asks for the node name)
 
       ~ 1. [pve2] Lazy-unmount /mnt/pve/nfs-backup on pve2 and let PVE mount nfs-backup again (guarded: asks yes/no)
-           why: /mnt/pve/nfs-backup does not answer statfs within 5 s on pve2; guests on pve2 use nfs-backup: CT 101 (running; mp0)
+           why: /mnt/pve/nfs-backup does not answer statfs within 5 s on pve2; guests on pve2 use nfs-backup: CT 101 (running; mp0); its server 10.10.0.5 answers on port 2049
            ! Running guests use nfs-backup on pve2: CT 101 (running; mp0). Processes already blocked on the hung mount stay blocked or get I/O errors (stale file handles); new file access goes to the fresh mount. Consider stopping these guests first.
            $ umount -nlf /mnt/pve/nfs-backup
            $ pvesm status --storage nfs-backup
-           undo: mount 10.10.0.5:/export/backup on /mnt/pve/nfs-backup again (nfs4, options as before)
-             $ mount -t nfs4 -o rw,relatime,vers=4.2,hard,proto=tcp 10.10.0.5:/export/backup /mnt/pve/nfs-backup  # ok exit codes: 0, 32  # skipped when \`cat /proc/mounts | grep -q ' /mnt/pve/nfs-backup '\` succeeds
+           undo: mount 10.10.0.5:/export/backup on /mnt/pve/nfs-backup again (nfs4, options as before), only if 10.10.0.5 answers on port 2049
+             $ mount -t nfs4 -o rw,relatime,vers=4.2,hard,proto=tcp 10.10.0.5:/export/backup /mnt/pve/nfs-backup  # ok exit codes: 0, 32  # skipped when \`cat /proc/mounts | grep -q ' /mnt/pve/nfs-backup ' || ! timeout -s KILL 3 bash -c '</dev/tcp/10.10.0.5/2049'\` succeeds
            check: nfs-backup is mounted on /mnt/pve/nfs-backup, answers statfs and is active in pvesm (waits up to 30 s)
 
       To run it (probes again and asks at each gate):
@@ -149,7 +149,7 @@ describe("renderPlan md", () => {
       | Parameters | \`--storage nfs-backup\` |
       | Cluster | lab |
       | Created | 2026-11-23T10:35:00.000Z |
-      | Fingerprint | \`f57775c290cc7c1802e972450353ecbd6cf44cb7ca6ca592d8cafec9c3c33634\` |
+      | Fingerprint | \`5817594bd9e0615e5d38d538bdb86a4740b9b71ad194436b2525c845cbf51bb2\` |
       | Unattended | not eligible: needs a human: step remount-nfs-backup-pve2 is guarded |
 
       ## Warnings
@@ -164,7 +164,7 @@ describe("renderPlan md", () => {
 
       | Node | Risk | Why |
       |---|---|---|
-      | pve2 | guarded (asks yes/no) | /mnt/pve/nfs-backup does not answer statfs within 5 s on pve2; guests on pve2 use nfs-backup: CT 101 (running; mp0) |
+      | pve2 | guarded (asks yes/no) | /mnt/pve/nfs-backup does not answer statfs within 5 s on pve2; guests on pve2 use nfs-backup: CT 101 (running; mp0); its server 10.10.0.5 answers on port 2049 |
 
       > **Warning:** Running guests use nfs-backup on pve2: CT 101 (running; mp0). Processes already blocked on the hung mount stay blocked or get I/O errors (stale file handles); new file access goes to the fresh mount. Consider stopping these guests first.
 
@@ -175,10 +175,10 @@ describe("renderPlan md", () => {
       pvesm status --storage nfs-backup
       \`\`\`
 
-      Undo: mount 10.10.0.5:/export/backup on /mnt/pve/nfs-backup again (nfs4, options as before)
+      Undo: mount 10.10.0.5:/export/backup on /mnt/pve/nfs-backup again (nfs4, options as before), only if 10.10.0.5 answers on port 2049
 
       \`\`\`sh
-      mount -t nfs4 -o rw,relatime,vers=4.2,hard,proto=tcp 10.10.0.5:/export/backup /mnt/pve/nfs-backup  # ok exit codes: 0, 32  # skipped when \`cat /proc/mounts | grep -q ' /mnt/pve/nfs-backup '\` succeeds
+      mount -t nfs4 -o rw,relatime,vers=4.2,hard,proto=tcp 10.10.0.5:/export/backup /mnt/pve/nfs-backup  # ok exit codes: 0, 32  # skipped when \`cat /proc/mounts | grep -q ' /mnt/pve/nfs-backup ' || ! timeout -s KILL 3 bash -c '</dev/tcp/10.10.0.5/2049'\` succeeds
       \`\`\`
 
       Checks:

@@ -71,7 +71,7 @@ describe("renderRunbookDoc", () => {
 
   it("lists the runbook's own refusal codes under exit 3", () => {
     expect(renderRunbookDoc(hungNfs, "text")).toContain(
-      "exit 3  refused by a guard: nothing was changed (storage-not-found, storage-not-network)",
+      "exit 3  refused by a guard: nothing was changed (storage-not-found, storage-not-network, server-down, node-unreachable)",
     );
   });
 

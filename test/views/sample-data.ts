@@ -51,6 +51,7 @@ export function hungBackupStoreFacts() {
           options: "rw,relatime,vers=4.2,hard,proto=tcp",
         },
         liveness: "hung" as const,
+        server: { address: { host: "10.10.0.5", port: 2049 }, answers: true, detail: "answers" },
       },
       {
         node: "pve3",
@@ -60,9 +61,11 @@ export function hungBackupStoreFacts() {
           options: "rw,relatime,vers=4.2,hard,proto=tcp",
         },
         liveness: "responsive" as const,
+        server: null,
       },
     ],
     guests: [{ vmid: 101, node: "pve2", kind: "lxc" as const, running: true, keys: ["mp0"] }],
+    unreachable: [],
   };
 }
 

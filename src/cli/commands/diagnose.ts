@@ -1,14 +1,16 @@
-/** `pvefix diagnose`: every detector; findings with severity and the exact next command. */
+/** `pvefix diagnose`: every detector; findings with severity and the exact next command; an exit code that says what was found. */
 import { runbooks } from "../../../runbooks/index.js";
-import { diagnose } from "../../engine/diagnose.js";
-import { renderFindings } from "../../views/index.js";
+import { diagnoseCluster } from "../../engine/diagnose.js";
+import { hiddenOnNode } from "../../pve/probes/guests.js";
+import { renderDiagnosis } from "../../views/index.js";
+import { DIAGNOSE_EXIT } from "../exit-codes.js";
 import type { GlobalOptions } from "../global-options.js";
 import { print, progressFor, viewOptions, withTarget } from "./shared.js";
 
 export async function runDiagnose(globals: GlobalOptions): Promise<number> {
-  const findings = await withTarget(globals, (target) =>
-    diagnose({ ...target, runbooks, listener: progressFor(globals, true) }),
+  const diagnosis = await withTarget(globals, (target) =>
+    diagnoseCluster({ ...target, runbooks, hiddenBy: hiddenOnNode, listener: progressFor(globals, true) }),
   );
-  print(renderFindings(findings, globals.output, viewOptions(globals)));
-  return 0;
+  print(renderDiagnosis(diagnosis, globals.output, viewOptions(globals)));
+  return DIAGNOSE_EXIT[diagnosis.status];
 }

@@ -1,7 +1,8 @@
 /**
  * pvesm status (PVE 9 header with (KiB); reasons on stderr, never an `unknown` status), mount and
  * umount. Activation follows PVE::Storage: connection check (server down → "is not online"),
- * mount if needed, then the 2-second `-d path` test that a hung mount fails.
+ * mount if needed, then the 2-second `-d path` test that a hung mount fails. `bash -c
+ * '</dev/tcp/HOST/PORT'` is the TCP connect pvefix uses to ask whether a storage server answers.
  */
 import { FsError } from "../fs/errors.js";
 import { normalizePath } from "../fs/paths.js";
@@ -145,6 +146,19 @@ const umount: CommandHandler = (ctx) => {
   return ok();
 };
 
+/**
+ * Only the one bash script pvefix sends: a TCP connect through bash's /dev/tcp. A server that is
+ * down never answers the SYN, so the connect hangs until `timeout` kills it (exit 137), as on a
+ * real node; a server that is up accepts, and bash exits 0 without output.
+ */
+const bash: CommandHandler = (ctx) => {
+  const args = ctx.argv.slice(1);
+  const tcp =
+    args.length === 2 && args[0] === "-c" ? /^<\/dev\/tcp\/([^/\s]+)\/(\d+)$/.exec(args[1] ?? "") : null;
+  if (!tcp) return unsupported(ctx);
+  return serverUp(ctx.state, tcp[1] ?? "") ? ok() : HANG;
+};
+
 function safeKind(ctx: CommandContext, path: string): string | null {
   try {
     return ctx.fs.kind(path);
@@ -153,4 +167,4 @@ function safeKind(ctx: CommandContext, path: string): string | null {
   }
 }
 
-export const storageCommands: Record<string, CommandHandler> = { pvesm, mount, umount };
+export const storageCommands: Record<string, CommandHandler> = { pvesm, mount, umount, bash };

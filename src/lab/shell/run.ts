@@ -58,7 +58,10 @@ class Shell {
     this.pendingStdin = stdin;
   }
 
-  pipeline(stages: Pipeline): number {
+  pipeline(given: Pipeline): number {
+    // `! pipeline` (POSIX): the status is inverted; pvefix uses it for "skip unless the server answers".
+    const negate = given[0]?.argv[0] === "!" && given[0].argv.length > 1;
+    const stages = negate ? [{ ...given[0]!, argv: given[0]!.argv.slice(1) }, ...given.slice(1)] : given;
     let input: string | null = null;
     let status = 0;
     stages.forEach((cmd, i) => {
@@ -68,7 +71,7 @@ class Shell {
       if (i === stages.length - 1) this.out += result.stdout;
       else input = result.stdout;
     });
-    return status;
+    return negate ? Number(status === 0) : status;
   }
 
   /** `input` null = the shared stdin of the whole exec (consumed by whoever reads it first). */

@@ -38,8 +38,27 @@ export async function locateGuest(ctx: ProbeContext, vmid: number): Promise<Gues
   return (await listGuests(ctx)).find((g) => g.vmid === vmid) ?? null;
 }
 
-/** The guest's config as its owning node sees it; null if the file is gone. */
+/**
+ * The guest's config as its owning node sees it; null if the file is gone. Only for callers that
+ * need the owner anyway (its tasks, its quorum): to merely read configs, any node that answers
+ * will do (/etc/pve is the cluster filesystem), as the detectors do.
+ */
 export async function readGuestConfig(ctx: ProbeContext, guest: GuestRef): Promise<GuestConfig | null> {
   const text = await ctx.readFile(guest.node, guestConfigPath(guest));
   return text === null ? null : parseGuestConfig(text);
+}
+
+/**
+ * What a node that does not answer hides: its guests (from /etc/pve/.vmlist, read on a node that
+ * answers). Guests nobody can see are critical; a node without guests hides less.
+ */
+export async function hiddenOnNode(
+  ctx: ProbeContext,
+  node: string,
+): Promise<{ severity: "critical" | "warning"; hides: string | null }> {
+  const guests = (await listGuests(ctx)).filter((g) => g.node === node);
+  if (guests.length === 0) return { severity: "warning", hides: null };
+  const shown = guests.slice(0, 8).map(guestLabel).join(", ");
+  const more = guests.length > 8 ? ` and ${guests.length - 8} more` : "";
+  return { severity: "critical", hides: `its guests ${shown}${more}` };
 }

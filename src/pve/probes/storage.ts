@@ -13,6 +13,66 @@ import { parsePvesmStatus } from "../parsers/pvesm-status.js";
 import { parseQmList } from "../parsers/qm-list.js";
 import { parseStorageCfg, type StorageEntry } from "../parsers/storage-cfg.js";
 import { type GuestRef, guestConfigPath, listGuests } from "./guests.js";
+
+/** Seconds the node-side `timeout` gives a TCP connect to the storage server. */
+export const SERVER_CONNECT_SECONDS = 3;
+
+/** Where a network storage's server listens: NFS on 2049, SMB on 445. */
+export const ServerAddress = z.object({ host: z.string(), port: z.number().int() });
+export type ServerAddress = z.infer<typeof ServerAddress>;
+
+export const ServerState = z.object({
+  address: ServerAddress,
+  answers: z.boolean().nullable(),
+  /** "no answer within 3 s", "connection refused", or why it could not be tested. */
+  detail: z.string(),
+});
+export type ServerState = z.infer<typeof ServerState>;
+
+/** Host names and addresses only: the host ends up inside `bash -c`, so nothing else may pass. */
+const HOST = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+
+export function serverAddress(entry: StorageEntry): ServerAddress | null {
+  const port = entry.type === "nfs" ? 2049 : entry.type === "cifs" ? 445 : null;
+  const host = entry.server?.replace(/^\[(.*)\]$/, "$1");
+  if (port === null || !host || !HOST.test(host)) return null;
+  return { host, port };
+}
+
+/**
+ * A TCP connect to the server from the node, killed after a few seconds. bash's /dev/tcp needs
+ * no NFS tools and answers for NFS v3 and v4 and SMB alike; a dead server never answers, so the
+ * connect hangs and `timeout -s KILL` ends it (exit 137).
+ */
+export function serverProbeCommand(address: ServerAddress): string {
+  return sh`timeout -s KILL ${SERVER_CONNECT_SECONDS} bash -c ${`</dev/tcp/${address.host}/${address.port}`}`;
+}
+
+export async function serverState(
+  ctx: ProbeContext,
+  node: string,
+  address: ServerAddress,
+): Promise<ServerState> {
+  const result = await ctx.run(node, serverProbeCommand(address), {
+    timeoutMs: (SERVER_CONNECT_SECONDS + 5) * 1000,
+  });
+  if (result.exitCode === 0) return { address, answers: true, detail: "answers" };
+  if (result.exitCode === 137 || result.timedOut)
+    return { address, answers: false, detail: `no answer within ${SERVER_CONNECT_SECONDS} s` };
+  if (result.exitCode === 1) {
+    const why = /Connection refused|No route to host|Network is unreachable|Name or service not known/i.exec(
+      result.stderr,
+    );
+    return { address, answers: false, detail: why ? why[0].toLowerCase() : result.stderr.trim() || "exit 1" };
+  }
+  // No bash, or something else: not knowing is not the same as a dead server.
+  return {
+    address,
+    answers: null,
+    detail: `could not test (exit ${result.exitCode ?? "none"}: ${result.stderr.trim() || "no output"})`,
+  };
+}
+
 import { PVE_TOOL } from "./pve-tools.js";
 
 /** Seconds the node-side `timeout` gives `stat -f` before declaring the mount hung. */
@@ -75,12 +135,21 @@ export const GuestUse = z.object({
 });
 export type GuestUse = z.infer<typeof GuestUse>;
 
-/** Guests with any volume on `storage`, and whether each runs. */
-export async function guestsUsingStorage(ctx: ProbeContext, storage: string): Promise<GuestUse[]> {
-  const guests = await listGuests(ctx);
+/**
+ * Guests with any volume on `storage`, and whether each runs; only guests on `nodes` when given
+ * (a plan for one node needs nothing from the others). Configs are read on `readOn`, any node that
+ * answers: /etc/pve is the same on every quorate node, so no other node has to answer.
+ */
+export async function guestsUsingStorage(
+  ctx: ProbeContext,
+  storage: string,
+  options: { nodes?: readonly string[]; readOn?: string } = {},
+): Promise<GuestUse[]> {
+  const guests = (await listGuests(ctx)).filter((g) => !options.nodes || options.nodes.includes(g.node));
+  const reader = options.readOn ?? (await ctx.anyNode());
   const uses = await Promise.all(
     guests.map(async (g) => {
-      const text = await ctx.readFile(g.node, guestConfigPath(g));
+      const text = await ctx.readFile(reader, guestConfigPath(g));
       if (text === null) return null;
       const keys = guestVolumes(parseGuestConfig(text).main)
         .filter((v) => v.storage === storage)

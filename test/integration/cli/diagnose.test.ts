@@ -4,6 +4,7 @@ import { cliSession, json, type PvefixResult } from "./pvefix.js";
 const cli = cliSession();
 
 interface Finding {
+  kind: string;
   runbook: string;
   severity: string;
   summary: string;
@@ -17,19 +18,29 @@ const ours = (findings: Finding[]) =>
 
 describe("pvefix diagnose --lab on the default scenario", () => {
   let result: PvefixResult;
-  let body: { findings: Finding[] };
+  let body: { findings: Finding[]; [key: string]: unknown };
 
   beforeAll(async () => {
     expect((await cli.pvefix(["lab", "reset", "--quiet"])).code).toBe(0);
     result = await cli.pvefix(["diagnose", "--lab", "-o", "json"]);
-    body = json<{ findings: Finding[] }>(result);
+    body = json<typeof body>(result);
   });
 
   it("reports each problem of the scenario once, worst first, with the command that fixes it", () => {
-    expect(result.code).toBe(0);
-    expect(Object.keys(body)).toEqual(["findings"]);
+    // Exit 11: critical findings (nfs-backup hangs under a running CT), every node answered.
+    expect(result.code).toBe(11);
+    expect(Object.keys(body)).toEqual([
+      "schemaVersion",
+      "generatedAt",
+      "cluster",
+      "status",
+      "nodes",
+      "findings",
+    ]);
+    expect(body).toMatchObject({ schemaVersion: 1, cluster: "lab", status: "critical" });
     for (const f of body.findings) {
       expect(f).toMatchObject({
+        kind: "problem",
         runbook: expect.any(String),
         severity: expect.stringMatching(/^(critical|warning|info)$/),
         summary: expect.any(String),
@@ -65,7 +76,7 @@ describe("pvefix diagnose --lab on the default scenario", () => {
   it("groups the text report by severity and changes nothing on the cluster", async () => {
     const before = await cli.labExec("pve1", "cat", "/etc/pve/nodes/pve1/lxc/100.conf");
     const text = await cli.pvefix(["diagnose", "--lab"]);
-    expect(text.code).toBe(0);
+    expect(text.code).toBe(11);
     expect(text.stdout).toMatch(/^\d+ findings: \d+ critical, \d+ warning, \d+ info/);
     expect(group(text.stdout, "critical")).toContain("✖ [pve2] nfs storage 'nfs-backup' hangs on pve2");
     expect(group(text.stdout, "warning")).toContain("! [pve1] CT 100 on pve1 has a stale lock 'backup'");

@@ -16,6 +16,8 @@ describe("hung-nfs on the lab", () => {
     expect(md).toMatch(/^## Steps$/m);
     expect(md).toMatch(/^### 1\. Lazy-unmount \/mnt\/pve\/nfs-backup on pve2/m);
     expect(md).toContain("```sh\numount -nlf /mnt/pve/nfs-backup\npvesm status --storage nfs-backup\n```");
+    // The undo mounts only when the server answers: a dead export would hang again.
+    expect(md).toContain("|| ! timeout -s KILL 3 bash -c '</dev/tcp/10.10.20.50/2049'");
     expect(md).toMatch(/Undo: mount 10\.10\.20\.50:\/export\/backup on \/mnt\/pve\/nfs-backup again/);
     expect(md).toMatch(
       /```sh\nmount -t nfs4 -o [^\n]+ 10\.10\.20\.50:\/export\/backup \/mnt\/pve\/nfs-backup/,

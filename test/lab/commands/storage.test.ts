@@ -119,3 +119,33 @@ describe("umount / mount", () => {
     });
   });
 });
+
+describe("bash -c '</dev/tcp/HOST/PORT' (the storage server probe)", () => {
+  const probe = (host: string, port = 2049) => `timeout -s KILL 3 bash -c '</dev/tcp/${host}/${port}'`;
+
+  it("connects at once to a server that is up: exit 0, no output", () => {
+    expect(memoryLab("hung-nfs").sh("pve3", probe("10.10.20.51"))).toEqual({
+      stdout: "",
+      stderr: "",
+      exitCode: 0,
+    });
+  });
+
+  it("hangs on a dead server until timeout kills it with exit 137", () => {
+    const lab = memoryLab("hung-nfs");
+    expect(lab.sh("pve3", probe("10.10.20.99"))).toEqual({ stdout: "", stderr: "", exitCode: 137 });
+    expect(lab.run("pve3", "bash -c '</dev/tcp/10.10.20.99/2049'")).toBe("hang");
+  });
+
+  it("inverts the status with `!`, as dash does, for the undo's skip check", () => {
+    const lab = memoryLab("hung-nfs");
+    const skip = (host: string) => `cat /proc/mounts | grep -q ' /mnt/pve/none ' || ! ${probe(host)}`;
+    expect(lab.sh("pve3", skip("10.10.20.99")).exitCode).toBe(0);
+    expect(lab.sh("pve3", skip("10.10.20.51")).exitCode).toBe(1);
+  });
+
+  it("refuses any other bash script instead of pretending to run it", () => {
+    expect(memoryLab().sh("pve1", "bash -c 'rm -rf /'").exitCode).toBe(2);
+    expect(memoryLab().sh("pve1", "bash /tmp/x.sh").exitCode).toBe(2);
+  });
+});

@@ -5,7 +5,9 @@
  * node sees, through the host paths behind its bind mounts and through /proc/<sshd pid>.
  */
 import { execFile } from "node:child_process";
+import { randomInt } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -28,6 +30,40 @@ export interface PveBed extends SshdCluster {
   hang(node: BedNode, storage: string): void;
   /** The pid of the live qmigrate task of VM 200. */
   taskPid: number;
+  /** The NFS servers of nfs-iso and nfs-images: loopback addresses that accept on port 2049. */
+  servers: { iso: string; images: string };
+  /** Stop answering on port 2049 for this server (connections are refused from then on). */
+  stopServer(address: string): Promise<void>;
+}
+
+/**
+ * A TCP listener on port 2049 per "NFS server", on loopback addresses of this bed's own (random
+ * 127.x.y.z, so beds running at once do not collide): pvefix checks the server with a TCP
+ * connect before it unmounts or mounts, and the bed must answer it for real.
+ */
+async function startNfsServers(): Promise<{
+  servers: { iso: string; images: string };
+  listeners: Map<string, Server>;
+}> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const net = `127.${randomInt(16, 250)}.${randomInt(1, 250)}`;
+    const servers = { iso: `${net}.51`, images: `${net}.52` };
+    const listeners = new Map<string, Server>();
+    try {
+      for (const address of Object.values(servers)) {
+        const server = createServer((socket) => socket.end());
+        await new Promise<void>((done, reject) => {
+          server.once("error", reject);
+          server.listen(2049, address, done);
+        });
+        listeners.set(address, server);
+      }
+      return { servers, listeners };
+    } catch {
+      await Promise.all([...listeners.values()].map((l) => new Promise((done) => l.close(done))));
+    }
+  }
+  throw new Error("could not listen on port 2049 of a free loopback address");
 }
 
 function isProcess(pid: number, argv0: string): boolean {
@@ -54,7 +90,19 @@ function stopTasks(stateDir: string): void {
 }
 
 export async function startPveBed(stateDir: string): Promise<PveBed> {
-  await promisify(execFile)(here("./seed.sh"), [stateDir]);
+  const { servers, listeners } = await startNfsServers();
+  const stopServer = async (address: string) => {
+    const listener = listeners.get(address);
+    listeners.delete(address);
+    if (listener) await new Promise((done) => listener.close(done));
+  };
+  const stopServers = () => Promise.all([...listeners.keys()].map(stopServer));
+  try {
+    await promisify(execFile)(here("./seed.sh"), [stateDir, servers.iso, servers.images]);
+  } catch (error) {
+    await stopServers();
+    throw error;
+  }
   let cluster: SshdCluster;
   try {
     cluster = await startSshdCluster({
@@ -66,6 +114,7 @@ export async function startPveBed(stateDir: string): Promise<PveBed> {
     });
   } catch (error) {
     stopTasks(stateDir);
+    await stopServers();
     throw error;
   }
   const pidOf = (node: BedNode) => {
@@ -98,9 +147,12 @@ export async function startPveBed(stateDir: string): Promise<PveBed> {
     hang: (node, storage) =>
       writeFileSync(hostPath(node, `/run/pvefix-bed/hung/${storage}`), `/mnt/pve/${storage}\n`),
     taskPid: Number(taskPid),
+    servers,
+    stopServer,
     async stop() {
       await cluster.stop();
       stopTasks(stateDir);
+      await stopServers();
     },
   };
 }

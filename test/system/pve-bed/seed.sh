@@ -13,11 +13,15 @@
 #   nfs-iso hangs on pve3, where no guest uses it (safe to fix unattended)
 #   nfs-images hangs on pve2 under the running VM 210 (needs a human)
 # Hang a mount later with: echo /mnt/pve/<id> > STATE/<node>/fs/run/pvefix-bed/hung/<id>
+# The NFS servers of nfs-iso and nfs-images (default 10.10.20.51 and .52); pve-bed.ts gives
+# loopback addresses where it listens on port 2049, so pvefix's server check gets a real answer.
 #
-#   seed.sh STATE
+#   seed.sh STATE [ISO_SERVER IMAGES_SERVER]
 set -euo pipefail
 
-state=${1:?usage: seed.sh STATE}
+state=${1:?usage: seed.sh STATE [ISO_SERVER IMAGES_SERVER]}
+iso_server=${2:-10.10.20.51}
+images_server=${3:-10.10.20.52}
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
 nodes=(pve1 pve2 pve3)
@@ -85,9 +89,9 @@ CONF
 printf '%s\n' \
   "dir: local" $'\tpath /var/lib/vz' $'\tcontent iso,vztmpl,backup' "" \
   "lvmthin: local-lvm" $'\tthinpool data' $'\tvgname pve' $'\tcontent rootdir,images' "" \
-  "nfs: nfs-images" $'\texport /export/images' $'\tpath /mnt/pve/nfs-images' $'\tserver 10.10.20.52' \
+  "nfs: nfs-images" $'\texport /export/images' $'\tpath /mnt/pve/nfs-images' $'\tserver '"$images_server" \
   $'\tcontent images' $'\toptions vers=4.2' "" \
-  "nfs: nfs-iso" $'\texport /export/iso' $'\tpath /mnt/pve/nfs-iso' $'\tserver 10.10.20.51' \
+  "nfs: nfs-iso" $'\texport /export/iso' $'\tpath /mnt/pve/nfs-iso' $'\tserver '"$iso_server" \
   $'\tcontent iso,vztmpl' >"$pve/storage.cfg"
 
 cat >"$pve/nodes/pve1/lxc/100.conf" <<'CONF'
@@ -158,7 +162,7 @@ for i in "${!nodes[@]}"; do
   }
 }
 JSON
-  printf '%s\n' "10.10.20.51:/export/iso /mnt/pve/nfs-iso" "10.10.20.52:/export/images /mnt/pve/nfs-images" \
+  printf '%s\n' "$iso_server:/export/iso /mnt/pve/nfs-iso" "$images_server:/export/images /mnt/pve/nfs-images" \
     >"$state/$n/mounts.tsv"
   : >"$state/$n/fs/run/pvefix-bed/running"
   : >"$state/$n/fs/log-pve/tasks/active"
