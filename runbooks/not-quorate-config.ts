@@ -264,7 +264,7 @@ export default defineRunbook({
   checks: clusterConfigChecks,
   async detect(ctx): Promise<Finding[]> {
     const findings: Finding[] = [];
-    const command = (node: string) => `pvefix plan not-quorate-config --node ${node} --file <new.conf>`;
+    const command = (node: string) => `pvefix plan not-quorate-config --node ${node} --file PATH-TO-NEW-CONF`;
     for (const s of await clusterStates(ctx)) {
       if (!s.reachable) continue;
       if (!s.quorum?.quorate) {

@@ -30,6 +30,7 @@ export function buildProgram(version: string, setExit: Exit): Command {
       "trust and record host keys seen for the first time (changed keys are always refused)",
     )
     .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
 
   const globals = (cmd: Command) => normalizeGlobals(cmd.optsWithGlobals());
@@ -115,27 +116,40 @@ export function buildProgram(version: string, setExit: Exit): Command {
 
   program
     .command("undo <run-id>")
-    .description("undo, from its journal, every change of a run that is still in place")
+    .description(
+      "undo, from its journal, every change of a run that is still in place (run id, unique prefix or `last`)",
+    )
     .action(
-      act(async (id: string, _o: unknown, cmd: Command) =>
-        (await import("./commands/run.js")).runUndo(globals(cmd), id),
-      ),
+      act(async (ref: string, _o: unknown, cmd: Command) => {
+        const { globalsForRun, resolveRunId } = await import("./run-ref.js");
+        const given = globals(cmd);
+        const id = resolveRunId(given.stateDir, ref);
+        return (await import("./commands/run.js")).runUndo(globalsForRun(given, id), id);
+      }),
     );
 
   program
     .command("runs")
-    .description("list runs from the journal")
+    .description("list runs from the journal, latest last")
+    .option("--limit <n>", "only the last N runs (0: all)", "20")
+    .option("--runbook <id>", "only runs of this runbook")
     .action(
-      act(async (_o: unknown, cmd: Command) => (await import("./commands/journal.js")).runRuns(globals(cmd))),
+      act(async (o: { limit: string; runbook?: string }, cmd: Command) =>
+        (await import("./commands/journal.js")).runRuns(globals(cmd), o),
+      ),
     );
 
   program
     .command("show <run-id>")
-    .description("what a run did: facts, plan, gates, backups, every command with its output, outcome")
+    .description(
+      "what a run did: facts, plan, gates, backups, every command with its output, outcome (run id, unique prefix or `last`)",
+    )
     .action(
-      act(async (id: string, _o: unknown, cmd: Command) =>
-        (await import("./commands/journal.js")).runShow(globals(cmd), id),
-      ),
+      act(async (ref: string, _o: unknown, cmd: Command) => {
+        const { resolveRunId } = await import("./run-ref.js");
+        const given = globals(cmd);
+        return (await import("./commands/journal.js")).runShow(given, resolveRunId(given.stateDir, ref));
+      }),
     );
 
   program

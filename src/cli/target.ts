@@ -1,4 +1,5 @@
 /** Which cluster a command talks to: the lab (`--lab`), an inventory (`-i`), or an error saying how to choose. */
+import * as path from "node:path";
 import type { ClusterTarget } from "../engine/session.js";
 import { loadInventory } from "../inventory/load.js";
 import { commandLine } from "../shell/quote.js";
@@ -29,6 +30,7 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
       transport: new SshTransport({ inventory, acceptNewHostKeys: globals.acceptNewHostKeys }),
       nodes: inventory.nodes.map((n) => n.name),
       cluster: inventory.cluster,
+      inventoryPath: path.resolve(globals.inventory),
     };
   }
   throw new GlobalOptionError(

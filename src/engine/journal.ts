@@ -25,6 +25,8 @@ export const JournalEntry = z.discriminatedUnion("type", [
     params: z.record(z.string(), z.unknown()),
     cluster: z.string(),
     transport: z.string(),
+    /** The inventory file (`-i`) the run was given; absent for the lab and API callers. */
+    inventory: z.string().optional(),
     user: z.string(),
     host: z.string(),
     pid: z.number().int(),

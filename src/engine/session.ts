@@ -3,6 +3,8 @@
  * lock, writes a journal, and returns one result shape whatever happened.
  */
 
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Transport } from "../transport/types.js";
 import { type ApplyResult, applyPlan, type Gate, type StepReport } from "./apply.js";
 import { BackupStore } from "./backup.js";
@@ -10,8 +12,14 @@ import { EngineError, JournalWriteError } from "./errors.js";
 import { combineListeners, type EngineListener } from "./events.js";
 import type { Execution } from "./execution.js";
 import { diffFacts } from "./fingerprint.js";
-import { Journal, readJournal, summarizeRun, unusedRunId } from "./journal.js";
-import { acquireNodeLocks, acquireStateLock, releaseNodeLocks } from "./lock.js";
+import { Journal, readJournal, runsDir, summarizeRun, unusedRunId } from "./journal.js";
+import {
+  acquireNodeLocks,
+  acquireStateLock,
+  isStateDirFault,
+  releaseNodeLocks,
+  StateDirError,
+} from "./lock.js";
 import {
   PLAN_FORMAT_VERSION,
   Plan,
@@ -30,6 +38,8 @@ export interface ClusterTarget {
   transport: Transport;
   nodes: readonly string[];
   cluster: string;
+  /** The inventory file this target came from, recorded in the journal so `undo` can say which -i to pass. */
+  inventoryPath?: string;
 }
 
 export interface RunResult {
@@ -265,6 +275,21 @@ function recorderFor(ex: Execution, phase: "lock") {
 
 type Body = (journal: Journal, ex: Execution) => Promise<Omit<RunResult, "runId" | "runbook" | "params">>;
 
+/**
+ * A run whose journal cannot even be started has not run: the state directory is at fault (exit 2),
+ * and the torn start is removed so `pvefix runs` does not trip over it.
+ */
+function createJournal(stateDir: string, start: Parameters<typeof Journal.create>[1]): Journal {
+  try {
+    return Journal.create(stateDir, start);
+  } catch (error) {
+    const cause = error instanceof JournalWriteError ? error.cause : error;
+    if (!isStateDirFault(cause)) throw error;
+    fs.rmSync(path.join(runsDir(stateDir), `${start.runId}.jsonl`), { force: true });
+    throw new StateDirError(stateDir, cause);
+  }
+}
+
 /** Common frame of every mutating operation: state lock, journal, probe context, run-end. */
 async function withRun(
   options: ClusterTarget & {
@@ -283,13 +308,14 @@ async function withRun(
   const lock = acquireStateLock(options.stateDir, options.cluster, runId);
   const listener = combineListeners(options.listener);
   try {
-    const journal = Journal.create(options.stateDir, {
+    const journal = createJournal(options.stateDir, {
       runId,
       runbook: runbook.meta.id,
       mode,
       params,
       cluster: options.cluster,
       transport: options.transport.kind,
+      ...(options.inventoryPath ? { inventory: options.inventoryPath } : {}),
       ...(mode === "undo" && "runId" in options && typeof options.runId === "string"
         ? { undoOf: options.runId }
         : {}),

@@ -25,13 +25,45 @@ function runRow(run: RunSummary): string[] {
 
 const HEADERS = ["RUN ID", "STARTED", "RUNBOOK", "PARAMS", "OUTCOME", "UNDONE BY"];
 
-const listViews: ViewMap<RunSummary[]> = {
+/** The columns that give way, widest first, when the table is wider than the terminal. */
+const SHRINKABLE = [3, 4, 5];
+const MIN_CELL = 12;
+
+/** Cut the PARAMS, OUTCOME and UNDONE BY cells (with `…`) until every line fits in `columns`. */
+export function fitRows(rows: string[][], columns: number | undefined): string[][] {
+  if (!columns || rows.length === 0) return rows;
+  const all = [HEADERS, ...rows];
+  const widths = HEADERS.map((_, i) => Math.max(...all.map((r) => [...(r[i] ?? "")].length)));
+  const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+  while (total() > columns) {
+    const widest = SHRINKABLE.filter((i) => widths[i]! > MIN_CELL).sort((a, b) => widths[b]! - widths[a]!)[0];
+    if (widest === undefined) break;
+    widths[widest] = Math.max(MIN_CELL, widths[widest]! - (total() - columns));
+  }
+  return rows.map((row) =>
+    row.map((cell, i) => {
+      const chars = [...cell];
+      return chars.length > widths[i]! ? `${chars.slice(0, widths[i]! - 1).join("")}…` : cell;
+    }),
+  );
+}
+
+const listViews: {
+  [F in OutputFormat]: (runs: RunSummary[], opts: ViewOptions & { columns?: number | undefined }) => string;
+} = {
   text: (input, opts) => {
     const p = painter(opts);
     const runs = escapeDeep(input);
     if (runs.length === 0) return "no runs yet";
-    const table = textTable(HEADERS, runs.map(runRow), (h) => p("bold", h));
-    return [table, "", p("dim", "pvefix show <run-id> shows a run's timeline.")].join("\n");
+    const table = textTable(HEADERS, fitRows(runs.map(runRow), opts.columns), (h) => p("bold", h));
+    return [
+      table,
+      "",
+      p(
+        "dim",
+        "pvefix show <run-id> shows a run's timeline (a unique prefix of the id, or `last`, will do).",
+      ),
+    ].join("\n");
   },
   md: (input) => {
     const runs = escapeDeep(input);
@@ -44,7 +76,12 @@ const listViews: ViewMap<RunSummary[]> = {
   json: (runs) => toJson({ runs }),
 };
 
-export function renderRunList(runs: RunSummary[], format: OutputFormat, opts: ViewOptions): string {
+/** `columns`: the terminal's width, to fit the text table in; absent for a file or a pipe. */
+export function renderRunList(
+  runs: RunSummary[],
+  format: OutputFormat,
+  opts: ViewOptions & { columns?: number | undefined },
+): string {
   return listViews[format](runs, opts);
 }
 

@@ -54,7 +54,9 @@ describe("loadInventory", () => {
     );
     const error = problem(path);
     expect(error.code).toBe("PVEFIX_BAD_INVENTORY");
-    expect(error.message).toBe(`${path}: nodes[1].port: Invalid input: expected number, received string`);
+    expect(error.message).toBe(
+      `${path}: nodes[1].port (node pve2): Invalid input: expected number, received string`,
+    );
   });
 
   it("reports every problem at once, including unknown keys that would otherwise be ignored", () => {

@@ -203,7 +203,7 @@ describe("renderRunList", () => {
       20261123T103500Z-stuck-lock-1a2b  2026-11-23 10:35:00Z  stuck-lock  --vmid 100  done                                               20261123T110000Z-stuck-lock-9c9c
       20261123T110000Z-stuck-lock-9c9c  2026-11-23 11:00:00Z  stuck-lock  --vmid 100  undone (undo of 20261123T103500Z-stuck-lock-1a2b)
 
-      pvefix show <run-id> shows a run's timeline."
+      pvefix show <run-id> shows a run's timeline (a unique prefix of the id, or \`last\`, will do)."
     `);
   });
 
