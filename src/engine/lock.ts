@@ -218,13 +218,15 @@ export async function releaseOwnNodeLocks(
   const owner = `${NODE_LOCK_DIR}/owner`;
   const results = await Promise.all(
     nodes.map(async (node) => {
-      const release = transport
-        .exec(
-          node,
-          `[ "$(cat ${sh`${owner}`} 2>/dev/null)" = ${sh`${runId}`} ] && ${sh`rm -f ${owner}`} && ${sh`rmdir ${NODE_LOCK_DIR}`}`,
-        )
-        .then((r) => !r.failed)
-        .catch(() => false);
+      // Two plain commands (no shell substitution: a forced command or a minimal shell may lack it).
+      const release = (async () => {
+        const read = await transport.exec(node, sh`cat ${owner}`, { timeoutMs: deadlineMs });
+        if (read.failed || read.stdout.trim() !== runId) return false;
+        const rm = await transport.exec(node, sh`rm -f ${owner} && rmdir ${NODE_LOCK_DIR}`, {
+          timeoutMs: deadlineMs,
+        });
+        return !rm.failed;
+      })().catch(() => false);
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), deadlineMs);
