@@ -54,6 +54,23 @@ const STATE_DIR_CAUSES: Record<string, string> = {
   ENOTDIR: "a path component is not a directory",
 };
 
+/**
+ * The state-directory fault behind `error`, or null when it is something else. Node reports a
+ * recursive mkdir on a read-only file system as ENOENT; asking the directory itself gives the cause.
+ */
+export function stateDirFault(stateDir: string, error: unknown): StateDirError | null {
+  if (isStateDirFault(error)) return new StateDirError(stateDir, error);
+  if ((error as NodeJS.ErrnoException | null)?.code !== "ENOENT") return null;
+  let dir = stateDir;
+  while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (cause) {
+    if (isStateDirFault(cause)) return new StateDirError(stateDir, cause);
+  }
+  return null;
+}
+
 /** Whether an error is the file system refusing a write (as opposed to a bug). */
 export function isStateDirFault(error: unknown): error is NodeJS.ErrnoException {
   const code = (error as NodeJS.ErrnoException | null)?.code;
@@ -75,7 +92,7 @@ export function acquireStateLock(stateDir: string, cluster: string, runId: strin
     fs.writeFileSync(draft, JSON.stringify(owner), { mode: 0o600 });
   } catch (error) {
     fs.rmSync(draft, { force: true });
-    throw isStateDirFault(error) ? new StateDirError(stateDir, error) : error;
+    throw stateDirFault(stateDir, error) ?? error;
   }
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -88,7 +105,7 @@ export function acquireStateLock(stateDir: string, cluster: string, runId: strin
         };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-          throw isStateDirFault(error) ? new StateDirError(stateDir, error) : error;
+          throw stateDirFault(stateDir, error) ?? error;
         }
         const holder = readOwner(file);
         if (holder === null || (holder.host === os.hostname() && !pidAlive(holder.pid))) {

@@ -13,13 +13,7 @@ import { combineListeners, type EngineListener } from "./events.js";
 import type { Execution } from "./execution.js";
 import { diffFacts } from "./fingerprint.js";
 import { Journal, readJournal, runsDir, summarizeRun, unusedRunId } from "./journal.js";
-import {
-  acquireNodeLocks,
-  acquireStateLock,
-  isStateDirFault,
-  releaseNodeLocks,
-  StateDirError,
-} from "./lock.js";
+import { acquireNodeLocks, acquireStateLock, releaseNodeLocks, stateDirFault } from "./lock.js";
 import {
   PLAN_FORMAT_VERSION,
   Plan,
@@ -283,10 +277,10 @@ function createJournal(stateDir: string, start: Parameters<typeof Journal.create
   try {
     return Journal.create(stateDir, start);
   } catch (error) {
-    const cause = error instanceof JournalWriteError ? error.cause : error;
-    if (!isStateDirFault(cause)) throw error;
+    const fault = stateDirFault(stateDir, error instanceof JournalWriteError ? error.cause : error);
+    if (!fault) throw error;
     fs.rmSync(path.join(runsDir(stateDir), `${start.runId}.jsonl`), { force: true });
-    throw new StateDirError(stateDir, cause);
+    throw fault;
   }
 }
 
