@@ -2,7 +2,7 @@
 import type { JournalEntry, RunSummary } from "../engine/journal.js";
 import { paramFlags } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
-import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
+import { type OutputFormat, toJson, type ViewOptions } from "./format.js";
 import { timelineText } from "./journal-timeline.js";
 import { painter } from "./style.js";
 import { mdCode, mdFence, mdTable, textTable } from "./table.js";
@@ -85,21 +85,52 @@ export function renderRunList(
   return listViews[format](runs, opts);
 }
 
-const detailViews: ViewMap<JournalEntry[]> = {
-  text: timelineText,
-  md: (entries) => {
+/**
+ * `unfinished`: the journal has no end entry and the process that wrote it is `running` still or
+ * gone (`interrupted`, killed or powered off mid-run): said after the timeline, never made up as
+ * an entry.
+ */
+export interface DetailOptions extends ViewOptions {
+  unfinished?: "running" | "interrupted" | undefined;
+}
+
+function unfinishedLine(entries: JournalEntry[], unfinished: DetailOptions["unfinished"]): string | null {
+  if (!unfinished) return null;
+  const start = entries.find((e) => e.type === "run-start");
+  const id = start?.type === "run-start" ? start.runId : "<run-id>";
+  const last = entries.at(-1);
+  const where = last?.type === "step-start" ? ` while step ${last.stepId} was running` : "";
+  return unfinished === "running"
+    ? `… still running (pid ${start?.type === "run-start" ? start.pid : "?"})`
+    : `‼ interrupted: the process ended without recording an outcome${where}; \`pvefix undo ${id}\` puts back what ran`;
+}
+
+const detailViews: { [F in OutputFormat]: (entries: JournalEntry[], opts: DetailOptions) => string } = {
+  text: (entries, opts) => {
+    const note = unfinishedLine(entries, opts.unfinished);
+    const timeline = timelineText(entries, opts);
+    return note ? `${timeline}\n${painter(opts)("red", note)}` : timeline;
+  },
+  md: (entries, opts) => {
     const start = entries.find((e) => e.type === "run-start");
     const title = start?.type === "run-start" ? `# Run ${start.runId}` : "# Run";
-    return [title, mdFence("text", timelineText(entries, { color: false }))].join("\n\n");
+    const note = unfinishedLine(entries, opts.unfinished);
+    return [title, mdFence("text", timelineText(entries, { color: false })), ...(note ? [note] : [])].join(
+      "\n\n",
+    );
   },
   // The journal itself, with every output in full; an object like every other JSON view, so
   // fields can be added without breaking readers.
-  json: (entries) => {
+  json: (entries, opts) => {
     const start = entries.find((e) => e.type === "run-start");
-    return toJson({ runId: start?.type === "run-start" ? start.runId : null, entries });
+    return toJson({
+      runId: start?.type === "run-start" ? start.runId : null,
+      ...(opts.unfinished ? { unfinished: opts.unfinished } : {}),
+      entries,
+    });
   },
 };
 
-export function renderRunDetail(entries: JournalEntry[], format: OutputFormat, opts: ViewOptions): string {
+export function renderRunDetail(entries: JournalEntry[], format: OutputFormat, opts: DetailOptions): string {
   return detailViews[format](entries, opts);
 }

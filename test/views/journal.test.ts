@@ -212,3 +212,21 @@ describe("renderRunList", () => {
     expect(JSON.parse(renderRunList([], "json", plain))).toEqual({ runs: [] });
   });
 });
+
+describe("renderRunDetail of a run without an end entry", () => {
+  const cut = () => [...journal().filter((e) => e.type !== "run-end" && e.type !== "step-end")];
+
+  it("says the run was interrupted and how to undo it, without inventing an entry", () => {
+    const text = renderRunDetail(cut(), "text", { ...plain, unfinished: "interrupted" });
+    expect(text.split("\n").at(-1)).toBe(
+      `‼ interrupted: the process ended without recording an outcome; \`pvefix undo ${RUN_ID}\` puts back what ran`,
+    );
+    const doc = JSON.parse(renderRunDetail(cut(), "json", { ...plain, unfinished: "interrupted" }));
+    expect(doc.unfinished).toBe("interrupted");
+    expect(doc.entries).toHaveLength(cut().length);
+  });
+
+  it("says nothing more for a run that ended", () => {
+    expect(renderRunDetail(journal(), "text", plain)).not.toContain("without recording an outcome");
+  });
+});

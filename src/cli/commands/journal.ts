@@ -1,5 +1,5 @@
 /** `pvefix runs` and `pvefix show <run-id>`: read the journal. */
-import { listRuns, readJournal } from "../../engine/journal.js";
+import { listRuns, readJournal, summarizeRun } from "../../engine/journal.js";
 import { renderRunDetail, renderRunList } from "../../views/index.js";
 import { GlobalOptionError, type GlobalOptions } from "../global-options.js";
 import { printOutput } from "../output.js";
@@ -29,7 +29,10 @@ export async function runRuns(globals: GlobalOptions, filter: RunsFilter = { lim
 export async function runShow(globals: GlobalOptions, runId: string): Promise<number> {
   const entries = readJournal(globals.stateDir, runId);
   const start = entries.find((e) => e.type === "run-start");
-  printOutput(globals, renderRunDetail(entries, globals.output, { color: globals.color }), {
+  const ended = entries.some((e) => e.type === "run-end");
+  const outcome = ended ? null : summarizeRun(entries).outcome;
+  const unfinished = outcome === "running" || outcome === "interrupted" ? outcome : undefined;
+  printOutput(globals, renderRunDetail(entries, globals.output, { color: globals.color, unfinished }), {
     cluster: start?.type === "run-start" ? start.cluster : undefined,
   });
   return 0;
