@@ -39,6 +39,11 @@ export const JournalEntry = z.discriminatedUnion("type", [
     phase: z.string(),
     stepId: z.string().optional(),
     result: CommandResult,
+    /**
+     * A non-zero exit that was an answer, not a failure: an okExitCodes exit, a skipIf check, the
+     * backup read of a file that does not exist. Views draw it neutral.
+     */
+    expected: z.boolean().optional(),
   }),
   z.object({
     type: z.literal("decision"),

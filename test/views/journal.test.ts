@@ -230,3 +230,29 @@ describe("renderRunDetail of a run without an end entry", () => {
     expect(renderRunDetail(journal(), "text", plain)).not.toContain("without recording an outcome");
   });
 });
+
+describe("commands whose non-zero exit was expected", () => {
+  it("are drawn neutral, not as a failure", () => {
+    const read = result("base64 -w0 /etc/pve/corosync.conf.new", {
+      exitCode: 1,
+      stderr: "No such file or directory",
+    });
+    const entries: JournalEntry[] = [
+      ...journal().slice(0, 1),
+      {
+        type: "command",
+        time: "2026-11-23T10:35:01.000Z",
+        phase: "backup",
+        stepId: "s",
+        result: read,
+        expected: true,
+      },
+      { type: "command", time: "2026-11-23T10:35:02.000Z", phase: "step", stepId: "s", result: read },
+    ];
+    const lines = renderRunDetail(entries, "text", plain).split("\n");
+    expect(lines.filter((l) => l.includes("exit 1"))).toEqual([
+      "               · exit 1, as expected (12 ms)",
+      "               ✖ exit 1 (12 ms)",
+    ]);
+  });
+});
