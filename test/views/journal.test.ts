@@ -250,9 +250,9 @@ describe("commands whose non-zero exit was expected", () => {
       { type: "command", time: "2026-11-23T10:35:02.000Z", phase: "step", stepId: "s", result: read },
     ];
     const lines = renderRunDetail(entries, "text", plain).split("\n");
-    expect(lines.filter((l) => l.includes("exit 1"))).toEqual([
-      "               · exit 1, as expected (12 ms)",
-      "               ✖ exit 1 (12 ms)",
+    expect(lines.filter((l) => l.includes("exit 1")).map((l) => l.trim())).toEqual([
+      "· exit 1, as expected (12 ms)",
+      "✖ exit 1 (12 ms)",
     ]);
   });
 });
