@@ -27,7 +27,8 @@ const HEADERS = ["RUN ID", "STARTED", "RUNBOOK", "PARAMS", "OUTCOME", "UNDONE BY
 
 /** The columns that give way, widest first, when the table is wider than the terminal. */
 const SHRINKABLE = [3, 4, 5];
-const MIN_CELL = 12;
+// As wide as the widest header that gives way ("UNDONE BY"), so the header row fits too.
+const MIN_CELL = 9;
 
 /** Cut the PARAMS, OUTCOME and UNDONE BY cells (with `…`) until every line fits in `columns`. */
 export function fitRows(rows: string[][], columns: number | undefined): string[][] {

@@ -256,3 +256,30 @@ describe("commands whose non-zero exit was expected", () => {
     ]);
   });
 });
+
+describe("renderRunList on a narrow terminal", () => {
+  it("cuts params, outcome and undone-by with … so every line fits, and keeps the run id whole", () => {
+    const long: RunSummary = {
+      runId: "20261123T103500Z-restart-pve-services-1a2b",
+      runbook: "restart-pve-services",
+      mode: "undo",
+      startedAt: "2026-11-23T10:35:00.000Z",
+      params: {
+        node: ["pve1", "pve2", "pve3"],
+        services: ["pveproxy", "spiceproxy", "pvestatd", "pve-cluster"],
+      },
+      cluster: "lab",
+      outcome: "undone",
+      exitCode: 0,
+      undoneBy: "20261123T110000Z-restart-pve-services-9c9c",
+      undoOf: "20261123T100000Z-restart-pve-services-0f0f",
+    };
+    const text = renderRunList([long, long], "text", { ...plain, columns: 120 });
+    const table = text.split("\n").slice(0, 3);
+    for (const line of table) expect([...line].length).toBeLessThanOrEqual(120);
+    expect(table[1]).toContain(long.runId);
+    expect(table[1]).toContain("…");
+    // Without a terminal width nothing is cut.
+    expect(renderRunList([long], "text", plain)).toContain(long.undoneBy!);
+  });
+});
