@@ -1,6 +1,7 @@
 /** `pvefix plan <runbook>`: a dry run that changes nothing; optionally saved for `pvefix apply`. */
 import * as fs from "node:fs";
 import { runbookById } from "../../../runbooks/index.js";
+import { InputError } from "../../engine/errors.js";
 import { planOnly } from "../../engine/session.js";
 import { commandLine } from "../../shell/quote.js";
 import { onTarget } from "../../views/command-line.js";
@@ -41,7 +42,13 @@ export async function runPlan(globals: GlobalOptions, options: PlanCommandOption
       return EXIT.ok;
     case "plan":
       if (options.save) {
-        fs.writeFileSync(options.save, `${JSON.stringify(planned.plan, null, 2)}\n`, { mode: 0o600 });
+        try {
+          fs.writeFileSync(options.save, `${JSON.stringify(planned.plan, null, 2)}\n`, { mode: 0o600 });
+        } catch (error) {
+          throw new InputError([
+            { field: "--save", message: `Cannot write ${options.save}: ${(error as Error).message}` },
+          ]);
+        }
         const apply = onTarget(commandLine(["pvefix", "apply", options.save]), view.target);
         process.stderr.write(`Saved plan to ${options.save}; apply it with: ${apply}\n`);
       }

@@ -111,7 +111,10 @@ async function mutating(globals: GlobalOptions, unattended: boolean, operation: 
     }
     if (interrupts > 2) return;
     process.stderr.write("\nInterrupted again: recording the stop in the journal and releasing the locks…\n");
-    void stopAtOnce(globals, target, ran).finally(() => process.exit(exitCodeFor("interrupted")));
+    void stopAtOnce(globals, target, ran).then(
+      (code) => process.exit(code),
+      () => process.exit(exitCodeFor("interrupted")),
+    );
   };
   process.on("SIGINT", onSigint);
   try {
@@ -129,13 +132,21 @@ async function mutating(globals: GlobalOptions, unattended: boolean, operation: 
   }
 }
 
-/** The second Ctrl-C: say in the journal what was in flight and what is left, free the locks, say what to do. */
+/**
+ * The second Ctrl-C: say in the journal what was in flight and what is left, free the locks, say
+ * what to do. Returns the exit code: 5 (interrupted) for a run that started, 130 (the shell's
+ * code for Ctrl-C) when no run had started and nothing was changed.
+ */
 async function stopAtOnce(
   globals: GlobalOptions,
   target: ClusterTarget | undefined,
   ran: RunProgress,
-): Promise<void> {
-  if (!target) return;
+): Promise<number> {
+  const notStarted = 130;
+  if (!target) {
+    process.stderr.write("Stopped before the run started: nothing was changed.\n");
+    return notStarted;
+  }
   try {
     const stopped = await abandonRun({
       stateDir: globals.stateDir,
@@ -146,7 +157,7 @@ async function stopAtOnce(
     });
     if (!stopped) {
       process.stderr.write("Stopped before the run started: nothing was changed.\n");
-      return;
+      return notStarted;
     }
     const view = viewOptions(globals);
     const lines = [
@@ -163,7 +174,22 @@ async function stopAtOnce(
       `undo:    ${onTarget(`pvefix undo ${stopped.runId}`, view.target)}`,
     ];
     process.stderr.write(`${lines.join("\n")}\n`);
+    if (globals.output === "json") {
+      // The run's result will never be printed: this is the one document a script reads instead.
+      const doc = {
+        kind: "interrupted",
+        runId: stopped.runId,
+        outcome: "interrupted",
+        exitCode: exitCodeFor("interrupted"),
+        message: stopped.message,
+        inFlight: stopped.inFlight,
+        notStarted: stopped.notStarted,
+        nodeLocksKept: stopped.nodeLocksKept,
+      };
+      printOutput(globals, JSON.stringify(doc), { cluster: target.cluster });
+    }
   } catch (error) {
     process.stderr.write(`Could not record the stop: ${(error as Error).message}\n`);
   }
+  return exitCodeFor("interrupted");
 }

@@ -138,7 +138,16 @@ describe("SIGINT to the CLI while a step's command hangs", () => {
     });
     const target = ["-i", bed.server.inventoryPath, "--state-dir", bed.stateDir];
 
-    const cli = startCli([...target, "run", "hung-nfs", "--storage", "nfs-iso", "--unattended"]);
+    const cli = startCli([
+      ...target,
+      "run",
+      "hung-nfs",
+      "--storage",
+      "nfs-iso",
+      "--unattended",
+      "-o",
+      "json",
+    ]);
     await waitFor(() => commands(liveJournal(bed.stateDir), "umount -nlf").length > 0, 15_000);
     await sleep(300);
     const interruptedAt = performance.now();
@@ -153,6 +162,16 @@ describe("SIGINT to the CLI while a step's command hangs", () => {
     const runId = readdirSync(join(bed.stateDir, "runs"))[0]?.replace(/\.jsonl$/, "") ?? "";
     expect(result.stderr).toContain(`Run ${runId} stopped at once`);
     expect(result.stderr).toContain(`pvefix undo ${runId} -i ${bed.server.inventoryPath}`);
+    // A script reading -o json still gets one document saying what happened.
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      schemaVersion: 1,
+      kind: "interrupted",
+      runId,
+      exitCode: 5,
+      inFlight: ["remount-nfs-iso-pve1"],
+      notStarted: ["remount-nfs-iso-pve3"],
+      nodeLocksKept: [],
+    });
     const entries = readJournal(bed.stateDir, runId);
     // The journal says where the process stopped: the step started, its umount ran, then the stop.
     expect(stepTrail(entries)).toEqual(["start:remount-nfs-iso-pve1", "run-end:interrupted:5"]);
@@ -191,7 +210,7 @@ describe("SIGINT to the CLI while a step's command hangs", () => {
     expect(undo.steps.map((s) => [s.id, s.status])).toEqual([["remount-nfs-iso-pve1", "undone"]]);
     expect(mountOn(await loadLab(bed.labDir), "pve1", ISO)?.hung).toBe(false);
 
-    // The dead run's node lock on pve3 is stale (its journal says interrupted) and is taken over.
+    // The stopped run released its node locks; the rerun takes them afresh.
     const rerun = await bed.run({ runbook: hungNfs, params: { storage: "nfs-iso" }, mode: "unattended" });
     expect(rerun.outcome).toBe("done");
     expect(rerun.plan?.steps.map((s) => s.node)).toEqual(["pve3"]);
