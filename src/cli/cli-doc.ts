@@ -19,7 +19,7 @@ export function renderCliDoc(): string {
 }
 
 const OUTPUT = [
-  "Machine-readable output: with `-o json` every command prints exactly one JSON document on stdout, whatever happened. Each document starts with `schemaVersion` (now `1`), `generatedAt` (ISO time) and, where the command is about one cluster, `cluster`. An error is `{schemaVersion, generatedAt, kind: \"error\", exitCode, error: {code, message, detail?}}` (`kind: \"nothing-to-undo\"` with exit 0 for an undo with nothing left to undo). `-o md` ends with the same facts in a closing line.",
+  'Machine-readable output: with `-o json` every command prints exactly one JSON document on stdout, whatever happened. Each document starts with `schemaVersion` (now `1`), `generatedAt` (ISO time) and, where the command is about one cluster, `cluster`. An error is `{schemaVersion, generatedAt, kind: "error", exitCode, error: {code, message, detail?}}` (`kind: "nothing-to-undo"` with exit 0 for an undo with nothing left to undo). `-o md` ends with the same facts in a closing line.',
   "",
   "Lists: a list-valued flag takes a comma list (`--nodes-down pve2,pve3`) or repeats (`--nodes-down pve2 --nodes-down pve3`); pvefix prints lists back as one comma list. Any other flag given twice is an error (exit 2). A run is named by its id, a unique prefix of it, or `last`.",
   "",
