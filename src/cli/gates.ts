@@ -8,8 +8,17 @@ import { escapeTerminal } from "../views/escape-terminal.js";
 import { renderGateText } from "../views/gate.js";
 import type { Progress } from "./progress.js";
 
-/** `signal`: a Ctrl-C (or `kill -INT`) cancels the question waiting, which then counts as a no. */
-export function interactiveGate(progress: Progress, color: boolean, signal?: AbortSignal): Gate {
+/**
+ * `signal`: a SIGINT (`kill -INT`) cancels the question waiting, which then counts as a no.
+ * `onInterrupt`: Ctrl-C typed at the question (the terminal is in raw mode, so no signal is
+ * sent) is reported there, so both stop the run the same way.
+ */
+export function interactiveGate(
+  progress: Progress,
+  color: boolean,
+  signal?: AbortSignal,
+  onInterrupt?: () => void,
+): Gate {
   // Questions go where the gate text goes: stdout may be a file or a pipe (`-o json > result.json`).
   const prompt = inquirer.createPromptModule({ output: process.stderr, ...(signal ? { signal } : {}) });
   return async (request) => {
@@ -40,6 +49,7 @@ export function interactiveGate(progress: Progress, color: boolean, signal?: Abo
       return { approved, answer: approved ? "yes" : "no" };
     } catch {
       // Ctrl-C at the prompt (a key on the terminal or SIGINT): the operator stopped; nothing more runs.
+      if (!signal?.aborted) onInterrupt?.();
       return { approved: false, answer: "interrupted at the prompt" };
     }
   };

@@ -93,7 +93,9 @@ async function mutating(globals: GlobalOptions, unattended: boolean, operation: 
       ran.ended.set(step.id, status);
     },
   };
-  const asked = unattended ? unattendedGate : interactiveGate(progress, globals.color, controller.signal);
+  const asked = unattended
+    ? unattendedGate
+    : interactiveGate(progress, globals.color, controller.signal, () => onSigint());
   const gate: Gate = (request) => {
     ran.plan = request.plan;
     return asked(request);

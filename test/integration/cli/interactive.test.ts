@@ -102,3 +102,19 @@ describe("SIGINT while a question waits", () => {
     expect(fs.readdirSync(path.join(cli.stateDir, "locks"))).toEqual([]);
   });
 });
+
+describe("Ctrl-C typed at a question", () => {
+  it("stops like SIGINT: the question is answered no and nothing runs", async () => {
+    expect((await cli.pvefix(["lab", "reset", "--quiet"])).code).toBe(0);
+    const before = (await cli.labExec("pve2", "cat", "/proc/mounts")).stdout;
+    const session = cli.inPty(pvefixLine(["run", "hung-nfs", "--storage", "nfs-backup", "--lab"]));
+    await session.waitFor(QUESTION);
+    session.type("\x03");
+    const result = await session.exited;
+    const screen = plainText(result.stdout);
+    expect(result.code).toBe(1);
+    expect(screen).toContain("Interrupted: stopping before the next step");
+    expect(screen).toMatch(/Declined at a gate; nothing was changed: .*interrupted at the prompt/);
+    expect((await cli.labExec("pve2", "cat", "/proc/mounts")).stdout).toBe(before);
+  });
+});
