@@ -11,12 +11,13 @@ import {
   mkdtempSync,
   openSync,
   readdirSync,
+  readFileSync,
   rmdirSync,
   rmSync,
   writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ServedCluster, serveCluster } from "../served-lab.js";
 import { assertBuilt, runCli } from "./cli.js";
@@ -115,6 +116,13 @@ describe("a state directory that cannot be written", () => {
     const after = await run(stateDir);
     expect(after.stderr).not.toContain("Another pvefix run is active");
     expect(after.code).toBe(0);
+    // The journal records the inventory, so `undo` without -i can say which one to pass.
+    const [journal] = filesIn(stateDir, "runs");
+    const start = JSON.parse(readFileSync(join(stateDir, "runs", journal!), "utf8").split("\n")[0]!);
+    expect(start).toMatchObject({ type: "run-start", inventory: resolve(bed.server.inventoryPath) });
+    const undo = await runCli(["--state-dir", stateDir, "undo", "last"]);
+    expect(undo.code).toBe(2);
+    expect(undo.stderr).toContain(`pass -i ${resolve(bed.server.inventoryPath)}`);
   });
 
   it("read-only file system: exit 2 naming the directory and the cause, nothing left behind", async () => {
