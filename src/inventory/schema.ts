@@ -22,7 +22,8 @@ const HostName = z
 const UserName = z
   .string()
   .min(1)
-  .regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*$/, "a user name: letters, digits and . _ - only");
+  // `@` for directory accounts such as `ops@corp.example`.
+  .regex(/^[A-Za-z0-9._][A-Za-z0-9._@-]*$/, "a user name: letters, digits and . _ - @ only");
 const JumpHost = z
   .string()
   .min(1)

@@ -120,3 +120,26 @@ describe("dumpInventory", () => {
     );
   });
 });
+
+describe("shell metacharacters in how a node is reached", () => {
+  it.each([
+    ["host", "pve1;touch /tmp/x"],
+    ["host", "pve1 -oProxyCommand=sh"],
+    ["user", "$(id)"],
+    ["user", "root`id`"],
+    ["jump", "pve1|sh"],
+  ])("rejects %s %j, naming the field and the node", (field, value) => {
+    const error = problem(
+      file("meta.yaml", `cluster: c\nnodes:\n  - name: pve1\n    ${field}: ${JSON.stringify(value)}\n`),
+    );
+    expect(error.message).toContain(`nodes[0].${field} (node pve1): a `);
+  });
+
+  it("accepts addresses, aliases, directory users and jump chains", () => {
+    const path = file(
+      "ok.yaml",
+      "cluster: c\nnodes:\n  - name: pve1\n    host: '[fe80::1%eth0]'\n    user: ops@corp.example\n    jump: admin@bastion:2222,pve2\n  - name: pve2\n    host: pve2.example.org\n",
+    );
+    expect(loadInventory(path).nodes[0]).toMatchObject({ user: "ops@corp.example" });
+  });
+});
