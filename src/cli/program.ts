@@ -4,6 +4,8 @@
  */
 import { Command, Option } from "commander";
 import { runbooks } from "../../runbooks/index.js";
+import { EngineError } from "../engine/errors.js";
+import { onTarget } from "../views/command-line.js";
 import { formatList } from "./format-list.js";
 import { normalizeGlobals } from "./global-options.js";
 import { addRunbookFlags, rawParams } from "./runbook-flags.js";
@@ -36,8 +38,13 @@ export function buildProgram(version: string, setExit: Exit): Command {
   const globals = (cmd: Command) => normalizeGlobals(cmd.optsWithGlobals());
   const act =
     <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
-    async (...args: A) =>
-      setExit(await fn(...args));
+    async (...args: A) => {
+      try {
+        setExit(await fn(...args));
+      } catch (error) {
+        throw await withTargetHints(error, args.at(-1));
+      }
+    };
 
   program
     .command("list")
@@ -164,6 +171,25 @@ export function buildProgram(version: string, setExit: Exit): Command {
 
   addLabCommands(program, globals, act);
   return program;
+}
+
+/**
+ * The `pvefix …` commands an error's hint suggests (`inspect it with \`pvefix show …\``) point
+ * at the same cluster and state directory as the command that failed, so they work when pasted.
+ */
+async function withTargetHints(error: unknown, cmd: unknown): Promise<unknown> {
+  if (!(error instanceof EngineError) || !error.detail || !(cmd instanceof Command)) return error;
+  let target: string;
+  try {
+    const { targetFlags } = await import("./target.js");
+    target = targetFlags(normalizeGlobals(cmd.optsWithGlobals()));
+  } catch {
+    return error;
+  }
+  const detail = error.detail.replace(/`(pvefix [^`]+)`/g, (_m, c: string) => `\`${onTarget(c, target)}\``);
+  if (detail === error.detail) return error;
+  const copy = new EngineError(error.code, error.message, detail, { cause: error.cause });
+  return Object.assign(copy, error, { detail });
 }
 
 type Act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => (...args: A) => Promise<void>;

@@ -38,6 +38,9 @@ describe("-o json always prints one document", () => {
     const unknown = await cli.pvefix(["show", "20991231T000000Z-nope-0000", "-o", "json"]);
     expect(unknown.code).toBe(2);
     expect(json(unknown)).toMatchObject({ error: { code: "PVEFIX_RUN_NOT_FOUND" } });
+    // The hint's command reaches the same cluster when pasted.
+    const hinted = await cli.pvefix(["undo", "20991231T000000Z-nope-0000", "--lab"]);
+    expect(hinted.stderr).toContain("run `pvefix runs --lab` to list runs");
   });
 
   it("with schemaVersion, generatedAt and cluster on run, show, runs and undo, and for nothing to undo", async () => {
