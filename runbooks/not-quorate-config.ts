@@ -194,7 +194,7 @@ function refuse(
  */
 async function detect(ctx: ProbeContext): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const command = (node: string) => `pvefix plan not-quorate-config --node ${node} --file <new.conf>`;
+  const command = (node: string) => `pvefix plan not-quorate-config --node ${node} --file PATH-TO-NEW-CONF`;
   const states = await clusterStates(ctx);
   const quorate = states.filter((s) => s.quorum?.quorate);
   const finding = (node: string, severity: Finding["severity"], summary: string, next = command(node)) =>

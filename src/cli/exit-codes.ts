@@ -6,6 +6,7 @@
 import { CommanderError } from "commander";
 import type { DiagnosisStatus } from "../engine/diagnose.js";
 import { EngineError } from "../engine/errors.js";
+import { isStateDirFault } from "../engine/lock.js";
 import { InventoryError } from "../inventory/load.js";
 import { ParseError } from "../pve/parsers/format.js";
 import { TransportError } from "../transport/errors.js";
@@ -70,6 +71,7 @@ export function exitCodeForError(error: unknown): number {
       case "PVEFIX_UNKNOWN_RUNBOOK":
       case "PVEFIX_PLAN_FORMAT":
       case "PVEFIX_RUN_NOT_FOUND":
+      case "PVEFIX_STATE_DIR":
         return EXIT.badInput;
       case "PVEFIX_LOCKED":
       case "PVEFIX_STALE_PLAN":
@@ -81,6 +83,8 @@ export function exitCodeForError(error: unknown): number {
         return EXIT.manual;
     }
   }
+  // A file pvefix could not write (its state directory full, read-only or not ours): nothing ran.
+  if (isStateDirFault(error)) return EXIT.badInput;
   return EXIT.failed;
 }
 
@@ -96,6 +100,13 @@ export function describeError(error: unknown): string {
     return error.message;
   }
   if (error instanceof ParseError) return `✖ ${error.message}`;
+  if (isStateDirFault(error)) {
+    const where = error.path ? ` ${error.path}` : "";
+    return [
+      `✖ Cannot write${where}: ${error.message.replace(/^[A-Z]+: /, "").replace(/, \w+ .*$/, "")} (${error.code})`,
+      "  nothing was run; free space or fix the permissions there (or point --state-dir / $PVEFIX_STATE_DIR elsewhere) and run again",
+    ].join("\n");
+  }
   const e = error as Error;
   return [
     "✖ Internal error: this is a bug in pvefix. Please report it with the output below and `pvefix --version`.",

@@ -5,14 +5,26 @@
 import inquirer from "inquirer";
 import type { Gate } from "../engine/apply.js";
 import type { Step } from "../engine/model.js";
+import { escapeTerminal } from "../views/escape-terminal.js";
 import { renderGateText } from "../views/gate.js";
 import type { Progress } from "./progress.js";
 
-export function interactiveGate(progress: Progress, color: boolean): Gate {
+/**
+ * `signal`: a SIGINT (`kill -INT`) cancels the question waiting, which then counts as a no.
+ * `onInterrupt`: Ctrl-C typed at the question (the terminal is in raw mode, so no signal is
+ * sent) is reported there, so both stop the run the same way.
+ */
+export function interactiveGate(
+  progress: Progress,
+  color: boolean,
+  signal?: AbortSignal,
+  onInterrupt?: () => void,
+): Gate {
   // Questions go where the gate text goes: stdout may be a file or a pipe (`-o json > result.json`).
-  const prompt = inquirer.createPromptModule({ output: process.stderr });
+  const prompt = inquirer.createPromptModule({ output: process.stderr, ...(signal ? { signal } : {}) });
   return async (request) => {
     await progress.idle();
+    if (signal?.aborted) return { approved: false, answer: "interrupted before the question" };
     if (!process.stdin.isTTY)
       return { approved: false, answer: "no terminal to ask on (use --unattended or a terminal)" };
     process.stderr.write(`\n${renderGateText(request, { color })}\n`);
@@ -44,13 +56,14 @@ export function interactiveGate(progress: Progress, color: boolean): Gate {
         {
           type: "confirm",
           name: "approved",
-          message: `Run step ${request.step.id} on ${request.step.node}?`,
+          message: `Run step ${request.index + 1} of ${request.plan.steps.length} on ${request.step.node} (${escapeTerminal(request.step.title)})?`,
           default: false,
         },
       ]);
       return { approved, answer: approved ? "yes" : "no" };
     } catch {
-      // Ctrl-C at the prompt: the operator stopped; nothing more runs.
+      // Ctrl-C at the prompt (a key on the terminal or SIGINT): the operator stopped; nothing more runs.
+      if (!signal?.aborted) onInterrupt?.();
       return { approved: false, answer: "interrupted at the prompt" };
     }
   };

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CommanderError } from "commander";
 import { describeError, exitCodeForError } from "./exit-codes.js";
+import { errorDocument, wantsJson } from "./output.js";
 import { buildProgram } from "./program.js";
 
 /** The version from package.json, found by walking up from this file (tsc output or bundle). */
@@ -35,6 +36,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     // Commander has already printed its own message (and --help/--version are not errors).
     if (!(error instanceof CommanderError)) process.stderr.write(`${describeError(error)}\n`);
+    const shown = error instanceof CommanderError && error.exitCode === 0;
+    // A script reading `-o json` gets one document whatever happened, errors included.
+    if (wantsJson(argv) && !shown) process.stdout.write(`${errorDocument(error)}\n`);
     return exitCodeForError(error);
   }
 }

@@ -4,6 +4,8 @@
  */
 import { Command, Option } from "commander";
 import { runbooks } from "../../runbooks/index.js";
+import { EngineError } from "../engine/errors.js";
+import { onTarget } from "../views/command-line.js";
 import { diagnoseExitHelp } from "./exit-codes.js";
 import { formatList } from "./format-list.js";
 import { normalizeGlobals } from "./global-options.js";
@@ -31,13 +33,19 @@ export function buildProgram(version: string, setExit: Exit): Command {
       "trust and record host keys seen for the first time (changed keys are always refused)",
     )
     .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
 
   const globals = (cmd: Command) => normalizeGlobals(cmd.optsWithGlobals());
   const act =
     <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
-    async (...args: A) =>
-      setExit(await fn(...args));
+    async (...args: A) => {
+      try {
+        setExit(await fn(...args));
+      } catch (error) {
+        throw await withTargetHints(error, args.at(-1));
+      }
+    };
 
   program
     .command("list")
@@ -124,7 +132,7 @@ export function buildProgram(version: string, setExit: Exit): Command {
     )
     .description(
       [
-        "Undo, from its journal, every change of a run that is still in place, last step first. The undo is a plan of its own, made on the cluster as it is now:",
+        "Undo, from its journal, every change of a run that is still in place, last step first. The run is named by its id, a unique prefix of it, or `last`. The undo is a plan of its own, made on the cluster as it is now:",
         "",
         "- it probes again and runs the runbook's guards for each step it undoes (not-quorate-config: the split-brain guard before `pvecm expected` or `pmxcfs -l`, and quorum before writing /etc/pve); an undo that would now be unsafe is refused with the reason (exit 3);",
         "- it compares every file it would restore with the sha256 the run left there; a file someone changed since is shown as a diff and asked about (yes/no), and `--unattended` refuses (exit 3, naming node, file, expected and found sha256);",
@@ -142,28 +150,39 @@ export function buildProgram(version: string, setExit: Exit): Command {
     )
     .addHelpText("after", "\nExample:\n  pvefix undo 20261123T103500Z-stuck-lock-1a2b --plan -o md")
     .action(
-      act(async (id: string, o: { plan?: boolean; unattended?: boolean }, cmd: Command) =>
-        (await import("./commands/run.js")).runUndo(globals(cmd), id, {
+      act(async (ref: string, o: { plan?: boolean; unattended?: boolean }, cmd: Command) => {
+        const { globalsForRun, resolveRunId } = await import("./run-ref.js");
+        const given = globals(cmd);
+        const id = resolveRunId(given.stateDir, ref);
+        return (await import("./commands/run.js")).runUndo(globalsForRun(given, id), id, {
           plan: o.plan === true,
           unattended: o.unattended === true,
-        }),
-      ),
+        });
+      }),
     );
 
   program
     .command("runs")
-    .description("list runs from the journal")
+    .description("list runs from the journal, latest last")
+    .option("--limit <n>", "only the last N runs (0: all)", "20")
+    .option("--runbook <id>", "only runs of this runbook")
     .action(
-      act(async (_o: unknown, cmd: Command) => (await import("./commands/journal.js")).runRuns(globals(cmd))),
+      act(async (o: { limit: string; runbook?: string }, cmd: Command) =>
+        (await import("./commands/journal.js")).runRuns(globals(cmd), o),
+      ),
     );
 
   program
     .command("show <run-id>")
-    .description("what a run did: facts, plan, gates, backups, every command with its output, outcome")
+    .description(
+      "what a run did: facts, plan, gates, backups, every command with its output, outcome (run id, unique prefix or `last`)",
+    )
     .action(
-      act(async (id: string, _o: unknown, cmd: Command) =>
-        (await import("./commands/journal.js")).runShow(globals(cmd), id),
-      ),
+      act(async (ref: string, _o: unknown, cmd: Command) => {
+        const { resolveRunId } = await import("./run-ref.js");
+        const given = globals(cmd);
+        return (await import("./commands/journal.js")).runShow(given, resolveRunId(given.stateDir, ref));
+      }),
     );
 
   program
@@ -178,6 +197,25 @@ export function buildProgram(version: string, setExit: Exit): Command {
 
   addLabCommands(program, globals, act);
   return program;
+}
+
+/**
+ * The `pvefix …` commands an error's hint suggests (`inspect it with \`pvefix show …\``) point
+ * at the same cluster and state directory as the command that failed, so they work when pasted.
+ */
+async function withTargetHints(error: unknown, cmd: unknown): Promise<unknown> {
+  if (!(error instanceof EngineError) || !error.detail || !(cmd instanceof Command)) return error;
+  let target: string;
+  try {
+    const { targetFlags } = await import("./target.js");
+    target = targetFlags(normalizeGlobals(cmd.optsWithGlobals()));
+  } catch {
+    return error;
+  }
+  const detail = error.detail.replace(/`(pvefix [^`]+)`/g, (_m, c: string) => `\`${onTarget(c, target)}\``);
+  if (detail === error.detail) return error;
+  const copy = new EngineError(error.code, error.message, detail, { cause: error.cause });
+  return Object.assign(copy, error, { detail });
 }
 
 type Act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => (...args: A) => Promise<void>;

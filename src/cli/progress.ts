@@ -20,14 +20,16 @@ function shown(result: CommandResult): string {
   return escapeTerminal(redact(result.command));
 }
 
-function commandLine(result: CommandResult): string {
+function commandLine(result: CommandResult, expected = false): string {
   const status = result.timedOut
     ? "timed out"
     : result.connectionLost
       ? "connection lost"
       : result.exitCode === 0
         ? "✔"
-        : `✖ exit ${result.exitCode}`;
+        : expected
+          ? `· exit ${result.exitCode}, as expected`
+          : `✖ exit ${result.exitCode}`;
   return `[${result.node}] $ ${shown(result)}  ${status} (${Math.round(result.durationMs)} ms)`;
 }
 
@@ -36,9 +38,10 @@ export function lineProgress(options: { verbose: boolean; write?: (line: string)
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   return {
     idle: async () => {},
-    onCommand: ({ phase, result }) => {
-      if (options.verbose || (phase !== "probe" && result.failed))
-        write(`  ${phase}: ${commandLine(result)}`);
+    onCommand: ({ phase, result, expected }) => {
+      // An expected non-zero exit is not news: shown with --verbose only, and never as a failure.
+      if (options.verbose || (phase !== "probe" && result.failed && !expected))
+        write(`  ${phase}: ${commandLine(result, expected)}`);
     },
     onStepStart: (step, index, plan) =>
       write(`→ [${index + 1}/${plan.steps.length}] ${step.title} (on ${step.node})`),
@@ -93,8 +96,10 @@ export function listrProgress(options: { verbose: boolean }): Progress {
     },
     onProbeStart: ({ runbook }) => begin(`Probing the cluster (${runbook})`),
     onProbeEnd: ({ ok }) => end(ok ? undefined : "probes found a reason to refuse"),
-    onCommand: ({ result }) =>
-      current?.output(options.verbose ? commandLine(result) : `[${result.node}] $ ${shown(result)}`),
+    onCommand: ({ result, expected }) =>
+      current?.output(
+        options.verbose ? commandLine(result, expected) : `[${result.node}] $ ${shown(result)}`,
+      ),
     onStepStart: (step, index, plan) =>
       begin(`[${index + 1}/${plan.steps.length}] ${step.title} (on ${step.node})`),
     onStepEnd: (_step, status, error) => end(status === "done" ? undefined : (error ?? status)),

@@ -1,4 +1,6 @@
 /** Which cluster a command talks to: the lab (`--lab`), an inventory (`-i`), or an error saying how to choose. */
+import * as path from "node:path";
+import { stateDirFault } from "../engine/lock.js";
 import type { ClusterTarget } from "../engine/session.js";
 import { loadInventory } from "../inventory/load.js";
 import { commandLine } from "../shell/quote.js";
@@ -14,7 +16,13 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
   if (globals.lab) {
     const { LabTransport, labExists, labInventory, resetLab } = await import("../lab/index.js");
     // The lab is a training ground: a first use sets up the default scenario instead of failing.
-    if (!labExists(globals.stateDir)) await resetLab({ stateDir: globals.stateDir, scenario: "default" });
+    if (!labExists(globals.stateDir)) {
+      try {
+        await resetLab({ stateDir: globals.stateDir, scenario: "default" });
+      } catch (error) {
+        throw stateDirFault(globals.stateDir, error) ?? error;
+      }
+    }
     const inventory = labInventory(globals.stateDir);
     return {
       transport: new LabTransport({ stateDir: globals.stateDir }),
@@ -29,6 +37,7 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
       transport: new SshTransport({ inventory, acceptNewHostKeys: globals.acceptNewHostKeys }),
       nodes: inventory.nodes.map((n) => n.name),
       cluster: inventory.cluster,
+      inventoryPath: path.resolve(globals.inventory),
     };
   }
   throw new GlobalOptionError(

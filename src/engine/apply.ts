@@ -132,6 +132,15 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       if (!answer.approved) {
         setStatus(index, "skipped", `not approved: ${answer.answer}`);
         for (let i = index + 1; i < plan.steps.length; i++) setStatus(i, "skipped");
+        // An interrupt at the question stops like one between steps: what ran stays, for `undo`.
+        if (options.signal?.aborted && completed.length > 0) {
+          return {
+            outcome: "interrupted",
+            steps: reports,
+            error: `interrupted at the question before step ${step.id}`,
+            touchedFiles: touched(),
+          };
+        }
         return rollBack("declined", `step ${step.id} was not approved (${answer.answer})`);
       }
     }

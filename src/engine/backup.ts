@@ -53,11 +53,12 @@ export async function backupFile(options: {
   stepId: string;
   node: string;
   path: string;
-  record: (result: CommandResult) => void;
+  record: (result: CommandResult, expected?: boolean) => void;
 }): Promise<BackupRecord> {
   const { transport, node, path } = options;
   const read = await readFile(transport, node, path);
-  options.record(read.result);
+  // A file that does not exist yet is recorded as such; its read's non-zero exit is that answer.
+  options.record(read.result, !read.exists);
   const nodeCopy = read.exists ? `${NODE_BACKUP_ROOT}/${options.runId}/${options.stepId}${path}` : null;
   const backup: BackupRecord = {
     stepId: options.stepId,

@@ -9,7 +9,8 @@ export type EngineErrorCode =
   | "PVEFIX_NOTHING_TO_UNDO"
   | "PVEFIX_PROBE_FAILED"
   | "PVEFIX_UNKNOWN_RUNBOOK"
-  | "PVEFIX_STATE_WRITE";
+  | "PVEFIX_STATE_WRITE"
+  | "PVEFIX_STATE_DIR";
 
 export class EngineError extends Error {
   override readonly name = "EngineError";

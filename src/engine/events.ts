@@ -10,7 +10,7 @@ export type CommandPhase = "probe" | "backup" | "step" | "verify" | "undo" | "lo
 export interface EngineListener {
   onProbeStart?(info: { runbook: string }): void;
   onProbeEnd?(info: { runbook: string; ok: boolean }): void;
-  onCommand?(info: { phase: CommandPhase; stepId?: string; result: CommandResult }): void;
+  onCommand?(info: { phase: CommandPhase; stepId?: string; result: CommandResult; expected?: boolean }): void;
   onStepStart?(step: Step, index: number, plan: Plan): void;
   onStepEnd?(step: Step, status: StepStatus, error?: string): void;
   onCheck?(check: Check, ok: boolean, detail: string): void;

@@ -40,10 +40,12 @@ export class ActionError extends Error {
   }
 }
 
+/** `expected`: a non-zero exit that answers a question rather than failing (see the journal's `command`). */
 export function recorder(ex: Execution, phase: CommandPhase, stepId?: string) {
-  return (result: CommandResult) => {
-    ex.journal.append({ type: "command", phase, ...(stepId ? { stepId } : {}), result });
-    ex.listener.onCommand({ phase, ...(stepId ? { stepId } : {}), result });
+  return (result: CommandResult, expected = false) => {
+    const mark = expected && result.exitCode !== 0 ? { expected: true } : {};
+    ex.journal.append({ type: "command", phase, ...(stepId ? { stepId } : {}), result, ...mark });
+    ex.listener.onCommand({ phase, ...(stepId ? { stepId } : {}), result, ...mark });
   };
 }
 
@@ -68,14 +70,15 @@ export async function runAction(
       case "exec": {
         if (action.skipIf) {
           const probe = await ex.transport.exec(step.node, action.skipIf, { timeoutMs: 10_000 });
-          record(probe);
+          // Any exit is the check's answer; only a timeout or a lost connection is a failure.
+          record(probe, !probe.timedOut && !probe.connectionLost);
           if (probe.exitCode === 0) return;
         }
         const result = await ex.transport.exec(step.node, action.command, {
           timeoutMs: action.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         });
-        record(result);
         const ok = (action.okExitCodes ?? [0]).includes(result.exitCode ?? Number.NaN);
+        record(result, ok);
         if (!ok || result.timedOut || result.connectionLost) {
           const output = (result.stderr || result.stdout).trim();
           throw new ActionError(
@@ -89,7 +92,7 @@ export async function runAction(
         const results = await writeFileAtomic(ex.transport, step.node, action.path, action.content, {
           ...(action.mode ? { mode: action.mode } : {}),
         });
-        results.forEach(record);
+        for (const r of results) record(r);
         const failed = results.find((r) => r.failed);
         if (failed) throw new ActionError(`${describeFailure(failed)}\n${failed.stderr.trim()}`, false);
         return;

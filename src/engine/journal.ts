@@ -26,6 +26,8 @@ export const JournalEntry = z.discriminatedUnion("type", [
     params: z.record(z.string(), z.unknown()),
     cluster: z.string(),
     transport: z.string(),
+    /** The inventory file (`-i`) the run was given; absent for the lab and API callers. */
+    inventory: z.string().optional(),
     user: z.string(),
     host: z.string(),
     pid: z.number().int(),
@@ -38,6 +40,11 @@ export const JournalEntry = z.discriminatedUnion("type", [
     phase: z.string(),
     stepId: z.string().optional(),
     result: CommandResult,
+    /**
+     * A non-zero exit that was an answer, not a failure: an okExitCodes exit, a skipIf check, the
+     * backup read of a file that does not exist. Views draw it neutral.
+     */
+    expected: z.boolean().optional(),
   }),
   z.object({
     type: z.literal("decision"),

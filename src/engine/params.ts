@@ -14,7 +14,8 @@ export function flagName(key: string): string {
 
 /**
  * Params as flags: `--vmid 100 --storage nfs-iso`. `true` is a bare flag and `false` the
- * `--no-` form (commander's convention); absent values are left out; arrays repeat the flag.
+ * `--no-` form (commander's convention); absent values are left out; a list is one comma list
+ * (`--nodes-down pve2,pve3`), the form every list flag parses whole.
  */
 export function paramFlags(params: Record<string, unknown>): string[] {
   return Object.entries(params).flatMap(([key, value]) => flagWords(key, value));
@@ -25,7 +26,8 @@ function flagWords(key: string, value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (value === true) return [flag];
   if (value === false) return [`--no-${flag.slice(2)}`];
-  if (Array.isArray(value)) return value.flatMap((item) => flagWords(key, item));
+  if (Array.isArray(value))
+    return value.length === 0 ? [] : [`${flag} ${shellQuote(value.map(String).join(","))}`];
   const text = typeof value === "object" ? JSON.stringify(value) : String(value);
   return [`${flag} ${shellQuote(text)}`];
 }
@@ -33,12 +35,20 @@ function flagWords(key: string, value: unknown): string[] {
 export function parseParams(runbook: AnyRunbook, raw: Record<string, unknown>): Record<string, unknown> {
   const result = runbook.params.safeParse(raw);
   if (result.success) return result.data as Record<string, unknown>;
-  throw new InputError(issuesFrom(result.error, raw));
+  throw new InputError(issuesFrom(result.error, raw, runbook));
 }
 
-function issuesFrom(error: z.ZodError, raw: Record<string, unknown>): InputIssue[] {
+function issuesFrom(error: z.ZodError, raw: Record<string, unknown>, runbook: AnyRunbook): InputIssue[] {
   return error.issues.map((issue) => {
     const key = String(issue.path[0] ?? "");
+    if (key && raw[key] === undefined && issue.code !== "custom") {
+      // Zod's "expected string, received undefined" says nothing to an operator who left a flag out.
+      const what = (runbook.params as z.ZodObject).shape?.[key]?.description;
+      return {
+        field: flagName(key),
+        message: `Missing required flag ${flagName(key)}${what ? `: ${what}` : ""}`,
+      };
+    }
     const given = key in raw ? ` (got ${JSON.stringify(raw[key])})` : "";
     if (issue.code === "unrecognized_keys") {
       return {

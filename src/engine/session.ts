@@ -4,6 +4,7 @@
  */
 
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { readFile } from "../transport/files.js";
 import type { CommandResult, Transport } from "../transport/types.js";
 import { type ApplyResult, applyPlan, type Gate, type StepReport } from "./apply.js";
@@ -13,7 +14,7 @@ import { combineListeners, type EngineListener } from "./events.js";
 import { type Execution, recorder } from "./execution.js";
 import { canonicalJson, diffFacts, sha256Hex } from "./fingerprint.js";
 import { Journal, type JournalEntry, readJournal, runsDir, summarizeRun, unusedRunId } from "./journal.js";
-import { acquireNodeLocks, acquireStateLock, releaseNodeLocks } from "./lock.js";
+import { acquireNodeLocks, acquireStateLock, releaseNodeLocks, stateDirFault } from "./lock.js";
 import {
   PLAN_FORMAT_VERSION,
   Plan,
@@ -45,6 +46,8 @@ export interface ClusterTarget {
   transport: Transport;
   nodes: readonly string[];
   cluster: string;
+  /** The inventory file this target came from, recorded in the journal so `undo` can say which -i to pass. */
+  inventoryPath?: string;
 }
 
 export interface RunResult {
@@ -498,6 +501,21 @@ function recorderFor(ex: Execution, phase: "lock") {
 
 type Body = (journal: Journal, ex: Execution) => Promise<Omit<RunResult, "runId" | "runbook" | "params">>;
 
+/**
+ * A run whose journal cannot even be started has not run: the state directory is at fault (exit 2),
+ * and the torn start is removed so `pvefix runs` does not trip over it.
+ */
+function createJournal(stateDir: string, start: Parameters<typeof Journal.create>[1]): Journal {
+  try {
+    return Journal.create(stateDir, start);
+  } catch (error) {
+    const fault = stateDirFault(stateDir, error instanceof JournalWriteError ? error.cause : error);
+    if (!fault) throw error;
+    fs.rmSync(path.join(runsDir(stateDir), `${start.runId}.jsonl`), { force: true });
+    throw fault;
+  }
+}
+
 /** Common frame of every mutating operation: state lock, journal, probe context, run-end. */
 async function withRun(
   options: ClusterTarget & {
@@ -516,13 +534,14 @@ async function withRun(
   const lock = acquireStateLock(options.stateDir, options.cluster, runId);
   const listener = combineListeners(options.listener);
   try {
-    const journal = Journal.create(options.stateDir, {
+    const journal = createJournal(options.stateDir, {
       runId,
       runbook: runbook.meta.id,
       mode,
       params,
       cluster: options.cluster,
       transport: options.transport.kind,
+      ...(options.inventoryPath ? { inventory: options.inventoryPath } : {}),
       ...(mode === "undo" && "runId" in options && typeof options.runId === "string"
         ? { undoOf: options.runId }
         : {}),

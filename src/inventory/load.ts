@@ -55,12 +55,24 @@ function unknownKeys(raw: unknown): string[] {
   return problems;
 }
 
+/** ` (node pve2)` for a problem inside `nodes[i]`, so the operator finds the node by its name. */
+function nodeOf(raw: unknown, at: ReadonlyArray<PropertyKey>): string {
+  if (at[0] !== "nodes" || typeof at[1] !== "number" || at[2] === "name") return "";
+  const nodes = (raw as { nodes?: unknown } | null)?.nodes;
+  const name = Array.isArray(nodes) ? (nodes[at[1]] as { name?: unknown } | null)?.name : undefined;
+  return typeof name === "string" ? ` (node ${name})` : "";
+}
+
 /** Validate an already-parsed object; `source` names where it came from in every message. */
 export function parseInventory(raw: unknown, source: string): Inventory {
   const result = Inventory.safeParse(raw);
   const problems = unknownKeys(raw);
   if (!result.success) {
-    problems.unshift(...result.error.issues.map((issue) => `${fieldPath(issue.path)}: ${issue.message}`));
+    problems.unshift(
+      ...result.error.issues.map(
+        (issue) => `${fieldPath(issue.path)}${nodeOf(raw, issue.path)}: ${issue.message}`,
+      ),
+    );
   }
   if (problems.length > 0 || !result.success) throw new InventoryError(source, problems);
   return result.data;

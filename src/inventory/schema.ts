@@ -8,16 +8,40 @@ export const NodeName = z
   .string()
   .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, "a node name: letters, digits and inner hyphens");
 
+/**
+ * Host, user and jump reach ssh's command line and its ProxyCommand: shell metacharacters there
+ * (`;`, `$(…)`, spaces, quotes) are refused rather than passed on.
+ */
+const HostName = z
+  .string()
+  .min(1)
+  .regex(
+    /^[A-Za-z0-9._%:[\]-]+$/,
+    "a host name, IP address or ~/.ssh/config alias: letters, digits and . _ - : % [ ] only",
+  );
+const UserName = z
+  .string()
+  .min(1)
+  // `@` for directory accounts such as `ops@corp.example`.
+  .regex(/^[A-Za-z0-9._][A-Za-z0-9._@-]*$/, "a user name: letters, digits and . _ - @ only");
+const JumpHost = z
+  .string()
+  .min(1)
+  .regex(
+    /^[A-Za-z0-9._%:@[\],-]+$/,
+    "a jump host ([user@]host[:port], comma-separated): letters, digits and . _ - : @ % [ ] , only",
+  );
+
 export const InventoryNode = z.object({
   name: NodeName,
   /** Address or ~/.ssh/config alias. @default name */
-  host: z.string().min(1).optional(),
+  host: HostName.optional(),
   port: z.number().int().min(1).max(65535).optional(),
-  user: z.string().min(1).optional(),
+  user: UserName.optional(),
   /** Private key file. When absent: ssh-agent, then ~/.ssh/config IdentityFile, then ~/.ssh/id_ed25519|id_rsa. */
   identity: z.string().min(1).optional(),
   /** ProxyJump: another node's name or `[user@]host[:port]`. */
-  jump: z.string().min(1).optional(),
+  jump: JumpHost.optional(),
   /**
    * Send the read-only probes of one node that are ready at the same moment as one POSIX sh
    * script on one channel. Turn off for a login shell that is not POSIX sh, a forced command,

@@ -56,7 +56,7 @@ function entryText(e: JournalEntry, p: Paint): string | null {
     case "facts":
       return `facts\n${indent(truncateLines(JSON.stringify(e.facts, null, 2) ?? "null", MAX_OUTPUT_LINES), "  ")}`;
     case "command":
-      return commandText(e.result, e.phase, p);
+      return commandText(e.result, e.phase, p, e.expected === true);
     case "decision":
       return decisionText(e, p);
     case "gate":
@@ -102,7 +102,8 @@ function decisionText(e: Extract<JournalEntry, { type: "decision" }>, p: Paint):
   return `decision: nothing to do: ${e.reason ?? ""}`.trimEnd();
 }
 
-export function commandText(r: CommandResult, phase: string, p: Paint): string {
+/** `expected`: a non-zero exit that was an answer (okExitCodes, a skip check): drawn neutral, not as a failure. */
+export function commandText(r: CommandResult, phase: string, p: Paint, expected = false): string {
   const node = p("cyan", `[${r.node}]`);
   const ms = Math.round(r.durationMs);
   const status = r.timedOut
@@ -111,7 +112,9 @@ export function commandText(r: CommandResult, phase: string, p: Paint): string {
       ? p("red", `✖ connection lost after ${ms} ms`)
       : r.exitCode === 0
         ? p("green", `✔ (exit 0, ${ms} ms)`)
-        : p("red", `✖ exit ${r.exitCode} (${ms} ms)`);
+        : expected
+          ? p("dim", `· exit ${r.exitCode}, as expected (${ms} ms)`)
+          : p("red", `✖ exit ${r.exitCode} (${ms} ms)`);
   const lines = [`${node} $ ${r.command}${phase === "step" ? "" : p("dim", `  # ${phase}`)}`, `  ${status}`];
   for (const [name, text] of [
     ["stdout", r.stdout],

@@ -1,6 +1,7 @@
 /** Refusals and "nothing to do": the two decisions that change nothing, in every format. */
 import type { Refusal } from "../engine/model.js";
 import { redactDeep } from "../engine/redact.js";
+import { onTarget } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
 import { indent, painter } from "./style.js";
@@ -11,9 +12,21 @@ interface Refused {
   runbook: string;
 }
 
+/**
+ * The `pvefix …` commands a refusal's detail suggests (`run \`pvefix plan …\` again`) point at the
+ * same cluster as this command, so they work when pasted.
+ */
+function withTargets(refusal: Refusal, target = ""): Refusal {
+  if (!target || !refusal.detail) return refusal;
+  return {
+    ...refusal,
+    detail: refusal.detail.replace(/`(pvefix [^`]+)`/g, (_m, c: string) => `\`${onTarget(c, target)}\``),
+  };
+}
+
 const refusalViews: ViewMap<Refused> = {
   text: ({ refusal: input, runbook }, opts) => {
-    const refusal = escapeDeep(input);
+    const refusal = escapeDeep(withTargets(input, opts.target));
     const p = painter(opts);
     const lines = [`${p("red", "✖")} ${p("bold", `Refused (${refusal.code}):`)} ${refusal.message}`];
     if (refusal.detail) lines.push(indent(refusal.detail, "  "));
@@ -21,8 +34,8 @@ const refusalViews: ViewMap<Refused> = {
     lines.push(p("dim", `  runbook: ${escapeDeep(runbook)} · nothing was changed`));
     return lines.join("\n");
   },
-  md: ({ refusal: input, runbook }) => {
-    const refusal = escapeDeep(input);
+  md: ({ refusal: input, runbook }, opts) => {
+    const refusal = escapeDeep(withTargets(input, opts.target));
     return [
       `# Refused: ${mdText(refusal.message)}`,
       mdTable(
@@ -37,7 +50,8 @@ const refusalViews: ViewMap<Refused> = {
       "Nothing was changed.",
     ].join("\n\n");
   },
-  json: ({ refusal, runbook }) => toJson({ kind: "refusal", runbook, refusal }),
+  json: ({ refusal, runbook }, opts) =>
+    toJson({ kind: "refusal", runbook, refusal: withTargets(refusal, opts.target) }),
 };
 
 export function renderRefusal(

@@ -31,8 +31,15 @@ function nextCommands(result: RunResult, opts: ViewOptions): string[] {
   ];
 }
 
+/** A run declined before anything ran has nothing to roll back: say so instead of "rolled back". */
+function meaningOf(result: RunResult): string {
+  const changed = result.steps.some((s) => s.status !== "pending" && s.status !== "skipped");
+  if (result.outcome === "declined" && !changed) return "declined at a gate; nothing was changed";
+  return OUTCOME_TEXT[result.outcome].meaning;
+}
+
 function headline(result: RunResult): string {
-  const meaning = OUTCOME_TEXT[result.outcome].meaning;
+  const meaning = meaningOf(result);
   const what = result.error ?? result.reason ?? result.plan?.summary;
   // The engine's reasons may already open with the meaning ("needs a human: step … is guarded").
   const line = !what ? meaning : what.toLowerCase().startsWith(`${meaning}:`) ? what : `${meaning}: ${what}`;
@@ -65,7 +72,9 @@ function runText(input: RunResult, opts: ViewOptions): string {
   } else if (result.outcome === "needs-human" && result.plan) {
     out.push("  Nothing was changed: unattended mode stops before any step that needs a human.", "");
     out.push(planText(result.plan, opts), "");
-    out.push(`${p("bold", "Run it interactively:")} ${pvefixCommand("run", result.runbook, result.params)}`);
+    out.push(
+      `${p("bold", "Run it interactively:")} ${pvefixCommand("run", result.runbook, result.params, [], opts.target)}`,
+    );
   } else if (result.steps.length > 0) {
     out.push("", p("bold", "Steps:"), ...result.steps.map((s) => stepLine(s, p)));
   }
@@ -94,7 +103,7 @@ function stepLine(step: StepReport, p: Paint): string {
 
 function runMarkdown(input: RunResult, opts: ViewOptions): string {
   const result = escapeDeep(input);
-  const meaning = OUTCOME_TEXT[result.outcome].meaning;
+  const meaning = meaningOf(result);
   const flags = paramFlags(result.params).join(" ");
   const parts = [
     `# Run ${result.runId ?? "(not started)"}: ${mdText(meaning)}`,

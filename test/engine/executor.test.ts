@@ -188,6 +188,39 @@ describe("apply", () => {
     expect(gate).toMatchObject({ stepId: "write-b", approved: false, answer: "no" });
   });
 
+  it("stops without rolling back when interrupted at a later gate: what ran stays, for undo", async () => {
+    const controller = new AbortController();
+    const interrupted: Gate = async () => {
+      controller.abort();
+      return { approved: false, answer: "interrupted at the prompt" };
+    };
+    const result = await run({ risk: "guarded" }, interrupted, "interactive", controller.signal);
+    expect(result.outcome).toBe("interrupted");
+    expect(exitCodeFor(result.outcome)).toBe(5);
+    expect(result.steps.map((s) => s.status)).toEqual(["done", "done", "skipped"]);
+    expect(cluster.file("n1", A)).toBe("new a\n");
+    expect(readJournal(stateDir, result.runId!).at(-1)).toMatchObject({
+      type: "run-end",
+      outcome: "interrupted",
+      message: "interrupted at the question before step write-b",
+    });
+  });
+
+  it("marks the backup read of a file that does not exist yet as an expected non-zero exit", async () => {
+    cluster.files.get("n2")!.delete(B);
+    const result = await run();
+    expect(result.outcome).toBe("done");
+    const reads = readJournal(stateDir, result.runId!).flatMap((e) =>
+      e.type === "command" && e.phase === "backup" && e.result.command.startsWith("base64") ? [e] : [],
+    );
+    expect(
+      reads.map((e) => [e.result.command.endsWith(B), e.result.exitCode !== 0, e.expected === true]),
+    ).toEqual([
+      [false, false, false],
+      [true, true, true],
+    ]);
+  });
+
   it("asks for the node name at a dangerous step", async () => {
     const asked: string[] = [];
     await run({ risk: "dangerous" }, async (req) => {

@@ -41,7 +41,7 @@ describe("planning twice on an unchanged cluster", () => {
               rawParams: finding.params,
             });
           } catch (error) {
-            // A finding whose command needs more input (`--file <new.conf>`) has nothing to plan yet.
+            // A finding whose command needs more input (`--file PATH-TO-NEW-CONF`) has nothing to plan yet.
             if (error instanceof InputError) return null;
             throw error;
           }

@@ -54,7 +54,9 @@ describe("loadInventory", () => {
     );
     const error = problem(path);
     expect(error.code).toBe("PVEFIX_BAD_INVENTORY");
-    expect(error.message).toBe(`${path}: nodes[1].port: Invalid input: expected number, received string`);
+    expect(error.message).toBe(
+      `${path}: nodes[1].port (node pve2): Invalid input: expected number, received string`,
+    );
   });
 
   it("reports every problem at once, including unknown keys that would otherwise be ignored", () => {
@@ -130,5 +132,28 @@ describe("dumpInventory", () => {
     expect(dumpInventory({ cluster: "c", defaults: {}, nodes: [{ name: "pve1" }] })).toBe(
       "cluster: c\nnodes:\n  - name: pve1\n",
     );
+  });
+});
+
+describe("shell metacharacters in how a node is reached", () => {
+  it.each([
+    ["host", "pve1;touch /tmp/x"],
+    ["host", "pve1 -oProxyCommand=sh"],
+    ["user", "$(id)"],
+    ["user", "root`id`"],
+    ["jump", "pve1|sh"],
+  ])("rejects %s %j, naming the field and the node", (field, value) => {
+    const error = problem(
+      file("meta.yaml", `cluster: c\nnodes:\n  - name: pve1\n    ${field}: ${JSON.stringify(value)}\n`),
+    );
+    expect(error.message).toContain(`nodes[0].${field} (node pve1): a `);
+  });
+
+  it("accepts addresses, aliases, directory users and jump chains", () => {
+    const path = file(
+      "ok.yaml",
+      "cluster: c\nnodes:\n  - name: pve1\n    host: '[fe80::1%eth0]'\n    user: ops@corp.example\n    jump: admin@bastion:2222,pve2\n  - name: pve2\n    host: pve2.example.org\n",
+    );
+    expect(loadInventory(path).nodes[0]).toMatchObject({ user: "ops@corp.example" });
   });
 });

@@ -780,19 +780,19 @@ describe("not-quorate-config detect", () => {
         "critical",
         "pve1",
         "pve1 is not quorate (1 of 2 votes) and no node is: /etc/pve is read-only there",
-        "pvefix plan not-quorate-config --node pve1 --file <new.conf>",
+        "pvefix plan not-quorate-config --node pve1 --file PATH-TO-NEW-CONF",
       ],
       [
         "critical",
         "pve2",
         "pve2 is not quorate (1 of 2 votes) and no node is: /etc/pve is read-only there",
-        "pvefix plan not-quorate-config --node pve2 --file <new.conf>",
+        "pvefix plan not-quorate-config --node pve2 --file PATH-TO-NEW-CONF",
       ],
       [
         "warning",
         "pve2",
         "pve2 has /etc/corosync/corosync.conf version 6 but /etc/pve/corosync.conf has version 7",
-        "pvefix plan not-quorate-config --node pve2 --file <new.conf>",
+        "pvefix plan not-quorate-config --node pve2 --file PATH-TO-NEW-CONF",
       ],
     ]);
   });

@@ -203,12 +203,83 @@ describe("renderRunList", () => {
       20261123T103500Z-stuck-lock-1a2b  2026-11-23 10:35:00Z  stuck-lock  --vmid 100  done                                               20261123T110000Z-stuck-lock-9c9c
       20261123T110000Z-stuck-lock-9c9c  2026-11-23 11:00:00Z  stuck-lock  --vmid 100  undone (undo of 20261123T103500Z-stuck-lock-1a2b)
 
-      pvefix show <run-id> shows a run's timeline."
+      pvefix show <run-id> shows a run's timeline (a unique prefix of the id, or \`last\`, will do)."
     `);
   });
 
   it("says there are no runs yet when the journal is empty", () => {
     expect(renderRunList([], "text", plain)).toBe("no runs yet");
     expect(JSON.parse(renderRunList([], "json", plain))).toEqual({ runs: [] });
+  });
+});
+
+describe("renderRunDetail of a run without an end entry", () => {
+  const cut = () => [...journal().filter((e) => e.type !== "run-end" && e.type !== "step-end")];
+
+  it("says the run was interrupted and how to undo it, without inventing an entry", () => {
+    const text = renderRunDetail(cut(), "text", { ...plain, unfinished: "interrupted" });
+    expect(text.split("\n").at(-1)).toBe(
+      `‼ interrupted: the process ended without recording an outcome; \`pvefix undo ${RUN_ID}\` puts back what ran`,
+    );
+    const doc = JSON.parse(renderRunDetail(cut(), "json", { ...plain, unfinished: "interrupted" }));
+    expect(doc.unfinished).toBe("interrupted");
+    expect(doc.entries).toHaveLength(cut().length);
+  });
+
+  it("says nothing more for a run that ended", () => {
+    expect(renderRunDetail(journal(), "text", plain)).not.toContain("without recording an outcome");
+  });
+});
+
+describe("commands whose non-zero exit was expected", () => {
+  it("are drawn neutral, not as a failure", () => {
+    const read = result("base64 -w0 /etc/pve/corosync.conf.new", {
+      exitCode: 1,
+      stderr: "No such file or directory",
+    });
+    const entries: JournalEntry[] = [
+      ...journal().slice(0, 1),
+      {
+        type: "command",
+        time: "2026-11-23T10:35:01.000Z",
+        phase: "backup",
+        stepId: "s",
+        result: read,
+        expected: true,
+      },
+      { type: "command", time: "2026-11-23T10:35:02.000Z", phase: "step", stepId: "s", result: read },
+    ];
+    const lines = renderRunDetail(entries, "text", plain).split("\n");
+    expect(lines.filter((l) => l.includes("exit 1")).map((l) => l.trim())).toEqual([
+      "· exit 1, as expected (12 ms)",
+      "✖ exit 1 (12 ms)",
+    ]);
+  });
+});
+
+describe("renderRunList on a narrow terminal", () => {
+  it("cuts params, outcome and undone-by with … so every line fits, and keeps the run id whole", () => {
+    const long: RunSummary = {
+      runId: "20261123T103500Z-restart-pve-services-1a2b",
+      runbook: "restart-pve-services",
+      mode: "undo",
+      startedAt: "2026-11-23T10:35:00.000Z",
+      params: {
+        node: ["pve1", "pve2", "pve3"],
+        services: ["pveproxy", "spiceproxy", "pvestatd", "pve-cluster"],
+      },
+      cluster: "lab",
+      outcome: "undone",
+      exitCode: 0,
+      undoneBy: "20261123T110000Z-restart-pve-services-9c9c",
+      undoOf: "20261123T100000Z-restart-pve-services-0f0f",
+    };
+    const text = renderRunList([long, long], "text", { ...plain, columns: 120 });
+    const table = text.split("\n").slice(0, 3);
+    for (const line of table) expect([...line].length).toBeLessThanOrEqual(120);
+    expect(table[1]).toContain(long.runId);
+    expect(table[1]).toContain("…");
+    // Without a terminal width nothing is cut.
+    expect(renderRunList([long], "text", plain)).toContain(long.undoneBy!);
   });
 });

@@ -61,6 +61,23 @@ describe("renderRefusal", () => {
   });
 });
 
+describe("renderRefusal's suggested commands", () => {
+  it("point at the same cluster as the command that was refused", () => {
+    const refusal: Refusal = {
+      code: "stale-plan",
+      message: "Saved plan is stale",
+      detail: "changed: a\nrun `pvefix plan stuck-lock --vmid 100` again to get a fresh plan",
+    };
+    const opts = { ...plain, target: "-i inv.yaml" };
+    expect(renderRefusal(refusal, "stuck-lock", "text", opts)).toContain(
+      "run `pvefix plan stuck-lock --vmid 100 -i inv.yaml` again",
+    );
+    expect(JSON.parse(renderRefusal(refusal, "stuck-lock", "json", opts)).refusal.detail).toContain(
+      "`pvefix plan stuck-lock --vmid 100 -i inv.yaml`",
+    );
+  });
+});
+
 describe("renderNothingToDo", () => {
   it("says why there is nothing to do in text and keeps the reason as data in JSON", () => {
     expect(

@@ -82,6 +82,39 @@ describe("renderRunResult text", () => {
     expect(text).toContain("~ 1. [pve2] Lazy-unmount /mnt/pve/nfs-backup");
     expect(text).toContain("Run it interactively: pvefix run hung-nfs --storage nfs-backup");
     expect(text).not.toContain("pvefix undo");
+    // The command to paste reaches the same cluster.
+    expect(renderRunResult(result, "text", { ...plain, target: "-i inv.yaml" })).toContain(
+      "Run it interactively: pvefix run hung-nfs --storage nfs-backup -i inv.yaml",
+    );
+  });
+
+  it("says nothing was changed when the first gate was declined, and rolled back only when something ran", () => {
+    const step = {
+      id: "unlock-100",
+      title: "Remove lock 'backup' from CT 100",
+      node: "pve2",
+      risk: "guarded" as const,
+    };
+    const declined: RunResult = {
+      ...doneResult(),
+      outcome: "declined",
+      error: "step unlock-100 was not approved (no)",
+      steps: [{ ...step, status: "skipped", error: "not approved: no" }],
+      touchedFiles: [],
+    };
+    expect(renderRunResult(declined, "text", plain).split("\n")[0]).toBe(
+      "✖ Declined at a gate; nothing was changed: step unlock-100 was not approved (no)",
+    );
+    const rolledBack: RunResult = {
+      ...declined,
+      steps: [
+        { ...step, id: "a", status: "undone" },
+        { ...step, status: "skipped" },
+      ],
+    };
+    expect(renderRunResult(rolledBack, "text", plain).split("\n")[0]).toBe(
+      "✖ Declined at a gate and rolled back: step unlock-100 was not approved (no)",
+    );
   });
 
   it("lists what is left in place when the rollback is incomplete", () => {

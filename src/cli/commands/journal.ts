@@ -1,15 +1,39 @@
 /** `pvefix runs` and `pvefix show <run-id>`: read the journal. */
-import { listRuns, readJournal } from "../../engine/journal.js";
+import { listRuns, readJournal, summarizeRun } from "../../engine/journal.js";
 import { renderRunDetail, renderRunList } from "../../views/index.js";
-import type { GlobalOptions } from "../global-options.js";
-import { print } from "./shared.js";
+import { GlobalOptionError, type GlobalOptions } from "../global-options.js";
+import { printOutput } from "../output.js";
 
-export async function runRuns(globals: GlobalOptions): Promise<number> {
-  print(renderRunList(listRuns(globals.stateDir), globals.output, { color: globals.color }));
+export interface RunsFilter {
+  limit: string;
+  runbook?: string | undefined;
+}
+
+export async function runRuns(globals: GlobalOptions, filter: RunsFilter = { limit: "0" }): Promise<number> {
+  const limit = Number(filter.limit);
+  if (!/^\d+$/.test(filter.limit) || !Number.isSafeInteger(limit)) {
+    throw new GlobalOptionError(
+      `✖ Expected a number of runs (0 for all), got ${JSON.stringify(filter.limit)}\n  → at --limit`,
+    );
+  }
+  const matching = listRuns(globals.stateDir).filter((r) => !filter.runbook || r.runbook === filter.runbook);
+  const runs = limit > 0 ? matching.slice(-limit) : matching;
+  const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+  printOutput(globals, renderRunList(runs, globals.output, { color: globals.color, columns }));
+  if (runs.length < matching.length && globals.output === "text") {
+    process.stderr.write(`(the last ${runs.length} of ${matching.length} runs; --limit 0 shows all)\n`);
+  }
   return 0;
 }
 
 export async function runShow(globals: GlobalOptions, runId: string): Promise<number> {
-  print(renderRunDetail(readJournal(globals.stateDir, runId), globals.output, { color: globals.color }));
+  const entries = readJournal(globals.stateDir, runId);
+  const start = entries.find((e) => e.type === "run-start");
+  const ended = entries.some((e) => e.type === "run-end");
+  const outcome = ended ? null : summarizeRun(entries).outcome;
+  const unfinished = outcome === "running" || outcome === "interrupted" ? outcome : undefined;
+  printOutput(globals, renderRunDetail(entries, globals.output, { color: globals.color, unfinished }), {
+    cluster: start?.type === "run-start" ? start.cluster : undefined,
+  });
   return 0;
 }

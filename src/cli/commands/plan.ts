@@ -1,12 +1,16 @@
 /** `pvefix plan <runbook>`: a dry run that changes nothing; optionally saved for `pvefix apply`. */
 import * as fs from "node:fs";
 import { runbookById } from "../../../runbooks/index.js";
+import { InputError } from "../../engine/errors.js";
 import { redactDeep } from "../../engine/redact.js";
 import { planOnly } from "../../engine/session.js";
+import { commandLine } from "../../shell/quote.js";
+import { onTarget } from "../../views/command-line.js";
 import { renderNothingToDo, renderPlan, renderRefusal } from "../../views/index.js";
 import { EXIT } from "../exit-codes.js";
 import type { GlobalOptions } from "../global-options.js";
-import { print, progressFor, viewOptions, withTarget } from "./shared.js";
+import { printOutput } from "../output.js";
+import { checkLocalFiles, progressFor, viewOptions, withTarget } from "./shared.js";
 
 export interface PlanCommandOptions {
   runbook: string;
@@ -16,16 +20,20 @@ export interface PlanCommandOptions {
 
 export async function runPlan(globals: GlobalOptions, options: PlanCommandOptions): Promise<number> {
   const runbook = runbookById(options.runbook);
-  const planned = await withTarget(globals, (target) =>
-    planOnly({
+  checkLocalFiles(options.rawParams);
+  let cluster: string | undefined;
+  const planned = await withTarget(globals, (target) => {
+    cluster = target.cluster;
+    return planOnly({
       ...target,
       stateDir: globals.stateDir,
       runbook,
       rawParams: options.rawParams,
       listener: progressFor(globals, true),
-    }),
-  );
+    });
+  });
   const view = viewOptions(globals);
+  const print = (text: string) => printOutput(globals, text, { cluster });
   switch (planned.kind) {
     case "refusal":
       print(renderRefusal(planned.refusal, runbook.meta.id, globals.output, view));
@@ -36,10 +44,17 @@ export async function runPlan(globals: GlobalOptions, options: PlanCommandOption
     case "plan":
       if (options.save) {
         // A record for review and for `apply` to compare against; it never holds a secret.
-        fs.writeFileSync(options.save, `${JSON.stringify(redactDeep(planned.plan), null, 2)}\n`, {
-          mode: 0o600,
-        });
-        process.stderr.write(`Saved plan to ${options.save}; apply it with: pvefix apply ${options.save}\n`);
+        try {
+          fs.writeFileSync(options.save, `${JSON.stringify(redactDeep(planned.plan), null, 2)}\n`, {
+            mode: 0o600,
+          });
+        } catch (error) {
+          throw new InputError([
+            { field: "--save", message: `Cannot write ${options.save}: ${(error as Error).message}` },
+          ]);
+        }
+        const apply = onTarget(commandLine(["pvefix", "apply", options.save]), view.target);
+        process.stderr.write(`Saved plan to ${options.save}; apply it with: ${apply}\n`);
       }
       print(renderPlan(planned.plan, globals.output, view));
       return EXIT.ok;

@@ -1,21 +1,26 @@
 /** `pvefix run`, `pvefix apply FILE` and `pvefix undo <run-id>`: the commands that change things. */
 import * as fs from "node:fs";
 import { runbookById } from "../../../runbooks/index.js";
+import { abandonRun, type RunProgress } from "../../engine/abandon.js";
 import type { Gate } from "../../engine/apply.js";
 import { EngineError } from "../../engine/errors.js";
+import { combineListeners, type EngineListener } from "../../engine/events.js";
 import {
   applySavedPlan,
+  type ClusterTarget,
   exitCodeFor,
   planUndo,
   type RunResult,
   runRunbook,
   undoRun,
 } from "../../engine/session.js";
+import { onTarget } from "../../views/command-line.js";
 import { renderRunResult, renderUndoPlan } from "../../views/index.js";
 import { EXIT } from "../exit-codes.js";
 import { interactiveGate, unattendedGate } from "../gates.js";
 import type { GlobalOptions } from "../global-options.js";
-import { print, progressFor, viewOptions, withTarget } from "./shared.js";
+import { printOutput } from "../output.js";
+import { checkLocalFiles, progressFor, viewOptions, withTarget } from "./shared.js";
 
 export interface RunCommandOptions {
   runbook: string;
@@ -25,6 +30,7 @@ export interface RunCommandOptions {
 
 export async function runRun(globals: GlobalOptions, options: RunCommandOptions): Promise<number> {
   const runbook = runbookById(options.runbook);
+  checkLocalFiles(options.rawParams);
   return mutating(globals, options.unattended, (target, gate, listener, signal) =>
     runRunbook({
       ...target,
@@ -78,16 +84,18 @@ export async function runUndo(
   options: UndoCommandOptions = { plan: false, unattended: false },
 ): Promise<number> {
   if (options.plan) {
-    const undo = await withTarget(globals, (target) =>
-      planUndo({
+    let cluster: string | undefined;
+    const undo = await withTarget(globals, (target) => {
+      cluster = target.cluster;
+      return planUndo({
         ...target,
         stateDir: globals.stateDir,
         runId,
         runbookFor: runbookById,
         listener: progressFor(globals, true),
-      }),
-    );
-    print(renderUndoPlan(undo, globals.output, viewOptions(globals)));
+      });
+    });
+    printOutput(globals, renderUndoPlan(undo, globals.output, viewOptions(globals)), { cluster });
     return undo.refusal ? EXIT.refused : EXIT.ok;
   }
   return mutating(globals, options.unattended, (target, gate, listener, signal) =>
@@ -107,32 +115,125 @@ export async function runUndo(
 type Operation = (
   target: Parameters<Parameters<typeof withTarget>[1]>[0],
   gate: Gate,
-  listener: ReturnType<typeof progressFor>,
+  listener: EngineListener,
   signal: AbortSignal,
 ) => Promise<RunResult>;
 
+/** How long a second Ctrl-C waits for the nodes to drop this run's locks before exiting anyway. */
+const NODE_LOCK_RELEASE_DEADLINE_MS = 2_000;
+
 async function mutating(globals: GlobalOptions, unattended: boolean, operation: Operation): Promise<number> {
   const progress = progressFor(globals);
-  const gate = unattended ? unattendedGate : interactiveGate(progress, globals.color);
   const controller = new AbortController();
+  const ran: RunProgress = { started: [], ended: new Map() };
+  const tracker: EngineListener = {
+    onStepStart: (step, _index, plan) => {
+      ran.plan = plan;
+      ran.started.push(step.id);
+    },
+    onStepEnd: (step, status) => {
+      ran.ended.set(step.id, status);
+    },
+  };
+  const asked = unattended
+    ? unattendedGate
+    : interactiveGate(progress, globals.color, controller.signal, () => onSigint());
+  const gate: Gate = (request) => {
+    ran.plan = request.plan;
+    return asked(request);
+  };
+  let target: ClusterTarget | undefined;
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    controller.abort();
-    process.stderr.write(
-      "\nInterrupted: stopping before the next step (Ctrl-C again to quit at once; `pvefix undo` puts back what ran).\n",
+    if (interrupts === 1) {
+      controller.abort();
+      process.stderr.write(
+        "\nInterrupted: stopping before the next step (a question waiting is answered no; Ctrl-C again to stop at once; `pvefix undo` puts back what ran).\n",
+      );
+      return;
+    }
+    if (interrupts > 2) return;
+    process.stderr.write("\nInterrupted again: recording the stop in the journal and releasing the locks…\n");
+    void stopAtOnce(globals, target, ran).then(
+      (code) => process.exit(code),
+      () => process.exit(exitCodeFor("interrupted")),
     );
   };
   process.on("SIGINT", onSigint);
   try {
-    const result = await withTarget(globals, (target) =>
-      operation(target, gate, progress, controller.signal),
-    );
+    const result = await withTarget(globals, (opened) => {
+      target = opened;
+      return operation(opened, gate, combineListeners(progress, tracker), controller.signal);
+    });
     await progress.idle();
-    print(renderRunResult(result, globals.output, viewOptions(globals)));
+    printOutput(globals, renderRunResult(result, globals.output, viewOptions(globals)), {
+      cluster: target?.cluster,
+    });
     return exitCodeFor(result.outcome);
   } finally {
     process.off("SIGINT", onSigint);
   }
+}
+
+/**
+ * The second Ctrl-C: say in the journal what was in flight and what is left, free the locks, say
+ * what to do. Returns the exit code: 5 (interrupted) for a run that started, 130 (the shell's
+ * code for Ctrl-C) when no run had started and nothing was changed.
+ */
+async function stopAtOnce(
+  globals: GlobalOptions,
+  target: ClusterTarget | undefined,
+  ran: RunProgress,
+): Promise<number> {
+  const notStarted = 130;
+  if (!target) {
+    process.stderr.write("Stopped before the run started: nothing was changed.\n");
+    return notStarted;
+  }
+  try {
+    const stopped = await abandonRun({
+      stateDir: globals.stateDir,
+      cluster: target.cluster,
+      transport: target.transport,
+      progress: ran,
+      deadlineMs: NODE_LOCK_RELEASE_DEADLINE_MS,
+    });
+    if (!stopped) {
+      process.stderr.write("Stopped before the run started: nothing was changed.\n");
+      return notStarted;
+    }
+    const view = viewOptions(globals);
+    const lines = [
+      `‼ Run ${stopped.runId} stopped at once: ${stopped.message}`,
+      ...(stopped.journaled
+        ? []
+        : ["  the journal could not record the stop (state directory not writable)"]),
+      ...(stopped.nodeLocksKept.length > 0
+        ? [
+            `  node lock kept on ${stopped.nodeLocksKept.join(", ")} (no answer in time); the next run takes it over`,
+          ]
+        : []),
+      `journal: ${onTarget(`pvefix show ${stopped.runId}`, view.state)}`,
+      `undo:    ${onTarget(`pvefix undo ${stopped.runId}`, view.target)}`,
+    ];
+    process.stderr.write(`${lines.join("\n")}\n`);
+    if (globals.output === "json") {
+      // The run's result will never be printed: this is the one document a script reads instead.
+      const doc = {
+        kind: "interrupted",
+        runId: stopped.runId,
+        outcome: "interrupted",
+        exitCode: exitCodeFor("interrupted"),
+        message: stopped.message,
+        inFlight: stopped.inFlight,
+        notStarted: stopped.notStarted,
+        nodeLocksKept: stopped.nodeLocksKept,
+      };
+      printOutput(globals, JSON.stringify(doc), { cluster: target.cluster });
+    }
+  } catch (error) {
+    process.stderr.write(`Could not record the stop: ${(error as Error).message}\n`);
+  }
+  return exitCodeFor("interrupted");
 }

@@ -1,4 +1,6 @@
 /** Small glue shared by commands: open the target, pick listeners, print. */
+import * as fs from "node:fs";
+import { InputError } from "../../engine/errors.js";
 import type { EngineListener } from "../../engine/events.js";
 import type { ClusterTarget } from "../../engine/session.js";
 import type { GlobalOptions } from "../global-options.js";
@@ -54,3 +56,21 @@ export function print(text: string): void {
 }
 
 export type { EngineListener, Progress };
+
+/**
+ * Local files named by parameters (`--file`) are the operator's input: one that cannot be read is
+ * bad input (exit 2), found before anything is probed, not a guard refusing (exit 3).
+ */
+export function checkLocalFiles(rawParams: Record<string, unknown>): void {
+  const file = rawParams.file;
+  if (typeof file !== "string" || file === "") return;
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+    if (!fs.statSync(file).isFile()) throw Object.assign(new Error("not a regular file"), { code: "EISDIR" });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
+    throw new InputError([{ field: "--file", message: `Cannot read ${file}: ${why}` }]);
+  }
+}

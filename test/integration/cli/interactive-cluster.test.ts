@@ -8,7 +8,7 @@ import { cliSession, plainText, pvefixLine } from "./pvefix.js";
  * step, the node name for a dangerous one), and answering no changes nothing.
  */
 const cli = cliSession();
-const YES_NO = /Run step \S+ on (pve\d)\?/;
+const YES_NO = /Run step \d+ of \d+ on (pve\d) \(/;
 const sha = async (node: string, file: string) => (await cli.labExec(node, "sha256sum", file)).stdout;
 
 async function declineAt(args: string[], question: RegExp, answer: string) {

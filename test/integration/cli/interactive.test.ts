@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -5,7 +6,8 @@ import { shellQuote } from "../../../src/shell/quote.js";
 import { cliSession, plainText, pvefixLine } from "./pvefix.js";
 
 const cli = cliSession();
-const QUESTION = "Run step remount-nfs-backup-pve2 on pve2?";
+/** The question names the step by its place, node and title, never by its internal id. */
+const QUESTION = "Run step 1 of 1 on pve2 (Lazy-unmount /mnt/pve/nfs-backup on pve2";
 
 describe("interactive hung-nfs on nfs-backup, on a pseudo-terminal", () => {
   const mounts = async () => (await cli.labExec("pve2", "cat", "/proc/mounts")).stdout;
@@ -25,7 +27,7 @@ describe("interactive hung-nfs on nfs-backup, on a pseudo-terminal", () => {
     expect(result.code).toBe(1);
     expect(screen).toContain("Step 1 of 1 needs your approval");
     expect(screen).toContain("Running guests use nfs-backup on pve2: CT 105");
-    expect(screen).toMatch(/Declined at a gate.*not approved \(no\)/);
+    expect(screen).toMatch(/Declined at a gate; nothing was changed: .*not approved \(no\)/);
     expect(await mounts()).toBe(before);
     const runs = JSON.parse((await cli.pvefix(["runs", "-o", "json"])).stdout) as {
       runs: Array<{ outcome: string }>;
@@ -49,5 +51,70 @@ describe("interactive hung-nfs on nfs-backup, on a pseudo-terminal", () => {
     expect(plainText(result.stdout)).toContain("[1/1] Lazy-unmount /mnt/pve/nfs-backup on pve2");
     const status = await cli.labExec("pve2", "pvesm", "status", "--storage", "nfs-backup");
     expect(status.stdout).toMatch(/nfs-backup\s+nfs\s+active/);
+  });
+});
+
+/** The pvefix process under `script` (a child or grandchild of it, by the command line). */
+function pvefixPidUnder(root: number): number {
+  const children = (pid: number): number[] => {
+    try {
+      return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    if (pid !== root && cmdline.includes("bin/pvefix.js")) return pid;
+    queue.push(...children(pid));
+  }
+  throw new Error(`no pvefix process under ${root}`);
+}
+
+describe("SIGINT while a question waits", () => {
+  it("cancels the question: the step does not run, even when `y` is typed afterwards", async () => {
+    expect((await cli.pvefix(["lab", "reset", "--quiet"])).code).toBe(0);
+    const before = (await cli.labExec("pve2", "cat", "/proc/mounts")).stdout;
+    const session = cli.inPty(pvefixLine(["run", "hung-nfs", "--storage", "nfs-backup", "--lab"]));
+    await session.waitFor(QUESTION);
+    process.kill(pvefixPidUnder(session.child.pid!), "SIGINT");
+    await session.waitFor("Interrupted: stopping before the next step");
+    session.type("y\r");
+    const result = await session.exited;
+    const screen = plainText(result.stdout);
+
+    expect(result.code).toBe(1);
+    expect(screen).toMatch(/Declined at a gate; nothing was changed: .*interrupted at the prompt/);
+    expect((await cli.labExec("pve2", "cat", "/proc/mounts")).stdout).toBe(before);
+    const runs = JSON.parse((await cli.pvefix(["runs", "-o", "json", "--runbook", "hung-nfs"])).stdout) as {
+      runs: Array<{ outcome: string }>;
+    };
+    expect(runs.runs.at(-1)?.outcome).toBe("declined");
+    const show = await cli.pvefix(["show", "last"]);
+    expect(show.stdout).not.toContain("step remount-nfs-backup-pve2 started");
+    expect(show.stdout).toContain("not approved (interrupted at the prompt)");
+    // No lock is left for the next run.
+    expect(fs.readdirSync(path.join(cli.stateDir, "locks"))).toEqual([]);
+  });
+});
+
+describe("Ctrl-C typed at a question", () => {
+  it("stops like SIGINT: the question is answered no and nothing runs", async () => {
+    expect((await cli.pvefix(["lab", "reset", "--quiet"])).code).toBe(0);
+    const before = (await cli.labExec("pve2", "cat", "/proc/mounts")).stdout;
+    const session = cli.inPty(pvefixLine(["run", "hung-nfs", "--storage", "nfs-backup", "--lab"]));
+    await session.waitFor(QUESTION);
+    session.type("\x03");
+    const result = await session.exited;
+    const screen = plainText(result.stdout);
+    expect(result.code).toBe(1);
+    expect(screen).toContain("Interrupted: stopping before the next step");
+    expect(screen).toMatch(/Declined at a gate; nothing was changed: .*interrupted at the prompt/);
+    expect((await cli.labExec("pve2", "cat", "/proc/mounts")).stdout).toBe(before);
   });
 });

@@ -131,7 +131,7 @@ describe("not-quorate-config over SSH: every node cut off, corosync running (pve
         "critical",
         n,
         `${n} is not quorate (1 of 3 votes) and no node is: /etc/pve is read-only there`,
-        `pvefix plan not-quorate-config --node ${n} --file <new.conf>`,
+        `pvefix plan not-quorate-config --node ${n} --file PATH-TO-NEW-CONF`,
       ]),
     );
   });

@@ -1,0 +1,57 @@
+/**
+ * How the operator names a run on the command line: its full id, `last`, or a unique prefix of
+ * the id; and, for a command given no cluster, the cluster the run's journal names.
+ */
+import * as fs from "node:fs";
+import { EngineError } from "../engine/errors.js";
+import { readJournal, runsDir } from "../engine/journal.js";
+import { commandLine } from "../shell/quote.js";
+import { GlobalOptionError, type GlobalOptions } from "./global-options.js";
+
+/** The full run id for `ref`: an exact id, `last` (the latest run started), or a unique prefix. */
+export function resolveRunId(stateDir: string, ref: string): string {
+  const dir = runsDir(stateDir);
+  const ids = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".jsonl"))
+        .map((f) => f.slice(0, -".jsonl".length))
+    : [];
+  if (ref === "last") {
+    // Run ids start with their UTC start time, so the greatest id is the latest run.
+    const latest = [...ids].sort().at(-1);
+    if (!latest) throw new EngineError("PVEFIX_RUN_NOT_FOUND", `No runs yet in ${dir}`);
+    return latest;
+  }
+  if (ids.includes(ref)) return ref;
+  const matches = ids.filter((id) => id.startsWith(ref));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) {
+    throw new EngineError(
+      "PVEFIX_RUN_NOT_FOUND",
+      `Run id prefix \`${ref}\` matches ${matches.length} runs: ${matches.slice(0, 5).join(", ")}${matches.length > 5 ? ", …" : ""}`,
+      "give more of the id (`pvefix runs` lists them)",
+    );
+  }
+  // The journal's own message: a malformed id or no such run, with where it looked.
+  readJournal(stateDir, ref);
+  return ref;
+}
+
+/**
+ * The cluster of a command about one run (`undo`): as given, or else the one its journal names.
+ * The lab is found again from the state directory; an inventory cannot be guessed safely, so the
+ * error says which `-i` to pass.
+ */
+export function globalsForRun(globals: GlobalOptions, runId: string): GlobalOptions {
+  if (globals.lab || globals.inventory) return globals;
+  const start = readJournal(globals.stateDir, runId).find((e) => e.type === "run-start");
+  if (start?.type !== "run-start") return globals;
+  if (start.transport === "lab") return { ...globals, lab: true };
+  const how = start.inventory
+    ? `pass ${commandLine(["-i", start.inventory])}`
+    : `pass -i with the inventory of cluster ${start.cluster}`;
+  throw new GlobalOptionError(
+    `✖ No cluster given: run ${runId} was made on cluster ${start.cluster} over ${start.transport}; ${how}`,
+  );
+}
