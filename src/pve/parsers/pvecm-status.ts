@@ -253,6 +253,20 @@ export function readPvecmStatus(text: string): PvecmStatusReading {
       warnings,
     };
   }
+  if (!sections.has("quorum") && sections.size === 1 && sections.has("cluster")) {
+    // stdout alone: pvecm printed its own block, then corosync-quorumtool failed on stderr.
+    return {
+      cluster: readCluster(sections.get("cluster")),
+      quorum: null,
+      votequorum: null,
+      members: [],
+      qdevice: null,
+      state: "corosync-down",
+      quorumState: "unknown",
+      error: "nothing after 'Cluster information': the quorum tool failed (its error is on stderr)",
+      warnings,
+    };
+  }
   if (sections.size === 0) {
     throw new ParseError(FORMAT, "no 'Quorum information' or 'Cluster information' section found");
   }
