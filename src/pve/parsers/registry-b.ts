@@ -3,8 +3,10 @@
  * `pvefix parse <name>`. (PVE file, guest, storage, task, HA and replication formats are in registry-a.)
  */
 import { corosyncCfgtoolFormat } from "./corosync-cfgtool.js";
+import { corosyncCfgtoolNodesFormat } from "./corosync-cfgtool-nodes.js";
 import { corosyncConfFormat } from "./corosync-conf.js";
 import { corosyncLogFormat } from "./corosync-log.js";
+import { corosyncQdeviceToolFormat } from "./corosync-qdevice-tool.js";
 import type { ParserFormat } from "./format.js";
 import { ipAddrFormat, ipLinkFormat } from "./ip-link.js";
 import { psFormat } from "./ps-sample.js";
@@ -17,6 +19,8 @@ export const formatsB: ParserFormat[] = [
   corosyncQuorumtoolFormat,
   pvecmNodesFormat,
   corosyncCfgtoolFormat,
+  corosyncCfgtoolNodesFormat,
+  corosyncQdeviceToolFormat,
   corosyncConfFormat,
   zerotierLocalConfFormat,
   zerotierInfoFormat,

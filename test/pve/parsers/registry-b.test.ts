@@ -9,6 +9,8 @@ describe("formatsB", () => {
       "corosync-quorumtool",
       "pvecm-nodes",
       "corosync-cfgtool",
+      "corosync-cfgtool-nodes",
+      "corosync-qdevice-tool",
       "corosync-conf",
       "zerotier-local-conf",
       "zerotier-info",
