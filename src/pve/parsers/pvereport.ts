@@ -27,7 +27,7 @@ export type ReportSection = z.infer<typeof ReportSection>;
 export const PveReport = z.object({
   /** From the `hostname` section; null when the report has none. */
   node: z.string().nullable(),
-  /** `pve-manager/9.1.4/...` from `pveversion --verbose`, when present. */
+  /** pve-manager's version (`9.1.4`) from `pveversion [--verbose]`, when present. */
   pveVersion: z.string().nullable(),
   sections: z.array(ReportSection),
 });
