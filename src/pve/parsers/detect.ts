@@ -23,7 +23,7 @@ const RULES: Rule[] = [
   { format: "pvecm-status", test: has(/^Cluster information\s*$|^Node ID:\s+0x[0-9a-f]+\s*$/m) },
   { format: "corosync-quorumtool", test: has(/^Quorum information\s*$/m) },
   { format: "pvecm-nodes", test: has(/^Membership information\s*$/m) },
-  { format: "corosync-qdevice-tool", test: has(/^Qdevice information\s*$/m) },
+  { format: "corosync-qdevice-tool", test: has(/^Qdevice information\s*$|^Can't connect to QDevice socket/m) },
   { format: "corosync-cfgtool-nodes", test: has(/^nodeid:? \d+ (?:reachable|unreachable)/m) },
   {
     format: "corosync-cfgtool",
@@ -40,7 +40,7 @@ const RULES: Rule[] = [
   { format: "ha-manager-status", test: has(/^(?:quorum (?:OK|No quorum)|master \S+ \(|lrm \S+ \()/m) },
   { format: "zerotier-listnetworks", test: has(/^200 listnetworks /m) },
   { format: "zerotier-info", test: has(/^(?:200 info |Error connecting to the ZeroTier service)/m) },
-  { format: "task-log", test: has(/^TASK (?:OK|ERROR: |WARNINGS: \d+)\s*$/m) },
+  { format: "task-log", test: has(/^TASK (?:OK|WARNINGS: \d+|ERROR: .*)\s*$/m) },
   { format: "replication-log", test: has(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \d+-\d+: /m) },
   { format: "cluster-log", test: (t) => jsonKeys(t, ["uid", "msg", "pri"]) },
   { format: "ip-addr", test: (t) => jsonKeys(t, ["ifname", "addr_info"]) },
@@ -66,7 +66,11 @@ const RULES: Rule[] = [
   },
   { format: "ps", test: (_t, lines) => lines.every((l) => /^\s*\d+\s+\d+\s+\d+(?:[.,]\d+)?\s+\S/.test(l)) },
   { format: "proc-mounts", test: (_t, lines) => lines.every((l) => /^\S+ \/\S* \S+ \S+ \d+ \d+$/.test(l)) },
-  { format: "systemctl-is-active", test: (_t, lines) => lines.every((l) => UNIT_STATES.test(l.trim())) },
+  {
+    format: "systemctl-is-active",
+    test: (_t, lines) =>
+      lines.every((l, i) => UNIT_STATES.test(l.trim()) || (i === 0 && /\bsystemctl\s.*\bis-active\s/.test(l))),
+  },
   { format: "ha-resources", test: has(/^(?:vm|ct): \d+\s*$/m) },
   { format: "ha-groups", test: has(/^group: \S+\s*$/m) },
   { format: "ha-rules", test: has(/^(?:node-affinity|resource-affinity): \S+\s*$/m) },

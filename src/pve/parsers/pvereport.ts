@@ -133,8 +133,10 @@ export function parsePveReport(text: string, formats: readonly ParserFormat[]): 
       .find((s) => s.command === "hostname")
       ?.text?.trim()
       .split("\n")[0] ?? null;
-  const version = raws
+  // `pve-manager/9.1.4/...` (plain pveversion) or `pve-manager: 9.1.4 (running ...)` (--verbose).
+  const versionLine = raws
     .find((r) => r.command.startsWith("pveversion"))
-    ?.lines.find((l) => /^pve-manager\//.test(l));
-  return { node: hostname || null, pveVersion: version?.trim() ?? null, sections };
+    ?.lines.find((l) => /^pve-manager[:/]/.test(l));
+  const version = versionLine ? (/^pve-manager[:/]\s*([^/\s]+)/.exec(versionLine)?.[1] ?? null) : null;
+  return { node: hostname || null, pveVersion: version, sections };
 }
