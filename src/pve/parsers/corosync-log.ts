@@ -280,7 +280,7 @@ export function parseCorosyncLog(text: string): LogEvents {
       const m = source.re.exec(raw);
       if (!m) continue;
       const pid = Number(m[source.pid]);
-      const message = m[source.message]!.replace(/\s+$/, "");
+      const message = m[source.message]!.trimEnd();
       const rule = source.rules.find(([re]) => re.test(message));
       if (rule) {
         const detail = rule[1](rule[0].exec(message)!);

@@ -55,7 +55,7 @@ export function parseQdeviceTool(text: string): QdeviceToolStatus {
   let error: string | null = null;
   let sawHeading = false;
   for (const raw of splitLines(text)) {
-    const line = raw.replace(/\s+$/, "");
+    const line = raw.trimEnd();
     if (line.trim() === "" || /^-+$/.test(line.trim())) continue;
     if (/^Qdevice(?:-net)? information$/.test(line.trim())) {
       sawHeading = true;

@@ -23,7 +23,10 @@ const RULES: Rule[] = [
   { format: "pvecm-status", test: has(/^Cluster information\s*$|^Node ID:\s+0x[0-9a-f]+\s*$/m) },
   { format: "corosync-quorumtool", test: has(/^Quorum information\s*$/m) },
   { format: "pvecm-nodes", test: has(/^Membership information\s*$/m) },
-  { format: "corosync-qdevice-tool", test: has(/^Qdevice information\s*$|^Can't connect to QDevice socket/m) },
+  {
+    format: "corosync-qdevice-tool",
+    test: has(/^Qdevice information\s*$|^Can't connect to QDevice socket/m),
+  },
   { format: "corosync-cfgtool-nodes", test: has(/^nodeid:? \d+ (?:reachable|unreachable)/m) },
   {
     format: "corosync-cfgtool",
@@ -69,7 +72,9 @@ const RULES: Rule[] = [
   {
     format: "systemctl-is-active",
     test: (_t, lines) =>
-      lines.every((l, i) => UNIT_STATES.test(l.trim()) || (i === 0 && /\bsystemctl\s.*\bis-active\s/.test(l))),
+      lines.every(
+        (l, i) => UNIT_STATES.test(l.trim()) || (i === 0 && /\bsystemctl\s.*\bis-active\s/.test(l)),
+      ),
   },
   { format: "ha-resources", test: has(/^(?:vm|ct): \d+\s*$/m) },
   { format: "ha-groups", test: has(/^group: \S+\s*$/m) },

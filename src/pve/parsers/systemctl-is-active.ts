@@ -65,6 +65,7 @@ export const SystemctlIsActiveReading = z.object({
 });
 export type SystemctlIsActiveReading = z.infer<typeof SystemctlIsActiveReading>;
 
+const STATES: ReadonlySet<string> = new Set(UnitState.options);
 const COMMAND = /^(?:.*?[$#]\s*)?systemctl\s+(?:-\S+\s+)*is-active\s+(.+?)\s*$/;
 
 /**
@@ -85,7 +86,7 @@ export function readSystemctlIsActive(text: string, units?: readonly string[]): 
       named ??= (m[1] as string).split(/\s+/).filter((arg) => !arg.startsWith("-"));
       continue;
     }
-    if (UnitState.safeParse(word).success) stateLines.push(word);
+    if (STATES.has(word)) stateLines.push(word);
     else if (stateLines.length === 0 || /^(?:Failed|Warning|Unit |Invalid)/.test(word)) warnings.push(word);
     else stateLines.push(word);
   }

@@ -142,7 +142,7 @@ const NETWORK_ROW =
 export function parseZerotierListNetworks(text: string): ZerotierNetworks {
   const networks: ZerotierNetwork[] = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
-    const line = raw.replace(/\s+$/, "");
+    const line = raw.trimEnd();
     // Indented lines (`    AUTH OK, expires in: 42 seconds`) belong to an SSO network above.
     if (line === "" || /^\s/.test(line) || line.startsWith("200 listnetworks <nwid>")) continue;
     const m = NETWORK_ROW.exec(line);
