@@ -9,7 +9,20 @@ import { splitLines } from "./parser-support.js";
 
 export const HaManagerStatus = z.object({
   quorum: z.object({ ok: z.boolean(), message: z.string() }),
-  master: z.object({ node: z.string(), state: z.string(), time: z.string().nullable() }).nullable(),
+  master: z
+    .object({
+      node: z.string(),
+      state: z.string(),
+      time: z.string().nullable(),
+      /**
+       * CRS scheduler mode from the ` - static load CRS` / ` - dynamic load CRS` suffix; `basic` when
+       * no suffix (ha-manager prints it only for non-basic modes, datacenter.cfg `crs: ha=`).
+       */
+      crs: z.string().optional(),
+      /** ` - <disarm state>, resource mode: <mode>` suffix (pve-ha-manager ≥ 5.1.3), verbatim. */
+      disarm: z.string().nullable().optional(),
+    })
+    .nullable(),
   /** pve-ha-manager ≥ 5.1.3 only, e.g. `armed (CRM watchdog active)`. */
   fencing: z.string().nullable(),
   lrms: z.array(
@@ -63,7 +76,13 @@ export function parseHaManagerStatus(text: string): HaManagerStatus {
       status.quorum = { ok: rest === "OK", message: rest };
     } else if (kind === "master" && paren) {
       const { state, time } = details(paren[2] as string);
-      status.master = { node: paren[1] as string, state, time };
+      const suffixes = (paren[3] as string)
+        .split(" - ")
+        .map((x) => x.trim())
+        .filter((x) => x !== "");
+      const crs = suffixes.map((x) => /^(\w+) load CRS$/.exec(x)?.[1]).find((x) => x !== undefined);
+      const disarm = suffixes.find((x) => /resource mode:/.test(x)) ?? null;
+      status.master = { node: paren[1] as string, state, time, crs: crs ?? "basic", disarm };
     } else if (kind === "fencing") {
       status.fencing = rest;
     } else if (kind === "lrm" && paren) {
