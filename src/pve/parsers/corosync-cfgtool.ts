@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
+import { validated } from "./parser-support.js";
 
 export const LinkNodeStatus = z.enum([
   "localhost",
@@ -167,7 +168,7 @@ export function parseCorosyncCfgtool(text: string): CfgtoolStatus {
     }
   }
   if (localNodeId === null) throw new ParseError(FORMAT, "no 'Local node ID' line");
-  return CfgtoolStatus.parse({ localNodeId, transport, links, rings: rings.map(finishRing) });
+  return validated(FORMAT, CfgtoolStatus, { localNodeId, transport, links, rings: rings.map(finishRing) });
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
-import { splitLines } from "./parser-support.js";
+import { splitLines, validated } from "./parser-support.js";
 
 const base = {
   line: z.number().int().positive(),
@@ -98,7 +98,7 @@ export function parsePveJournal(text: string): PveJournalEvent[] {
       `none of ${nonEmpty} lines is a pvestatd storage or cfs-lock message`,
     );
   }
-  return events;
+  return validated("pve-journal", PveJournal, events);
 }
 
 export const pveJournalFormat: ParserFormat<PveJournalEvent[]> = {

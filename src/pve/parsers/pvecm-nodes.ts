@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
+import { validated } from "./parser-support.js";
 
 /**
  * The Qdevice column decoded (corosync tools/corosync-quorumtool.c `display_nodes_data`; pve-docs
@@ -155,7 +156,7 @@ export function parsePvecmNodes(text: string): PvecmNodes {
   if (!underline || !/^\s*[-~]{3,}\s*$/.test(underline.text)) {
     throw new ParseError("pvecm-nodes", `'${TITLE}' is not followed by an underline`, start + 2);
   }
-  return PvecmNodes.parse(parseMembership(lines.slice(start + 2), "pvecm-nodes").members);
+  return validated("pvecm-nodes", PvecmNodes, parseMembership(lines.slice(start + 2), "pvecm-nodes").members);
 }
 
 export const pvecmNodesFormat: ParserFormat<PvecmNodes> = {
