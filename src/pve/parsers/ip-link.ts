@@ -74,7 +74,9 @@ function check<T>(schema: z.ZodType<T>, item: unknown, index: number, format: st
 }
 
 export function parseIpLink(text: string): IpLinks {
-  return validated("ip-link", IpLinks,
+  return validated(
+    "ip-link",
+    IpLinks,
     readJsonArray(text, "ip-link").map((item, i) => {
       const raw = check(RawLink, item, i, "ip-link");
       return {
@@ -90,7 +92,9 @@ export function parseIpLink(text: string): IpLinks {
 }
 
 export function parseIpAddr(text: string): IpAddrs {
-  return validated("ip-addr", IpAddrs,
+  return validated(
+    "ip-addr",
+    IpAddrs,
     readJsonArray(text, "ip-addr").map((item, i) => {
       const raw = check(RawAddr, item, i, "ip-addr");
       const addrs = raw.addr_info.flatMap((a) =>
