@@ -22,6 +22,8 @@ const RULES: Rule[] = [
   // pvecm status runs `corosync-quorumtool -siH`: hex node ids tell it apart from the plain tool.
   { format: "pvecm-status", test: has(/^Cluster information\s*$|^Node ID:\s+0x[0-9a-f]+\s*$/m) },
   { format: "corosync-quorumtool", test: has(/^Quorum information\s*$/m) },
+  // corosync down: pvecm status, pvecm nodes and corosync-quorumtool all print just this line.
+  { format: "pvecm-status", test: has(/^Cannot initiali[sz]e (?:CMAP|QUORUM) service\s*$/m) },
   { format: "pvecm-nodes", test: has(/^Membership information\s*$/m) },
   {
     format: "corosync-qdevice-tool",

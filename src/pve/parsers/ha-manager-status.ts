@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
 import { splitLines } from "./parser-support.js";
+import { isStderrLine } from "./stderr-lines.js";
 
 export const HaManagerStatus = z.object({
   quorum: z.object({ ok: z.boolean(), message: z.string() }),
@@ -103,9 +104,37 @@ export function parseHaManagerStatus(text: string): HaManagerStatus {
   return status;
 }
 
-export const haManagerStatusFormat: ParserFormat<HaManagerStatus> = {
+export const HaManagerStatusReading = HaManagerStatus.extend({
+  /** `unavailable` when ha-manager could not read the cluster filesystem (pmxcfs down). */
+  state: z.enum(["running", "unavailable"]),
+  error: z.string().nullable(),
+  warnings: z.array(z.string()),
+});
+export type HaManagerStatusReading = z.infer<typeof HaManagerStatusReading>;
+
+/** 2>&1 accepted: pmxcfs errors (`ipcc_send_rec[1] failed: ...`) are kept as warnings, or are the answer. */
+export function readHaManagerStatus(text: string): HaManagerStatusReading {
+  const lines = splitLines(text);
+  const warnings = lines.filter((l) => isStderrLine(l)).map((l) => l.trim());
+  const kept = lines.map((l) => (isStderrLine(l) ? "" : l)).join("\n");
+  if (warnings.length > 0 && kept.trim() === "") {
+    return {
+      quorum: { ok: false, message: "" },
+      master: null,
+      fencing: null,
+      lrms: [],
+      services: [],
+      state: "unavailable",
+      error: warnings[warnings.length - 1] as string,
+      warnings,
+    };
+  }
+  return { ...parseHaManagerStatus(kept), state: "running", error: null, warnings };
+}
+
+export const haManagerStatusFormat: ParserFormat<HaManagerStatusReading> = {
   name: FORMAT,
-  description: "ha-manager status: quorum, CRM master, fencing, LRMs with watchdog, services (old and new)",
-  schema: HaManagerStatus,
-  parse: parseHaManagerStatus,
+  description: "ha-manager status: quorum, CRM master (CRS mode), fencing, LRMs, services; stderr kept",
+  schema: HaManagerStatusReading,
+  parse: readHaManagerStatus,
 };

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
 import { validated } from "./parser-support.js";
+import { isStderrLine } from "./stderr-lines.js";
 
 /**
  * The Qdevice column decoded (corosync tools/corosync-quorumtool.c `display_nodes_data`; pve-docs
@@ -159,9 +160,43 @@ export function parsePvecmNodes(text: string): PvecmNodes {
   return validated("pvecm-nodes", PvecmNodes, parseMembership(lines.slice(start + 2), "pvecm-nodes").members);
 }
 
-export const pvecmNodesFormat: ParserFormat<PvecmNodes> = {
+export const PvecmNodesReading = z.object({
+  state: z.enum(["running", "corosync-down"]),
+  members: PvecmNodes,
+  qdevice: QdeviceRow.nullable(),
+  /** `Cannot initialize CMAP service` (corosync-quorumtool) when corosync is down. */
+  error: z.string().nullable(),
+  warnings: z.array(z.string()),
+});
+export type PvecmNodesReading = z.infer<typeof PvecmNodesReading>;
+
+const CANNOT_INIT = /^Cannot initiali[sz]e \w+ service/;
+
+/** `pvecm nodes` read as an answer (2>&1 accepted): corosync down is a state, stderr is kept. */
+export function readPvecmNodes(text: string): PvecmNodesReading {
+  const lines = numberLines(text);
+  const stderr = lines.filter((l) => isStderrLine(l.text));
+  const warnings = stderr.map((l) => l.text.trim());
+  const error = warnings.find((w) => CANNOT_INIT.test(w)) ?? null;
+  const start = lines.findIndex((l) => l.text.trim() === TITLE);
+  if (start < 0 && error !== null)
+    return { state: "corosync-down", members: [], qdevice: null, error, warnings };
+  const kept = lines.map((l) => (isStderrLine(l.text) ? "" : l.text)).join("\n");
+  const members = parsePvecmNodes(kept);
+  const block = numberLines(kept).slice(start + 2);
+  return {
+    state: "running",
+    members,
+    qdevice: parseMembership(block, "pvecm-nodes").qdevice,
+    error,
+    warnings,
+  };
+}
+
+export const pvecmNodesFormat: ParserFormat<PvecmNodesReading> = {
   name: "pvecm-nodes",
-  description: "`pvecm nodes` / `corosync-quorumtool -l`: current members (decimal ids, names)",
-  schema: PvecmNodes,
-  parse: parsePvecmNodes,
+  description:
+    "`pvecm nodes` / `corosync-quorumtool -l`: current members (decimal ids, names); corosync down is a state",
+  schema: PvecmNodesReading,
+  parse: readPvecmNodes,
 };

@@ -15,6 +15,7 @@ const STDERR_PATTERNS: RegExp[] = [
   /^(?:got timeout|command '.*' failed)/,
   /^(?:cfs-lock '|error with cfs lock '|error during cfs-locked '|trying to acquire cfs lock ')/,
   /^ipcc_send_rec\[\d+\] failed/,
+  /^Unable to load access control list/,
   /^Cannot initiali[sz]e \w+ service/,
   /^Could not initialize corosync/,
   /^cluster not ready - no quorum\?/,

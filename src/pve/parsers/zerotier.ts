@@ -213,9 +213,38 @@ export const zerotierInfoFormat: ParserFormat<ZerotierInfoReading> = {
   parse: readZerotierInfo,
 };
 
-export const zerotierListNetworksFormat: ParserFormat<ZerotierNetworks> = {
+export const ZerotierNetworksReading = z.object({
+  state: z.enum(["running", "service-unreachable", "no-auth-token"]),
+  networks: ZerotierNetworks,
+  error: z.string().nullable(),
+  warnings: z.array(z.string()),
+});
+export type ZerotierNetworksReading = z.infer<typeof ZerotierNetworksReading>;
+
+/** `listnetworks` read as an answer: the CLI failing to reach zerotier-one is a state (one.cpp). */
+export function readZerotierListNetworks(text: string): ZerotierNetworksReading {
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  const failure = lines.find(
+    (l) => l.startsWith("Error connecting to the ZeroTier service") || /authtoken\.secret not found/.test(l),
+  );
+  if (failure) {
+    return {
+      state: failure.startsWith("Error connecting") ? "service-unreachable" : "no-auth-token",
+      networks: [],
+      error: failure,
+      warnings: lines.filter((l) => l !== failure),
+    };
+  }
+  return { state: "running", networks: parseZerotierListNetworks(text), error: null, warnings: [] };
+}
+
+export const zerotierListNetworksFormat: ParserFormat<ZerotierNetworksReading> = {
   name: "zerotier-listnetworks",
-  description: "`zerotier-cli listnetworks`: joined networks, status, device and assigned IPs",
-  schema: ZerotierNetworks,
-  parse: parseZerotierListNetworks,
+  description:
+    "`zerotier-cli listnetworks`: joined networks, status, device and IPs; service down is a state",
+  schema: ZerotierNetworksReading,
+  parse: readZerotierListNetworks,
 };

@@ -19,6 +19,8 @@ const EXPECTED: Array<[string, string | null]> = [
   ["corosync-cfgtool-3.1.1.txt", "corosync-cfgtool"],
   ["corosync-cfgtool-3.1.5-node-lost.txt", "corosync-cfgtool"],
   ["corosync-cfgtool-3.1.5.txt", "corosync-cfgtool"],
+  ["corosync-cfgtool-3.1.5-2to1.txt", "corosync-cfgtool"],
+  ["corosync-cfgtool-corosync-down.txt", "corosync-cfgtool"],
   ["corosync-cfgtool-n-link1-down.txt", "corosync-cfgtool-nodes"],
   ["corosync-cfgtool-rrp-faulty.txt", "corosync-cfgtool"],
   ["corosync-cfgtool-udpu.txt", "corosync-cfgtool"],
@@ -44,6 +46,8 @@ const EXPECTED: Array<[string, string | null]> = [
   ["ha-manager-status-new.txt", "ha-manager-status"],
   ["ha-manager-status-no-quorum.txt", "ha-manager-status"],
   ["ha-manager-status-old.txt", "ha-manager-status"],
+  // pmxcfs down: every PVE CLI prints these same lines, so only a named format can read them.
+  ["ha-manager-status-pmxcfs-down.txt", null],
   ["ha-resources-cfg.txt", "ha-resources"],
   ["ha-rules-cfg.txt", "ha-rules"],
   ["ip-addr-pve-node.txt", "ip-addr"],
@@ -69,6 +73,8 @@ const EXPECTED: Array<[string, string | null]> = [
   ["ps-zerotier-runaway.txt", "ps"],
   ["pve-journal-pvestatd-cfs-lock.txt", "pve-journal"],
   ["pvecm-nodes-3node.txt", "pvecm-nodes"],
+  // corosync down: pvecm status, pvecm nodes and corosync-quorumtool print only this same line.
+  ["pvecm-nodes-corosync-down.txt", "pvecm-status"],
   ["pvecm-nodes-qdevice.txt", "pvecm-nodes"],
   ["pvecm-status-corosync-down-2to1.txt", "pvecm-status"],
   ["pvecm-status-corosync-down.txt", "pvecm-status"],
@@ -110,6 +116,8 @@ const EXPECTED: Array<[string, string | null]> = [
   ["zerotier-listnetworks-cluster.txt", "zerotier-listnetworks"],
   ["zerotier-listnetworks-mixed.txt", "zerotier-listnetworks"],
   ["zerotier-listnetworks-none.txt", "zerotier-listnetworks"],
+  // Service down: `zerotier-cli info` and `listnetworks` print the same text.
+  ["zerotier-listnetworks-service-down.txt", "zerotier-info"],
   ["zerotier-local-conf-formatted.txt", "zerotier-local-conf"],
   ["zerotier-local-conf-seed.txt", "zerotier-local-conf"],
   ["zerotier-local-conf-trailing-comma.txt", "zerotier-local-conf"],

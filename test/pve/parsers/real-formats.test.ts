@@ -13,19 +13,28 @@
  *   Cluster information block, then corosync tools/corosync-quorumtool.c fails with
  *   `Cannot initialize CMAP service` (facts §1.1).
  * - zerotier-info-service-down.txt: zerotier/ZeroTierOne one.cpp (facts §10).
+ * - corosync-cfgtool-corosync-down.txt, -3.1.5-2to1.txt: corosync tools/corosync-cfgtool.c (facts §2.1
+ *   "If corosync is down"), a pmxcfs IPC error line pasted before the table.
+ * - pvecm-nodes-corosync-down.txt: pvecm.pm `nodes` → corosync-quorumtool -l (facts §1.3, §1.1).
+ * - zerotier-listnetworks-service-down.txt: ZeroTierOne one.cpp (facts §10).
+ * - ha-manager-status-pmxcfs-down.txt: pve-cluster IPCC (`ipcc_send_rec[n] failed`) and
+ *   PVE::RPCEnvironment `Unable to load access control list` when pmxcfs is not running.
  * - corosync-quorumtool-qdevice-no-vote.txt, pvecm-status-qdevice.txt: tools/corosync-quorumtool.c
  *   `display_nodes_data` Qdevice column and node-id-0 row (facts §1.2).
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { readCorosyncCfgtool } from "../../../src/pve/parsers/corosync-cfgtool.js";
 import { ParseError } from "../../../src/pve/parsers/format.js";
+import { readHaManagerStatus } from "../../../src/pve/parsers/ha-manager-status.js";
 import { parserFormats } from "../../../src/pve/parsers/index.js";
 import { readPctList } from "../../../src/pve/parsers/pct-list.js";
+import { readPvecmNodes } from "../../../src/pve/parsers/pvecm-nodes.js";
 import { readPvecmStatus } from "../../../src/pve/parsers/pvecm-status.js";
 import { readPvesmStatus } from "../../../src/pve/parsers/pvesm-status.js";
 import { readPvesrStatus } from "../../../src/pve/parsers/pvesr-status.js";
 import { readQmList } from "../../../src/pve/parsers/qm-list.js";
-import { readZerotierInfo } from "../../../src/pve/parsers/zerotier.js";
+import { readZerotierInfo, readZerotierListNetworks } from "../../../src/pve/parsers/zerotier.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), "utf8");
 
@@ -180,5 +189,48 @@ describe("QDevice in the membership", () => {
       castsVote: false,
       masterWins: false,
     });
+  });
+});
+
+describe("the tool failing is an answer, in more formats", () => {
+  it("reads corosync-cfgtool -s with corosync down as a state, and stderr around a table as warnings", () => {
+    expect(readCorosyncCfgtool(fixture("corosync-cfgtool-corosync-down.txt"))).toMatchObject({
+      state: "corosync-down",
+      localNodeId: null,
+      error: "Could not initialize corosync configuration API error 2",
+    });
+    const r = readCorosyncCfgtool(fixture("corosync-cfgtool-3.1.5-2to1.txt"));
+    expect(r).toMatchObject({
+      state: "running",
+      localNodeId: 1,
+      warnings: ["ipcc_send_rec[1] failed: Connection refused"],
+    });
+    expect(r.links[0]?.nodes.map((n) => n.status)).toEqual(["localhost", "connected"]);
+  });
+
+  it("reads pvecm nodes with corosync down as a state", () => {
+    expect(readPvecmNodes(fixture("pvecm-nodes-corosync-down.txt"))).toMatchObject({
+      state: "corosync-down",
+      members: [],
+      error: "Cannot initialize CMAP service",
+    });
+    const up = readPvecmNodes(fixture("pvecm-nodes-qdevice.txt"));
+    expect(up.state).toBe("running");
+    expect(up.qdevice).toMatchObject({ nodeId: 0, name: "Qdevice" });
+  });
+
+  it("reads zerotier-cli listnetworks with the service down as a state", () => {
+    expect(readZerotierListNetworks(fixture("zerotier-listnetworks-service-down.txt"))).toMatchObject({
+      state: "service-unreachable",
+      networks: [],
+    });
+  });
+
+  it("reads ha-manager status with pmxcfs down as unavailable, with the error", () => {
+    expect(readHaManagerStatus(fixture("ha-manager-status-pmxcfs-down.txt"))).toMatchObject({
+      state: "unavailable",
+      error: "Unable to load access control list: Connection refused",
+    });
+    expect(readHaManagerStatus(fixture("ha-manager-status-new.txt")).state).toBe("running");
   });
 });
