@@ -43,15 +43,12 @@ export async function runParse(
       refuse(`No known format recognised in this input (formats: ${names()})`, source ?? "<stdin>");
     }
     if (detection.error) throw detection.error;
-    const value =
-      detection.format === "pvereport"
-        ? parsePveReport(text, parserFormats)
-        : parserFormats.find((p) => p.name === detection.format)?.parse(text);
+    const value = detection.format === "pvereport" ? parsePveReport(text, parserFormats) : detection.value;
     print(renderParsed({ format: detection.format, value }, output));
     return 0;
   }
   if (format === undefined) refuse(`A format is required (or --auto): one of ${names()}`, "<format>");
-  if (format === "report") {
+  if (format === "report" || format === "pvereport") {
     if (file === undefined) refuse("parse report needs the pvereport file (or - for stdin)", "<file>");
     print(renderParsed(parsePveReport(nonEmpty(readParseInput(file), file), parserFormats), output));
     return 0;

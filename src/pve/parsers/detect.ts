@@ -97,7 +97,8 @@ const RULES: Rule[] = [
 ];
 
 export type Detection =
-  | { format: string; error: null }
+  /** `value` is what the format's parser returned (detection already parsed the text). */
+  | { format: string; error: null; value: unknown }
   /** The marks of `format` are there but its parser refuses the text (a broken file, say). */
   | { format: string; error: Error }
   | { format: null; error: null };
@@ -112,12 +113,11 @@ export function detectFormat(text: string, formats: readonly ParserFormat[]): De
   if (lines.length === 0) return { format: null, error: null };
   for (const rule of RULES) {
     if (!rule.test(text, lines)) continue;
-    if (rule.format === "pvereport") return { format: "pvereport", error: null };
+    if (rule.format === "pvereport") return { format: "pvereport", error: null, value: undefined };
     const parser = formats.find((f) => f.name === rule.format);
     if (!parser) continue;
     try {
-      parser.parse(text);
-      return { format: rule.format, error: null };
+      return { format: rule.format, error: null, value: parser.parse(text) };
     } catch (e) {
       // A mark without a readable body: remember it, and try the next, more generic, rule.
       firstFailure ??= { format: rule.format, error: e instanceof Error ? e : new Error(String(e)) };
