@@ -14,6 +14,7 @@ import { parseCorosyncConf } from "../../../src/pve/parsers/corosync-conf.js";
 import { parseHaGroups } from "../../../src/pve/parsers/ha-groups.js";
 import { parseHaManagerStatus } from "../../../src/pve/parsers/ha-manager-status.js";
 import { parseHaRules } from "../../../src/pve/parsers/ha-rules.js";
+import { parseTasksActive } from "../../../src/pve/parsers/tasks-active.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), "utf8");
 
@@ -80,5 +81,23 @@ describe("corosync.conf typed summary", () => {
     const s = parseCorosyncConf(fixture("corosync-conf-pve-written.txt")).summary;
     expect(s?.quorum).toBe(Math.floor((s?.expectedVotes ?? 0) / 2) + 1);
     expect(s?.token).toBeNull();
+  });
+});
+
+describe("task end status in /var/log/pve/tasks/active", () => {
+  it("gives each task its log path and its end status classified", () => {
+    const tasks = parseTasksActive(fixture("tasks-active-stale-entries.txt"));
+    expect(tasks.map((t) => [t.outcome, t.warningCount, t.error])).toEqual([
+      ["running", null, null],
+      ["running", null, null],
+      ["ok", null, null],
+      ["warnings", 1, null],
+      ["error", null, "unexpected status"],
+      ["error", null, "can't lock file '/var/lock/qemu-server/lock-103.conf' - got timeout"],
+      ["running", null, null],
+    ]);
+    expect(tasks[2]?.logPath).toBe(
+      "/var/log/pve/tasks/0/UPID:pve1:00000C35:000186A0:69B19F00:vzdump:101:root@pam:",
+    );
   });
 });
