@@ -145,7 +145,12 @@ export function buildProgram(version: string, setExit: Exit): Command {
     )
     .option("--auto", "detect the format (the first argument is then the file) and say which")
     .option("--units <list>", "systemctl-is-active: the units the states belong to, comma-separated")
-    .addHelpText("after", () => `\nFormats:\n${formatList()}`)
+    .addHelpText(
+      "after",
+      () =>
+        `\nFormats:\n${formatList()}\n  ${"report".padEnd(24)} a whole pvereport, each command's output read with its format` +
+        "\n\nInput: a file or - (stdin), at most 16 MiB; stderr pasted with a table (2>&1) comes back as warnings.",
+    )
     .action(
       act(
         async (
