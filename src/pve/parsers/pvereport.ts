@@ -27,6 +27,8 @@ export type ReportSection = z.infer<typeof ReportSection>;
 export const PveReport = z.object({
   /** From the `hostname` section; null when the report has none. */
   node: z.string().nullable(),
+  /** The report's time as printed by `date -R` (pve-manager ≥ 8), when present. */
+  time: z.string().nullable(),
   /** pve-manager's version (`9.1.4`) from `pveversion [--verbose]`, when present. */
   pveVersion: z.string().nullable(),
   sections: z.array(ReportSection),
@@ -40,11 +42,14 @@ const COMMANDS = new Set(
     "hostname pveversion cat top pvesubscription lscpu pvesh pvesm findmnt df qm pct ip iptables-save " +
     "pvecm dmidecode lspci lsblk ls iscsiadm pvs lvs vgs zpool zfs ceph pveceph multipath ha-manager pvesr " +
     "corosync-cfgtool corosync-quorumtool corosync-qdevice-tool systemctl journalctl dpkg apt uname uptime " +
-    "free mount lsmod sysctl pveceph echo rbd ps nft ipset pve-firewall numactl arcstat dmesg"
+    "free mount lsmod sysctl pveceph echo rbd ps nft ipset pve-firewall numactl arcstat dmesg date head " +
+    "apt-cache apt-mark proxmox-boot-tool zarcstat"
   ).split(" "),
 );
 const SECTION = /^==== (.+) ====\s*$/;
 const HEADER = /^# (\S+)(?: .*)?$/;
+// pve-manager ≥ 8 `dir2text` opens its files with this line, glued to the previous output (no blank line).
+const DIR_HEADER = /^# output '.*' file\(s\)$/;
 
 /** Format per command; guest configs are matched by their path. */
 function formatFor(command: string): string | null {
@@ -97,7 +102,9 @@ function split(text: string): Raw[] {
       return;
     }
     const header = HEADER.exec(line);
-    if (header && COMMANDS.has(header[1] as string) && (i === 0 || (lines[i - 1] as string).trim() === "")) {
+    const isCommand =
+      header && COMMANDS.has(header[1] as string) && (i === 0 || (lines[i - 1] as string).trim() === "");
+    if (isCommand || DIR_HEADER.test(line)) {
       current = { group, command: line.slice(2).trim(), line: i + 1, lines: [] };
       out.push(current);
       return;
@@ -138,5 +145,10 @@ export function parsePveReport(text: string, formats: readonly ParserFormat[]): 
     .find((r) => r.command.startsWith("pveversion"))
     ?.lines.find((l) => /^pve-manager[:/]/.test(l));
   const version = versionLine ? (/^pve-manager[:/]\s*([^/\s]+)/.exec(versionLine)?.[1] ?? null) : null;
-  return { node: hostname || null, pveVersion: version, sections };
+  const date =
+    sections
+      .find((s) => s.command === "date -R")
+      ?.text?.trim()
+      .split("\n")[0] ?? null;
+  return { node: hostname || null, time: date || null, pveVersion: version, sections };
 }

@@ -86,6 +86,7 @@ const EXPECTED: Array<[string, string | null]> = [
   ["pvecm-status-quorate.txt", "pvecm-status"],
   ["pvecm-status-two-of-three.txt", "pvecm-status"],
   ["pvereport-pve1.txt", "pvereport"],
+  ["pvereport-pve9-corosync-down.txt", "pvereport"],
   ["pvesm-status-2to1-warnings.txt", "pvesm-status"],
   ["pvesm-status-pve8.txt", "pvesm-status"],
   ["pvesm-status-pve9-kib.txt", "pvesm-status"],

@@ -72,3 +72,41 @@ describe("parsePveReport", () => {
     expect(() => parsePveReport("hello\n", parserFormats)).toThrow(ParseError);
   });
 });
+
+/**
+ * pvereport-pve9-corosync-down.txt follows the current Report.pm (pve-manager 9.x): `date -R`,
+ * `dir2text` opening its files with `# output '<dir><regex>' file(s)` glued to the previous output,
+ * `ha-manager status` and `cat /etc/pve/replication.cfg`; corosync is down on this node.
+ */
+describe("parsePveReport on the pve-manager 9 layout", () => {
+  const r = parsePveReport(
+    readFileSync(new URL("../../fixtures/pvereport-pve9-corosync-down.txt", import.meta.url), "utf8"),
+    parserFormats,
+  );
+  const sec = (command: string) => r.sections.find((s) => s.command === command);
+
+  it("reads the node and the report's time", () => {
+    expect(r).toMatchObject({ node: "pve2", time: "Wed, 11 Mar 2026 14:05:12 +0100", pveVersion: "9.1.4" });
+  });
+
+  it("ends qm list at the glued dir2text line, so the table still parses", () => {
+    expect(sec("qm list")).toMatchObject({ format: "qm-list", value: { rows: expect.any(Array) } });
+    expect(sec("qm list")?.error).toBeUndefined();
+    expect(sec("cat /etc/pve/lxc/101.conf")?.format).toBe("guest-config");
+    expect(sec("cat /etc/pve/lxc/101.conf")?.error).toBeUndefined();
+  });
+
+  it("reads corosync down in pvecm nodes and pvecm status as a state", () => {
+    expect(sec("pvecm nodes")?.value).toMatchObject({ state: "corosync-down" });
+    expect(sec("pvecm status")?.value).toMatchObject({ state: "corosync-down", quorumState: "unknown" });
+  });
+
+  it("reads ha-manager status and replication.cfg with their formats", () => {
+    expect(sec("ha-manager status")).toMatchObject({
+      format: "ha-manager-status",
+      value: { state: "running" },
+    });
+    expect(sec("cat /etc/pve/replication.cfg")?.format).toBe("replication-cfg");
+    expect(r.sections.every((s) => s.error === undefined)).toBe(true);
+  });
+});
