@@ -335,9 +335,22 @@ export function verifyCorosyncConf(conf: CorosyncConf): string[] {
   return errors;
 }
 
+/** The format refuses text with none of corosync.conf's sections rather than answer an empty config. */
+export function readCorosyncConfFile(text: string): CorosyncConf {
+  const conf = parseCorosyncConf(text);
+  const sections = Object.keys(conf.tree.sections);
+  if (!sections.some((name) => ["totem", "nodelist", "quorum"].includes(name))) {
+    throw new ParseError(
+      "corosync-conf",
+      "no totem, nodelist or quorum section: this is not a corosync.conf",
+    );
+  }
+  return conf;
+}
+
 export const corosyncConfFormat: ParserFormat<CorosyncConf> = {
   name: "corosync-conf",
-  description: "corosync.conf (/etc/pve/corosync.conf or /etc/corosync/corosync.conf)",
+  description: "corosync.conf (/etc/pve/corosync.conf or /etc/corosync/corosync.conf) with a typed summary",
   schema: CorosyncConf,
-  parse: parseCorosyncConf,
+  parse: readCorosyncConfFile,
 };

@@ -234,3 +234,23 @@ describe("the tool failing is an answer, in more formats", () => {
     expect(readHaManagerStatus(fixture("ha-manager-status-new.txt")).state).toBe("running");
   });
 });
+
+describe("a format that recognises nothing says so", () => {
+  const format = (name: string) => parserFormats.find((f) => f.name === name);
+
+  it("refuses a corosync.conf without any corosync section", () => {
+    expect(() => format("corosync-conf")?.parse("# just a comment\nfoo: bar\n")).toThrow(
+      /not a corosync.conf/,
+    );
+  });
+
+  it("refuses /proc/mounts lines whose mount point is not absolute", () => {
+    expect(() => format("proc-mounts")?.parse("# just a comment\n")).toThrow(ParseError);
+  });
+
+  it("refuses systemctl is-active output without a state", () => {
+    expect(() => format("systemctl-is-active")?.parse("$ systemctl is-active corosync\n")).toThrow(
+      /no unit state/,
+    );
+  });
+});
