@@ -36,6 +36,8 @@ export async function runParse(
   const output = globals.output === "json" ? "json" : "text";
   if (options.auto) {
     if (file !== undefined) refuse("--auto takes only a file: pvefix parse --auto FILE", "<format>");
+    if (options.units !== undefined)
+      refuse("--units needs the format named: parse systemctl-is-active", "--units");
     const source = format;
     const text = nonEmpty(readParseInput(source), source);
     const detection = detectFormat(text, parserFormats);
@@ -49,7 +51,6 @@ export async function runParse(
   }
   if (format === undefined) refuse(`A format is required (or --auto): one of ${names()}`, "<format>");
   if (format === "report" || format === "pvereport") {
-    if (file === undefined) refuse("parse report needs the pvereport file (or - for stdin)", "<file>");
     print(renderParsed(parsePveReport(nonEmpty(readParseInput(file), file), parserFormats), output));
     return 0;
   }
