@@ -186,12 +186,26 @@ export function buildProgram(version: string, setExit: Exit): Command {
     );
 
   program
-    .command("parse <format> [file]")
-    .description("parse pasted Proxmox output (file or - for stdin) into structured facts")
-    .addHelpText("after", () => `\nFormats:\n${formatList()}`)
+    .command("parse [format] [file]")
+    .description(
+      "parse pasted Proxmox output (file or - for stdin) into structured facts; `parse report FILE` reads a whole pvereport",
+    )
+    .option("--auto", "detect the format (the first argument is then the file) and say which")
+    .option("--units <list>", "systemctl-is-active: the units the states belong to, comma-separated")
+    .addHelpText(
+      "after",
+      () =>
+        `\nFormats:\n${formatList()}\n  ${"report".padEnd(24)} a whole pvereport, each command's output read with its format` +
+        "\n\nInput: a file or - (stdin), at most 16 MiB; stderr pasted with a table (2>&1) comes back as warnings.",
+    )
     .action(
-      act(async (format: string, file: string | undefined, _o: unknown, cmd: Command) =>
-        (await import("./commands/parse.js")).runParse(globals(cmd), format, file),
+      act(
+        async (
+          format: string | undefined,
+          file: string | undefined,
+          o: { auto?: boolean; units?: string },
+          cmd: Command,
+        ) => (await import("./commands/parse.js")).runParse(globals(cmd), format, file, o),
       ),
     );
 

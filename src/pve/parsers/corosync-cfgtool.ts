@@ -6,6 +6,8 @@
  */
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
+import { validated } from "./parser-support.js";
+import { isStderrLine } from "./stderr-lines.js";
 
 export const LinkNodeStatus = z.enum([
   "localhost",
@@ -167,7 +169,7 @@ export function parseCorosyncCfgtool(text: string): CfgtoolStatus {
     }
   }
   if (localNodeId === null) throw new ParseError(FORMAT, "no 'Local node ID' line");
-  return CfgtoolStatus.parse({ localNodeId, transport, links, rings: rings.map(finishRing) });
+  return validated(FORMAT, CfgtoolStatus, { localNodeId, transport, links, rings: rings.map(finishRing) });
 }
 
 /**
@@ -182,10 +184,46 @@ export function unreachableOnEveryLink(s: CfgtoolStatus): number[] {
     .sort((a, b) => a - b);
 }
 
-export const corosyncCfgtoolFormat: ParserFormat<CfgtoolStatus> = {
+/** `-s` read as an answer: stderr kept as warnings, corosync not running is a state. */
+export const CfgtoolReading = CfgtoolStatus.extend({
+  localNodeId: z.number().int().nonnegative().nullable(),
+  state: z.enum(["running", "corosync-down"]),
+  /** `Could not initialize corosync configuration API error 2` when corosync is down. */
+  error: z.string().nullable(),
+  warnings: z.array(z.string()),
+});
+export type CfgtoolReading = z.infer<typeof CfgtoolReading>;
+
+const COULD_NOT = /^Could not initiali[sz]e corosync configuration API/;
+
+export function readCorosyncCfgtool(text: string): CfgtoolReading {
+  const kept: string[] = [];
+  const warnings: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (COULD_NOT.test(line.trim()) || isStderrLine(line)) {
+      warnings.push(line.trim());
+      kept.push("");
+    } else kept.push(line);
+  }
+  const error = warnings.find((w) => COULD_NOT.test(w)) ?? null;
+  if (error !== null && !kept.some((l) => LOCAL.test(l.trim()))) {
+    return {
+      localNodeId: null,
+      transport: null,
+      links: [],
+      rings: [],
+      state: "corosync-down",
+      error,
+      warnings,
+    };
+  }
+  return { ...parseCorosyncCfgtool(kept.join("\n")), state: "running", error, warnings };
+}
+
+export const corosyncCfgtoolFormat: ParserFormat<CfgtoolReading> = {
   name: "corosync-cfgtool",
   description:
-    "`corosync-cfgtool -s`: knet link status per node (corosync 3) or RRP ring status (corosync 2)",
-  schema: CfgtoolStatus,
-  parse: parseCorosyncCfgtool,
+    "`corosync-cfgtool -s`: knet link status per node (corosync 3) or RRP rings (corosync 2); corosync down is a state",
+  schema: CfgtoolReading,
+  parse: readCorosyncCfgtool,
 };

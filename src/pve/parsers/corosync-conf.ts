@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
+import { validated } from "./parser-support.js";
 
 export const ConfSection = z.object({
   props: z.record(z.string(), z.string()),
@@ -39,6 +40,41 @@ export const CorosyncConf = z.object({
   quorum: z.record(z.string(), z.string()),
   hasQdevice: z.boolean(),
   twoNode: z.boolean(),
+  /** Typed values a decision needs, with corosync's defaults where the file is silent. */
+  summary: z
+    .object({
+      /** `knet` when absent (corosync 3 default; PVE never writes it). */
+      transport: z.string(),
+      /** `on`/`off` as written; null when absent (corosync then defaults to on). */
+      secauth: z.string().nullable(),
+      /** totem token timeout in ms, and token_coefficient; null when absent. */
+      token: z.number().int().nullable(),
+      tokenCoefficient: z.number().int().nullable(),
+      links: z.array(
+        z.object({
+          linknumber: z.number().int(),
+          /** knet_link_priority; passive mode uses the HIGHEST number. null when unset. */
+          priority: z.number().int().nullable(),
+        }),
+      ),
+      quorumDevice: z
+        .object({
+          model: z.string().nullable(),
+          votes: z.number().int().nullable(),
+          host: z.string().nullable(),
+          algorithm: z.string().nullable(),
+          tls: z.string().nullable(),
+        })
+        .nullable(),
+      /** 0/1 as corosync reads them; wait_for_all defaults to two_node's value. */
+      twoNode: z.number().int(),
+      waitForAll: z.number().int(),
+      /** Derived: quorum.expected_votes, else the sum of node votes plus the device's votes. */
+      expectedVotes: z.number().int(),
+      /** Derived like votequorum: expected/2+1, or 1 with two_node and two nodes. */
+      quorum: z.number().int(),
+    })
+    .optional(),
 });
 export type CorosyncConf = z.infer<typeof CorosyncConf>;
 
@@ -135,7 +171,36 @@ export function parseCorosyncConf(text: string): CorosyncConf {
       props: s.props,
     };
   });
-  return CorosyncConf.parse({
+  const device = quorum?.sections.device?.[0];
+  const net = device?.sections.net?.[0];
+  const deviceVotes = device
+    ? (int(device.props.votes) ?? (net?.props.algorithm === "lms" ? nodes.length - 1 : 1))
+    : 0;
+  const twoNode = int(quorum?.props.two_node) ?? 0;
+  const expectedVotes =
+    int(quorum?.props.expected_votes) ?? nodes.reduce((sum, n) => sum + n.quorumVotes, 0) + deviceVotes;
+  const summary = {
+    transport: totem?.props.transport ?? "knet",
+    secauth: totem?.props.secauth ?? null,
+    token: int(totem?.props.token),
+    tokenCoefficient: int(totem?.props.token_coefficient),
+    links: interfaces.map((i) => ({ linknumber: i.linknumber, priority: int(i.props.knet_link_priority) })),
+    quorumDevice: device
+      ? {
+          model: device.props.model ?? null,
+          votes: int(device.props.votes),
+          host: net?.props.host ?? null,
+          algorithm: net?.props.algorithm ?? null,
+          tls: net?.props.tls ?? null,
+        }
+      : null,
+    twoNode,
+    waitForAll: int(quorum?.props.wait_for_all) ?? twoNode,
+    expectedVotes,
+    quorum: twoNode === 1 && nodes.length <= 2 ? 1 : Math.floor(expectedVotes / 2) + 1,
+  };
+  return validated("corosync-conf", CorosyncConf, {
+    summary,
     tree,
     clusterName: totem?.props.cluster_name ?? null,
     configVersion: int(totem?.props.config_version),
@@ -270,9 +335,22 @@ export function verifyCorosyncConf(conf: CorosyncConf): string[] {
   return errors;
 }
 
+/** The format refuses text with none of corosync.conf's sections rather than answer an empty config. */
+export function readCorosyncConfFile(text: string): CorosyncConf {
+  const conf = parseCorosyncConf(text);
+  const sections = Object.keys(conf.tree.sections);
+  if (!sections.some((name) => ["totem", "nodelist", "quorum"].includes(name))) {
+    throw new ParseError(
+      "corosync-conf",
+      "no totem, nodelist or quorum section: this is not a corosync.conf",
+    );
+  }
+  return conf;
+}
+
 export const corosyncConfFormat: ParserFormat<CorosyncConf> = {
   name: "corosync-conf",
-  description: "corosync.conf (/etc/pve/corosync.conf or /etc/corosync/corosync.conf)",
+  description: "corosync.conf (/etc/pve/corosync.conf or /etc/corosync/corosync.conf) with a typed summary",
   schema: CorosyncConf,
-  parse: parseCorosyncConf,
+  parse: readCorosyncConfFile,
 };

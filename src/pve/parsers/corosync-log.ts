@@ -4,14 +4,15 @@
  * in whole; the spacing between `corosync[PID]:` and `[SUBSYS]` varies by source and is matched loosely.
  */
 import { z } from "zod";
-import type { ParserFormat } from "./format.js";
+import { ParseError, type ParserFormat } from "./format.js";
+import { validated } from "./parser-support.js";
 
 const base = {
   /** 1-based line number in the input. */
   line: z.number().int().positive(),
   /** Whatever precedes the process name (journal timestamp and host), trimmed; may be empty. */
   prefix: z.string(),
-  process: z.enum(["corosync", "pmxcfs", "pve-ha-lrm", "pve-ha-crm"]),
+  process: z.enum(["corosync", "pmxcfs", "pve-ha-lrm", "pve-ha-crm", "watchdog-mux"]),
   pid: z.number().int(),
   /** The message after `[SUBSYS]` / `[domain] level:` / `process[pid]:`. */
   message: z.string(),
@@ -45,6 +46,46 @@ export const LogEvent = z.discriminatedUnion("kind", [
   event("pmxcfs-corosync-error", { call: z.string(), error: z.string() }),
   event("ha-lost-lock", { lock: z.string(), reason: z.string().nullable() }),
   event("ha-status-change", { from: z.string(), to: z.string() }),
+  /** knet passive mode picked a link: `host: host: 2 (passive) best link: 1 (pri: 1)`. */
+  event("best-link", {
+    host: z.number().int(),
+    mode: z.string(),
+    link: z.number().int(),
+    priority: z.number().int(),
+  }),
+  /** `pmtud: PMTUD link change for host: 2 link: 0 from 469 to 1397`. */
+  event("mtu-change", {
+    host: z.number().int(),
+    link: z.number().int(),
+    from: z.number().int(),
+    to: z.number().int(),
+  }),
+  event("global-mtu", { mtu: z.number().int() }),
+  /** `Failed to receive the leave message. failed: 3`: nodes that left without saying so. */
+  event("leave-failed", { nodes: ids }),
+  /** `[QUORUM] Members[2]: 1 2`: the quorum view. */
+  event("quorum-members", { members: ids }),
+  /** `Sync members[2]: 1 2` / `Sync joined[1]: 3` / `Sync left[1]: 3`. */
+  event("sync", { what: z.enum(["members", "joined", "left"]), nodes: ids }),
+  /** pmxcfs `[dcdb|status] notice: members: 1/1050, 2/1123` (node id / pmxcfs pid). */
+  event("pmxcfs-members", {
+    members: z.array(z.object({ nodeId: z.number().int(), pid: z.number().int() })),
+  }),
+  /** pmxcfs resync steps: `starting data syncronisation` (sic), `received sync request`, `all data is up to date`… */
+  event("pmxcfs-resync", { step: z.string() }),
+  /** CRM: `service 'vm:100': state changed from 'started' to 'fence'` (`  (node = pve1)` optional). */
+  event("ha-service-state", {
+    sid: z.string(),
+    from: z.string(),
+    to: z.string(),
+    node: z.string().nullable(),
+  }),
+  /** CRM: `node 'pve3': state changed from 'online' => 'unknown'`. */
+  event("ha-node-state", { node: z.string(), from: z.string(), to: z.string() }),
+  /** watchdog-mux: a client's watchdog expired or was not stopped — the node resets shortly after. */
+  event("watchdog-expired", { clientPid: z.number().int().nullable() }),
+  /** `Corosync Cluster Engine 3.1.7 starting up` (2.x: `('2.4.4'): started and ready to provide service.`). */
+  event("corosync-start", { version: z.string() }),
 ]);
 export type LogEvent = z.infer<typeof LogEvent>;
 export const LogEvents = z.array(LogEvent);
@@ -101,6 +142,40 @@ const COROSYNC_RULES: Rule[] = [
     (m) => ({ kind: "quorum-init-failed", provider: m[1]! }),
   ],
   [
+    /host: host: (\d+) \((\w+)\) best link: (\d+) \(pri: (\d+)\)/,
+    (m) => ({
+      kind: "best-link",
+      host: Number(m[1]),
+      mode: m[2]!,
+      link: Number(m[3]),
+      priority: Number(m[4]),
+    }),
+  ],
+  [
+    /PMTUD link change for host: (\d+) link: (\d+) from (\d+) to (\d+)/,
+    (m) => ({
+      kind: "mtu-change",
+      host: Number(m[1]),
+      link: Number(m[2]),
+      from: Number(m[3]),
+      to: Number(m[4]),
+    }),
+  ],
+  [/Global data MTU changed to: (\d+)/, (m) => ({ kind: "global-mtu", mtu: Number(m[1]) })],
+  [
+    /^Failed to receive the leave message\. failed:((?:\s+\d+)+)/,
+    (m) => ({ kind: "leave-failed", nodes: numbers(m[1]) }),
+  ],
+  [/^Members\[\d+\]:((?:\s+\d+)*)/, (m) => ({ kind: "quorum-members", members: numbers(m[1]) })],
+  [
+    /^Sync (members|joined|left)\[\d+\]:((?:\s+\d+)*)/,
+    (m) => ({ kind: "sync", what: m[1] as "members" | "joined" | "left", nodes: numbers(m[2]) }),
+  ],
+  [
+    /^Corosync Cluster Engine (?:\('([^']+)'\)|(\S+))[: ]/,
+    (m) => ({ kind: "corosync-start", version: (m[1] ?? m[2])! }),
+  ],
+  [
     /^Retransmit List:(.*)$/,
     (m) => ({ kind: "retransmit", list: m[1]!.trim().split(/\s+/).filter(Boolean) }),
   ],
@@ -116,7 +191,40 @@ const PMXCFS_RULES: Rule[] = [
   ],
 ];
 
+const PMXCFS_MORE: Rule[] = [
+  [
+    /^members: (\d+\/\d+(?:, \d+\/\d+)*)\s*$/,
+    (m) => ({
+      kind: "pmxcfs-members",
+      members: m[1]!.split(", ").map((p) => {
+        const [nodeId, pid] = p.split("/");
+        return { nodeId: Number(nodeId), pid: Number(pid) };
+      }),
+    }),
+  ],
+  [
+    /^(starting data syncronisation|starting data synchronisation|received sync request.*|received all states|all data is up to date|leader is \d+\/\d+|synced members: .*|update complete - trying to commit.*)\s*$/,
+    (m) => ({ kind: "pmxcfs-resync", step: m[1]! }),
+  ],
+];
+PMXCFS_RULES.push(...PMXCFS_MORE);
+
+const WATCHDOG_RULES: Rule[] = [
+  [
+    /^client (?:\(PID (\d+)\) )?(?:watchdog expired|did not stop watchdog) - disable watchdog updates/,
+    (m) => ({ kind: "watchdog-expired", clientPid: m[1] ? Number(m[1]) : null }),
+  ],
+];
+
 const HA_RULES: Rule[] = [
+  [
+    /^service '([^']+)': state changed from '([^']+)' to '([^']+)'(?:\s+\(node = ([^)]+)\))?/,
+    (m) => ({ kind: "ha-service-state", sid: m[1]!, from: m[2]!, to: m[3]!, node: m[4] ?? null }),
+  ],
+  [
+    /^node '([^']+)': state changed from '([^']+)' => '([^']+)'/,
+    (m) => ({ kind: "ha-node-state", node: m[1]!, from: m[2]!, to: m[3]! }),
+  ],
   // The source prints `lost lock 'NAME - reason` (the closing quote is missing); accept a fixed one too.
   [
     /^lost lock '([^'\s]+)'?(?: - (.*?))?'?\s*$/,
@@ -155,6 +263,13 @@ const SOURCES: Source[] = [
     rules: HA_RULES,
     process: (m) => m[1] as "pve-ha-lrm" | "pve-ha-crm",
   },
+  {
+    re: /watchdog-mux\[(\d+)\]:\s+(.*)/,
+    pid: 1,
+    message: 2,
+    rules: WATCHDOG_RULES,
+    process: () => "watchdog-mux",
+  },
 ];
 
 /** Every recognised event, in input order. Never throws: unknown lines are not events. */
@@ -165,13 +280,20 @@ export function parseCorosyncLog(text: string): LogEvents {
       const m = source.re.exec(raw);
       if (!m) continue;
       const pid = Number(m[source.pid]);
-      const message = m[source.message]!.replace(/\s+$/, "");
+      const message = m[source.message]!.trimEnd();
       const rule = source.rules.find(([re]) => re.test(message));
       if (rule) {
         const detail = rule[1](rule[0].exec(message)!);
         const prefix = raw.slice(0, m.index).trim();
         events.push(
-          LogEvent.parse({ ...detail, line: i + 1, prefix, process: source.process(m), pid, message }),
+          validated("corosync-log", LogEvent, {
+            ...detail,
+            line: i + 1,
+            prefix,
+            process: source.process(m),
+            pid,
+            message,
+          }),
         );
       }
       break;
@@ -180,10 +302,23 @@ export function parseCorosyncLog(text: string): LogEvents {
   return events;
 }
 
+/** The format refuses input in which it recognises nothing, instead of answering `[]` for anything. */
+export function readCorosyncLog(text: string): LogEvents {
+  const events = parseCorosyncLog(text);
+  if (events.length === 0 && text.trim() !== "") {
+    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "").length;
+    throw new ParseError(
+      "corosync-log",
+      `no corosync, pmxcfs, HA or watchdog-mux event recognised in ${lines} line${lines === 1 ? "" : "s"}`,
+    );
+  }
+  return events;
+}
+
 export const corosyncLogFormat: ParserFormat<LogEvents> = {
   name: "corosync-log",
   description:
-    "journal/syslog excerpt: corosync link, token, membership and quorum events, pmxcfs and HA lines",
+    "journal/syslog excerpt: corosync link, MTU, token, membership, quorum; pmxcfs, HA, watchdog-mux lines",
   schema: LogEvents,
-  parse: parseCorosyncLog,
+  parse: readCorosyncLog,
 };

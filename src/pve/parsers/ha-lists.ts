@@ -6,6 +6,12 @@ export const NodePriority = z.object({
   node: z.string().min(1),
   /** Higher wins. `null` when the file gives no number (PVE then uses 0); kept so files round-trip. */
   priority: z.number().int().nullable(),
+  /**
+   * The priority PVE decides with: the number, or 0 when the file gives none (pve-ha-manager
+   * `parse_node_priority` / rules `nodes` defaults). Filled by the parser; optional only so that
+   * callers building a list to write need not repeat it.
+   */
+  effectivePriority: z.number().int().optional(),
 });
 export type NodePriority = z.infer<typeof NodePriority>;
 
@@ -18,7 +24,8 @@ export function parseNodePriorities(format: string, value: string | undefined): 
   return splitList(value).map((item) => {
     const m = /^([^:\s]+)(?::(\d+))?$/.exec(item);
     if (!m) throw new ParseError(format, `expected 'node[:priority]', got '${item}'`);
-    return { node: m[1] as string, priority: m[2] === undefined ? null : Number(m[2]) };
+    const priority = m[2] === undefined ? null : Number(m[2]);
+    return { node: m[1] as string, priority, effectivePriority: priority ?? 0 };
   });
 }
 

@@ -6,10 +6,24 @@
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
 import { splitLines } from "./parser-support.js";
+import { isStderrLine } from "./stderr-lines.js";
 
 export const HaManagerStatus = z.object({
   quorum: z.object({ ok: z.boolean(), message: z.string() }),
-  master: z.object({ node: z.string(), state: z.string(), time: z.string().nullable() }).nullable(),
+  master: z
+    .object({
+      node: z.string(),
+      state: z.string(),
+      time: z.string().nullable(),
+      /**
+       * CRS scheduler mode from the ` - static load CRS` / ` - dynamic load CRS` suffix; `basic` when
+       * no suffix (ha-manager prints it only for non-basic modes, datacenter.cfg `crs: ha=`).
+       */
+      crs: z.string().optional(),
+      /** ` - <disarm state>, resource mode: <mode>` suffix (pve-ha-manager ≥ 5.1.3), verbatim. */
+      disarm: z.string().nullable().optional(),
+    })
+    .nullable(),
   /** pve-ha-manager ≥ 5.1.3 only, e.g. `armed (CRM watchdog active)`. */
   fencing: z.string().nullable(),
   lrms: z.array(
@@ -63,7 +77,13 @@ export function parseHaManagerStatus(text: string): HaManagerStatus {
       status.quorum = { ok: rest === "OK", message: rest };
     } else if (kind === "master" && paren) {
       const { state, time } = details(paren[2] as string);
-      status.master = { node: paren[1] as string, state, time };
+      const suffixes = (paren[3] as string)
+        .split(" - ")
+        .map((x) => x.trim())
+        .filter((x) => x !== "");
+      const crs = suffixes.map((x) => /^(\w+) load CRS$/.exec(x)?.[1]).find((x) => x !== undefined);
+      const disarm = suffixes.find((x) => /resource mode:/.test(x)) ?? null;
+      status.master = { node: paren[1] as string, state, time, crs: crs ?? "basic", disarm };
     } else if (kind === "fencing") {
       status.fencing = rest;
     } else if (kind === "lrm" && paren) {
@@ -84,9 +104,37 @@ export function parseHaManagerStatus(text: string): HaManagerStatus {
   return status;
 }
 
-export const haManagerStatusFormat: ParserFormat<HaManagerStatus> = {
+export const HaManagerStatusReading = HaManagerStatus.extend({
+  /** `unavailable` when ha-manager could not read the cluster filesystem (pmxcfs down). */
+  state: z.enum(["running", "unavailable"]),
+  error: z.string().nullable(),
+  warnings: z.array(z.string()),
+});
+export type HaManagerStatusReading = z.infer<typeof HaManagerStatusReading>;
+
+/** 2>&1 accepted: pmxcfs errors (`ipcc_send_rec[1] failed: ...`) are kept as warnings, or are the answer. */
+export function readHaManagerStatus(text: string): HaManagerStatusReading {
+  const lines = splitLines(text);
+  const warnings = lines.filter((l) => isStderrLine(l)).map((l) => l.trim());
+  const kept = lines.map((l) => (isStderrLine(l) ? "" : l)).join("\n");
+  if (warnings.length > 0 && kept.trim() === "") {
+    return {
+      quorum: { ok: false, message: "" },
+      master: null,
+      fencing: null,
+      lrms: [],
+      services: [],
+      state: "unavailable",
+      error: warnings[warnings.length - 1] as string,
+      warnings,
+    };
+  }
+  return { ...parseHaManagerStatus(kept), state: "running", error: null, warnings };
+}
+
+export const haManagerStatusFormat: ParserFormat<HaManagerStatusReading> = {
   name: FORMAT,
-  description: "ha-manager status: quorum, CRM master, fencing, LRMs with watchdog, services (old and new)",
-  schema: HaManagerStatus,
-  parse: parseHaManagerStatus,
+  description: "ha-manager status: quorum, CRM master (CRS mode), fencing, LRMs, services; stderr kept",
+  schema: HaManagerStatusReading,
+  parse: readHaManagerStatus,
 };

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
+import { validated } from "./parser-support.js";
 
 export const IpLink = z.object({
   ifname: z.string(),
@@ -73,7 +74,9 @@ function check<T>(schema: z.ZodType<T>, item: unknown, index: number, format: st
 }
 
 export function parseIpLink(text: string): IpLinks {
-  return IpLinks.parse(
+  return validated(
+    "ip-link",
+    IpLinks,
     readJsonArray(text, "ip-link").map((item, i) => {
       const raw = check(RawLink, item, i, "ip-link");
       return {
@@ -89,7 +92,9 @@ export function parseIpLink(text: string): IpLinks {
 }
 
 export function parseIpAddr(text: string): IpAddrs {
-  return IpAddrs.parse(
+  return validated(
+    "ip-addr",
+    IpAddrs,
     readJsonArray(text, "ip-addr").map((item, i) => {
       const raw = check(RawAddr, item, i, "ip-addr");
       const addrs = raw.addr_info.flatMap((a) =>

@@ -1,11 +1,14 @@
 /**
- * `pct list` (proxmox-facts §5.4): `%-10s %-10s %-12s %-20s`, local containers only, no output
- * at all when there are none. The Lock column is blank when unlocked, so splitting on
- * whitespace alone would read the name as the lock.
+ * `pct list` (proxmox-facts §5.4; proxmox/pve-container src/PVE/CLI/pct.pm): `%-10s %-10s %-12s %-20s`,
+ * local containers only, no output at all when there are none. The Lock column is blank when
+ * unlocked and a Name may contain spaces, so words are placed by the column they start in (taken
+ * from the header line), never by their count.
  */
 import { z } from "zod";
-import { ParseError, type ParserFormat } from "./format.js";
-import { splitLines, toInt } from "./parser-support.js";
+import type { ParserFormat } from "./format.js";
+import { ParseError } from "./format.js";
+import { toInt } from "./parser-support.js";
+import { columnStarts, splitTable, tableReading } from "./table.js";
 
 export const PctListRow = z.object({
   vmid: z.number().int().positive(),
@@ -15,49 +18,68 @@ export const PctListRow = z.object({
 });
 export type PctListRow = z.infer<typeof PctListRow>;
 
-const FORMAT = "pct-list";
-const LOCK_COLUMN = 22;
-const NAME_COLUMN = 35;
-const ROW = /^(\s*(\d+)\s+(\S+)\s+)(.*?)\s*$/;
+export const PctListReading = tableReading(PctListRow);
+export type PctListReading = z.infer<typeof PctListReading>;
 
-export function parsePctList(text: string): PctListRow[] {
-  const lines = splitLines(text);
-  const headerAt = lines.findIndex((line) => line.trim() !== "");
-  if (headerAt === -1) return [];
-  if (!/^VMID\s+Status\s+Lock\s+Name\b/.test(lines[headerAt] as string)) {
-    throw new ParseError(FORMAT, "expected the 'VMID Status Lock Name' header first", headerAt + 1);
-  }
-  const rows: PctListRow[] = [];
-  lines.slice(headerAt + 1).forEach((line, offset) => {
-    const lineNo = headerAt + offset + 2;
-    if (line.trim() === "") return;
+const FORMAT = "pct-list";
+const HEADER = /^VMID\s+Status\s+Lock\s+Name\b/;
+// pve-container's lock enum (PVE::LXC::Config) — used only when a paste lost its column padding.
+const CT_LOCKS = new Set([
+  "backup",
+  "create",
+  "destroyed",
+  "disk",
+  "fstrim",
+  "migrate",
+  "mounted",
+  "rollback",
+  "snapshot",
+  "snapshot-delete",
+]);
+const ROW = /^(\s*(\d+)\s+(\S+))(?:(\s+)(.*?))?\s*$/;
+
+/** Rows and the stderr lines pasted with them. */
+export function readPctList(text: string): PctListReading {
+  const table = splitTable(FORMAT, text, HEADER, "VMID Status Lock Name", true);
+  if (!table.header) return { rows: [], warnings: table.warnings };
+  const [, statusCol = 11, , nameCol = 35] = columnStarts(table.header.text, [
+    "VMID",
+    "Status",
+    "Lock",
+    "Name",
+  ]);
+  const rows = table.body.map(({ no, text: line }) => {
     const m = ROW.exec(line);
-    if (!m) throw new ParseError(FORMAT, `expected 'vmid status [lock] name', got '${line}'`, lineNo);
-    const restStart = (m[1] as string).length;
-    const rest = (m[4] as string).split(/\s+/).filter((word) => word !== "");
+    if (!m) throw new ParseError(FORMAT, `expected 'vmid status [lock] name', got '${line.trim()}'`, no);
+    const statusAt = line.indexOf(m[3] as string, (m[2] as string).length);
+    const restAt = (m[1] as string).length + (m[4]?.length ?? 0);
+    const rest = m[5] ?? "";
     let lock: string | null = null;
-    let name = "";
-    if (rest.length === 2) [lock, name] = rest as [string, string];
-    else if (rest.length === 1) {
-      // One word: a lock when it sits in the Lock column (a locked CT without name), else the name.
-      const word = rest[0] as string;
-      if (restStart >= LOCK_COLUMN && restStart < NAME_COLUMN) lock = word;
-      else name = word;
-    } else if (rest.length > 2) {
-      throw new ParseError(
-        FORMAT,
-        `expected at most a lock and a name after the status, got '${m[4]}'`,
-        lineNo,
-      );
+    let name = rest;
+    if (rest !== "") {
+      const first = /^\S+/.exec(rest)?.[0] as string;
+      // Aligned rows: a word starting before the Name column is the lock. A paste whose padding was
+      // squeezed keeps no columns, so there only a known lock value counts as a lock.
+      const aligned = statusAt === statusCol;
+      const isLock = aligned ? restAt < nameCol : CT_LOCKS.has(first);
+      if (isLock) {
+        lock = first;
+        name = rest.slice(first.length).trim();
+      }
     }
-    rows.push({ vmid: toInt(FORMAT, "vmid", m[2] as string, lineNo), status: m[3] as string, lock, name });
+    return { vmid: toInt(FORMAT, "vmid", m[2] as string, no), status: m[3] as string, lock, name };
   });
-  return rows;
+  return { rows, warnings: table.warnings };
 }
 
-export const pctListFormat: ParserFormat<PctListRow[]> = {
+export function parsePctList(text: string): PctListRow[] {
+  return readPctList(text).rows;
+}
+
+export const pctListFormat: ParserFormat<PctListReading> = {
   name: FORMAT,
-  description: "pct list: local containers with status, lock (blank when unlocked) and name",
-  schema: z.array(PctListRow),
-  parse: parsePctList,
+  description:
+    "pct list: local containers with status, lock (blank when unlocked), name, and stderr warnings",
+  schema: PctListReading,
+  parse: readPctList,
 };

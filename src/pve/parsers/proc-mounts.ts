@@ -23,7 +23,8 @@ export function parseProcMounts(text: string): Mount[] {
   splitLines(text).forEach((line, index) => {
     if (line.trim() === "") return;
     const fields = line.trim().split(/\s+/);
-    if (fields.length < 4) {
+    // The kernel prints absolute mount points (`show_vfsmnt`); anything else is not a mounts line.
+    if (fields.length < 4 || !(fields[1] as string).startsWith("/")) {
       throw new ParseError(
         "proc-mounts",
         `expected 'source mountpoint fstype options ...', got '${line}'`,

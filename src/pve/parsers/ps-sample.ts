@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
+import { validated } from "./parser-support.js";
 
 export const PsSample = z.object({
   pid: z.number().int().positive(),
@@ -33,7 +34,7 @@ export function parsePsSample(text: string): PsSamples {
       comm: m[4]!,
     });
   }
-  return PsSamples.parse(samples);
+  return validated("ps", PsSamples, samples);
 }
 
 export const psFormat: ParserFormat<PsSamples> = {

@@ -5,12 +5,29 @@
  */
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
+import { validated } from "./parser-support.js";
+import { isStderrLine } from "./stderr-lines.js";
+
+/**
+ * The Qdevice column decoded (corosync tools/corosync-quorumtool.c `display_nodes_data`; pve-docs
+ * pvecm.adoc "QDevice Status Flags"): `A`/`NA` alive, `V`/`NV` casts vote, `MW`/`NMW` master wins,
+ * `NR` not registered on that node (then every flag is false).
+ */
+export const QdeviceFlags = z.object({
+  registered: z.boolean(),
+  alive: z.boolean(),
+  castsVote: z.boolean(),
+  masterWins: z.boolean(),
+});
+export type QdeviceFlags = z.infer<typeof QdeviceFlags>;
 
 export const QuorumMember = z.object({
   nodeId: z.number().int().positive(),
   votes: z.number().int().nonnegative(),
   /** Qdevice column (`A,V,NMW`, `NA,NV,NMW`, `NR` = not registered); null when the column is not printed. */
   qdevice: z.string().nullable(),
+  /** The Qdevice column decoded; null when the column is not printed. */
+  qdeviceFlags: QdeviceFlags.nullable(),
   /** nodelist `name` (pvecm nodes) or the node's IP (pvecm status uses `-i`). */
   name: z.string().min(1),
   local: z.boolean(),
@@ -19,9 +36,18 @@ export type QuorumMember = z.infer<typeof QuorumMember>;
 
 /** The node-id-0 pseudo-row corosync prints for a registered quorum device. */
 export const QdeviceRow = z.object({
+  /** The device's configured votes (from `(votes N)` when it does not cast them). */
   votes: z.number().int().nonnegative(),
   /** False when the local node's qdevice does not cast its vote (row shows `0 ... Qdevice (votes N)`). */
   castsVote: z.boolean(),
+  /** Always 0: corosync prints the device under node id 0. */
+  nodeId: z.number().int(),
+  /** The row's name column, `Qdevice`. */
+  name: z.string(),
+  /** Votes the device is configured with (the same as `votes`, kept apart from what is displayed). */
+  configuredVotes: z.number().int().nonnegative(),
+  /** The Votes column as printed: 0 when the device does not cast its vote. */
+  displayedVotes: z.number().int().nonnegative(),
 });
 export type QdeviceRow = z.infer<typeof QdeviceRow>;
 
@@ -39,6 +65,13 @@ export function parseNodeId(raw: string, format: string, line: number): number {
   if (/^0x[0-9a-f]+$/i.test(raw)) return Number.parseInt(raw.slice(2), 16);
   if (/^\d+$/.test(raw)) return Number.parseInt(raw, 10);
   throw new ParseError(format, `expected a node id (decimal or 0x hex), got '${raw}'`, line);
+}
+
+/** `A,V,NMW` → booleans; unknown words are ignored so a future flag does not break the row. */
+export function decodeQdeviceFlags(raw: string): QdeviceFlags {
+  const words = new Set(raw.split(","));
+  if (words.has("NR")) return { registered: false, alive: false, castsVote: false, masterWins: false };
+  return { registered: true, alive: words.has("A"), castsVote: words.has("V"), masterWins: words.has("MW") };
 }
 
 const HEADER = /^\s*Nodeid\s+(Votes\s+)?(Qdevice\s+)?Name\s*$/;
@@ -73,9 +106,16 @@ export function parseMembership(
     if (nodeId === 0) {
       // Node id 0 is never a real node: it is the quorum device's own row.
       const notCasting = /\(votes (\d+)\)$/.exec(rest);
-      qdevice = notCasting
-        ? { votes: Number.parseInt(notCasting[1]!, 10), castsVote: false }
-        : { votes, castsVote: true };
+      const configured = notCasting ? Number.parseInt(notCasting[1]!, 10) : votes;
+      const name = /(\S+)(?: \(votes \d+\))?$/.exec(rest.trim())?.[1] ?? "Qdevice";
+      qdevice = {
+        votes: configured,
+        castsVote: !notCasting,
+        nodeId,
+        name,
+        configuredVotes: configured,
+        displayedVotes: votes,
+      };
       continue;
     }
     let qdeviceFlags: string | null = null;
@@ -90,7 +130,14 @@ export function parseMembership(
     if (local) name = name.slice(0, -" (local)".length);
     if (name === "" || /\s/.test(name))
       throw new ParseError(format, `cannot read node name in '${text}'`, no);
-    members.push({ nodeId, votes, qdevice: qdeviceFlags, name, local });
+    members.push({
+      nodeId,
+      votes,
+      qdevice: qdeviceFlags,
+      qdeviceFlags: qdeviceFlags === null ? null : decodeQdeviceFlags(qdeviceFlags),
+      name,
+      local,
+    });
   }
   if (hasQdeviceColumn === null) throw new ParseError(format, "membership block has no header line");
   return { members, qdevice };
@@ -110,12 +157,46 @@ export function parsePvecmNodes(text: string): PvecmNodes {
   if (!underline || !/^\s*[-~]{3,}\s*$/.test(underline.text)) {
     throw new ParseError("pvecm-nodes", `'${TITLE}' is not followed by an underline`, start + 2);
   }
-  return PvecmNodes.parse(parseMembership(lines.slice(start + 2), "pvecm-nodes").members);
+  return validated("pvecm-nodes", PvecmNodes, parseMembership(lines.slice(start + 2), "pvecm-nodes").members);
 }
 
-export const pvecmNodesFormat: ParserFormat<PvecmNodes> = {
+export const PvecmNodesReading = z.object({
+  state: z.enum(["running", "corosync-down"]),
+  members: PvecmNodes,
+  qdevice: QdeviceRow.nullable(),
+  /** `Cannot initialize CMAP service` (corosync-quorumtool) when corosync is down. */
+  error: z.string().nullable(),
+  warnings: z.array(z.string()),
+});
+export type PvecmNodesReading = z.infer<typeof PvecmNodesReading>;
+
+const CANNOT_INIT = /^Cannot initiali[sz]e \w+ service/;
+
+/** `pvecm nodes` read as an answer (2>&1 accepted): corosync down is a state, stderr is kept. */
+export function readPvecmNodes(text: string): PvecmNodesReading {
+  const lines = numberLines(text);
+  const stderr = lines.filter((l) => isStderrLine(l.text));
+  const warnings = stderr.map((l) => l.text.trim());
+  const error = warnings.find((w) => CANNOT_INIT.test(w)) ?? null;
+  const start = lines.findIndex((l) => l.text.trim() === TITLE);
+  if (start < 0 && error !== null)
+    return { state: "corosync-down", members: [], qdevice: null, error, warnings };
+  const kept = lines.map((l) => (isStderrLine(l.text) ? "" : l.text)).join("\n");
+  const members = parsePvecmNodes(kept);
+  const block = numberLines(kept).slice(start + 2);
+  return {
+    state: "running",
+    members,
+    qdevice: parseMembership(block, "pvecm-nodes").qdevice,
+    error,
+    warnings,
+  };
+}
+
+export const pvecmNodesFormat: ParserFormat<PvecmNodesReading> = {
   name: "pvecm-nodes",
-  description: "`pvecm nodes` / `corosync-quorumtool -l`: current members (decimal ids, names)",
-  schema: PvecmNodes,
-  parse: parsePvecmNodes,
+  description:
+    "`pvecm nodes` / `corosync-quorumtool -l`: current members (decimal ids, names); corosync down is a state",
+  schema: PvecmNodesReading,
+  parse: readPvecmNodes,
 };

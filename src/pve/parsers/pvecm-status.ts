@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
+import { validated } from "./parser-support.js";
 import {
   type NumberedLine,
   numberLines,
@@ -14,6 +15,7 @@ import {
   QdeviceRow,
   QuorumMember,
 } from "./pvecm-nodes.js";
+import { isStderrLine } from "./stderr-lines.js";
 
 export const RingId = z.object({
   raw: z.string(),
@@ -72,8 +74,8 @@ type Section = { title: Title; heading: number; lines: NumberedLine[] };
 const UNDERLINE = /^\s*[-~]{3,}\s*$/;
 const FIELD = /^([A-Za-z][A-Za-z ]*?):(.*)$/;
 
-function splitSections(text: string): Map<SectionKey, Section> {
-  const lines = numberLines(text);
+function splitSections(text: string, skip: ReadonlySet<number> = new Set()): Map<SectionKey, Section> {
+  const lines = numberLines(text).filter((line) => !skip.has(line.no));
   const sections = new Map<SectionKey, Section>();
   let current: Section | null = null;
   for (let i = 0; i < lines.length; i++) {
@@ -96,6 +98,17 @@ function splitSections(text: string): Map<SectionKey, Section> {
 }
 
 type Fields = { get(label: string): { value: string; no: number } };
+
+function readCluster(section: Section | undefined): PvecmStatus["cluster"] {
+  if (!section) return null;
+  const f = readFields(section);
+  return {
+    name: f.get("Name").value.trim(),
+    configVersion: int(f.get("Config Version"), "Config Version", true),
+    transport: f.get("Transport").value.trim(),
+    secureAuth: f.get("Secure auth").value.trim(),
+  };
+}
 
 function readFields(section: Section): Fields {
   const map = new Map<string, { value: string; no: number }>();
@@ -142,20 +155,17 @@ function need(sections: Map<SectionKey, Section>, key: SectionKey, why: string):
 }
 
 export function parsePvecmStatus(stdout: string): PvecmStatus {
-  const sections = splitSections(stdout);
-  const clusterSection = sections.get("cluster");
-  let cluster: PvecmStatus["cluster"] = null;
-  if (clusterSection) {
-    const f = readFields(clusterSection);
-    cluster = {
-      name: f.get("Name").value.trim(),
-      configVersion: int(f.get("Config Version"), "Config Version", true),
-      transport: f.get("Transport").value.trim(),
-      secureAuth: f.get("Secure auth").value.trim(),
-    };
-  }
+  return fromSections(splitSections(stdout));
+}
+
+function fromSections(sections: Map<SectionKey, Section>): PvecmStatus {
+  const cluster = readCluster(sections.get("cluster"));
   const q = readFields(
-    need(sections, "quorum", "no 'Quorum information' section (corosync down? see corosyncDown(stderr))"),
+    need(
+      sections,
+      "quorum",
+      "no 'Quorum information' section (is corosync running? its error goes to stderr)",
+    ),
   );
   const ring = q.get("Ring ID");
   const quorate = q.get("Quorate");
@@ -175,7 +185,7 @@ export function parsePvecmStatus(stdout: string): PvecmStatus {
     need(sections, "membership", "no 'Membership information' section (truncated output?)").lines,
     FORMAT,
   );
-  return PvecmStatus.parse({
+  return validated(FORMAT, PvecmStatus, {
     cluster,
     quorum: {
       date: q.get("Date").value.trim(),
@@ -205,16 +215,82 @@ export function corosyncDown(stderr: string): boolean {
   return CANNOT_INIT.test(stderr);
 }
 
-export const pvecmStatusFormat: ParserFormat<PvecmStatus> = {
+/**
+ * A `pvecm status` paste read as an answer, stderr included: when corosync is down pvecm has
+ * printed its Cluster information block and then the tool failed — that is a state (quorum
+ * unknown, with the error), not unreadable input.
+ */
+export const PvecmStatusReading = PvecmStatus.extend({
+  quorum: PvecmStatus.shape.quorum.nullable(),
+  votequorum: PvecmStatus.shape.votequorum.nullable(),
+  /** `corosync-down` when the quorum tool could not reach corosync. */
+  state: z.enum(["running", "corosync-down"]),
+  quorumState: z.enum(["quorate", "not-quorate", "unknown"]),
+  /** The tool's error line (`Cannot initialize CMAP service`) when state is corosync-down. */
+  error: z.string().nullable(),
+  warnings: z.array(z.string()),
+});
+export type PvecmStatusReading = z.infer<typeof PvecmStatusReading>;
+
+export function readPvecmStatus(text: string): PvecmStatusReading {
+  const stderr = numberLines(text).filter((line) => isStderrLine(line.text));
+  const warnings = stderr.map((line) => line.text.trim());
+  const sections = splitSections(text, new Set(stderr.map((line) => line.no)));
+  const failure = warnings.find((w) => CANNOT_INIT.test(w) || /^Could not initiali[sz]e/.test(w));
+  if (!sections.has("quorum") && failure !== undefined) {
+    if (sections.size > 1 || (sections.size === 1 && !sections.has("cluster"))) {
+      throw new ParseError(FORMAT, `'${failure}' but quorum sections follow it`);
+    }
+    return {
+      cluster: readCluster(sections.get("cluster")),
+      quorum: null,
+      votequorum: null,
+      members: [],
+      qdevice: null,
+      state: "corosync-down",
+      quorumState: "unknown",
+      error: failure,
+      warnings,
+    };
+  }
+  if (!sections.has("quorum") && sections.size === 1 && sections.has("cluster")) {
+    // stdout alone: pvecm printed its own block, then corosync-quorumtool failed on stderr.
+    return {
+      cluster: readCluster(sections.get("cluster")),
+      quorum: null,
+      votequorum: null,
+      members: [],
+      qdevice: null,
+      state: "corosync-down",
+      quorumState: "unknown",
+      error: "nothing after 'Cluster information': the quorum tool failed (its error is on stderr)",
+      warnings,
+    };
+  }
+  if (sections.size === 0) {
+    throw new ParseError(FORMAT, "no 'Quorum information' or 'Cluster information' section found");
+  }
+  const status = fromSections(sections);
+  return {
+    ...status,
+    state: "running",
+    quorumState: status.quorum.quorate ? "quorate" : "not-quorate",
+    error: null,
+    warnings,
+  };
+}
+
+export const pvecmStatusFormat: ParserFormat<PvecmStatusReading> = {
   name: "pvecm-status",
-  description: "`pvecm status`: cluster, quorum, votequorum and current members",
-  schema: PvecmStatus,
-  parse: parsePvecmStatus,
+  description:
+    "`pvecm status` (2>&1 accepted): cluster, quorum, votequorum, members; corosync down is a state",
+  schema: PvecmStatusReading,
+  parse: readPvecmStatus,
 };
 
-export const corosyncQuorumtoolFormat: ParserFormat<PvecmStatus> = {
+export const corosyncQuorumtoolFormat: ParserFormat<PvecmStatusReading> = {
   name: "corosync-quorumtool",
   description: "`corosync-quorumtool -s`: same layout as pvecm status without its cluster block",
-  schema: PvecmStatus,
-  parse: parsePvecmStatus,
+  schema: PvecmStatusReading,
+  parse: readPvecmStatus,
 };

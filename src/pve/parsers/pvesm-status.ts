@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
 import { splitLines } from "./parser-support.js";
+import { splitTable, tableReading } from "./table.js";
 
 const KiB = z.number().int().nonnegative().nullable();
 
@@ -39,6 +40,7 @@ export type PvesmStatusError = z.infer<typeof PvesmStatusError>;
 const FORMAT = "pvesm-status";
 // Both headers: `Total Used Available` before libpve-storage-perl 9.0.14, `Total (KiB) ...` after.
 const HEADER = /^\s*Name\s+Type\s+Status\s+Total\b/;
+type PvesmStatusReadingT = { rows: PvesmStatusRow[]; warnings: string[]; errors: PvesmStatusError[] };
 
 function kib(value: string, field: string, line: number): number | null {
   if (value === "N/A") return null;
@@ -46,40 +48,42 @@ function kib(value: string, field: string, line: number): number | null {
   return Number(value);
 }
 
-export function parsePvesmStatus(stdout: string): PvesmStatusRow[] {
-  const lines = splitLines(stdout);
-  const headerAt = lines.findIndex((line) => line.trim() !== "");
-  if (headerAt === -1 || !HEADER.test(lines[headerAt] as string)) {
-    throw new ParseError(FORMAT, "expected the 'Name Type Status Total ...' header first", headerAt + 1 || 1);
-  }
-  const rows: PvesmStatusRow[] = [];
-  lines.slice(headerAt + 1).forEach((line, offset) => {
-    const lineNo = headerAt + offset + 2;
-    if (line.trim() === "") return;
+/**
+ * Rows plus the stderr lines of a `2>&1` paste (printed before the table, since `storage_info`
+ * warns while collecting). Storage ids cannot contain spaces (`pve-storage-id`), so cells split on
+ * whitespace; the header is never split because its titles contain spaces.
+ */
+export function readPvesmStatus(text: string): PvesmStatusReadingT {
+  const table = splitTable(FORMAT, text, HEADER, "Name Type Status Total ...", false);
+  const rows = table.body.map(({ no, text: line }) => {
     const cells = line.trim().split(/\s+/);
     const [name, type, status, total, used, available, percent] = cells as [string, ...string[]];
     if (cells.length !== 7 || !(status === "active" || status === "inactive" || status === "disabled")) {
       throw new ParseError(
         FORMAT,
-        `expected 'name type active|inactive|disabled total used available %', got '${line}'`,
-        lineNo,
+        `expected 'name type active|inactive|disabled total used available %', got '${line.trim()}'`,
+        no,
       );
     }
     const pct = percent as string;
     if (pct !== "N/A" && !/^\d+(\.\d+)?%$/.test(pct)) {
-      throw new ParseError(FORMAT, `expected a percentage or N/A, got '${pct}'`, lineNo);
+      throw new ParseError(FORMAT, `expected a percentage or N/A, got '${pct}'`, no);
     }
-    rows.push({
+    return {
       name,
       type: type as string,
       status,
-      total: kib(total as string, "total", lineNo),
-      used: kib(used as string, "used", lineNo),
-      available: kib(available as string, "available", lineNo),
+      total: kib(total as string, "total", no),
+      used: kib(used as string, "used", no),
+      available: kib(available as string, "available", no),
       percent: pct === "N/A" ? null : Number(pct.slice(0, -1)),
-    });
+    } satisfies PvesmStatusRow;
   });
-  return rows;
+  return { rows, warnings: table.warnings, errors: parsePvesmStatusErrors(table.warnings.join("\n")) };
+}
+
+export function parsePvesmStatus(stdout: string): PvesmStatusRow[] {
+  return readPvesmStatus(stdout).rows;
 }
 
 const KINDS: Array<[RegExp, PvesmStatusError["kind"]]> = [
@@ -102,9 +106,15 @@ export function parsePvesmStatusErrors(stderr: string): PvesmStatusError[] {
     }));
 }
 
-export const pvesmStatusFormat: ParserFormat<PvesmStatusRow[]> = {
+export const PvesmStatusReading = tableReading(PvesmStatusRow).extend({
+  /** The warnings classified by `parsePvesmStatusErrors` (why a storage is inactive). */
+  errors: z.array(PvesmStatusError),
+});
+export type PvesmStatusReading = z.infer<typeof PvesmStatusReading>;
+
+export const pvesmStatusFormat: ParserFormat<PvesmStatusReading> = {
   name: FORMAT,
-  description: "pvesm status (stdout): storages with type, active/inactive/disabled and usage in KiB",
-  schema: z.array(PvesmStatusRow),
-  parse: parsePvesmStatus,
+  description: "pvesm status (2>&1 accepted): storages, status, usage in KiB, and the stderr reasons",
+  schema: PvesmStatusReading,
+  parse: readPvesmStatus,
 };

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
-import { splitLines, toInt } from "./parser-support.js";
+import { toInt } from "./parser-support.js";
+import { splitTable, tableReading } from "./table.js";
 
 export const PvesrStatusRow = z.object({
   jobId: z.string(),
@@ -21,8 +22,19 @@ export const PvesrStatusRow = z.object({
   duration: z.number().nullable(),
   failCount: z.number().int().nonnegative(),
   state: z.string(),
+  /** lastSync as an ISO 8601 local timestamp (`2026-03-11T14:00:01`, no zone: pvesr prints node time). */
+  lastSyncAt: z.string().nullable(),
+  /** nextSync as an ISO 8601 local timestamp; null for `-` and for `pending`. */
+  nextSyncAt: z.string().nullable(),
+  /** True when NextSync says `pending` (due or overdue). */
+  pending: z.boolean(),
+  /** `ok`, `syncing` or `error` (State holds the error text). */
+  stateKind: z.enum(["ok", "syncing", "error"]),
 });
 export type PvesrStatusRow = z.infer<typeof PvesrStatusRow>;
+
+export const PvesrStatusReading = tableReading(PvesrStatusRow);
+export type PvesrStatusReading = z.infer<typeof PvesrStatusReading>;
 
 const FORMAT = "pvesr-status";
 // `%-10s %-10s %-20s %20s %20s %10s %10s %s` (the old format lacks the Enabled column).
@@ -33,47 +45,64 @@ function dash(value: string): string | null {
   return value === "-" ? null : value;
 }
 
-export function parsePvesrStatus(text: string): PvesrStatusRow[] {
-  const lines = splitLines(text);
-  const headerAt = lines.findIndex((line) => line.trim() !== "");
-  if (headerAt === -1) return [];
-  const header = lines[headerAt] as string;
-  if (!/^JobID\s/.test(header) || !/\bState\s*$/.test(header)) {
-    throw new ParseError(FORMAT, "expected the 'JobID ... State' header first", headerAt + 1);
-  }
-  const row = /\bEnabled\b/.test(header) ? ROW_WITH_ENABLED : ROW_WITHOUT;
+/** `YYYY-MM-DD_HH:MM:SS` (pvesr's strftime) → `YYYY-MM-DDTHH:MM:SS`; anything else → null. */
+export function pvesrTimestamp(value: string | null): string | null {
+  const m = value === null ? null : /^(\d{4}-\d{2}-\d{2})_(\d{2}:\d{2}:\d{2})$/.exec(value);
+  return m ? `${m[1]}T${m[2]}` : null;
+}
+
+const HEADER = /^JobID\s.*\bState\s*$/;
+
+/** Rows and the stderr lines pasted with them. */
+export function readPvesrStatus(text: string): PvesrStatusReading {
+  const table = splitTable(FORMAT, text, HEADER, "JobID ... State", true);
+  if (!table.header) return { rows: [], warnings: table.warnings };
+  const row = /\bEnabled\b/.test(table.header.text) ? ROW_WITH_ENABLED : ROW_WITHOUT;
   const rows: PvesrStatusRow[] = [];
-  lines.slice(headerAt + 1).forEach((line, offset) => {
-    const lineNo = headerAt + offset + 2;
+  for (const { no, text: line } of table.body) {
     const m = row.exec(line);
     if (!m) {
+      // A line without columns continues the previous job's multi-line error text.
       const previous = rows[rows.length - 1];
-      if (!previous) throw new ParseError(FORMAT, `expected a job row, got '${line}'`, lineNo);
+      if (!previous) throw new ParseError(FORMAT, `expected a job row, got '${line.trim()}'`, no);
       previous.state += `\n${line}`;
-      return;
+      continue;
     }
     const duration = dash(m[6] as string);
     if (duration !== null && !/^\d+(\.\d+)?$/.test(duration)) {
-      throw new ParseError(FORMAT, `expected a duration in seconds or '-', got '${duration}'`, lineNo);
+      throw new ParseError(FORMAT, `expected a duration in seconds or '-', got '${duration}'`, no);
     }
+    const lastSync = dash(m[4] as string);
+    const nextSync = dash(m[5] as string);
     rows.push({
       jobId: m[1] as string,
       enabled: m[2] !== "No",
       target: (m[3] as string).replace(/^local\//, ""),
-      lastSync: dash(m[4] as string),
-      nextSync: dash(m[5] as string),
+      lastSync,
+      nextSync,
       duration: duration === null ? null : Number(duration),
-      failCount: toInt(FORMAT, "FailCount", m[7] as string, lineNo),
+      failCount: toInt(FORMAT, "FailCount", m[7] as string, no),
       state: m[8] ?? "",
+      lastSyncAt: pvesrTimestamp(lastSync),
+      nextSyncAt: pvesrTimestamp(nextSync),
+      pending: nextSync === "pending",
+      stateKind: "ok",
     });
-  });
-  for (const r of rows) r.state = r.state.trimEnd();
-  return rows;
+  }
+  for (const r of rows) {
+    r.state = r.state.trimEnd();
+    r.stateKind = r.state === "OK" ? "ok" : r.state === "SYNCING" ? "syncing" : "error";
+  }
+  return { rows, warnings: table.warnings };
 }
 
-export const pvesrStatusFormat: ParserFormat<PvesrStatusRow[]> = {
+export function parsePvesrStatus(text: string): PvesrStatusRow[] {
+  return readPvesrStatus(text).rows;
+}
+
+export const pvesrStatusFormat: ParserFormat<PvesrStatusReading> = {
   name: FORMAT,
-  description: "pvesr status: local replication jobs with target, last/next sync, fail count and state",
-  schema: z.array(PvesrStatusRow),
-  parse: parsePvesrStatus,
+  description: "pvesr status: local replication jobs, target, last/next sync, fail count, state, warnings",
+  schema: PvesrStatusReading,
+  parse: readPvesrStatus,
 };

@@ -3,9 +3,11 @@
  * `pvefix parse <name>`. (PVE file, guest, storage, task, HA and replication formats are in registry-a.)
  */
 import { corosyncCfgtoolFormat } from "./corosync-cfgtool.js";
+import { corosyncCfgtoolNodesFormat } from "./corosync-cfgtool-nodes.js";
 import { corosyncCmapctlFormat } from "./corosync-cmapctl.js";
 import { corosyncConfFormat } from "./corosync-conf.js";
 import { corosyncLogFormat } from "./corosync-log.js";
+import { corosyncQdeviceToolFormat } from "./corosync-qdevice-tool.js";
 import type { ParserFormat } from "./format.js";
 import { ipAddrFormat, ipLinkFormat } from "./ip-link.js";
 import { psFormat } from "./ps-sample.js";
@@ -19,6 +21,8 @@ export const formatsB: ParserFormat[] = [
   pvecmNodesFormat,
   corosyncCfgtoolFormat,
   corosyncCmapctlFormat,
+  corosyncCfgtoolNodesFormat,
+  corosyncQdeviceToolFormat,
   corosyncConfFormat,
   zerotierLocalConfFormat,
   zerotierInfoFormat,

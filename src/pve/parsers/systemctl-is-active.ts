@@ -55,9 +55,55 @@ export function unitStates(units: readonly string[], text: string): Record<strin
   return Object.fromEntries(units.map((unit, i) => [unit, states[i] as UnitState]));
 }
 
-export const systemctlIsActiveFormat: ParserFormat<UnitState[]> = {
+export const SystemctlIsActiveReading = z.object({
+  /** Unit → state, when the units are known (`--units`, or the command line in the paste). */
+  units: z.record(z.string(), UnitState).nullable(),
+  states: z.array(UnitState),
+  /** The `systemctl is-active ...` line found in the paste, if any. */
+  command: z.string().nullable(),
+  warnings: z.array(z.string()),
+});
+export type SystemctlIsActiveReading = z.infer<typeof SystemctlIsActiveReading>;
+
+const STATES: ReadonlySet<string> = new Set(UnitState.options);
+const COMMAND = /^(?:.*?[$#]\s*)?systemctl\s+(?:-\S+\s+)*is-active\s+(.+?)\s*$/;
+
+/**
+ * Read a paste that may carry its own command line (`$ systemctl is-active a b c`) and stderr
+ * (`Failed to ...`, unknown-unit warnings). `units` (from `--units`) wins over the command line.
+ */
+export function readSystemctlIsActive(text: string, units?: readonly string[]): SystemctlIsActiveReading {
+  let command: string | null = null;
+  let named: string[] | undefined = units ? [...units] : undefined;
+  const warnings: string[] = [];
+  const stateLines: string[] = [];
+  for (const line of splitLines(text)) {
+    const word = line.trim();
+    if (word === "") continue;
+    const m = COMMAND.exec(word);
+    if (m && command === null) {
+      command = word;
+      named ??= (m[1] as string).split(/\s+/).filter((arg) => !arg.startsWith("-"));
+      continue;
+    }
+    if (STATES.has(word)) stateLines.push(word);
+    else if (stateLines.length === 0 || /^(?:Failed|Warning|Unit |Invalid)/.test(word)) warnings.push(word);
+    else stateLines.push(word);
+  }
+  const states = parseSystemctlIsActive(stateLines.join("\n"));
+  if (states.length === 0) throw new ParseError(FORMAT, "no unit state line (active, inactive, failed, ...)");
+  return {
+    units: named === undefined ? null : unitStates(named, states.join("\n")),
+    states,
+    command,
+    warnings,
+  };
+}
+
+export const systemctlIsActiveFormat: ParserFormat<SystemctlIsActiveReading> = {
   name: FORMAT,
-  description: "systemctl is-active <units>: one state per unit, in order (exit code is not trusted)",
-  schema: z.array(UnitState),
-  parse: parseSystemctlIsActive,
+  description:
+    "systemctl is-active <units>: states in order, unit → state from --units or the pasted command",
+  schema: SystemctlIsActiveReading,
+  parse: (text) => readSystemctlIsActive(text),
 };

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
+import { validated } from "./parser-support.js";
 
 export const ZerotierLocalConf = z.record(z.string(), z.unknown());
 export type ZerotierLocalConf = z.infer<typeof ZerotierLocalConf>;
@@ -116,7 +117,7 @@ export function parseZerotierInfo(text: string): ZerotierInfo {
       `expected '200 info <address> <version> <status>', got '${line}'`,
       index + 1,
     );
-  return ZerotierInfo.parse({ address: m[1], version: m[2], status: m[3] });
+  return validated("zerotier-info", ZerotierInfo, { address: m[1], version: m[2], status: m[3] });
 }
 
 export const ZerotierNetwork = z.object({
@@ -141,7 +142,7 @@ const NETWORK_ROW =
 export function parseZerotierListNetworks(text: string): ZerotierNetworks {
   const networks: ZerotierNetwork[] = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
-    const line = raw.replace(/\s+$/, "");
+    const line = raw.trimEnd();
     // Indented lines (`    AUTH OK, expires in: 42 seconds`) belong to an SSO network above.
     if (line === "" || /^\s/.test(line) || line.startsWith("200 listnetworks <nwid>")) continue;
     const m = NETWORK_ROW.exec(line);
@@ -149,7 +150,7 @@ export function parseZerotierListNetworks(text: string): ZerotierNetworks {
     const ips = m[7] === "-" || m[7] === "" ? [] : m[7]!.split(",");
     networks.push({ nwid: m[1]!, name: m[2]!, mac: m[3]!, status: m[4]!, type: m[5]!, dev: m[6]!, ips });
   }
-  return ZerotierNetworks.parse(networks);
+  return validated("zerotier-listnetworks", ZerotierNetworks, networks);
 }
 
 export const zerotierLocalConfFormat: ParserFormat<ZerotierLocalConf> = {
@@ -167,16 +168,83 @@ export const zerotierLocalConfFormat: ParserFormat<ZerotierLocalConf> = {
   },
 };
 
-export const zerotierInfoFormat: ParserFormat<ZerotierInfo> = {
+/**
+ * `zerotier-cli info` read as an answer: when the CLI cannot reach zerotier-one it prints
+ * `Error connecting to the ZeroTier service: ...` (and a hint line), or complains about
+ * authtoken.secret (ZeroTierOne one.cpp) — the service state, not unreadable input.
+ */
+export const ZerotierInfoReading = z.object({
+  state: z.enum(["running", "service-unreachable", "no-auth-token"]),
+  info: ZerotierInfo.nullable(),
+  error: z.string().nullable(),
+  warnings: z.array(z.string()),
+});
+export type ZerotierInfoReading = z.infer<typeof ZerotierInfoReading>;
+
+export function readZerotierInfo(text: string): ZerotierInfoReading {
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  const unreachable = lines.find((l) => l.startsWith("Error connecting to the ZeroTier service"));
+  const token = lines.find((l) => /authtoken\.secret not found or readable/.test(l));
+  if (unreachable || token) {
+    return {
+      state: unreachable ? "service-unreachable" : "no-auth-token",
+      info: null,
+      error: (unreachable ?? token) as string,
+      warnings: lines.filter((l) => l !== (unreachable ?? token)),
+    };
+  }
+  const at = lines.findIndex((l) => l.startsWith("200 info "));
+  if (at === -1) return { state: "running", info: parseZerotierInfo(text), error: null, warnings: [] };
+  return {
+    state: "running",
+    info: parseZerotierInfo(lines[at] as string),
+    error: null,
+    warnings: lines.filter((_, i) => i !== at),
+  };
+}
+
+export const zerotierInfoFormat: ParserFormat<ZerotierInfoReading> = {
   name: "zerotier-info",
-  description: "`zerotier-cli info`: node address, version and ONLINE/OFFLINE/TUNNELED",
-  schema: ZerotierInfo,
-  parse: parseZerotierInfo,
+  description: "`zerotier-cli info`: address, version, ONLINE/OFFLINE/TUNNELED; service down is a state",
+  schema: ZerotierInfoReading,
+  parse: readZerotierInfo,
 };
 
-export const zerotierListNetworksFormat: ParserFormat<ZerotierNetworks> = {
+export const ZerotierNetworksReading = z.object({
+  state: z.enum(["running", "service-unreachable", "no-auth-token"]),
+  networks: ZerotierNetworks,
+  error: z.string().nullable(),
+  warnings: z.array(z.string()),
+});
+export type ZerotierNetworksReading = z.infer<typeof ZerotierNetworksReading>;
+
+/** `listnetworks` read as an answer: the CLI failing to reach zerotier-one is a state (one.cpp). */
+export function readZerotierListNetworks(text: string): ZerotierNetworksReading {
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  const failure = lines.find(
+    (l) => l.startsWith("Error connecting to the ZeroTier service") || /authtoken\.secret not found/.test(l),
+  );
+  if (failure) {
+    return {
+      state: failure.startsWith("Error connecting") ? "service-unreachable" : "no-auth-token",
+      networks: [],
+      error: failure,
+      warnings: lines.filter((l) => l !== failure),
+    };
+  }
+  return { state: "running", networks: parseZerotierListNetworks(text), error: null, warnings: [] };
+}
+
+export const zerotierListNetworksFormat: ParserFormat<ZerotierNetworksReading> = {
   name: "zerotier-listnetworks",
-  description: "`zerotier-cli listnetworks`: joined networks, status, device and assigned IPs",
-  schema: ZerotierNetworks,
-  parse: parseZerotierListNetworks,
+  description:
+    "`zerotier-cli listnetworks`: joined networks, status, device and IPs; service down is a state",
+  schema: ZerotierNetworksReading,
+  parse: readZerotierListNetworks,
 };

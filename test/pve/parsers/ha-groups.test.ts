@@ -11,9 +11,10 @@ describe("parseHaGroups", () => {
       {
         group: "prefer-pve1",
         nodes: [
-          { node: "pve1", priority: 2 },
-          { node: "pve2", priority: 1 },
-          { node: "pve3", priority: null },
+          { node: "pve1", priority: 2, effectivePriority: 2 },
+          { node: "pve2", priority: 1, effectivePriority: 1 },
+          // No number in the file: kept null for round-trips, decided as 0.
+          { node: "pve3", priority: null, effectivePriority: 0 },
         ],
         restricted: false,
         nofailback: true,

@@ -9,7 +9,13 @@ describe("parseHaManagerStatus", () => {
   it("reads the format of pve-ha-manager before 5.1.3", () => {
     expect(parseHaManagerStatus(fixture("ha-manager-status-old.txt"))).toEqual({
       quorum: { ok: true, message: "OK" },
-      master: { node: "pve1", state: "active", time: "Wed Mar 11 14:03:12 2026" },
+      master: {
+        node: "pve1",
+        state: "active",
+        time: "Wed Mar 11 14:03:12 2026",
+        crs: "basic",
+        disarm: null,
+      },
       fencing: null,
       lrms: [
         { node: "pve1", state: "active", watchdog: null, time: "Wed Mar 11 14:03:10 2026" },
@@ -27,7 +33,7 @@ describe("parseHaManagerStatus", () => {
   it("reads the fencing line and the watchdog field of newer versions", () => {
     const status = parseHaManagerStatus(fixture("ha-manager-status-new.txt"));
     expect(status.fencing).toBe("armed (CRM watchdog active)");
-    expect(status.master).toEqual({ node: "pve1", state: "active", time: "Wed Mar  4 09:15:02 2026" });
+    expect(status.master).toMatchObject({ node: "pve1", state: "active", time: "Wed Mar  4 09:15:02 2026" });
     expect(status.lrms).toEqual([
       { node: "pve1", state: "active", watchdog: "watchdog active", time: "Wed Mar  4 09:15:01 2026" },
       { node: "pve2", state: "idle", watchdog: "watchdog standby", time: "Wed Mar  4 09:14:58 2026" },

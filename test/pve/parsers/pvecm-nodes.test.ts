@@ -3,21 +3,22 @@ import { describe, expect, it } from "vitest";
 import { ParseError } from "../../../src/pve/parsers/format.js";
 import { parseNodeId, parsePvecmNodes } from "../../../src/pve/parsers/pvecm-nodes.js";
 
+const AVNMW = { registered: true, alive: true, castsVote: true, masterWins: false };
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), "utf8");
 
 describe("parsePvecmNodes", () => {
   it("reads decimal ids, names and the local marker after the leading empty line", () => {
     expect(parsePvecmNodes(fixture("pvecm-nodes-3node.txt"))).toEqual([
-      { nodeId: 1, votes: 1, qdevice: null, name: "pve1", local: true },
-      { nodeId: 2, votes: 1, qdevice: null, name: "pve2", local: false },
-      { nodeId: 3, votes: 1, qdevice: null, name: "pve3", local: false },
+      { nodeId: 1, votes: 1, qdevice: null, qdeviceFlags: null, name: "pve1", local: true },
+      { nodeId: 2, votes: 1, qdevice: null, qdeviceFlags: null, name: "pve2", local: false },
+      { nodeId: 3, votes: 1, qdevice: null, qdeviceFlags: null, name: "pve3", local: false },
     ]);
   });
 
   it("reads the Qdevice column and leaves the node-id-0 qdevice row out of the node list", () => {
     expect(parsePvecmNodes(fixture("pvecm-nodes-qdevice.txt"))).toEqual([
-      { nodeId: 1, votes: 1, qdevice: "A,V,NMW", name: "pve-a", local: true },
-      { nodeId: 2, votes: 1, qdevice: "A,V,NMW", name: "pve-b", local: false },
+      { nodeId: 1, votes: 1, qdevice: "A,V,NMW", qdeviceFlags: AVNMW, name: "pve-a", local: true },
+      { nodeId: 2, votes: 1, qdevice: "A,V,NMW", qdeviceFlags: AVNMW, name: "pve-b", local: false },
     ]);
   });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ParseError } from "../../../src/pve/parsers/format.js";
 import { corosyncDown, parsePvecmStatus, parseRingId } from "../../../src/pve/parsers/pvecm-status.js";
 
+const AVNMW = { registered: true, alive: true, castsVote: true, masterWins: false };
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), "utf8");
 
 describe("parsePvecmStatus", () => {
@@ -26,9 +27,9 @@ describe("parsePvecmStatus", () => {
         flags: ["Quorate"],
       },
       members: [
-        { nodeId: 1, votes: 1, qdevice: null, name: "10.10.10.1", local: true },
-        { nodeId: 2, votes: 1, qdevice: null, name: "10.10.10.2", local: false },
-        { nodeId: 3, votes: 1, qdevice: null, name: "10.10.10.3", local: false },
+        { nodeId: 1, votes: 1, qdevice: null, qdeviceFlags: null, name: "10.10.10.1", local: true },
+        { nodeId: 2, votes: 1, qdevice: null, qdeviceFlags: null, name: "10.10.10.2", local: false },
+        { nodeId: 3, votes: 1, qdevice: null, qdeviceFlags: null, name: "10.10.10.3", local: false },
       ],
       qdevice: null,
     });
@@ -66,15 +67,33 @@ describe("parsePvecmStatus", () => {
     expect(s.votequorum.flags).toEqual(["Quorate", "Qdevice"]);
     expect(s.votequorum.quorum).toBe(3);
     expect(s.members).toEqual([
-      { nodeId: 1, votes: 1, qdevice: "A,V,NMW", name: "192.168.51.239", local: true },
-      { nodeId: 2, votes: 1, qdevice: "A,V,NMW", name: "192.168.51.240", local: false },
+      { nodeId: 1, votes: 1, qdevice: "A,V,NMW", qdeviceFlags: AVNMW, name: "192.168.51.239", local: true },
+      { nodeId: 2, votes: 1, qdevice: "A,V,NMW", qdeviceFlags: AVNMW, name: "192.168.51.240", local: false },
     ]);
-    expect(s.qdevice).toEqual({ votes: 1, castsVote: true });
+    expect(s.qdevice).toEqual({
+      votes: 1,
+      castsVote: true,
+      nodeId: 0,
+      name: "Qdevice",
+      configuredVotes: 1,
+      displayedVotes: 1,
+    });
   });
 
   it("reads a qdevice that does not cast its vote from the '(votes N)' suffix", () => {
     const s = parsePvecmStatus(fixture("corosync-quorumtool-qdevice-no-vote.txt"));
-    expect(s.qdevice).toEqual({ votes: 1, castsVote: false });
+    expect(s.qdevice).toEqual({
+      votes: 1,
+      castsVote: false,
+      nodeId: 0,
+      name: "Qdevice",
+      configuredVotes: 1,
+      displayedVotes: 0,
+    });
+    expect(s.members.map((m) => m.qdeviceFlags)).toEqual([
+      { registered: true, alive: true, castsVote: false, masterWins: false },
+      { registered: false, alive: false, castsVote: false, masterWins: false },
+    ]);
     expect(s.members.map((m) => m.qdevice)).toEqual(["A,NV,NMW", "NR"]);
   });
 

@@ -18,6 +18,10 @@ describe("parsePvesrStatus", () => {
       duration: 3.554485,
       failCount: 0,
       state: "OK",
+      lastSyncAt: "2026-03-11T14:00:01",
+      nextSyncAt: "2026-03-11T14:15:00",
+      pending: false,
+      stateKind: "ok",
     });
   });
 

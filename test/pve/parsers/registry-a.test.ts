@@ -39,8 +39,9 @@ describe("formatsA", () => {
     const parsed = pctList?.parse(
       "VMID       Status     Lock         Name\n100        running    backup       web01\n",
     );
-    expect(pctList?.schema.parse(parsed)).toEqual([
-      { vmid: 100, status: "running", lock: "backup", name: "web01" },
-    ]);
+    expect(pctList?.schema.parse(parsed)).toEqual({
+      rows: [{ vmid: 100, status: "running", lock: "backup", name: "web01" }],
+      warnings: [],
+    });
   });
 });

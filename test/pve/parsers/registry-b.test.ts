@@ -10,6 +10,8 @@ describe("formatsB", () => {
       "pvecm-nodes",
       "corosync-cfgtool",
       "corosync-cmapctl",
+      "corosync-cfgtool-nodes",
+      "corosync-qdevice-tool",
       "corosync-conf",
       "zerotier-local-conf",
       "zerotier-info",
