@@ -78,6 +78,11 @@ function runText(input: RunResult, opts: ViewOptions): string {
   } else if (result.steps.length > 0) {
     out.push("", p("bold", "Steps:"), ...result.steps.map((s) => stepLine(s, p)));
   }
+  // What the plan could not see (a node that did not answer) must stay on screen after the run.
+  const warnings = result.outcome === "needs-human" ? [] : (result.plan?.warnings ?? []);
+  if (warnings.length > 0) {
+    out.push("", p(["bold", "yellow"], "Warnings:"), ...warnings.map((w) => `  ! ${w}`));
+  }
 
   const left = leftInPlace(result);
   if ((result.outcome === "rollback-incomplete" || result.outcome === "interrupted") && left.length > 0) {
