@@ -211,9 +211,12 @@ export function loadSavedPlan(raw: unknown): Plan {
   }
   const parsed = Plan.safeParse(raw);
   if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    // Name the field, or a user editing the file cannot tell which one is wrong.
+    const where = issue && issue.path.length > 0 ? `at ${issue.path.join(".")}: ` : "";
     throw new EngineError(
       "PVEFIX_PLAN_FORMAT",
-      `the plan file is not a valid pvefix plan: ${parsed.error.issues[0]?.message}`,
+      `the plan file is not a valid pvefix plan: ${where}${issue?.message}`,
     );
   }
   return parsed.data;
