@@ -15,6 +15,7 @@ import {
   type Step,
   type UndoGuard,
 } from "./model.js";
+import { redact } from "./redact.js";
 import type { AnyRunbook } from "./runbook.js";
 
 const RISK_ORDER: Risk[] = ["safe", "guarded", "dangerous"];
@@ -134,7 +135,8 @@ function writtenBy(target: RestoreTarget, entries: readonly JournalEntry[]): str
 
 function textDiff(target: RestoreTarget, left: Buffer | string | null, now: Buffer | null): string | null {
   if (left === null || now === null) return null;
-  const text = (b: Buffer | string) => (typeof b === "string" ? b : b.toString("utf8"));
+  // Diffed redacted: a diff line (`+\tpassword x`) no longer looks like the config line it holds.
+  const text = (b: Buffer | string) => redact(typeof b === "string" ? b : b.toString("utf8"));
   if ([left, now].some((b) => typeof b !== "string" && b.includes(0))) return null;
   const name = `${target.node}:${target.path}`;
   return createTwoFilesPatch(`${name} (as the run left it)`, `${name} (now)`, text(left), text(now), "", "", {
