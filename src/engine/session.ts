@@ -272,6 +272,15 @@ function undoSubject(options: Pick<UndoOptions, "stateDir" | "runId" | "runbookF
       `Nothing to undo: run ${options.runId} (${summary.outcome}) left no change in place`,
     );
   }
+  // An undo run's steps (and steps with no lasting effect) have nothing to undo: an "undo" of
+  // them would run nothing and still mark the run undone.
+  if (toUndo.every((step) => step.undo.kind === "none")) {
+    const why = toUndo[0]?.undo.kind === "none" ? toUndo[0].undo.reason : "";
+    throw new EngineError(
+      "PVEFIX_NOTHING_TO_UNDO",
+      `Nothing to undo: what run ${options.runId} (${summary.outcome}) left in place has nothing to undo (${why})`,
+    );
+  }
   return {
     runId: options.runId,
     entries,

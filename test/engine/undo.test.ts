@@ -301,4 +301,18 @@ describe("a failed undo stays retryable", () => {
     expect(summarizeRun(readJournal(stateDir, runId)).undoneBy).toBe(retried.runId);
     await expect(undo(runId)).rejects.toMatchObject({ code: "PVEFIX_NOTHING_TO_UNDO" });
   });
+
+  it("is itself not undoable: its failed step has nothing to undo, so nothing runs and nothing says undone", async () => {
+    const runId = await doneRun();
+    cluster.failOn("demo-revert", { exitCode: 1, stderr: "revert failed" });
+    const failed = await undo(runId);
+    expect(failed.outcome).toBe("rollback-incomplete");
+    await expect(
+      planUndo({ ...target(), runId: failed.runId!, runbookFor: () => demo }),
+    ).rejects.toMatchObject({
+      code: "PVEFIX_NOTHING_TO_UNDO",
+    });
+    await expect(undo(failed.runId!)).rejects.toMatchObject({ code: "PVEFIX_NOTHING_TO_UNDO" });
+    expect(summarizeRun(readJournal(stateDir, failed.runId!)).undoneBy).toBeNull();
+  });
 });
