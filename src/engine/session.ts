@@ -34,6 +34,7 @@ import {
   type FileDrift,
   type FileNow,
   fileDrift,
+  refusedUnattended,
   restoreTargets,
   stepsStillInPlace,
   type UndoPlan,
@@ -327,10 +328,10 @@ async function prepareUndo(
     original: subject.plan,
     toUndo: subject.toUndo,
   };
-  const refused = (refusal: Refusal): UndoPlan => ({
-    ...buildUndoPlan({ ...base, facts: null, drift: [], toUndo: [] }),
-    refusal,
-  });
+  const refused = (refusal: Refusal): UndoPlan => {
+    const undo = buildUndoPlan({ ...base, facts: null, drift: [], toUndo: [] });
+    return { ...undo, plan: { ...undo.plan, unattended: refusedUnattended(refusal) }, refusal };
+  };
   let facts: unknown = null;
   if (runbook.guardUndo) {
     try {

@@ -191,6 +191,11 @@ export interface UndoPlanInput {
   now?: Date;
 }
 
+/** A refused undo runs nothing, so it is never "eligible" (the header would contradict the refusal). */
+export function refusedUnattended(refusal: Refusal): Plan["unattended"] {
+  return { eligible: false, reason: `refused: ${refusal.message}` };
+}
+
 export function buildUndoPlan(input: UndoPlanInput): UndoPlan {
   const { runbook, runId } = input;
   const order = [...input.toUndo].reverse();
@@ -242,8 +247,9 @@ export function buildUndoPlan(input: UndoPlanInput): UndoPlan {
     });
   });
   const risky = steps.filter((s) => s.risk !== "safe");
-  const unattended: Plan["unattended"] =
-    input.drift.length > 0
+  const unattended: Plan["unattended"] = refusal
+    ? refusedUnattended(refusal)
+    : input.drift.length > 0
       ? { eligible: false, reason: `needs a human: ${input.drift.length} file(s) changed since the run` }
       : risky.length > 0
         ? {

@@ -190,6 +190,14 @@ describe("undo is a plan, re-checked on fresh facts", () => {
     expect([cluster.file("n1", A), cluster.file("n2", B)]).toEqual(["old a\n", "old b\n"]);
   });
 
+  it("never calls a refused undo plan unattended-eligible", async () => {
+    const runId = await doneRun();
+    cluster.file("n1", FENCE, "split\n");
+    const plan = await planUndo({ ...target(), runId, runbookFor: () => demo });
+    expect(plan.refusal).toMatchObject({ code: "split-brain-risk" });
+    expect(plan.plan.unattended).toEqual({ eligible: false, reason: "refused: the other half is quorate" });
+  });
+
   it("asks for the node name when the guard makes an undo step dangerous; a wrong answer undoes nothing more", async () => {
     const runId = await doneRun();
     cluster.file("n1", FENCE, "danger\n");
