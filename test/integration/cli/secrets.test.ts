@@ -149,7 +149,8 @@ describe("a storage.cfg with CIFS, PBS, RBD and ESXi secrets replaced by not-quo
       .facts;
     expect(facts.newContent).toMatchObject({ sha256: backups[0]!.sha256 });
     expect(facts.newContent.source).toContain(`the backup of /etc/pve/storage.cfg in run ${applied}`);
-    const undo = await pvefix(["undo", applied, "--lab"]);
+    // The undo asks at the run's gates: `pvecm expected 1` again is dangerous.
+    const undo = await interactive(["undo", applied, "--lab"], "Type pve1 to continue", "pve1\r");
     expect(undo.code, undo.stdout).toBe(0);
     expect(await catOnPve1("/etc/pve/storage.cfg")).toBe(STORAGE_CFG);
     await showEverywhere(await lastRunId());
