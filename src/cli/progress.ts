@@ -62,7 +62,11 @@ interface Pending {
   finished: Promise<unknown>;
 }
 
-/** listr2 spinners driven by engine events; each phase or step is its own short Listr run. */
+/**
+ * listr2 spinners driven by engine events; each phase or step is its own short Listr run. The runs
+ * never overlap: two live renderers on a sized terminal swallowed every later line, and output set
+ * on a finished task threw into the engine (a postcondition then failed and the run rolled back).
+ */
 export function listrProgress(options: { verbose: boolean }): Progress {
   let current: Pending | undefined;
   const begin = (title: string) => {
@@ -71,6 +75,8 @@ export function listrProgress(options: { verbose: boolean }): Progress {
     const running = new Promise<void>((resolve, reject) => {
       done = (error) => (error ? reject(error) : resolve());
     });
+    // Handled by the task once it starts; until then a failure must not count as unhandled.
+    running.catch(() => {});
     const list = new Listr(
       [
         {
@@ -85,10 +91,17 @@ export function listrProgress(options: { verbose: boolean }): Progress {
       ],
       { exitOnError: false, rendererOptions: { collapseErrors: false } },
     );
-    current = { done: (e) => done(e), output: (t) => output(t), finished: list.run().catch(() => {}) };
+    const previous = current?.finished ?? Promise.resolve();
+    current = {
+      done: (e) => done(e),
+      output: (t) => output(t),
+      finished: previous.then(() => list.run()).catch(() => {}),
+    };
   };
   const end = (error?: string) => {
-    current?.done(error ? new Error(error.split("\n")[0]) : undefined);
+    if (!current) return;
+    current.output = () => {};
+    current.done(error ? new Error(error.split("\n")[0]) : undefined);
   };
   return {
     idle: async () => {

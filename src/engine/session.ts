@@ -35,6 +35,7 @@ import {
   type FileDrift,
   type FileNow,
   fileDrift,
+  refusedUnattended,
   restoreTargets,
   stepsStillInPlace,
   type UndoPlan,
@@ -214,9 +215,12 @@ export function loadSavedPlan(raw: unknown): Plan {
   }
   const parsed = Plan.safeParse(raw);
   if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    // Name the field, or a user editing the file cannot tell which one is wrong.
+    const where = issue && issue.path.length > 0 ? `at ${issue.path.join(".")}: ` : "";
     throw new EngineError(
       "PVEFIX_PLAN_FORMAT",
-      `the plan file is not a valid pvefix plan: ${parsed.error.issues[0]?.message}`,
+      `the plan file is not a valid pvefix plan: ${where}${issue?.message}`,
     );
   }
   return parsed.data;
@@ -272,6 +276,15 @@ function undoSubject(options: Pick<UndoOptions, "stateDir" | "runId" | "runbookF
       `Nothing to undo: run ${options.runId} (${summary.outcome}) left no change in place`,
     );
   }
+  // An undo run's steps (and steps with no lasting effect) have nothing to undo: an "undo" of
+  // them would run nothing and still mark the run undone.
+  if (toUndo.every((step) => step.undo.kind === "none")) {
+    const why = toUndo[0]?.undo.kind === "none" ? toUndo[0].undo.reason : "";
+    throw new EngineError(
+      "PVEFIX_NOTHING_TO_UNDO",
+      `Nothing to undo: what run ${options.runId} (${summary.outcome}) left in place has nothing to undo (${why})`,
+    );
+  }
   return {
     runId: options.runId,
     entries,
@@ -318,10 +331,10 @@ async function prepareUndo(
     original: subject.plan,
     toUndo: subject.toUndo,
   };
-  const refused = (refusal: Refusal): UndoPlan => ({
-    ...buildUndoPlan({ ...base, facts: null, drift: [], toUndo: [] }),
-    refusal,
-  });
+  const refused = (refusal: Refusal): UndoPlan => {
+    const undo = buildUndoPlan({ ...base, facts: null, drift: [], toUndo: [] });
+    return { ...undo, plan: { ...undo.plan, unattended: refusedUnattended(refusal) }, refusal };
+  };
   let facts: unknown = null;
   if (runbook.guardUndo) {
     try {

@@ -15,6 +15,7 @@ import {
   type Step,
   type UndoGuard,
 } from "./model.js";
+import { redact } from "./redact.js";
 import type { AnyRunbook } from "./runbook.js";
 
 const RISK_ORDER: Risk[] = ["safe", "guarded", "dangerous"];
@@ -134,7 +135,8 @@ function writtenBy(target: RestoreTarget, entries: readonly JournalEntry[]): str
 
 function textDiff(target: RestoreTarget, left: Buffer | string | null, now: Buffer | null): string | null {
   if (left === null || now === null) return null;
-  const text = (b: Buffer | string) => (typeof b === "string" ? b : b.toString("utf8"));
+  // Diffed redacted: a diff line (`+\tpassword x`) no longer looks like the config line it holds.
+  const text = (b: Buffer | string) => redact(typeof b === "string" ? b : b.toString("utf8"));
   if ([left, now].some((b) => typeof b !== "string" && b.includes(0))) return null;
   const name = `${target.node}:${target.path}`;
   return createTwoFilesPatch(`${name} (as the run left it)`, `${name} (now)`, text(left), text(now), "", "", {
@@ -189,6 +191,11 @@ export interface UndoPlanInput {
   now?: Date;
 }
 
+/** A refused undo runs nothing, so it is never "eligible" (the header would contradict the refusal). */
+export function refusedUnattended(refusal: Refusal): Plan["unattended"] {
+  return { eligible: false, reason: `refused: ${refusal.message}` };
+}
+
 export function buildUndoPlan(input: UndoPlanInput): UndoPlan {
   const { runbook, runId } = input;
   const order = [...input.toUndo].reverse();
@@ -240,8 +247,9 @@ export function buildUndoPlan(input: UndoPlanInput): UndoPlan {
     });
   });
   const risky = steps.filter((s) => s.risk !== "safe");
-  const unattended: Plan["unattended"] =
-    input.drift.length > 0
+  const unattended: Plan["unattended"] = refusal
+    ? refusedUnattended(refusal)
+    : input.drift.length > 0
       ? { eligible: false, reason: `needs a human: ${input.drift.length} file(s) changed since the run` }
       : risky.length > 0
         ? {

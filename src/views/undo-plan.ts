@@ -3,6 +3,7 @@
  * each undo step runs and at which gate, which guard refuses it now, and which files someone else
  * changed since the run (with the diff), exactly as `pvefix undo` would then ask.
  */
+import { redactDeep } from "../engine/redact.js";
 import { type FileDrift, UNDO_STEP_REASON, type UndoPlan } from "../engine/undo-plan.js";
 import { gateText } from "./actions.js";
 import { onTarget, paramFlags } from "./command-line.js";
@@ -149,5 +150,6 @@ const views: ViewMap<UndoPlan> = {
 };
 
 export function renderUndoPlan(undo: UndoPlan, format: OutputFormat, opts: ViewOptions): string {
-  return views[format](undo, opts);
+  // The fresh facts and the drift diffs hold file contents: secret fields go, in every format.
+  return views[format](redactDeep(undo), opts);
 }

@@ -544,6 +544,17 @@ describe("saved plans", () => {
       }),
     ).rejects.toThrow("unsupported plan file format version 9; only version 1 is supported");
   });
+
+  it("names the field a plan file lacks", async () => {
+    const { steps: _steps, ...withoutSteps } = await savedPlan();
+    await expect(apply(withoutSteps as unknown as Plan)).rejects.toThrow(
+      /not a valid pvefix plan: at steps: .*expected array/,
+    );
+    const { fingerprint: _fp, ...withoutFingerprint } = await savedPlan();
+    await expect(apply(withoutFingerprint as unknown as Plan)).rejects.toThrow(
+      /not a valid pvefix plan: at fingerprint: /,
+    );
+  });
 });
 
 describe("guards around the run", () => {

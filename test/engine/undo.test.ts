@@ -190,6 +190,14 @@ describe("undo is a plan, re-checked on fresh facts", () => {
     expect([cluster.file("n1", A), cluster.file("n2", B)]).toEqual(["old a\n", "old b\n"]);
   });
 
+  it("never calls a refused undo plan unattended-eligible", async () => {
+    const runId = await doneRun();
+    cluster.file("n1", FENCE, "split\n");
+    const plan = await planUndo({ ...target(), runId, runbookFor: () => demo });
+    expect(plan.refusal).toMatchObject({ code: "split-brain-risk" });
+    expect(plan.plan.unattended).toEqual({ eligible: false, reason: "refused: the other half is quorate" });
+  });
+
   it("asks for the node name when the guard makes an undo step dangerous; a wrong answer undoes nothing more", async () => {
     const runId = await doneRun();
     cluster.file("n1", FENCE, "danger\n");
@@ -300,5 +308,19 @@ describe("a failed undo stays retryable", () => {
     expect(cluster.log.filter((l) => l.command === "demo-revert x")).toHaveLength(2);
     expect(summarizeRun(readJournal(stateDir, runId)).undoneBy).toBe(retried.runId);
     await expect(undo(runId)).rejects.toMatchObject({ code: "PVEFIX_NOTHING_TO_UNDO" });
+  });
+
+  it("is itself not undoable: its failed step has nothing to undo, so nothing runs and nothing says undone", async () => {
+    const runId = await doneRun();
+    cluster.failOn("demo-revert", { exitCode: 1, stderr: "revert failed" });
+    const failed = await undo(runId);
+    expect(failed.outcome).toBe("rollback-incomplete");
+    await expect(
+      planUndo({ ...target(), runId: failed.runId!, runbookFor: () => demo }),
+    ).rejects.toMatchObject({
+      code: "PVEFIX_NOTHING_TO_UNDO",
+    });
+    await expect(undo(failed.runId!)).rejects.toMatchObject({ code: "PVEFIX_NOTHING_TO_UNDO" });
+    expect(summarizeRun(readJournal(stateDir, failed.runId!)).undoneBy).toBeNull();
   });
 });
