@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { Gate } from "../../src/engine/apply.js";
 import { JournalWriteError } from "../../src/engine/errors.js";
-import { type EngineListener, EventStream, type StreamEvent } from "../../src/engine/events.js";
+import { type EngineListener, EVENT_TYPES, EventStream, type StreamEvent } from "../../src/engine/events.js";
 import { Journal, readJournal } from "../../src/engine/journal.js";
 import { defineRunbook } from "../../src/engine/runbook.js";
 import { runRunbook, undoRun } from "../../src/engine/session.js";
@@ -120,6 +120,8 @@ describe("one event stream", () => {
     expect(journaled(seen.events)).toEqual(journal);
     expect(seen.events.map((e) => e.type).slice(0, 3)).toEqual(["run-start", "probe-start", "command"]);
     expect(seen.events.at(-1)?.type).toBe("run-end");
+    // The documented list (docs/cli.md) names every type a run emits.
+    for (const e of seen.events) expect(EVENT_TYPES).toContain(e.type);
     expect(seen.hooks).toEqual([
       "step-start write-a 1/1",
       "check a-written true",
