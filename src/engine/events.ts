@@ -87,8 +87,7 @@ export interface EventSink {
  * undo --plan, diagnose): their events reach the listeners only.
  */
 export class EventStream implements EventSink {
-  /** The steps the hooks name, from the last plan decision (an undo's plan for an undo). */
-  private steps: Step[] = [];
+  /** The plan whose steps the hooks name: the last plan decision (an undo's own plan for an undo). */
   private plan: Plan | undefined;
   readonly listener: Required<EngineListener>;
 
@@ -141,14 +140,12 @@ export class EventStream implements EventSink {
         });
         return;
       case "decision":
-        if (event.plan) {
-          this.plan = event.plan;
-          this.steps = event.plan.steps;
-        }
+        if (event.plan) this.plan = event.plan;
         return;
       case "step-start": {
-        const index = this.steps.findIndex((s) => s.id === event.stepId);
-        if (this.plan && index >= 0) l.onStepStart(this.steps[index]!, index, this.plan);
+        const steps = this.plan?.steps ?? [];
+        const index = steps.findIndex((s) => s.id === event.stepId);
+        if (this.plan && index >= 0) l.onStepStart(steps[index]!, index, this.plan);
         return;
       }
       case "step-end": {
@@ -177,16 +174,8 @@ export class EventStream implements EventSink {
     }
   }
 
-  /**
-   * The steps the hooks name when no plan decision was emitted yet (an undo names the forward
-   * run's steps before its own plan is decided).
-   */
-  know(steps: readonly Step[]): void {
-    for (const s of steps) if (!this.steps.some((k) => k.id === s.id)) this.steps.push(s);
-  }
-
   private step(id: string): Step | undefined {
-    return this.steps.find((s) => s.id === id);
+    return this.plan?.steps.find((s) => s.id === id);
   }
 }
 
