@@ -12,7 +12,7 @@ import { redactDeep } from "./redact.js";
 
 export type CommandPhase = "probe" | "backup" | "step" | "verify" | "undo" | "lock";
 
-/** Events only the live stream carries: the journal starts at the run's first decision-bearing record. */
+/** Events only the live stream carries: where probing starts and ends (the journal has its commands and `facts`). */
 export type TransientEvent =
   | { type: "probe-start"; runbook: string }
   | { type: "probe-end"; runbook: string; ok: boolean };
