@@ -107,14 +107,13 @@ export async function withRun(
     });
     const events = new EventStream(journal, options.listener);
     if (journal.start) events.forward(journal.start);
-    const reading: Execution["reading"] = { phase: "probe" };
     const ex: Execution = {
       runId,
       transport: options.transport,
       events,
       runbook,
       backups: new BackupStore(),
-      reading,
+      reading: { phase: "probe" },
       checkContext: createProbeContext({
         transport: options.transport,
         nodes: options.nodes,
