@@ -3,6 +3,7 @@
  * drift from the flags the program really accepts (runbook flags come from the zod schemas).
  */
 import type { Command } from "commander";
+import { EVENT_TYPES } from "../engine/events.js";
 import { DIAGNOSE_EXIT_PRECEDENCE, DIAGNOSE_EXIT_TITLE, diagnoseExitRows } from "./exit-codes.js";
 import { buildProgram } from "./program.js";
 
@@ -27,6 +28,7 @@ export function renderCliDoc(): string {
     "Exit codes: `0` done or nothing to do · `1` failed and rolled back (or declined) · `2` bad input · `3` refused by a guard · `4` needs a human (unattended) · `5` rollback incomplete or interrupted.",
     diagnoseExitDoc(),
     OUTPUT,
+    JSONL,
     ENVIRONMENT,
     section(program, "pvefix", 2),
   ];
@@ -39,6 +41,12 @@ const OUTPUT = [
   "Lists: a list-valued flag takes a comma list (`--nodes-down pve2,pve3`) or repeats (`--nodes-down pve2 --nodes-down pve3`); pvefix prints lists back as one comma list. Any other flag given twice is an error (exit 2). A run is named by its id, a unique prefix of it, or `last`.",
   "",
   "Ctrl-C: the first stops before the next step (a question waiting is cancelled and answered no); the second stops at once, records in the journal what was in flight and what was not started, releases the locks (node locks within 2 s) and prints the run id with its `pvefix undo` command (exit 5).",
+].join("\n");
+
+const JSONL = [
+  "Event stream: with `-o jsonl`, `run`, `apply` and `undo` print on stdout, as the run goes, one JSON object a line for each event of the run: `type`, `time` (ISO), then the event's fields, secrets redacted. They are the journal's entries, in the journal's order, plus `probe-start`/`probe-end` (`{runbook, ok}`), which only the stream carries. `plan` and `diagnose` stream their probe events the same way. The last line is the command's result document, the one `-o json` prints, on one line (an error too: `kind: \"error\"`); the exit codes do not change. Other commands print their `-o json` document.",
+  "",
+  `Event types: ${EVENT_TYPES.map((t) => `\`${t}\``).join(", ")}. A \`command\` event has \`phase\` (\`probe\`, \`backup\`, \`step\`, \`verify\`, \`undo\`, \`lock\`), \`stepId\` and \`result\` (node, command, exit code, output, duration); a \`check\` event (phase \`verify\`) is a step's verify check (\`stepId\`) or a postcondition (no \`stepId\`) with \`ok\` and \`detail\`.`,
 ].join("\n");
 
 const ENVIRONMENT = [

@@ -5,6 +5,8 @@ import { z } from "zod";
 
 export const OutputFormat = z.enum(["text", "md", "json"]);
 export type OutputFormat = z.infer<typeof OutputFormat>;
+/** What `-o` accepts: the views' formats, and `jsonl` (JSON views, events streamed as they happen). */
+export const OutputFlag = z.enum(["text", "md", "json", "jsonl"]);
 
 export interface GlobalOptions {
   inventory?: string;
@@ -12,7 +14,10 @@ export interface GlobalOptions {
   stateDir: string;
   /** Set when `--state-dir` was given: next commands must repeat it to find the same runs and lab. */
   stateDirFlag?: string;
+  /** The views' format: `json` for `-o jsonl`. */
   output: OutputFormat;
+  /** `-o jsonl`: one JSON object a line on stdout, the run's events as they happen, the result last. */
+  jsonl?: boolean;
   color: boolean;
   verbose: boolean;
   acceptNewHostKeys: boolean;
@@ -25,10 +30,10 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function normalizeGlobals(raw: Record<string, unknown>): GlobalOptions {
-  const output = OutputFormat.safeParse(raw.output ?? "text");
+  const output = OutputFlag.safeParse(raw.output ?? "text");
   if (!output.success) {
     throw new GlobalOptionError(
-      `✖ Invalid option: expected one of "text"|"md"|"json", got ${JSON.stringify(raw.output)}\n  → at --output`,
+      `✖ Invalid option: expected one of "text"|"md"|"json"|"jsonl", got ${JSON.stringify(raw.output)}\n  → at --output`,
     );
   }
   const given = typeof raw.stateDir === "string" ? path.resolve(raw.stateDir) : undefined;
@@ -37,7 +42,8 @@ export function normalizeGlobals(raw: Record<string, unknown>): GlobalOptions {
     lab: raw.lab === true,
     stateDir: given ?? path.resolve(defaultStateDir()),
     ...(given ? { stateDirFlag: given } : {}),
-    output: output.data,
+    output: output.data === "jsonl" ? "json" : output.data,
+    jsonl: output.data === "jsonl",
     color:
       raw.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true && output.data === "text",
     verbose: raw.verbose === true,

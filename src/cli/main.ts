@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CommanderError } from "commander";
 import { describeError, exitCodeForError } from "./exit-codes.js";
-import { errorDocument, wantsJson } from "./output.js";
+import { errorDocument, oneLineIf, outputFlag, wantsJson } from "./output.js";
 import { buildProgram } from "./program.js";
 
 /** The version from package.json, found by walking up from this file (tsc output or bundle). */
@@ -38,7 +38,8 @@ export async function main(argv: string[]): Promise<number> {
     if (!(error instanceof CommanderError)) process.stderr.write(`${describeError(error)}\n`);
     const shown = error instanceof CommanderError && error.exitCode === 0;
     // A script reading `-o json` gets one document whatever happened, errors included.
-    if (wantsJson(argv) && !shown) process.stdout.write(`${errorDocument(error)}\n`);
+    if (wantsJson(argv) && !shown)
+      process.stdout.write(`${oneLineIf(outputFlag(argv) === "jsonl", errorDocument(error))}\n`);
     return exitCodeForError(error);
   }
 }

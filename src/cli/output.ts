@@ -46,12 +46,17 @@ export function withEnvelope(text: string, format: OutputFormat, meta: OutputMet
 }
 
 export function printOutput(
-  globals: Pick<GlobalOptions, "output">,
+  globals: Pick<GlobalOptions, "output" | "jsonl">,
   text: string,
   meta: OutputMeta = {},
 ): void {
-  const out = withEnvelope(text, globals.output, meta);
+  const out = oneLineIf(globals.jsonl === true, withEnvelope(text, globals.output, meta));
   process.stdout.write(out.endsWith("\n") ? out : `${out}\n`);
+}
+
+/** With `-o jsonl` a JSON document is one line: the last line of the stream. */
+export function oneLineIf(jsonl: boolean, json: string): string {
+  return jsonl ? JSON.stringify(JSON.parse(json)) : json;
 }
 
 /** The machine-readable code of an error: the engine's, the transport's, or one per kind of input error. */
@@ -96,8 +101,13 @@ export function errorDocument(error: unknown, now = new Date()): string {
   );
 }
 
-/** `-o json` as commander would read it from argv, for errors raised before or during parsing. */
+/** `-o json` or `-o jsonl` as commander would read it from argv, for errors raised before or during parsing. */
 export function wantsJson(argv: readonly string[]): boolean {
+  const format = outputFlag(argv);
+  return format === "json" || format === "jsonl";
+}
+
+export function outputFlag(argv: readonly string[]): string {
   let format = "text";
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i] ?? "";
@@ -106,5 +116,5 @@ export function wantsJson(argv: readonly string[]): boolean {
     else if (word.startsWith("--output=")) format = word.slice("--output=".length);
     else if (/^-o[^-]/.test(word)) format = word.slice(2);
   }
-  return format === "json";
+  return format;
 }

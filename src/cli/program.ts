@@ -24,7 +24,9 @@ export function buildProgram(version: string, setExit: Exit): Command {
       "journal, locks and lab state (default: $PVEFIX_STATE_DIR or $XDG_STATE_HOME/pvefix)",
     )
     .addOption(
-      new Option("-o, --output <format>", "output format").choices(["text", "md", "json"]).default("text"),
+      new Option("-o, --output <format>", "output format (jsonl: events as they happen, then the result)")
+        .choices(["text", "md", "json", "jsonl"])
+        .default("text"),
     )
     .option("--no-color", "no colors in text output")
     .option("-v, --verbose", "show every remote command as it runs")

@@ -4,7 +4,7 @@
  * engine knows neither.
  */
 import { Listr } from "listr2";
-import type { EngineListener } from "../engine/events.js";
+import type { EngineListener, StreamEvent } from "../engine/events.js";
 import type { Step } from "../engine/model.js";
 import { redact } from "../engine/redact.js";
 import type { CommandResult } from "../transport/types.js";
@@ -39,8 +39,11 @@ export function lineProgress(options: { verbose: boolean; write?: (line: string)
   return {
     idle: async () => {},
     onCommand: ({ phase, result, expected }) => {
-      // An expected non-zero exit is not news: shown with --verbose only, and never as a failure.
-      if (options.verbose || (phase !== "probe" && result.failed && !expected))
+      // Lock bookkeeping is not the run's work: the journal and `-o jsonl` have it.
+      if (phase === "lock") return;
+      // An expected non-zero exit is not news, nor a check's read (its ✔/✖ line says the verdict):
+      // shown with --verbose only, and never as a failure.
+      if (options.verbose || (phase !== "probe" && phase !== "verify" && result.failed && !expected))
         write(`  ${phase}: ${commandLine(result, expected)}`);
     },
     onStepStart: (step, index, plan) =>
@@ -109,7 +112,8 @@ export function listrProgress(options: { verbose: boolean }): Progress {
     },
     onProbeStart: ({ runbook }) => begin(`Probing the cluster (${runbook})`),
     onProbeEnd: ({ ok }) => end(ok ? undefined : "probes found a reason to refuse"),
-    onCommand: ({ result, expected }) =>
+    onCommand: ({ phase, result, expected }) =>
+      phase !== "lock" &&
       current?.output(
         options.verbose ? commandLine(result, expected) : `[${result.node}] $ ${shown(result)}`,
       ),
@@ -118,5 +122,20 @@ export function listrProgress(options: { verbose: boolean }): Progress {
     onStepEnd: (_step, status, error) => end(status === "done" ? undefined : (error ?? status)),
     onUndoStart: (step) => begin(`Undo ${step.id} (on ${step.node})`),
     onUndoEnd: (_step, ok, error) => end(ok ? undefined : (error ?? "undo failed")),
+  };
+}
+
+/**
+ * `-o jsonl`: every event on stdout as it happens, one JSON object a line (`type`, `time`, then
+ * the event's fields, secrets redacted as in the journal). The result document follows last.
+ */
+export function jsonlStream(
+  write: (line: string) => void = (line) => process.stdout.write(line),
+): EngineListener {
+  return {
+    onEvent: (event: StreamEvent) => {
+      const { type, time, ...fields } = event;
+      write(`${JSON.stringify({ type, time, ...fields })}\n`);
+    },
   };
 }

@@ -114,7 +114,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       };
     }
     if (step.risk !== "safe" && index <= approvedThrough) {
-      ex.journal.append({ type: "gate", stepId: step.id, approved: true, answer: batchAnswer });
+      ex.events.emit({ type: "gate", stepId: step.id, approved: true, answer: batchAnswer });
     } else if (step.risk !== "safe") {
       const batch = batchFrom(plan.steps, index);
       const answer = await options.gate({
@@ -124,7 +124,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
         confirm: step.risk === "dangerous" ? "node-name" : "yes",
         batch,
       });
-      ex.journal.append({ type: "gate", stepId: step.id, approved: answer.approved, answer: answer.answer });
+      ex.events.emit({ type: "gate", stepId: step.id, approved: answer.approved, answer: answer.answer });
       if (answer.approved && answer.batch && batch.length > 1) {
         approvedThrough = index + batch.length - 1;
         batchAnswer = `${answer.answer} (approved with step ${step.id} for ${batch.length} steps)`;
@@ -145,19 +145,17 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       }
     }
 
-    ex.journal.append({ type: "step-start", stepId: step.id });
-    ex.listener.onStepStart(step, index, plan);
+    ex.events.emit({ type: "step-start", stepId: step.id });
     const failure = await runStep(ex, step);
     if (failure === undefined) {
-      ex.journal.append({ type: "step-end", stepId: step.id, status: "done" });
-      ex.listener.onStepEnd(step, "done");
+      ex.events.emit({ type: "step-end", stepId: step.id, status: "done" });
       setStatus(index, "done");
       completed.push(step);
       continue;
     }
 
     try {
-      ex.journal.append({ type: "step-end", stepId: step.id, status: "failed", error: failure.message });
+      ex.events.emit({ type: "step-end", stepId: step.id, status: "failed", error: failure.message });
     } catch (error) {
       // A full state disk that stopped the first step before its first change: nothing to undo,
       // and the honest outcome is "failed, nothing changed" even though the journal ends early.
@@ -172,7 +170,6 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
         touchedFiles: touched(),
       };
     }
-    ex.listener.onStepEnd(step, "failed", failure.message);
     setStatus(index, "failed", failure.message);
     for (let i = index + 1; i < plan.steps.length; i++) setStatus(i, "skipped");
     if (failure.changedSomething) {
@@ -206,7 +203,7 @@ async function runStep(ex: Execution, step: Step): Promise<StepFailure | undefin
     for (const path of step.files) {
       const backup = await backupFile({
         transport: ex.transport,
-        journal: ex.journal,
+        events: ex.events,
         runId: ex.runId,
         stepId: step.id,
         node: step.node,
@@ -232,7 +229,7 @@ async function runStep(ex: Execution, step: Step): Promise<StepFailure | undefin
     return { message: (error as Error).message, changedSomething: ranAny || unknown };
   }
   for (const check of step.verify) {
-    const result = await runCheck(ex, check);
+    const result = await runCheck(ex, check, step.id);
     if (!result.ok)
       return { message: `check failed: ${check.description}: ${result.detail}`, changedSomething: true };
   }
@@ -240,7 +237,7 @@ async function runStep(ex: Execution, step: Step): Promise<StepFailure | undefin
   for (const path of step.files) {
     await recordFileState({
       transport: ex.transport,
-      journal: ex.journal,
+      events: ex.events,
       stepId: step.id,
       node: step.node,
       path,

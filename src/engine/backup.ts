@@ -6,8 +6,9 @@
  */
 import { copyFile, readFile, removeFile, sha256, writeFileAtomic } from "../transport/files.js";
 import type { CommandResult, Transport } from "../transport/types.js";
+import type { EventSink } from "./events.js";
 import { sha256Hex } from "./fingerprint.js";
-import type { Journal, JournalEntry } from "./journal.js";
+import type { JournalEntry } from "./journal.js";
 import { holdsSecrets } from "./redact.js";
 
 export type BackupRecord = Omit<Extract<JournalEntry, { type: "backup" }>, "type" | "time">;
@@ -48,7 +49,7 @@ export class BackupError extends Error {
 
 export async function backupFile(options: {
   transport: Transport;
-  journal: Journal;
+  events: EventSink;
   runId: string;
   stepId: string;
   node: string;
@@ -73,7 +74,7 @@ export async function backupFile(options: {
     nodeCopy,
   };
   // The journal copy first: if the local disk is full this throws before anything changed.
-  options.journal.append({ type: "backup", ...backup });
+  options.events.emit({ type: "backup", ...backup });
   if (nodeCopy) {
     const copy = await copyFile(transport, node, path, nodeCopy);
     options.record(copy);
@@ -90,7 +91,7 @@ export async function backupFile(options: {
  */
 export async function recordFileState(options: {
   transport: Transport;
-  journal: Journal;
+  events: EventSink;
   stepId: string;
   node: string;
   path: string;
@@ -114,7 +115,7 @@ export async function recordFileState(options: {
         ? read.content.toString("base64")
         : null,
   };
-  options.journal.append({ type: "file-state", ...state });
+  options.events.emit({ type: "file-state", ...state });
   return state;
 }
 

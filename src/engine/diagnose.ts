@@ -5,7 +5,7 @@
  * detector that fails becomes a failure of its own instead of hiding the others.
  */
 import { TransportError } from "../transport/errors.js";
-import { combineListeners, type EngineListener } from "./events.js";
+import { type EngineListener, EventStream } from "./events.js";
 import type { Finding, Severity } from "./model.js";
 import { createProbeContext } from "./probe-context.js";
 import { answeringContext, checkReachability, type NodeDown } from "./reachability.js";
@@ -62,12 +62,13 @@ export interface DiagnoseOptions extends ClusterTarget {
 export async function diagnoseCluster(options: DiagnoseOptions): Promise<Diagnosis> {
   const now = options.now ?? (() => new Date());
   const generatedAt = now().toISOString();
-  const listener = combineListeners(options.listener);
+  // No journal: the events reach the listeners only.
+  const events = new EventStream(null, options.listener);
   // One sweep reads one snapshot: detectors sharing probes (.vmlist, storage.cfg, …) pay once.
   const base = createProbeContext({
     ...options,
     memoize: true,
-    onCommand: (result) => listener.onCommand({ phase: "probe", result }),
+    onCommand: (result) => events.emit({ type: "command", phase: "probe", result }),
   });
   const reach = await checkReachability(base, now);
   const ctx = answeringContext(base, reach, now);
@@ -76,13 +77,13 @@ export async function diagnoseCluster(options: DiagnoseOptions): Promise<Diagnos
     options.runbooks
       .filter((r) => r.detect)
       .map(async (runbook): Promise<Finding[]> => {
-        listener.onProbeStart({ runbook: runbook.meta.id });
+        events.emit({ type: "probe-start", runbook: runbook.meta.id });
         try {
           const found = await runbook.detect!(ctx);
-          listener.onProbeEnd({ runbook: runbook.meta.id, ok: true });
+          events.emit({ type: "probe-end", runbook: runbook.meta.id, ok: true });
           return found;
         } catch (error) {
-          listener.onProbeEnd({ runbook: runbook.meta.id, ok: false });
+          events.emit({ type: "probe-end", runbook: runbook.meta.id, ok: false });
           const lostNode = error instanceof TransportError ? ` (${error.node} stopped answering)` : "";
           failures.push({ detector: runbook.meta.id, error: `${(error as Error).message}${lostNode}` });
           return [];

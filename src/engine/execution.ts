@@ -12,8 +12,7 @@ import {
   type Transport,
 } from "../transport/types.js";
 import { type BackupStore, restoreFile } from "./backup.js";
-import type { CommandPhase, EngineListener } from "./events.js";
-import type { Journal } from "./journal.js";
+import type { CommandPhase, EventStream } from "./events.js";
 import type { Action, Check, Step } from "./model.js";
 import { REDACTED } from "./redact.js";
 import type { AnyRunbook, CheckResult, ProbeContext } from "./runbook.js";
@@ -21,12 +20,14 @@ import type { AnyRunbook, CheckResult, ProbeContext } from "./runbook.js";
 export interface Execution {
   runId: string;
   transport: Transport;
-  journal: Journal;
+  /** Where every record of the run goes: the journal first, then the listeners. */
+  events: EventStream;
   runbook: AnyRunbook;
   backups: BackupStore;
-  listener: Required<EngineListener>;
-  /** Read-only context for postconditions. */
+  /** Read-only context for probes and checks; its commands are recorded in `reading`'s phase. */
   checkContext: ProbeContext;
+  /** What the check context's commands belong to: probing, or a check verifying a step or the run. */
+  reading: { phase: "probe" | "verify"; stepId?: string };
 }
 
 export class ActionError extends Error {
@@ -44,8 +45,7 @@ export class ActionError extends Error {
 export function recorder(ex: Execution, phase: CommandPhase, stepId?: string) {
   return (result: CommandResult, expected = false) => {
     const mark = expected && result.exitCode !== 0 ? { expected: true } : {};
-    ex.journal.append({ type: "command", phase, ...(stepId ? { stepId } : {}), result, ...mark });
-    ex.listener.onCommand({ phase, ...(stepId ? { stepId } : {}), result, ...mark });
+    ex.events.emit({ type: "command", phase, ...(stepId ? { stepId } : {}), result, ...mark });
   };
 }
 
@@ -115,8 +115,30 @@ export async function runAction(
   }
 }
 
-/** Run one postcondition, polling until it holds or its wait time is over. */
-export async function runCheck(ex: Execution, check: Check): Promise<CheckResult> {
+/**
+ * Run one check (a step's `verify`, or a postcondition when `stepId` is absent), polling until it
+ * holds or its wait time is over. Its reads and its verdict are the run's verify phase.
+ */
+export async function runCheck(ex: Execution, check: Check, stepId?: string): Promise<CheckResult> {
+  const previous = ex.reading;
+  ex.reading = { phase: "verify", ...(stepId ? { stepId } : {}) };
+  try {
+    const result = await pollCheck(ex, check);
+    ex.events.emit({
+      type: "check",
+      phase: "verify",
+      ...(stepId ? { stepId } : {}),
+      check,
+      ok: result.ok,
+      detail: result.detail,
+    });
+    return result;
+  } finally {
+    ex.reading = previous;
+  }
+}
+
+async function pollCheck(ex: Execution, check: Check): Promise<CheckResult> {
   const fn = ex.runbook.checks?.[check.name];
   if (!fn) return { ok: false, detail: `runbook ${ex.runbook.meta.id} has no check named ${check.name}` };
   const deadline = Date.now() + (check.waitMs ?? 0);
@@ -127,10 +149,7 @@ export async function runCheck(ex: Execution, check: Check): Promise<CheckResult
     } catch (error) {
       result = { ok: false, detail: (error as Error).message };
     }
-    if (result.ok || Date.now() >= deadline) {
-      ex.listener.onCheck(check, result.ok, result.detail);
-      return result;
-    }
+    if (result.ok || Date.now() >= deadline) return result;
     await new Promise((r) => setTimeout(r, Math.min(1_000, Math.max(50, deadline - Date.now()))));
   }
 }

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { CommandResult } from "../transport/types.js";
 import { EngineError, JournalWriteError } from "./errors.js";
-import { Plan, Refusal, RunMode, RunOutcome, StepStatus } from "./model.js";
+import { Check, Plan, Refusal, RunMode, RunOutcome, StepStatus } from "./model.js";
 import { redactDeep } from "./redact.js";
 
 const time = z.string();
@@ -86,6 +86,19 @@ export const JournalEntry = z.discriminatedUnion("type", [
     status: StepStatus,
     error: z.string().optional(),
   }),
+  /**
+   * A postcondition or a step's verify check, with its verdict (after any waiting). Journals
+   * written before this entry existed simply have none.
+   */
+  z.object({
+    type: z.literal("check"),
+    time,
+    phase: z.literal("verify"),
+    stepId: z.string().optional(),
+    check: Check,
+    ok: z.boolean(),
+    detail: z.string(),
+  }),
   z.object({ type: z.literal("undo-start"), time, stepId: z.string(), of: z.string().optional() }),
   z.object({
     type: z.literal("undo-end"),
@@ -105,7 +118,8 @@ export const JournalEntry = z.discriminatedUnion("type", [
   z.object({ type: z.literal("undone-by"), time, runId: z.string(), outcome: RunOutcome }),
 ]);
 export type JournalEntry = z.infer<typeof JournalEntry>;
-type EntryInput = JournalEntry extends infer E
+/** An entry as the engine emits it; the journal stamps the time. */
+export type JournalEntryInput = JournalEntry extends infer E
   ? E extends { time: string }
     ? Omit<E, "time">
     : never
@@ -135,6 +149,9 @@ export function unusedRunId(stateDir: string, runbook: string, draw = () => newR
 }
 
 export class Journal {
+  /** The run-start entry `create` wrote (undefined for a journal re-opened to append). */
+  start: JournalEntry | undefined;
+
   private constructor(
     readonly runId: string,
     readonly file: string,
@@ -142,14 +159,14 @@ export class Journal {
 
   static create(
     stateDir: string,
-    start: Omit<Extract<EntryInput, { type: "run-start" }>, "type" | "user" | "host" | "pid">,
+    start: Omit<Extract<JournalEntryInput, { type: "run-start" }>, "type" | "user" | "host" | "pid">,
   ): Journal {
     const dir = runsDir(stateDir);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = path.join(dir, `${start.runId}.jsonl`);
     if (fs.existsSync(file)) throw new EngineError("PVEFIX_BAD_INPUT", `run ${start.runId} already exists`);
     const journal = new Journal(start.runId, file);
-    journal.append({
+    journal.start = journal.record({
       type: "run-start",
       ...start,
       user: os.userInfo().username,
@@ -169,7 +186,7 @@ export class Journal {
    * For records that must not stop a run when they cannot be written (lock bookkeeping, the
    * run's end after an earlier write failed). Returns whether the entry reached the disk.
    */
-  tryAppend(entry: EntryInput): boolean {
+  tryAppend(entry: JournalEntryInput): boolean {
     try {
       this.append(entry);
       return true;
@@ -179,7 +196,12 @@ export class Journal {
     }
   }
 
-  append(entry: EntryInput): void {
+  append(entry: JournalEntryInput): void {
+    this.record(entry);
+  }
+
+  /** Append `entry` and return it as written: stamped, redacted, parsed. */
+  record(entry: JournalEntryInput): JournalEntry {
     const full = JournalEntry.parse(redactDeep({ ...entry, time: new Date().toISOString() }));
     const line = `${JSON.stringify(full)}\n`;
     try {
@@ -195,6 +217,7 @@ export class Journal {
     } catch (error) {
       throw new JournalWriteError(this.file, error);
     }
+    return full;
   }
 }
 

@@ -20,8 +20,7 @@ export async function undoSteps(ex: Execution, steps: readonly Step[], of?: stri
 }
 
 export async function undoStep(ex: Execution, step: Step, of?: string): Promise<UndoReport> {
-  ex.listener.onUndoStart(step);
-  ex.journal.append({ type: "undo-start", stepId: step.id, ...(of ? { of } : {}) });
+  ex.events.emit({ type: "undo-start", stepId: step.id, ...(of ? { of } : {}) });
   let error: string | undefined;
   if (step.undo.kind === "irreversible") {
     error = `irreversible: ${step.undo.reason}`;
@@ -33,13 +32,12 @@ export async function undoStep(ex: Execution, step: Step, of?: string): Promise<
     }
   }
   const ok = error === undefined;
-  ex.journal.append({
+  ex.events.emit({
     type: "undo-end",
     stepId: step.id,
     ok,
     ...(error ? { error } : {}),
     ...(of ? { of } : {}),
   });
-  ex.listener.onUndoEnd(step, ok, error);
   return { stepId: step.id, ok, ...(error ? { error } : {}) };
 }

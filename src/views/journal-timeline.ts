@@ -72,6 +72,8 @@ function entryText(e: JournalEntry, p: Paint): string | null {
       return `step ${e.stepId} started`;
     case "step-end":
       return `step ${e.stepId}: ${p(STATUS_COLOR[e.status], `${STATUS_SYMBOL[e.status]} ${e.status}`)}${e.error ? `\n  ${e.error}` : ""}`;
+    case "check":
+      return `check${e.stepId ? ` ${e.stepId}` : " (postcondition)"}: ${e.ok ? p("green", "✔") : p("red", "✖")} ${e.check.description}: ${e.detail}`;
     case "undo-start":
       return `undo ${e.stepId} started${e.of ? ` (of run ${e.of})` : ""}`;
     case "undo-end":

@@ -5,12 +5,14 @@ import { hiddenOnNode } from "../../pve/probes/guests.js";
 import { renderDiagnosis } from "../../views/index.js";
 import { DIAGNOSE_EXIT } from "../exit-codes.js";
 import type { GlobalOptions } from "../global-options.js";
+import { oneLineIf } from "../output.js";
 import { print, progressFor, viewOptions, withTarget } from "./shared.js";
 
 export async function runDiagnose(globals: GlobalOptions): Promise<number> {
   const diagnosis = await withTarget(globals, (target) =>
     diagnoseCluster({ ...target, runbooks, hiddenBy: hiddenOnNode, listener: progressFor(globals, true) }),
   );
-  print(renderDiagnosis(diagnosis, globals.output, viewOptions(globals)));
+  const text = renderDiagnosis(diagnosis, globals.output, viewOptions(globals));
+  print(oneLineIf(globals.jsonl === true, text));
   return DIAGNOSE_EXIT[diagnosis.status];
 }

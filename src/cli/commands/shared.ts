@@ -1,10 +1,10 @@
 /** Small glue shared by commands: open the target, pick listeners, print. */
 import * as fs from "node:fs";
 import { InputError } from "../../engine/errors.js";
-import type { EngineListener } from "../../engine/events.js";
+import { combineListeners, type EngineListener } from "../../engine/events.js";
 import type { ClusterTarget } from "../../engine/session.js";
 import type { GlobalOptions } from "../global-options.js";
-import { lineProgress, listrProgress, type Progress } from "../progress.js";
+import { jsonlStream, lineProgress, listrProgress, type Progress } from "../progress.js";
 import { openTarget, stateFlags, targetFlags } from "../target.js";
 
 /**
@@ -26,6 +26,10 @@ export async function withTarget<T>(
 
 /** Spinners only on a terminal and never with machine output; plain stderr lines otherwise. */
 export function progressFor(globals: GlobalOptions, quiet = false): Progress {
+  if (globals.jsonl) {
+    const lines = globals.verbose ? lineProgress({ verbose: true }) : {};
+    return { ...combineListeners(lines, jsonlStream()), idle: async () => {} };
+  }
   if (globals.output === "json" || quiet) {
     return globals.verbose ? lineProgress({ verbose: true }) : { idle: async () => {} };
   }

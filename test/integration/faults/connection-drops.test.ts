@@ -228,8 +228,19 @@ describe("a connection that drops after a mutating step", () => {
     const start = entries.findIndex((e) => e.type === "step-start");
     const end = entries.findIndex((e) => e.type === "step-end");
     const verify = commands(entries.slice(start, end), "cat /proc/mounts");
-    // The dropped attempts are journaled too (exit code null), then the read that got through.
-    expect(verify.map((e) => [e.phase, e.result.exitCode]).at(-1)).toEqual(["probe", 0]);
+    // The dropped attempts are journaled too (exit code null), then the read that got through:
+    // the step's verify phase, with the check's verdict after it.
+    expect(verify.map((e) => [e.phase, e.stepId, e.result.exitCode]).at(-1)).toEqual([
+      "verify",
+      "remount-nfs-backup-pve2",
+      0,
+    ]);
+    expect(
+      entries
+        .slice(start, end)
+        .filter((e) => e.type === "check")
+        .map((e) => e.ok),
+    ).toEqual([true]);
     expect(verify.slice(0, -1).every((e) => e.result.connectionLost)).toBe(true);
 
     expect((await bed.run({ runbook: hungNfs, params: { storage: "nfs-backup" } })).outcome).toBe(

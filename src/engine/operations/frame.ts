@@ -1,0 +1,156 @@
+/**
+ * The frame every mutating operation runs in (`withRun`): the state lock, the journal, the event
+ * stream, the probe context, and the run's end. Plus what the operations share around it.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { CommandResult, Transport } from "../../transport/types.js";
+import type { Gate, StepReport } from "../apply.js";
+import { BackupStore } from "../backup.js";
+import { EngineError, JournalWriteError } from "../errors.js";
+import { type EngineListener, EventStream } from "../events.js";
+import type { Execution } from "../execution.js";
+import { Journal, readJournal, runsDir, summarizeRun, unusedRunId } from "../journal.js";
+import { acquireStateLock, stateDirFault } from "../lock.js";
+import type { Plan, Refusal, RunMode, RunOutcome, Step } from "../model.js";
+import { createProbeContext } from "../probe-context.js";
+import type { AnyRunbook } from "../runbook.js";
+import { exitCodeFor } from "../session.js";
+
+export interface ClusterTarget {
+  transport: Transport;
+  nodes: readonly string[];
+  cluster: string;
+  /** The inventory file this target came from, recorded in the journal so `undo` can say which -i to pass. */
+  inventoryPath?: string;
+}
+
+export interface RunResult {
+  runId: string | null;
+  runbook: string;
+  outcome: RunOutcome;
+  params: Record<string, unknown>;
+  plan?: Plan;
+  refusal?: Refusal;
+  reason?: string;
+  steps: StepReport[];
+  error?: string;
+  touchedFiles: Array<{ node: string; path: string }>;
+  /** For an undo: the run it undoes (the one to name in `pvefix undo` again). */
+  undoOf?: string;
+}
+
+export type BodyResult = Omit<RunResult, "runId" | "runbook" | "params">;
+type Body = (ex: Execution) => Promise<BodyResult>;
+
+export function nodesOf(steps: readonly Step[]): string[] {
+  return [...new Set(steps.map((s) => s.node))];
+}
+
+export function runEnded(stateDir: string, runId: string): boolean {
+  try {
+    const outcome = summarizeRun(readJournal(stateDir, runId)).outcome;
+    return outcome !== "running";
+  } catch {
+    return false;
+  }
+}
+
+/** Lock bookkeeping is evidence, not state: a full state disk must not stop the release. */
+export function lockRecorder(ex: Execution) {
+  return (result: CommandResult) => {
+    ex.events.tryEmit({ type: "command", phase: "lock", result });
+  };
+}
+
+/**
+ * A run whose journal cannot even be started has not run: the state directory is at fault (exit 2),
+ * and the torn start is removed so `pvefix runs` does not trip over it.
+ */
+function createJournal(stateDir: string, start: Parameters<typeof Journal.create>[1]): Journal {
+  try {
+    return Journal.create(stateDir, start);
+  } catch (error) {
+    const fault = stateDirFault(stateDir, error instanceof JournalWriteError ? error.cause : error);
+    if (!fault) throw error;
+    fs.rmSync(path.join(runsDir(stateDir), `${start.runId}.jsonl`), { force: true });
+    throw fault;
+  }
+}
+
+/** Common frame of every mutating operation: state lock, journal, event stream, probe context, run-end. */
+export async function withRun(
+  options: ClusterTarget & {
+    stateDir: string;
+    listener?: EngineListener;
+    gate: Gate;
+    signal?: AbortSignal;
+    runId?: string;
+  },
+  runbook: AnyRunbook,
+  params: Record<string, unknown>,
+  mode: RunMode,
+  body: Body,
+): Promise<RunResult> {
+  const runId = unusedRunId(options.stateDir, runbook.meta.id);
+  const lock = acquireStateLock(options.stateDir, options.cluster, runId);
+  try {
+    const journal = createJournal(options.stateDir, {
+      runId,
+      runbook: runbook.meta.id,
+      mode,
+      params,
+      cluster: options.cluster,
+      transport: options.transport.kind,
+      ...(options.inventoryPath ? { inventory: options.inventoryPath } : {}),
+      ...(mode === "undo" && typeof options.runId === "string" ? { undoOf: options.runId } : {}),
+    });
+    const events = new EventStream(journal, options.listener);
+    if (journal.start) events.forward(journal.start);
+    const ex: Execution = {
+      runId,
+      transport: options.transport,
+      events,
+      runbook,
+      backups: new BackupStore(),
+      reading: { phase: "probe" },
+      checkContext: createProbeContext({
+        transport: options.transport,
+        nodes: options.nodes,
+        cluster: options.cluster,
+        stateDir: options.stateDir,
+        onCommand: (result) => {
+          const { phase, stepId } = ex.reading;
+          events.emit({ type: "command", phase, ...(stepId ? { stepId } : {}), result });
+        },
+      }),
+    };
+    let result: BodyResult;
+    try {
+      result = await body(ex);
+    } catch (error) {
+      // A lock held elsewhere is a guard saying no; anything else failed before the first change.
+      const locked = error instanceof EngineError && error.code === "PVEFIX_LOCKED";
+      // A journal that cannot be written stopped the run mid-way: say so, do not claim a rollback.
+      const stopped = error instanceof JournalWriteError;
+      const outcome: RunOutcome = locked ? "refused" : stopped ? "interrupted" : "failed-rolled-back";
+      // The original error says why; a second journal failure adds nothing.
+      events.tryEmit({
+        type: "run-end",
+        outcome,
+        exitCode: exitCodeFor(outcome),
+        message: (error as Error).message,
+      });
+      throw error;
+    }
+    events.tryEmit({
+      type: "run-end",
+      outcome: result.outcome,
+      exitCode: exitCodeFor(result.outcome),
+      ...(result.error ? { message: result.error } : {}),
+    });
+    return { runId, runbook: runbook.meta.id, params, ...result };
+  } finally {
+    lock.release();
+  }
+}

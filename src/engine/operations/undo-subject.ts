@@ -1,0 +1,152 @@
+/**
+ * What an undo works from (the run's journal, its plan, the steps still in place) and its check
+ * against the cluster as it is now: shared by `undo` and `undo --plan`. Reads only.
+ */
+import * as fs from "node:fs";
+import { readFile } from "../../transport/files.js";
+import type { CommandResult } from "../../transport/types.js";
+import { EngineError } from "../errors.js";
+import { sha256Hex } from "../fingerprint.js";
+import { type JournalEntry, readJournal, runsDir, summarizeRun } from "../journal.js";
+import type { Plan, Refusal, Step } from "../model.js";
+import { probeRefusal } from "../plan.js";
+import { isSecretPath } from "../redact.js";
+import type { AnyRunbook, ProbeContext } from "../runbook.js";
+import {
+  buildUndoPlan,
+  type FileDrift,
+  type FileNow,
+  fileDrift,
+  refusedUnattended,
+  restoreTargets,
+  stepsStillInPlace,
+  type UndoPlan,
+} from "../undo-plan.js";
+import type { ClusterTarget } from "./frame.js";
+import type { UndoOptions } from "./undo.js";
+
+/** What an undo works from: the run's journal, its plan, and the steps still in place. */
+export interface UndoSubject {
+  runId: string;
+  /** The run's own journal (its backups and file records). */
+  entries: JournalEntry[];
+  summary: ReturnType<typeof summarizeRun>;
+  plan: Plan;
+  /** In run order. */
+  toUndo: Step[];
+  runbook: AnyRunbook;
+}
+
+export function undoSubject(options: Pick<UndoOptions, "stateDir" | "runId" | "runbookFor">): UndoSubject {
+  const entries = readJournal(options.stateDir, options.runId);
+  const summary = summarizeRun(entries);
+  if (summary.outcome === "running") {
+    throw new EngineError(
+      "PVEFIX_LOCKED",
+      `Run ${options.runId} is still running (pid alive); it cannot be undone now`,
+    );
+  }
+  if (summary.undoneBy) {
+    throw new EngineError(
+      "PVEFIX_NOTHING_TO_UNDO",
+      `Nothing to undo: run ${options.runId} was already undone by ${summary.undoneBy}`,
+    );
+  }
+  const decision = entries.find((e) => e.type === "decision" && e.plan);
+  const plan = decision?.type === "decision" ? decision.plan : undefined;
+  // Earlier undo attempts that did not finish have put some steps back already.
+  const attempts = undoAttempts(options.stateDir, options.runId);
+  const toUndo = plan ? stepsStillInPlace(plan.steps, [...entries, ...attempts]) : [];
+  if (!plan || toUndo.length === 0) {
+    throw new EngineError(
+      "PVEFIX_NOTHING_TO_UNDO",
+      `Nothing to undo: run ${options.runId} (${summary.outcome}) left no change in place`,
+    );
+  }
+  // An undo run's steps (and steps with no lasting effect) have nothing to undo: an "undo" of
+  // them would run nothing and still mark the run undone.
+  if (toUndo.every((step) => step.undo.kind === "none")) {
+    const why = toUndo[0]?.undo.kind === "none" ? toUndo[0].undo.reason : "";
+    throw new EngineError(
+      "PVEFIX_NOTHING_TO_UNDO",
+      `Nothing to undo: what run ${options.runId} (${summary.outcome}) left in place has nothing to undo (${why})`,
+    );
+  }
+  return {
+    runId: options.runId,
+    entries,
+    summary,
+    plan,
+    toUndo,
+    runbook: options.runbookFor(summary.runbook),
+  };
+}
+
+/** The undo entries earlier undos of `runId` journaled. An unreadable journal of another run is no reason to refuse. */
+function undoAttempts(stateDir: string, runId: string): JournalEntry[] {
+  const files = fs.existsSync(runsDir(stateDir)) ? fs.readdirSync(runsDir(stateDir)) : [];
+  return files.flatMap((file) => {
+    if (!file.endsWith(".jsonl")) return [];
+    let entries: JournalEntry[];
+    try {
+      entries = readJournal(stateDir, file.slice(0, -".jsonl".length));
+    } catch {
+      return [];
+    }
+    const start = entries.find((e) => e.type === "run-start");
+    if (start?.type !== "run-start" || start.undoOf !== runId) return [];
+    return entries.filter((e) => (e.type === "undo-start" || e.type === "undo-end") && e.of === runId);
+  });
+}
+
+/**
+ * Re-check an undo against the cluster as it is now: the runbook's guards on fresh facts, and
+ * every file the undo restores against what the run left there. Reads only.
+ */
+export async function prepareUndo(
+  subject: UndoSubject,
+  target: ClusterTarget,
+  ctx: ProbeContext,
+  record: (result: CommandResult) => void,
+): Promise<UndoPlan> {
+  const { runbook, summary } = subject;
+  const base = {
+    runId: subject.runId,
+    runbook,
+    params: summary.params,
+    cluster: target.cluster,
+    original: subject.plan,
+    toUndo: subject.toUndo,
+  };
+  const refused = (refusal: Refusal): UndoPlan => {
+    const undo = buildUndoPlan({ ...base, facts: null, drift: [], toUndo: [] });
+    return { ...undo, plan: { ...undo.plan, unattended: refusedUnattended(refusal) }, refusal };
+  };
+  let facts: unknown = null;
+  if (runbook.guardUndo) {
+    try {
+      facts = await runbook.probe(ctx, summary.params);
+    } catch (error) {
+      return refused(probeRefusal(error));
+    }
+  }
+  const drift: FileDrift[] = [];
+  for (const t of restoreTargets(subject.plan.steps, subject.toUndo)) {
+    let now: FileNow;
+    try {
+      const read = await readFile(target.transport, t.node, t.path);
+      record(read.result);
+      now = {
+        node: t.node,
+        path: t.path,
+        sha256: read.exists ? sha256Hex(read.content) : null,
+        content: read.exists && !isSecretPath(t.path) ? read.content : null,
+      };
+    } catch (error) {
+      return refused(probeRefusal(error));
+    }
+    const d = fileDrift(t, now, subject.entries);
+    if (d) drift.push(d);
+  }
+  return buildUndoPlan({ ...base, facts, drift });
+}
