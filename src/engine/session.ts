@@ -5,6 +5,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { OUTCOME_EXIT } from "../errors/exit-codes.js";
 import { readFile } from "../transport/files.js";
 import type { CommandResult, Transport } from "../transport/types.js";
 import { type ApplyResult, applyPlan, type Gate, type StepReport } from "./apply.js";
@@ -596,24 +597,9 @@ async function withRun(
   }
 }
 
-/** Exit codes of design.md, by outcome. The CLI maps errors; outcomes map here. */
+/** The exit code of a run's outcome, from the one table in src/errors/exit-codes.ts. */
 export function exitCodeFor(outcome: RunOutcome): number {
-  switch (outcome) {
-    case "done":
-    case "nothing-to-do":
-    case "undone":
-      return 0;
-    case "failed-rolled-back":
-    case "declined":
-      return 1;
-    case "refused":
-      return 3;
-    case "needs-human":
-      return 4;
-    case "rollback-incomplete":
-    case "interrupted":
-      return 5;
-  }
+  return OUTCOME_EXIT[outcome];
 }
 
 async function executePlanned(
