@@ -25,7 +25,7 @@ describe("import direction", () => {
     expect(all.length).toBeGreaterThan(500);
     expect(all).toContainEqual(
       expect.objectContaining({
-        from: "src/cli/target.ts",
+        from: "src/index.ts",
         target: "src/transport/ssh/index.ts",
         dynamic: true,
       }),
@@ -94,5 +94,17 @@ describe("the CLI's startup", () => {
       )
       .map(([file, by]) => `${by} imports ${file} statically`);
     expect(eager).toEqual([]);
+    // The front door loads the whole engine: `pvefix --version` and `--help` must not pay for it.
+    expect(loaded.has("src/index.ts")).toBe(false);
+  });
+
+  it("reaches the engine, transports and inventories through src/index.ts once past startup", () => {
+    const startup = staticClosure("src/cli/main.ts");
+    const deep = files
+      .flatMap(importsOf)
+      .filter((i) => i.from.startsWith("src/cli/") && !startup.has(i.from))
+      .filter((i) => /^src\/(engine|transport|inventory)\//.test(i.target))
+      .map((i) => `${i.from} imports "${i.specifier}": use src/index.ts`);
+    expect(deep).toEqual([]);
   });
 });

@@ -54,19 +54,7 @@ export const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   views: ["errors", "shell", "transport", "engine"],
   runbooks: ["errors", "shell", "pve/parsers", "engine", "pve/probes", "pve/steps"],
   api: ["errors", "inventory", "transport", "engine", "pve/probes", "runbooks"],
-  cli: [
-    "errors",
-    "shell",
-    "pve/parsers",
-    "inventory",
-    "transport",
-    "engine",
-    "pve/probes",
-    "lab",
-    "views",
-    "runbooks",
-    "api",
-  ],
+  cli: ["errors", "shell", "pve/parsers", "engine", "pve/probes", "lab", "views", "runbooks", "api"],
 };
 
 /** Files a layer must not import even though their layer is allowed: the engine uses transports, never one in particular. */
@@ -92,6 +80,8 @@ export interface Import {
   target: string;
   /** `import("…")`: evaluated only when that code runs. */
   dynamic: boolean;
+  /** `import type` / `export type`: erased when compiled, so it loads nothing (it still couples the layers). */
+  typeOnly: boolean;
 }
 
 /** Comments may quote imports (`@example`); strings such as "ssh://" must survive. */
@@ -102,14 +92,16 @@ function withoutComments(text: string): string {
 /** The relative imports of one file: static (`import`/`export … from`, side-effect `import "…"`) and dynamic. */
 export function importsOf(file: string): Import[] {
   const text = withoutComments(fs.readFileSync(file, "utf8"));
-  const found: Array<{ specifier: string; dynamic: boolean }> = [];
-  for (const m of text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']/gm)) {
-    found.push({ specifier: m[1] as string, dynamic: false });
+  const found: Array<{ specifier: string; dynamic: boolean; typeOnly: boolean }> = [];
+  for (const m of text.matchAll(/^\s*(?:import|export)\b(\s+type\b)?[^;]*?\bfrom\s*["']([^"']+)["']/gm)) {
+    found.push({ specifier: m[2] as string, dynamic: false, typeOnly: m[1] !== undefined });
   }
-  for (const m of text.matchAll(/^\s*import\s*["']([^"']+)["']/gm))
-    found.push({ specifier: m[1] as string, dynamic: false });
-  for (const m of text.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g))
-    found.push({ specifier: m[1] as string, dynamic: true });
+  for (const m of text.matchAll(/^\s*import\s*["']([^"']+)["']/gm)) {
+    found.push({ specifier: m[1] as string, dynamic: false, typeOnly: false });
+  }
+  for (const m of text.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)) {
+    found.push({ specifier: m[1] as string, dynamic: true, typeOnly: false });
+  }
   return found
     .filter((i) => i.specifier.startsWith("."))
     .map((i) => {
@@ -119,6 +111,7 @@ export function importsOf(file: string): Import[] {
         specifier: i.specifier,
         target: path.relative(ROOT, resolved).split(path.sep).join("/"),
         dynamic: i.dynamic,
+        typeOnly: i.typeOnly,
       };
     });
 }
@@ -159,13 +152,14 @@ export function violations(files: readonly string[]): string[] {
   return out;
 }
 
-/** Files loaded when `from` is loaded, following static imports only, each with the file that first imports it. */
+/** Files loaded when `from` is loaded (static imports that are not type-only), each with the file that first imports it. */
 export function staticClosure(from: string): Map<string, string | null> {
   const seen = new Map<string, string | null>();
   const visit = (rel: string, by: string | null) => {
     if (seen.has(rel) || !fs.existsSync(path.join(ROOT, rel))) return;
     seen.set(rel, by);
-    for (const imp of importsOf(path.join(ROOT, rel))) if (!imp.dynamic) visit(imp.target, rel);
+    for (const imp of importsOf(path.join(ROOT, rel)))
+      if (!imp.dynamic && !imp.typeOnly) visit(imp.target, rel);
   };
   visit(from, null);
   return seen;
