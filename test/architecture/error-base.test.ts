@@ -117,3 +117,35 @@ describe("one exit code table", () => {
     expect(DIAGNOSE_EXIT).toEqual({ clear: 0, findings: 10, critical: 11, incomplete: 12 });
   });
 });
+
+describe("the CLI asks the error", () => {
+  it("prints a coded error's own words and ends with its exit code", async () => {
+    const { describeError, exitCodeForError } = await import("../../src/cli/exit-codes.js");
+    const { errorCode } = await import("../../src/cli/output.js");
+    const { LabError } = await import("../../src/lab/errors.js");
+    const { ParseError } = await import("../../src/pve/parsers/format.js");
+    const lab = new LabError(
+      "PVEFIX_LAB_BAD_STATE",
+      "/s/lab/state.json is not a valid lab state (run `pvefix lab reset`)",
+    );
+    expect([describeError(lab), exitCodeForError(lab), errorCode(lab)]).toEqual([
+      "/s/lab/state.json is not a valid lab state (run `pvefix lab reset`)",
+      2,
+      "PVEFIX_LAB_BAD_STATE",
+    ]);
+    const parse = new ParseError("pvecm-status", "no Quorate line", 3);
+    expect([describeError(parse), exitCodeForError(parse)]).toEqual([
+      "✖ pvecm-status: line 3: no Quorate line",
+      2,
+    ]);
+  });
+
+  it("reports an internal error that got this far as a bug, as before", async () => {
+    const { describeError, exitCodeForError } = await import("../../src/cli/exit-codes.js");
+    const { errorCode } = await import("../../src/cli/output.js");
+    const { ProbeError } = await import("../../src/engine/probe-context.js");
+    const probe = new ProbeError("no answer", "pve1");
+    expect(describeError(probe)).toMatch(/^✖ Internal error: this is a bug in pvefix/);
+    expect([exitCodeForError(probe), errorCode(probe)]).toEqual([1, "PVEFIX_INTERNAL"]);
+  });
+});
