@@ -5,7 +5,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { OUTCOME_EXIT } from "../errors/exit-codes.js";
+import { exitCodeFor } from "../errors/exit-codes.js";
 import { readFile } from "../transport/files.js";
 import type { CommandResult, Transport } from "../transport/types.js";
 import { type ApplyResult, applyPlan, type Gate, type StepReport } from "./apply.js";
@@ -41,7 +41,8 @@ import {
   type UndoPlan,
 } from "./undo-plan.js";
 
-export { stepsStillInPlace, type UndoPlan };
+// exitCodeFor comes from the one exit code table (src/errors/exit-codes.ts).
+export { exitCodeFor, stepsStillInPlace, type UndoPlan };
 
 export interface ClusterTarget {
   transport: Transport;
@@ -595,11 +596,6 @@ async function withRun(
   } finally {
     lock.release();
   }
-}
-
-/** The exit code of a run's outcome, from the one table in src/errors/exit-codes.ts. */
-export function exitCodeFor(outcome: RunOutcome): number {
-  return OUTCOME_EXIT[outcome];
 }
 
 async function executePlanned(

@@ -22,6 +22,12 @@ export const OUTCOME_EXIT = {
   "rollback-incomplete": EXIT.manual,
   interrupted: EXIT.manual,
 } as const satisfies Record<string, ExitCode>;
+export type Outcome = keyof typeof OUTCOME_EXIT;
+
+/** The exit code of a run's outcome. */
+export function exitCodeFor(outcome: Outcome): ExitCode {
+  return OUTCOME_EXIT[outcome];
+}
 
 /**
  * `pvefix diagnose`, for cron and monitoring (docs/cli.md). When several apply the highest wins:
