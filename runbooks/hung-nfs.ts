@@ -20,8 +20,8 @@ import {
   serverAddress,
   serverState,
 } from "../src/pve/probes/storage.js";
+import { isNodeUnreachable } from "../src/pve/probes/unreachable.js";
 import { lazyUnmountAndRemountStep } from "../src/pve/steps/mounts.js";
-import { TransportError } from "../src/transport/errors.js";
 
 const Params = z
   .object({
@@ -86,7 +86,7 @@ async function probe(ctx: ProbeContext, { storage: id, node }: Params): Promise<
         return { node: n, mount, liveness, server };
       } catch (error) {
         // The one node asked for is needed: its failure refuses the plan (node-unreachable).
-        if (node || !(error instanceof TransportError)) throw error;
+        if (node || !isNodeUnreachable(error)) throw error;
         unreachable.push({ node: n, reason: error.message });
         return null;
       }

@@ -7,6 +7,7 @@ import type { Decision, Finding, StepInput } from "../src/engine/model.js";
 import { NodeParam } from "../src/engine/params.js";
 import { ProbeError } from "../src/engine/probe-context.js";
 import { defineRunbook, type ProbeContext } from "../src/engine/runbook.js";
+import { isNodeUnreachable } from "../src/pve/probes/unreachable.js";
 import {
   blacklistGaps,
   bridgeBlacklisted,
@@ -30,7 +31,6 @@ import {
   restartZerotierStep,
   writeLocalConfStep,
 } from "../src/pve/steps/zerotier.js";
-import { TransportError } from "../src/transport/errors.js";
 
 const Params = z
   .object({ node: NodeParam.describe("Node whose zerotier-one loops or lacks the blacklist") })
@@ -223,7 +223,7 @@ export default defineRunbook({
     const facts = await Promise.all(
       up.map((node) =>
         zerotierOf(ctx, node).catch((error: unknown) => {
-          if (error instanceof TransportError) return null;
+          if (isNodeUnreachable(error)) return null;
           throw error;
         }),
       ),

@@ -1,18 +1,31 @@
 /**
- * pvefix public API: load a runbook, plan, run, apply a saved plan, undo a run, diagnose.
- * The CLI is one client of this API.
+ * pvefix public API, the library's front door: runbooks; plan, run, apply a saved plan, undo a
+ * run, diagnose; the journal; transports and inventories; the errors and their exit codes.
+ * The CLI is one client of this API and reaches the engine, transports and inventories through it.
  */
+import type { SshTransport, SshTransportOptions } from "./transport/ssh/index.js";
+
 export { runbookById, runbooks } from "../runbooks/index.js";
+export { abandonRun, type RunProgress } from "./engine/abandon.js";
 export type { ApplyResult, Gate, GateAnswer, GateRequest, StepReport } from "./engine/apply.js";
-export { diagnose } from "./engine/diagnose.js";
-export { EngineError, InputError } from "./engine/errors.js";
-export type { EngineListener } from "./engine/events.js";
-export { listRuns, readJournal, summarizeRun } from "./engine/journal.js";
+export {
+  type DiagnoseOptions,
+  type Diagnosis,
+  type DiagnosisStatus,
+  diagnose,
+  diagnoseCluster,
+} from "./engine/diagnose.js";
+export { EngineError, InputError, type InputIssue } from "./engine/errors.js";
+export { combineListeners, type EngineListener, EVENT_TYPES, type StreamEvent } from "./engine/events.js";
+export { type JournalEntry, listRuns, readJournal, runsDir, summarizeRun } from "./engine/journal.js";
+export { isStateDirFault, stateDirFault } from "./engine/lock.js";
 export * from "./engine/model.js";
+export { redact, redactDeep } from "./engine/redact.js";
 export type { AnyRunbook, ProbeContext, Runbook, RunbookMeta, UndoContext } from "./engine/runbook.js";
 export { defineRunbook } from "./engine/runbook.js";
 export {
   applySavedPlan,
+  type ClusterTarget,
   exitCodeFor,
   loadSavedPlan,
   planOnly,
@@ -24,6 +37,31 @@ export {
   undoRun,
 } from "./engine/session.js";
 export type { FileDrift } from "./engine/undo-plan.js";
+export { DIAGNOSE_EXIT, EXIT, type ExitCode, OUTCOME_EXIT } from "./errors/exit-codes.js";
+export { isPvefixError, PvefixError } from "./errors/pvefix-error.js";
+export {
+  InventoryError,
+  loadInventory,
+  parseInventory,
+  type ResolvedNode,
+  resolveNode,
+} from "./inventory/load.js";
 export { Inventory } from "./inventory/schema.js";
+export { type DiscoverOptions, discoverInventory } from "./pve/probes/discover.js";
 export { TransportError } from "./transport/errors.js";
+export { LocalTransport, type LocalTransportOptions } from "./transport/local.js";
 export type { CommandResult, Transport } from "./transport/types.js";
+export type { SshTransport, SshTransportOptions };
+
+/**
+ * A transport over SSH (ssh2), loaded on first use: a program that never talks SSH (the lab, a
+ * `pvefix list`) does not pay for loading it.
+ * @example
+ * const t = await openSshTransport({ inventory: loadInventory("cluster.yaml") });
+ * const result = await t.exec("pve2", "pvecm status", { timeoutMs: 10_000 });
+ * await t.close();
+ */
+export async function openSshTransport(options: SshTransportOptions): Promise<SshTransport> {
+  const { SshTransport } = await import("./transport/ssh/index.js");
+  return new SshTransport(options);
+}

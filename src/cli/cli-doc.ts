@@ -3,7 +3,7 @@
  * drift from the flags the program really accepts (runbook flags come from the zod schemas).
  */
 import type { Command } from "commander";
-import { EVENT_TYPES } from "../engine/events.js";
+import { EVENT_TYPES } from "../index.js";
 import { DIAGNOSE_EXIT_PRECEDENCE, DIAGNOSE_EXIT_TITLE, diagnoseExitRows } from "./exit-codes.js";
 import { buildProgram } from "./program.js";
 

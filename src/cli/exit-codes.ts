@@ -1,29 +1,14 @@
 /**
- * The one place where errors become exit codes (design.md): 0 done or nothing to do, 1 failed
- * and rolled back, 2 bad input, 3 refused by a guard, 4 needs a human, 5 rollback incomplete.
- * `diagnose` says what it found with codes of its own, 10–12, apart from the run codes.
+ * Exit codes as the CLI shows and returns them. The numbers are in the one table,
+ * src/errors/exit-codes.ts; every pvefix error carries its own (`PvefixError.exitCode`).
  */
 import { CommanderError } from "commander";
 import type { DiagnosisStatus } from "../engine/diagnose.js";
-import { EngineError } from "../engine/errors.js";
 import { isStateDirFault } from "../engine/lock.js";
-import { InventoryError } from "../inventory/load.js";
-import { ParseError } from "../pve/parsers/format.js";
-import { TransportError } from "../transport/errors.js";
-import { GlobalOptionError } from "./global-options.js";
+import { DIAGNOSE_EXIT, EXIT } from "../errors/exit-codes.js";
+import { PvefixError } from "../errors/pvefix-error.js";
 
-export const EXIT = { ok: 0, failed: 1, badInput: 2, refused: 3, needsHuman: 4, manual: 5 } as const;
-
-/**
- * `pvefix diagnose`, for cron and monitoring (docs/cli.md). When several apply the highest wins:
- * a sweep that could not see every node cannot promise that nothing worse is there.
- */
-export const DIAGNOSE_EXIT: Record<DiagnosisStatus, number> = {
-  clear: 0,
-  findings: 10,
-  critical: 11,
-  incomplete: 12,
-};
+export { DIAGNOSE_EXIT, EXIT };
 
 const DIAGNOSE_EXIT_MEANING: Record<DiagnosisStatus, string> = {
   clear: "every node answered, every detector finished, nothing found",
@@ -55,51 +40,23 @@ export function diagnoseExitHelp(): string {
   ].join("\n");
 }
 
+/** A pvefix error ends with its own exit code; commander's usage errors are bad input. */
 export function exitCodeForError(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
-  if (error instanceof GlobalOptionError || error instanceof InventoryError || error instanceof ParseError) {
-    return EXIT.badInput;
-  }
-  if (error instanceof TransportError) {
-    return error.code === "PVEFIX_HOST_KEY_UNKNOWN" || error.code === "PVEFIX_HOST_KEY_CHANGED"
-      ? EXIT.refused
-      : EXIT.failed;
-  }
-  if (error instanceof EngineError) {
-    switch (error.code) {
-      case "PVEFIX_BAD_INPUT":
-      case "PVEFIX_UNKNOWN_RUNBOOK":
-      case "PVEFIX_PLAN_FORMAT":
-      case "PVEFIX_RUN_NOT_FOUND":
-      case "PVEFIX_STATE_DIR":
-        return EXIT.badInput;
-      case "PVEFIX_LOCKED":
-      case "PVEFIX_STALE_PLAN":
-      case "PVEFIX_PROBE_FAILED":
-        return EXIT.refused;
-      case "PVEFIX_NOTHING_TO_UNDO":
-        return EXIT.ok;
-      case "PVEFIX_STATE_WRITE":
-        return EXIT.manual;
-    }
-  }
+  if (reported(error)) return error.exitCode;
   // A file pvefix could not write (its state directory full, read-only or not ours): nothing ran.
   if (isStateDirFault(error)) return EXIT.badInput;
   return EXIT.failed;
 }
 
+/** A coded error meant for the operator; an internal one that got this far is a bug. */
+function reported(error: unknown): error is PvefixError {
+  return error instanceof PvefixError && !error.internal;
+}
+
 /** Known errors print their message (and the next step); unknown ones say they are a bug. */
 export function describeError(error: unknown): string {
-  if (error instanceof EngineError)
-    return error.detail ? `${error.message}\n  ${error.detail}` : error.message;
-  if (
-    error instanceof TransportError ||
-    error instanceof GlobalOptionError ||
-    error instanceof InventoryError
-  ) {
-    return error.message;
-  }
-  if (error instanceof ParseError) return `✖ ${error.message}`;
+  if (reported(error)) return error.describe();
   if (isStateDirFault(error)) {
     const where = error.path ? ` ${error.path}` : "";
     return [

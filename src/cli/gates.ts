@@ -3,8 +3,7 @@
  * a dangerous one asks for the node name; an irreversible one says "There is no undo."
  */
 import inquirer from "inquirer";
-import type { Gate } from "../engine/apply.js";
-import type { Step } from "../engine/model.js";
+import type { Gate, Step } from "../index.js";
 import { escapeTerminal } from "../views/escape-terminal.js";
 import { renderGateText } from "../views/gate.js";
 import type { Progress } from "./progress.js";

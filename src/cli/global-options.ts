@@ -1,7 +1,10 @@
 /** Global options shared by every command, normalised once. */
+
 import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
+import { EXIT } from "../errors/exit-codes.js";
+import { PvefixError } from "../errors/pvefix-error.js";
 
 export const OutputFormat = z.enum(["text", "md", "json"]);
 export type OutputFormat = z.infer<typeof OutputFormat>;
@@ -51,6 +54,10 @@ export function normalizeGlobals(raw: Record<string, unknown>): GlobalOptions {
   };
 }
 
-export class GlobalOptionError extends Error {
+export class GlobalOptionError extends PvefixError {
   override readonly name = "GlobalOptionError";
+  readonly code = "PVEFIX_BAD_INPUT";
+  constructor(message: string) {
+    super(message, { exitCode: EXIT.badInput });
+  }
 }

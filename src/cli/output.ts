@@ -4,14 +4,10 @@
  * Views stay pure (no clock); the envelope is added here, once per invocation.
  */
 import { CommanderError } from "commander";
-import { EngineError } from "../engine/errors.js";
 import { isStateDirFault } from "../engine/lock.js";
-import { InventoryError } from "../inventory/load.js";
-import { ParseError } from "../pve/parsers/format.js";
-import { TransportError } from "../transport/errors.js";
+import { PvefixError } from "../errors/pvefix-error.js";
 import { describeError, exitCodeForError } from "./exit-codes.js";
 import type { GlobalOptions, OutputFormat } from "./global-options.js";
-import { GlobalOptionError } from "./global-options.js";
 
 /** Bumped when a field of the JSON output is removed or changes meaning (new fields are additions). */
 export const OUTPUT_SCHEMA_VERSION = 1;
@@ -59,16 +55,9 @@ export function oneLineIf(jsonl: boolean, json: string): string {
   return jsonl ? JSON.stringify(JSON.parse(json)) : json;
 }
 
-/** The machine-readable code of an error: the engine's, the transport's, or one per kind of input error. */
+/** The machine-readable code of an error: its own, or one per kind of error that has none. */
 export function errorCode(error: unknown): string {
-  if (
-    error instanceof EngineError ||
-    error instanceof TransportError ||
-    error instanceof InventoryError ||
-    error instanceof ParseError
-  )
-    return error.code;
-  if (error instanceof GlobalOptionError) return "PVEFIX_BAD_INPUT";
+  if (error instanceof PvefixError && !error.internal) return error.code;
   if (error instanceof CommanderError) return "PVEFIX_USAGE";
   if (isStateDirFault(error)) return "PVEFIX_FILE_WRITE";
   return "PVEFIX_INTERNAL";

@@ -231,7 +231,7 @@ async function withTargetHints(error: unknown, cmd: unknown): Promise<unknown> {
   const detail = error.detail.replace(/`(pvefix [^`]+)`/g, (_m, c: string) => `\`${onTarget(c, target)}\``);
   if (detail === error.detail) return error;
   const copy = new EngineError(error.code, error.message, detail, { cause: error.cause });
-  return Object.assign(copy, error, { detail });
+  return Object.assign(copy, error, { detail, hint: detail });
 }
 
 type Act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => (...args: A) => Promise<void>;

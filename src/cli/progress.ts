@@ -4,10 +4,7 @@
  * engine knows neither.
  */
 import { Listr } from "listr2";
-import type { EngineListener, StreamEvent } from "../engine/events.js";
-import type { Step } from "../engine/model.js";
-import { redact } from "../engine/redact.js";
-import type { CommandResult } from "../transport/types.js";
+import { type CommandResult, type EngineListener, redact, type Step, type StreamEvent } from "../index.js";
 import { escapeTerminal } from "../views/escape-terminal.js";
 
 export interface Progress extends EngineListener {

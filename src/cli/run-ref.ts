@@ -3,8 +3,7 @@
  * the id; and, for a command given no cluster, the cluster the run's journal names.
  */
 import * as fs from "node:fs";
-import { EngineError } from "../engine/errors.js";
-import { readJournal, runsDir } from "../engine/journal.js";
+import { EngineError, readJournal, runsDir } from "../index.js";
 import { commandLine } from "../shell/quote.js";
 import { GlobalOptionError, type GlobalOptions } from "./global-options.js";
 

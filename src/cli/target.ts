@@ -1,8 +1,6 @@
 /** Which cluster a command talks to: the lab (`--lab`), an inventory (`-i`), or an error saying how to choose. */
 import * as path from "node:path";
-import { stateDirFault } from "../engine/lock.js";
-import type { ClusterTarget } from "../engine/session.js";
-import { loadInventory } from "../inventory/load.js";
+import { type ClusterTarget, loadInventory, openSshTransport, stateDirFault } from "../index.js";
 import { commandLine } from "../shell/quote.js";
 import { GlobalOptionError, type GlobalOptions } from "./global-options.js";
 
@@ -32,9 +30,8 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
   }
   if (globals.inventory) {
     const inventory = loadInventory(globals.inventory);
-    const { SshTransport } = await import("../transport/ssh/index.js");
     return {
-      transport: new SshTransport({ inventory, acceptNewHostKeys: globals.acceptNewHostKeys }),
+      transport: await openSshTransport({ inventory, acceptNewHostKeys: globals.acceptNewHostKeys }),
       nodes: inventory.nodes.map((n) => n.name),
       cluster: inventory.cluster,
       inventoryPath: path.resolve(globals.inventory),

@@ -4,6 +4,8 @@
  * password) keeps its bytes only in the node copy; the journal has its sha256. Restores are
  * verified by sha256 on the node.
  */
+import { EXIT } from "../errors/exit-codes.js";
+import { PvefixError } from "../errors/pvefix-error.js";
 import { copyFile, readFile, removeFile, sha256, writeFileAtomic } from "../transport/files.js";
 import type { CommandResult, Transport } from "../transport/types.js";
 import type { EventSink } from "./events.js";
@@ -43,8 +45,12 @@ export class BackupStore {
   }
 }
 
-export class BackupError extends Error {
+export class BackupError extends PvefixError {
   override readonly name = "BackupError";
+  readonly code = "PVEFIX_BACKUP_FAILED";
+  constructor(message: string) {
+    super(message, { exitCode: EXIT.failed, internal: true });
+  }
 }
 
 export async function backupFile(options: {

@@ -1,4 +1,6 @@
-/** Engine errors: few, named, coded. Exit codes are assigned in one place in src/cli/. */
+/** Engine errors: few, named, coded; each code's exit code is in `ENGINE_EXIT`. */
+import { EXIT, type ExitCode } from "../errors/exit-codes.js";
+import { PvefixError } from "../errors/pvefix-error.js";
 
 export type EngineErrorCode =
   | "PVEFIX_BAD_INPUT"
@@ -12,15 +14,29 @@ export type EngineErrorCode =
   | "PVEFIX_STATE_WRITE"
   | "PVEFIX_STATE_DIR";
 
-export class EngineError extends Error {
+const ENGINE_EXIT: Record<EngineErrorCode, ExitCode> = {
+  PVEFIX_BAD_INPUT: EXIT.badInput,
+  PVEFIX_UNKNOWN_RUNBOOK: EXIT.badInput,
+  PVEFIX_PLAN_FORMAT: EXIT.badInput,
+  PVEFIX_RUN_NOT_FOUND: EXIT.badInput,
+  PVEFIX_STATE_DIR: EXIT.badInput,
+  PVEFIX_LOCKED: EXIT.refused,
+  PVEFIX_STALE_PLAN: EXIT.refused,
+  PVEFIX_PROBE_FAILED: EXIT.refused,
+  PVEFIX_NOTHING_TO_UNDO: EXIT.ok,
+  PVEFIX_STATE_WRITE: EXIT.manual,
+};
+
+export class EngineError extends PvefixError {
   override readonly name = "EngineError";
   constructor(
     readonly code: EngineErrorCode,
     message: string,
+    /** The next step; the same as `hint`. */
     readonly detail?: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message, { exitCode: ENGINE_EXIT[code], hint: detail, cause: options?.cause });
   }
 }
 

@@ -3,6 +3,8 @@
  * single routine that performs one Action. Mutating commands are never retried here.
  */
 
+import { EXIT } from "../errors/exit-codes.js";
+import { PvefixError } from "../errors/pvefix-error.js";
 import { TransportError } from "../transport/errors.js";
 import { writeFileAtomic } from "../transport/files.js";
 import {
@@ -30,14 +32,16 @@ export interface Execution {
   reading: { phase: "probe" | "verify"; stepId?: string };
 }
 
-export class ActionError extends Error {
+/** Caught by the executor: the step failed, and rollback follows. */
+export class ActionError extends PvefixError {
   override readonly name = "ActionError";
+  readonly code = "PVEFIX_ACTION_FAILED";
   constructor(
     message: string,
     /** True when the node may or may not have done it (timeout, lost connection). */
     readonly outcomeUnknown: boolean,
   ) {
-    super(message);
+    super(message, { exitCode: EXIT.failed, internal: true });
   }
 }
 

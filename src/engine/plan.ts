@@ -2,7 +2,7 @@
  * Planning: probe → decide → a finished Plan (identity, fingerprint, unattended eligibility).
  * Planning changes nothing on the cluster: it only reads through the probe context.
  */
-import { ParseError } from "../pve/parsers/format.js";
+import { isPvefixError } from "../errors/pvefix-error.js";
 import { TransportError } from "../transport/errors.js";
 import { FileOpError } from "../transport/files.js";
 import { canonicalJson, fingerprintFacts } from "./fingerprint.js";
@@ -111,7 +111,7 @@ export function probeRefusal(error: unknown): Refusal {
     };
   }
   // Output a probe could not read, or a file it could not fetch: the facts are unknown, so no plan.
-  if (error instanceof ParseError || error instanceof FileOpError) {
+  if (isPvefixError(error, "PVEFIX_PARSE_ERROR") || error instanceof FileOpError) {
     return {
       code: "probe-failed",
       ...(error instanceof FileOpError ? { node: error.node } : {}),

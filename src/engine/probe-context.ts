@@ -8,8 +8,11 @@
  * detector that gave up on a node (a `Promise.all` that rejected on the first failure) therefore
  * cannot leave a read behind that retries, reconnects, and holds the process open.
  */
+
 import { setMaxListeners } from "node:events";
 import pRetry, { AbortError } from "p-retry";
+import { EXIT } from "../errors/exit-codes.js";
+import { PvefixError } from "../errors/pvefix-error.js";
 import { shellQuote } from "../shell/quote.js";
 import { TransportError } from "../transport/errors.js";
 import { type CommandResult, describeFailure, type Transport } from "../transport/types.js";
@@ -18,7 +21,8 @@ import type { ProbeContext } from "./runbook.js";
 
 export const PROBE_TIMEOUT_MS = 10_000;
 
-export class ProbeError extends Error {
+/** Caught by the engine and turned into a `probe-failed` refusal. */
+export class ProbeError extends PvefixError {
   override readonly name = "ProbeError";
   readonly code = "PVEFIX_PROBE_FAILED";
   constructor(
@@ -27,7 +31,7 @@ export class ProbeError extends Error {
     readonly result?: CommandResult,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message, { exitCode: EXIT.failed, internal: true, cause: options?.cause });
   }
 }
 

@@ -5,9 +5,11 @@
 import { readFileSync } from "node:fs";
 import { parseDocument, stringify } from "yaml";
 import { z } from "zod";
+import { EXIT } from "../errors/exit-codes.js";
+import { PvefixError } from "../errors/pvefix-error.js";
 import { Inventory, InventoryNode } from "./schema.js";
 
-export class InventoryError extends Error {
+export class InventoryError extends PvefixError {
   override readonly name = "InventoryError";
   readonly code = "PVEFIX_BAD_INVENTORY";
   constructor(
@@ -17,7 +19,10 @@ export class InventoryError extends Error {
     readonly problems: string[],
     options?: { cause?: unknown },
   ) {
-    super(`${source}: ${problems.length === 1 ? problems[0] : `\n  ${problems.join("\n  ")}`}`, options);
+    super(`${source}: ${problems.length === 1 ? problems[0] : `\n  ${problems.join("\n  ")}`}`, {
+      exitCode: EXIT.badInput,
+      cause: options?.cause,
+    });
   }
 }
 

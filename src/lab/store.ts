@@ -39,16 +39,19 @@ export function loadLabSync(stateDir: string): LabState {
     }
     throw error;
   }
-  const parsed = LabState.safeParse(JSON.parse(text));
-  if (!parsed.success) {
-    throw new LabError(
-      "PVEFIX_LAB_BAD_STATE",
-      `${path} is not a valid lab state (run \`pvefix lab reset\`)`,
-      {
-        cause: parsed.error,
-      },
-    );
+  const bad = (cause: unknown) =>
+    new LabError("PVEFIX_LAB_BAD_STATE", `${path} is not a valid lab state (run \`pvefix lab reset\`)`, {
+      cause,
+    });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    // A truncated or hand-edited file is the same problem as a wrong shape, with the same way out.
+    throw bad(error);
   }
+  const parsed = LabState.safeParse(json);
+  if (!parsed.success) throw bad(parsed.error);
   return parsed.data;
 }
 

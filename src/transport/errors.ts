@@ -1,4 +1,7 @@
 /** Connection-level failures. Command failures are results, not errors (see types.ts). */
+import { EXIT } from "../errors/exit-codes.js";
+import { PvefixError } from "../errors/pvefix-error.js";
+
 export type TransportErrorCode =
   | "PVEFIX_HOST_KEY_UNKNOWN"
   | "PVEFIX_HOST_KEY_CHANGED"
@@ -7,7 +10,7 @@ export type TransportErrorCode =
   | "PVEFIX_UNKNOWN_NODE"
   | "PVEFIX_TRANSPORT_CLOSED";
 
-export class TransportError extends Error {
+export class TransportError extends PvefixError {
   override readonly name = "TransportError";
   private readonly final: boolean;
 
@@ -24,7 +27,9 @@ export class TransportError extends Error {
       final?: boolean;
     },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // An unknown or changed host key is a refusal to go on, not a failure: the operator decides.
+    const hostKey = code === "PVEFIX_HOST_KEY_UNKNOWN" || code === "PVEFIX_HOST_KEY_CHANGED";
+    super(message, { exitCode: hostKey ? EXIT.refused : EXIT.failed, cause: options?.cause });
     this.final = options?.final ?? false;
   }
 

@@ -3,12 +3,15 @@
  * are fixed on purpose: the lab simulator implements exactly `cat`, `base64 -w0`, `sha256sum`,
  * `cp -p`, `mv -f`, `rm -f`, `mkdir -p`, `chmod`, `>` and `&&`.
  */
+
 import { posix } from "node:path";
+import { EXIT } from "../errors/exit-codes.js";
+import { PvefixError } from "../errors/pvefix-error.js";
 import { sh } from "../shell/quote.js";
 import { type CommandResult, describeFailure, type ExecOptions, type Transport } from "./types.js";
 
 /** A read that failed for a reason other than "the file does not exist". */
-export class FileOpError extends Error {
+export class FileOpError extends PvefixError {
   override readonly name = "FileOpError";
   readonly code = "PVEFIX_FILE_OP_FAILED";
   constructor(
@@ -17,7 +20,10 @@ export class FileOpError extends Error {
     readonly result: CommandResult,
   ) {
     const stderr = result.stderr.trim();
-    super(`${describeFailure(result)}${stderr ? `\n${stderr}` : ""}`);
+    super(`${describeFailure(result)}${stderr ? `\n${stderr}` : ""}`, {
+      exitCode: EXIT.failed,
+      internal: true,
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { discoverInventory } from "../../src/inventory/discover.js";
 import { InventoryError } from "../../src/inventory/load.js";
+import { discoverInventory } from "../../src/pve/probes/discover.js";
 import { type CommandResult, commandResult, type Transport } from "../../src/transport/types.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8");

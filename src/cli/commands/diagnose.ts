@@ -1,6 +1,6 @@
 /** `pvefix diagnose`: every detector; findings with severity and the exact next command; an exit code that says what was found. */
 import { runbooks } from "../../../runbooks/index.js";
-import { diagnoseCluster } from "../../engine/diagnose.js";
+import { diagnoseCluster } from "../../index.js";
 import { hiddenOnNode } from "../../pve/probes/guests.js";
 import { renderDiagnosis } from "../../views/index.js";
 import { DIAGNOSE_EXIT } from "../exit-codes.js";

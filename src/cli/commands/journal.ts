@@ -1,5 +1,5 @@
 /** `pvefix runs` and `pvefix show <run-id>`: read the journal. */
-import { listRuns, readJournal, summarizeRun } from "../../engine/journal.js";
+import { listRuns, readJournal, summarizeRun } from "../../index.js";
 import { renderRunDetail, renderRunList } from "../../views/index.js";
 import { GlobalOptionError, type GlobalOptions } from "../global-options.js";
 import { printOutput } from "../output.js";

@@ -1,9 +1,7 @@
 /** `pvefix plan <runbook>`: a dry run that changes nothing; optionally saved for `pvefix apply`. */
 import * as fs from "node:fs";
 import { runbookById } from "../../../runbooks/index.js";
-import { InputError } from "../../engine/errors.js";
-import { redactDeep } from "../../engine/redact.js";
-import { planOnly } from "../../engine/session.js";
+import { InputError, planOnly, redactDeep } from "../../index.js";
 import { commandLine } from "../../shell/quote.js";
 import { onTarget } from "../../views/command-line.js";
 import { renderNothingToDo, renderPlan, renderRefusal } from "../../views/index.js";

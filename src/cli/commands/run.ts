@@ -1,19 +1,21 @@
 /** `pvefix run`, `pvefix apply FILE` and `pvefix undo <run-id>`: the commands that change things. */
 import * as fs from "node:fs";
 import { runbookById } from "../../../runbooks/index.js";
-import { abandonRun, type RunProgress } from "../../engine/abandon.js";
-import type { Gate } from "../../engine/apply.js";
-import { EngineError } from "../../engine/errors.js";
-import { combineListeners, type EngineListener } from "../../engine/events.js";
 import {
+  abandonRun,
   applySavedPlan,
   type ClusterTarget,
+  combineListeners,
+  EngineError,
+  type EngineListener,
   exitCodeFor,
+  type Gate,
   planUndo,
+  type RunProgress,
   type RunResult,
   runRunbook,
   undoRun,
-} from "../../engine/session.js";
+} from "../../index.js";
 import { onTarget } from "../../views/command-line.js";
 import { renderRunResult, renderUndoPlan } from "../../views/index.js";
 import { EXIT } from "../exit-codes.js";

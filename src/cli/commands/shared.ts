@@ -1,8 +1,6 @@
 /** Small glue shared by commands: open the target, pick listeners, print. */
 import * as fs from "node:fs";
-import { InputError } from "../../engine/errors.js";
-import { combineListeners, type EngineListener } from "../../engine/events.js";
-import type { ClusterTarget } from "../../engine/session.js";
+import { type ClusterTarget, combineListeners, type EngineListener, InputError } from "../../index.js";
 import type { GlobalOptions } from "../global-options.js";
 import { jsonlStream, lineProgress, listrProgress, type Progress } from "../progress.js";
 import { openTarget, stateFlags, targetFlags } from "../target.js";

@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { exitCodeFor } from "../../errors/exit-codes.js";
 import type { CommandResult, Transport } from "../../transport/types.js";
 import type { Gate, StepReport } from "../apply.js";
 import { BackupStore } from "../backup.js";
@@ -15,7 +16,6 @@ import { acquireStateLock, stateDirFault } from "../lock.js";
 import type { Plan, Refusal, RunMode, RunOutcome, Step } from "../model.js";
 import { createProbeContext } from "../probe-context.js";
 import type { AnyRunbook } from "../runbook.js";
-import { exitCodeFor } from "../session.js";
 
 export interface ClusterTarget {
   transport: Transport;

@@ -1,4 +1,7 @@
 /** errno-style failures of the simulated filesystem; commands turn them into their own messages. */
+import { EXIT } from "../../errors/exit-codes.js";
+import { PvefixError } from "../../errors/pvefix-error.js";
+
 export type FsErrno = "ENOENT" | "EACCES" | "EISDIR" | "ENOTDIR" | "EEXIST" | "ENOTEMPTY" | "EPERM" | "EBUSY";
 
 export const ERRNO_TEXT: Record<FsErrno, string> = {
@@ -12,13 +15,15 @@ export const ERRNO_TEXT: Record<FsErrno, string> = {
   EBUSY: "Device or resource busy",
 };
 
-export class FsError extends Error {
+/** Caught by the lab's commands, which print it as coreutils would. */
+export class FsError extends PvefixError {
   override readonly name = "FsError";
+  readonly code = "PVEFIX_LAB_FS";
   constructor(
     readonly errno: FsErrno,
     readonly path: string,
   ) {
-    super(`${path}: ${ERRNO_TEXT[errno]}`);
+    super(`${path}: ${ERRNO_TEXT[errno]}`, { exitCode: EXIT.failed, internal: true });
   }
 
   get text(): string {
@@ -30,9 +35,10 @@ export class FsError extends Error {
  * Thrown by any access to a hung mount: the command never returns. The shell turns it into the
  * "hang" outcome; only `timeout` (or the transport's own timeout) gets control back.
  */
-export class LabHang extends Error {
+export class LabHang extends PvefixError {
   override readonly name = "LabHang";
+  readonly code = "PVEFIX_LAB_HANG";
   constructor(readonly path: string) {
-    super(`blocked on ${path}`);
+    super(`blocked on ${path}`, { exitCode: EXIT.failed, internal: true });
   }
 }

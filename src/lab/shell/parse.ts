@@ -3,7 +3,10 @@
  * shell-quote. Command substitution, parameter expansion, globs, subshells and background jobs
  * are refused outright: the lab must never pretend to run something it does not understand.
  */
+
 import { parse } from "shell-quote";
+import { EXIT } from "../../errors/exit-codes.js";
+import { PvefixError } from "../../errors/pvefix-error.js";
 
 export interface Redirect {
   fd: number;
@@ -27,8 +30,12 @@ export interface AndOrList {
 export type Script = AndOrList[];
 
 /** `message` is the exact stderr line dash would print (without the newline). */
-export class ShellSyntaxError extends Error {
+export class ShellSyntaxError extends PvefixError {
   override readonly name = "ShellSyntaxError";
+  readonly code = "PVEFIX_LAB_SHELL_SYNTAX";
+  constructor(message: string) {
+    super(message, { exitCode: EXIT.failed, internal: true });
+  }
 }
 
 const UNSUPPORTED = "sh: 1: Syntax error: unsupported in the pvefix lab";

@@ -4,8 +4,10 @@
  * proxmox-facts.md (old and new versions), not only the sample at hand.
  */
 import type { z } from "zod";
+import { EXIT } from "../../errors/exit-codes.js";
+import { PvefixError } from "../../errors/pvefix-error.js";
 
-export class ParseError extends Error {
+export class ParseError extends PvefixError {
   override readonly name = "ParseError";
   readonly code = "PVEFIX_PARSE_ERROR";
   constructor(
@@ -14,7 +16,13 @@ export class ParseError extends Error {
     /** 1-based line number of the offending input line, when known. */
     readonly line?: number,
   ) {
-    super(line === undefined ? `${format}: ${message}` : `${format}: line ${line}: ${message}`);
+    super(line === undefined ? `${format}: ${message}` : `${format}: line ${line}: ${message}`, {
+      exitCode: EXIT.badInput,
+    });
+  }
+
+  override describe(): string {
+    return `✖ ${this.message}`;
   }
 }
 

@@ -3,7 +3,10 @@
  * collected, and an honest result. A timeout gives control back at once; a dropped connection
  * is reported as `connectionLost` (its effect on the node is unknown).
  */
+
 import type { ClientChannel } from "ssh2";
+import { EXIT } from "../../errors/exit-codes.js";
+import { PvefixError } from "../../errors/pvefix-error.js";
 import { TransportError } from "../errors.js";
 import { signalExitCode } from "../local.js";
 import { type CommandResult, commandResult, DEFAULT_TIMEOUT_MS, type ExecOptions } from "../types.js";
@@ -13,8 +16,12 @@ import type { SshConnection } from "./connection.js";
 const CLOSE_GRACE_MS = 2_000;
 
 /** The connection went away before the command was sent: it never ran, so another connection may run it. */
-export class NotStarted extends Error {
+export class NotStarted extends PvefixError {
   override readonly name = "NotStarted";
+  readonly code = "PVEFIX_NOT_STARTED";
+  constructor(message: string) {
+    super(message, { exitCode: EXIT.failed, internal: true });
+  }
 }
 
 /** What a batch needs beyond a plain exec: the output as it arrives, and a way to stop early. */

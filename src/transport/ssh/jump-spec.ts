@@ -2,7 +2,10 @@
  * ProxyJump values as OpenSSH accepts them: a comma list of hops, each `[user@]host[:port]`
  * or `ssh://[user@]host[:port]`, with IPv6 addresses in brackets. `none` means no jump.
  */
+
 import { z } from "zod";
+import { EXIT } from "../../errors/exit-codes.js";
+import { PvefixError } from "../../errors/pvefix-error.js";
 
 export const JumpHop = z.object({
   /** The hop as written, for messages. */
@@ -13,8 +16,12 @@ export const JumpHop = z.object({
 });
 export type JumpHop = z.infer<typeof JumpHop>;
 
-export class JumpSpecError extends Error {
+export class JumpSpecError extends PvefixError {
   override readonly name = "JumpSpecError";
+  readonly code = "PVEFIX_BAD_JUMP_HOST";
+  constructor(message: string) {
+    super(message, { exitCode: EXIT.failed, internal: true });
+  }
 }
 
 function parseHop(text: string): JumpHop {

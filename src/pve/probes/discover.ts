@@ -1,15 +1,16 @@
 /**
  * Discovery: build an inventory from what one reachable node knows about its cluster
  * (`/etc/pve/corosync.conf` for the configured nodes, `/etc/pve/.members` for names and IPs).
- * It only reads; it never writes on the node.
+ * It only reads; it never writes on the node. It lives with the probes, not in src/inventory/,
+ * because it reads through a transport and inventory files sit below the transport.
  */
 import { z } from "zod";
-import { parseCorosyncConf } from "../pve/parsers/corosync-conf.js";
-import { parsePmxcfsMembers } from "../pve/parsers/pmxcfs-members.js";
-import { readFile } from "../transport/files.js";
-import type { Transport } from "../transport/types.js";
-import { InventoryError, parseInventory } from "./load.js";
-import { type Inventory, InventoryNode } from "./schema.js";
+import { InventoryError, parseInventory } from "../../inventory/load.js";
+import { type Inventory, InventoryNode } from "../../inventory/schema.js";
+import { readFile } from "../../transport/files.js";
+import type { Transport } from "../../transport/types.js";
+import { parseCorosyncConf } from "../parsers/corosync-conf.js";
+import { parsePmxcfsMembers } from "../parsers/pmxcfs-members.js";
 
 export const DiscoverOptions = z.object({
   /** Connection settings every discovered node gets (user, port, identity, jump). @default {} */
