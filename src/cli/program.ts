@@ -90,12 +90,17 @@ export function buildProgram(version: string, setExit: Exit): Command {
   for (const runbook of runbooks) {
     addRunbookFlags(plan.command(runbook.meta.id).description(runbook.meta.summary), runbook)
       .option("--save <file>", "save the plan as JSON for `pvefix apply` (secrets redacted)")
+      .option(
+        "--from <path...>",
+        "offline: plan from pvereports and captured outputs (as diagnose --from); for review only, apply refuses it",
+      )
       .action(
         act(async (o: Record<string, unknown>, cmd: Command) =>
           (await import("./commands/plan.js")).runPlan(globals(cmd), {
             runbook: runbook.meta.id,
             rawParams: rawParams(runbook, o),
             ...(typeof o.save === "string" ? { save: o.save } : {}),
+            ...(Array.isArray(o.from) ? { from: o.from as string[] } : {}),
           }),
         ),
       );

@@ -47,6 +47,8 @@ const problemsOn = (d: Diagnosis, node: string) =>
 
 let reportFile: string;
 let labDiagnosis: Diagnosis;
+/** Captured outputs that complete the report (written by the folder test, used by the plan test). */
+let captureFolder: string;
 
 beforeAll(async () => {
   await cli.pvefix(["lab", "reset", "--quiet"]);
@@ -120,6 +122,50 @@ describe("pvefix diagnose --from a pvereport written from the lab", () => {
     expect(d?.findings.filter((f) => f.kind === "detector-failed")).toEqual([]);
     expect(problemsOn(d as Diagnosis, "pve1")).toEqual(problemsOn(labDiagnosis, "pve1"));
     expect(problemsOn(labDiagnosis, "pve1").length).toBeGreaterThan(0);
+    captureFolder = folder;
+  }, 120_000);
+
+  it("plans from a report only when its facts are all there, marked for review; apply refuses it (exit 3)", async () => {
+    const partial = await cli.pvefix(["plan", "stuck-lock", "--vmid", "100", "--from", reportFile]);
+    expect(partial.code).toBe(3);
+    expect(partial.stdout + partial.stderr).toContain("not in report: cat /etc/pve/.vmlist");
+
+    const saved = path.join(cli.stateDir, "from-report-plan.json");
+    const from = ["--from", reportFile, captureFolder];
+    const planned = await cli.pvefix([
+      "plan",
+      "stuck-lock",
+      "--vmid",
+      "100",
+      ...from,
+      "-o",
+      "json",
+      "--save",
+      saved,
+    ]);
+    expect(planned.code).toBe(0);
+    const doc = json<{
+      kind: string;
+      note: string;
+      plan: { fromReport: { origins: Array<{ node: string }> } };
+    }>(planned);
+    expect(doc.kind).toBe("plan");
+    expect(doc.note).toBe("from a report: re-plan against the cluster before applying");
+    expect(doc.plan.fromReport.origins.map((o) => o.node)).toEqual(["pve1"]);
+    expect(planned.stderr).toContain("`pvefix apply` refuses it");
+    for (const format of ["text", "md"]) {
+      const shown = await cli.pvefix(["plan", "stuck-lock", "--vmid", "100", ...from, "-o", format]);
+      expect(shown.stdout).toContain("rom a report: re-plan against the cluster before applying (pve1 at ");
+    }
+
+    const applied = await cli.pvefix(["apply", saved, "--lab", "--unattended"]);
+    expect(applied.code).toBe(3);
+    expect(applied.stderr).toContain(
+      "was planned from a report: re-plan against the cluster before applying",
+    );
+    // Refused before anything ran: the lock the plan would remove is still there.
+    const config = await cli.labExec("pve1", "cat", "/etc/pve/lxc/100.conf");
+    expect(config.stdout).toMatch(/^lock: backup$/m);
   }, 120_000);
 
   it("says in text which checks the report could not answer", async () => {
