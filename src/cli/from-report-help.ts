@@ -16,5 +16,8 @@ export function fromReportHelp(): string {
     "  A probe nothing answers fails with 'not in report: <command>': its detector is listed as not",
     "  able to finish and the commands are listed at the end; nothing is guessed. The status is",
     "  incomplete (exit 12) whenever a node or a check was not in the report.",
+    "  plan --from plans only when the runbook's facts are all captured; the plan is marked 'from a",
+    "  report: re-plan against the cluster before applying' (text, md, json) and `pvefix apply`",
+    "  refuses it (exit 3, nothing probed or changed).",
   ].join("\n");
 }
