@@ -5,6 +5,7 @@
  */
 import { DIAGNOSIS_SCHEMA_VERSION, type Diagnosis, type DiagnosisStatus } from "../engine/diagnose.js";
 import type { Severity } from "../engine/model.js";
+import { commandLine } from "../shell/quote.js";
 import { onTarget } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
@@ -91,7 +92,16 @@ function items(d: Diagnosis, target: string | undefined): Item[] {
         detector: x.detector,
         summary: `the ${x.detector} detector could not finish: ${x.error}`,
         error: x.error,
-        command: onTarget("pvefix diagnose --verbose", target),
+        // Offline there is nothing to ask again: the next step is capturing what was not in the report.
+        command: d.report
+          ? commandLine([
+              "pvefix",
+              "diagnose",
+              "--from",
+              ...d.report.origins.flatMap((o) => o.files),
+              "CAPTURED/",
+            ])
+          : onTarget("pvefix diagnose --verbose", target),
       }),
     ),
   ];
