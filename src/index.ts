@@ -14,6 +14,7 @@ export {
   type DiagnosisStatus,
   diagnose,
   diagnoseCluster,
+  type HiddenBy,
 } from "./engine/diagnose.js";
 export { EngineError, InputError, type InputIssue } from "./engine/errors.js";
 export { combineListeners, type EngineListener, EVENT_TYPES, type StreamEvent } from "./engine/events.js";

@@ -8,6 +8,7 @@ import { EngineError } from "../engine/errors.js";
 import { onTarget } from "../views/command-line.js";
 import { diagnoseExitHelp } from "./exit-codes.js";
 import { formatList } from "./format-list.js";
+import { fromReportHelp } from "./from-report-help.js";
 import { normalizeGlobals } from "./global-options.js";
 import { addRunbookFlags, rawParams } from "./runbook-flags.js";
 
@@ -68,10 +69,14 @@ export function buildProgram(version: string, setExit: Exit): Command {
   program
     .command("diagnose")
     .description("run every runbook's detector; findings with severity and the exact next command")
-    .addHelpText("after", `\n${diagnoseExitHelp()}`)
+    .option(
+      "--from <path...>",
+      "offline: read pvereports and folders of captured outputs instead of the cluster (see below)",
+    )
+    .addHelpText("after", `\n${diagnoseExitHelp()}\n\n${fromReportHelp()}`)
     .action(
-      act(async (_o: unknown, cmd: Command) =>
-        (await import("./commands/diagnose.js")).runDiagnose(globals(cmd)),
+      act(async (o: { from?: string[] }, cmd: Command) =>
+        (await import("./commands/diagnose.js")).runDiagnose(globals(cmd), o.from),
       ),
     );
 
@@ -87,12 +92,17 @@ export function buildProgram(version: string, setExit: Exit): Command {
   for (const runbook of runbooks) {
     addRunbookFlags(plan.command(runbook.meta.id).description(runbook.meta.summary), runbook)
       .option("--save <file>", "save the plan as JSON for `pvefix apply` (secrets redacted)")
+      .option(
+        "--from <path...>",
+        "offline: plan from pvereports and captured outputs (as diagnose --from); for review only, apply refuses it",
+      )
       .action(
         act(async (o: Record<string, unknown>, cmd: Command) =>
           (await import("./commands/plan.js")).runPlan(globals(cmd), {
             runbook: runbook.meta.id,
             rawParams: rawParams(runbook, o),
             ...(typeof o.save === "string" ? { save: o.save } : {}),
+            ...(Array.isArray(o.from) ? { from: o.from as string[] } : {}),
           }),
         ),
       );
@@ -266,6 +276,17 @@ function addLabCommands(
       act(async (node: string, command: string[], _o: unknown, cmd: Command) =>
         (await labCmd()).runLabExec(globals(cmd), node, command),
       ),
+    );
+  lab
+    .command("report")
+    .description("print what `pvereport` would print on a lab node (Report.pm's commands and layout)")
+    .requiredOption("--node <name>", "the lab node whose report to print")
+    .addHelpText(
+      "after",
+      "\nExample:\n  pvefix lab report --node pve1 > pve1.txt && pvefix diagnose --from pve1.txt",
+    )
+    .action(
+      act(async (o: { node: string }, cmd: Command) => (await labCmd()).runLabReport(globals(cmd), o.node)),
     );
   lab
     .command("serve")

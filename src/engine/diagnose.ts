@@ -43,6 +43,15 @@ export interface Diagnosis {
   unreachable: NodeUnreachable[];
   failures: DetectorFailure[];
   status: DiagnosisStatus;
+  /** Set by the caller when the diagnosis was read from reports (`diagnose --from`), not the cluster. */
+  report?: DiagnosisReport;
+}
+
+export interface DiagnosisReport {
+  /** Whose view each report is and when it was taken (`date -R`, null when the report has none). */
+  origins: Array<{ node: string; time: string | null; files: string[] }>;
+  /** Commands the detectors asked that no report answered: the checks a report could not make. */
+  notAnswered: Array<{ node: string; command: string }>;
 }
 
 /** What a node that did not answer hides, and so how bad not seeing it is. */

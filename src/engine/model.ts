@@ -109,8 +109,21 @@ export const Plan = PlanDraft.extend({
   /** The facts this plan relies on (the runbook's stable subset); redacted wherever it is written. */
   facts: z.unknown(),
   unattended: z.object({ eligible: z.boolean(), reason: z.string() }),
+  /**
+   * Set by the caller when the facts were read from reports (`plan --from`), not from the cluster:
+   * such a plan is for review only and `apply` refuses it.
+   */
+  fromReport: z
+    .object({
+      origins: z.array(
+        z.object({ node: z.string(), time: z.string().nullable(), files: z.array(z.string()) }),
+      ),
+    })
+    .optional(),
 });
 export type Plan = z.infer<typeof Plan>;
+
+export const FROM_REPORT_NOTE = "from a report: re-plan against the cluster before applying";
 
 export const RefusalCode = z.enum([
   "guest-not-found",

@@ -14,7 +14,7 @@ import pRetry, { AbortError } from "p-retry";
 import { EXIT } from "../errors/exit-codes.js";
 import { PvefixError } from "../errors/pvefix-error.js";
 import { shellQuote } from "../shell/quote.js";
-import { TransportError } from "../transport/errors.js";
+import { NotInReportError, TransportError } from "../transport/errors.js";
 import { type CommandResult, describeFailure, type Transport } from "../transport/types.js";
 import { createReadBatcher } from "./read-batcher.js";
 import type { ProbeContext } from "./runbook.js";
@@ -152,7 +152,8 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
           retries,
           minTimeout: 200,
           maxTimeout: 1_000,
-          shouldRetry: ({ error }) => !(error instanceof TransportError) || error.retryable,
+          shouldRetry: ({ error }) =>
+            !(error instanceof NotInReportError) && (!(error instanceof TransportError) || error.retryable),
           ...(signal ? { signal } : {}),
         },
       );
@@ -164,6 +165,8 @@ export function createProbeContext(options: ProbeContextOptions): RecordingProbe
         throw error;
       }
       if (error instanceof AbortError) throw error.cause ?? error;
+      if (error instanceof NotInReportError)
+        throw new ProbeError(error.message, node, undefined, { cause: error });
       throw new ProbeError(`could not run \`${command}\` on ${node}: ${String(error)}`, node, undefined, {
         cause: error,
       });

@@ -20,7 +20,9 @@ export type UnreachableCode =
   | "unknown-node"
   | "connect-failed"
   | "command-failed"
-  | "cancelled";
+  | "cancelled"
+  /** Offline (`--from`): the reports hold nothing of this node; it was not found wanting. */
+  | "not-in-report";
 
 export interface NodeDown {
   node: string;
@@ -49,6 +51,7 @@ const SHORT: Record<UnreachableCode, string> = {
   "connect-failed": "cannot connect",
   "command-failed": "`true` failed",
   cancelled: "not asked: pvefix was stopping",
+  "not-in-report": "not in report",
 };
 
 /** Classify a transport failure by its code and the socket error it carries. */
@@ -65,6 +68,8 @@ export function classifyTransportError(error: TransportError): UnreachableCode {
     // The sweep itself was stopped (the target closed): the node was not found wanting.
     case "PVEFIX_TRANSPORT_CLOSED":
       return "cancelled";
+    case "PVEFIX_NOT_IN_REPORT":
+      return "not-in-report";
     case "PVEFIX_CONNECT_FAILED": {
       const text = `${error.message} ${String((error.cause as { code?: unknown } | undefined)?.code ?? "")}`;
       if (/ECONNREFUSED|refused/i.test(text)) return "connection-refused";

@@ -8,7 +8,9 @@ export type TransportErrorCode =
   | "PVEFIX_AUTH_FAILED"
   | "PVEFIX_CONNECT_FAILED"
   | "PVEFIX_UNKNOWN_NODE"
-  | "PVEFIX_TRANSPORT_CLOSED";
+  | "PVEFIX_TRANSPORT_CLOSED"
+  /** A report transport has no capture of this node at all (see transport/report). */
+  | "PVEFIX_NOT_IN_REPORT";
 
 export class TransportError extends PvefixError {
   override readonly name = "TransportError";
@@ -53,4 +55,19 @@ export function transportClosed(node?: string): TransportError {
       ? "transport closed"
       : `transport closed: nothing more is sent to ${node} (the command that opened it has ended)`;
   return new TransportError("PVEFIX_TRANSPORT_CLOSED", node ?? "*", message, { final: true });
+}
+
+/**
+ * A report transport was asked a command no capture answers: the probe fails with this message,
+ * never with an answer made up for it. Not retried (nothing would change).
+ */
+export class NotInReportError extends Error {
+  override readonly name = "NotInReportError";
+  readonly code = "PVEFIX_NOT_IN_REPORT";
+  constructor(
+    readonly node: string,
+    readonly command: string,
+  ) {
+    super(`not in report: ${command}`);
+  }
 }

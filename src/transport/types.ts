@@ -48,7 +48,8 @@ export interface BatchCommand {
   timeoutMs: number;
 }
 
-export type TransportKind = "ssh" | "local" | "lab";
+/** `report`: answers from a pvereport, offline (transport/report). */
+export type TransportKind = "ssh" | "local" | "lab" | "report";
 
 export interface Transport {
   readonly kind: TransportKind;

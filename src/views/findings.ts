@@ -5,6 +5,7 @@
  */
 import { DIAGNOSIS_SCHEMA_VERSION, type Diagnosis, type DiagnosisStatus } from "../engine/diagnose.js";
 import type { Severity } from "../engine/model.js";
+import { commandLine } from "../shell/quote.js";
 import { onTarget } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
@@ -62,7 +63,10 @@ function items(d: Diagnosis, target: string | undefined): Item[] {
         kind: "node-unreachable",
         severity: u.severity,
         node: u.node,
-        summary: `${u.node} unreachable since ${clock(u.since)}: ${u.reason}${u.hides ? `; not checked: ${u.hides}` : ""}`,
+        summary:
+          u.code === "not-in-report"
+            ? `${u.node} is not in the report: not checked${u.hides ? ` (${u.hides})` : ""}`
+            : `${u.node} unreachable since ${clock(u.since)}: ${u.reason}${u.hides ? `; not checked: ${u.hides}` : ""}`,
         since: u.since,
         code: u.code,
         reason: u.reason,
@@ -88,7 +92,16 @@ function items(d: Diagnosis, target: string | undefined): Item[] {
         detector: x.detector,
         summary: `the ${x.detector} detector could not finish: ${x.error}`,
         error: x.error,
-        command: onTarget("pvefix diagnose --verbose", target),
+        // Offline there is nothing to ask again: the next step is capturing what was not in the report.
+        command: d.report
+          ? commandLine([
+              "pvefix",
+              "diagnose",
+              "--from",
+              ...d.report.origins.flatMap((o) => o.files),
+              "CAPTURED/",
+            ])
+          : onTarget("pvefix diagnose --verbose", target),
       }),
     ),
   ];
@@ -120,8 +133,10 @@ const views: ViewMap<Input> = {
   text: (input, opts) => {
     const p = painter(opts);
     const list = escapeDeep(input.items);
-    if (list.length === 0) return `${p("green", "✔")} no problems found`;
-    const out = [p("bold", counts(list))];
+    const report = input.diagnosis.report ? escapeDeep(input.diagnosis.report) : undefined;
+    const from = report ? [p("bold", fromLine(report)), ""] : [];
+    if (list.length === 0) return [...from, `${p("green", "✔")} no problems found`].join("\n");
+    const out = [...from, p("bold", counts(list))];
     for (const severity of SEVERITY_ORDER) {
       const group = list.filter((f) => f.severity === severity);
       if (group.length === 0) continue;
@@ -148,6 +163,10 @@ const views: ViewMap<Input> = {
         p(["bold", "yellow"], `Not everything could be checked: ${incompleteWhy(input.diagnosis)}.`),
       );
     }
+    if (report && report.notAnswered.length > 0) {
+      out.push("", p("bold", `Not in report (${report.notAnswered.length} commands the checks asked):`));
+      for (const n of report.notAnswered) out.push(`  ${p("cyan", `[${n.node}]`)} ${n.command}`);
+    }
     return out.join("\n");
   },
   md: (input) => {
@@ -161,7 +180,13 @@ const views: ViewMap<Input> = {
         `- Status: ${d.status} (${STATUS_TEXT[d.status]})`,
         `- Nodes answering: ${d.nodes.up.join(", ") || "none"}${d.nodes.down.length > 0 ? `; not answering: ${d.nodes.down.join(", ")}` : ""}`,
         `- Schema version: ${DIAGNOSIS_SCHEMA_VERSION}`,
+        ...(d.report ? [`- ${fromLine(d.report)}`] : []),
       ].join("\n"),
+      ...(d.report && d.report.notAnswered.length > 0
+        ? [
+            `Not in report (${d.report.notAnswered.length} commands the checks asked):\n\n${d.report.notAnswered.map((n) => `- ${n.node}: ${mdCode(n.command)}`).join("\n")}`,
+          ]
+        : []),
     ];
     if (list.length === 0) return [...header, "No problems found."].join("\n\n");
     return [
@@ -196,7 +221,8 @@ const views: ViewMap<Input> = {
       cluster: input.diagnosis.cluster,
       status: input.diagnosis.status,
       nodes: input.diagnosis.nodes,
-      findings: input.items.map(jsonItem),
+      findings: input.items.map((i) => withOrigin(jsonItem(i), i, input.diagnosis)),
+      ...(input.diagnosis.report ? { report: input.diagnosis.report } : {}),
     }),
 };
 
@@ -236,9 +262,26 @@ function jsonItem(i: Item): Record<string, unknown> {
   }
 }
 
+/** Whose view a diagnosis from reports is, and when. */
+function fromLine(report: NonNullable<Diagnosis["report"]>): string {
+  const views = report.origins.map((o) => `${o.node}${o.time ? ` at ${o.time}` : " (time unknown)"}`);
+  return `From a report, not the cluster: ${views.join("; ")}`;
+}
+
+/** Offline, every finding says whose report it was read from and when. */
+function withOrigin(json: Record<string, unknown>, i: Item, d: Diagnosis): Record<string, unknown> {
+  if (!d.report) return json;
+  const node = i.kind === "detector-failed" ? undefined : i.node;
+  const origin = d.report.origins.find((o) => o.node === node) ?? d.report.origins[0];
+  return origin ? { ...json, from: { node: origin.node, time: origin.time } } : json;
+}
+
 function incompleteWhy(d: Diagnosis): string {
   const parts: string[] = [];
-  if (d.unreachable.length > 0) parts.push(`${d.unreachable.map((u) => u.node).join(", ")} did not answer`);
+  const absent = d.unreachable.filter((u) => u.code === "not-in-report");
+  const down = d.unreachable.filter((u) => u.code !== "not-in-report");
+  if (down.length > 0) parts.push(`${down.map((u) => u.node).join(", ")} did not answer`);
+  if (absent.length > 0) parts.push(`${absent.map((u) => u.node).join(", ")} not in the report`);
   if (d.failures.length > 0)
     parts.push(`detector ${d.failures.map((f) => f.detector).join(", ")} could not finish`);
   return parts.join("; ");

@@ -4,6 +4,7 @@ import { redactDeep } from "../engine/redact.js";
 import { actionShellLine, byteLength, checkLine, gateText, writeDiff } from "./actions.js";
 import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
+import { fromReportLine } from "./plan-text.js";
 import { mdCode, mdFence, mdList, mdTable, mdText } from "./table.js";
 
 /**
@@ -16,6 +17,7 @@ export function planMarkdown(input: Plan, depth = 0, target = ""): string {
   const flags = paramFlags(plan.params).join(" ");
   const sections = [
     `${h(1)} Plan: ${mdText(plan.summary)}`,
+    ...(plan.fromReport ? [`> **${mdText(fromReportLine(plan.fromReport))}**`] : []),
     mdTable(
       ["Fact", "Value"],
       [

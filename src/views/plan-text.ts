@@ -1,5 +1,5 @@
 /** The text rendering of a plan: what the operator reviews before anything runs. */
-import type { Plan, Step } from "../engine/model.js";
+import { FROM_REPORT_NOTE, type Plan, type Step } from "../engine/model.js";
 import { redactDeep } from "../engine/redact.js";
 import { actionLine, checkLine, gateText, writeDiff } from "./actions.js";
 import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
@@ -12,6 +12,7 @@ export function planText(input: Plan, opts: ViewOptions): string {
   const plan = escapeDeep(redactDeep(input));
   const p = painter(opts);
   const out: string[] = [`${p("bold", "Plan:")} ${p("bold", plan.summary)}`];
+  if (plan.fromReport) out.push(p(["bold", "yellow"], `! ${fromReportLine(plan.fromReport)}`));
   const flags = paramFlags(plan.params).join(" ");
   const unattended = plan.unattended.eligible ? "eligible" : "not eligible";
   out.push(
@@ -90,4 +91,10 @@ function howToRun(plan: Plan, p: Paint, target = ""): string[] {
     `  ${pvefixCommand("plan", plan.runbook, plan.params, ["--save", "plan.json"], target)}`,
     `  ${onTarget("pvefix apply plan.json", target)}`,
   ];
+}
+
+/** "Made from a report (pve1 at …): re-plan against the cluster before applying". */
+export function fromReportLine(from: NonNullable<Plan["fromReport"]>): string {
+  const views = from.origins.map((o) => `${o.node}${o.time ? ` at ${o.time}` : ""}`).join("; ");
+  return `${FROM_REPORT_NOTE[0]?.toUpperCase()}${FROM_REPORT_NOTE.slice(1)} (${views})`;
 }

@@ -3,7 +3,7 @@
  * Text legend: `+` safe (runs without asking), `~` guarded (asks yes/no),
  * `!` dangerous (asks for the node name); `! ` lines before the steps are warnings.
  */
-import type { Plan } from "../engine/model.js";
+import { FROM_REPORT_NOTE, type Plan } from "../engine/model.js";
 import { redactDeep } from "../engine/redact.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
 import { planMarkdown } from "./plan-md.js";
@@ -13,7 +13,8 @@ const views: ViewMap<Plan> = {
   text: planText,
   md: (plan, opts) => planMarkdown(plan, 0, opts.target),
   // The plan object is versioned (`formatVersion`), so it is the JSON contract as is.
-  json: (plan) => toJson({ kind: "plan", plan: redactDeep(plan) }),
+  json: (plan) =>
+    toJson({ kind: "plan", ...(plan.fromReport ? { note: FROM_REPORT_NOTE } : {}), plan: redactDeep(plan) }),
 };
 
 export function renderPlan(plan: Plan, format: OutputFormat, opts: ViewOptions): string {

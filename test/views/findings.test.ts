@@ -209,3 +209,47 @@ describe("renderDiagnosis", () => {
     );
   });
 });
+
+describe("renderDiagnosis of a diagnosis read from a report (diagnose --from)", () => {
+  const fromReport = diagnosis([findings[0]!], {
+    nodes: { up: ["pve1"], down: ["pve2"] },
+    unreachable: [
+      {
+        node: "pve2",
+        since: "2026-12-05T00:41:01.000Z",
+        code: "not-in-report",
+        reason: "not in report",
+        detail: "pve2 is not in the report: a pvereport is one node's view",
+        severity: "info",
+        hides: null,
+      },
+    ],
+    failures: [{ detector: "hung-nfs", error: "not in report: cat /proc/mounts" }],
+    report: {
+      origins: [{ node: "pve1", time: "Wed, 11 Mar 2026 14:02:09 +0000", files: ["r.txt"] }],
+      notAnswered: [{ node: "pve1", command: "cat /proc/mounts" }],
+    },
+  });
+
+  it("says whose view and when, names absent nodes as not in the report, and lists what was not answered (md)", () => {
+    const md = renderDiagnosis(fromReport, "md", plain);
+    expect(md).toContain("- From a report, not the cluster: pve1 at Wed, 11 Mar 2026 14:02:09 +0000");
+    expect(md).toContain("Not in report (1 commands the checks asked):\n\n- pve1: `cat /proc/mounts`");
+    expect(md).toContain("pve2 is not in the report: not checked");
+    expect(md).not.toContain("pve2 unreachable");
+  });
+
+  it("carries the report's node and time on every JSON finding, and the report itself", () => {
+    const json = JSON.parse(renderDiagnosis(fromReport, "json", plain));
+    expect(json.report).toEqual(fromReport.report);
+    for (const f of json.findings)
+      expect(f.from).toEqual({ node: "pve1", time: "Wed, 11 Mar 2026 14:02:09 +0000" });
+    expect(json.status).toBe("incomplete");
+  });
+
+  it("keeps the report's wording out of a diagnosis of the cluster", () => {
+    const json = JSON.parse(renderDiagnosis(diagnosis([findings[0]!]), "json", plain));
+    expect(json.report).toBeUndefined();
+    expect(json.findings[0].from).toBeUndefined();
+  });
+});

@@ -115,3 +115,13 @@ export async function runLabFault(
   });
   return 0;
 }
+
+/** `pvefix lab report --node N`: the pvereport of a lab node, for drills and `diagnose --from`. */
+export async function runLabReport(globals: GlobalOptions, node: string): Promise<number> {
+  const { labExists, resetLab } = await import("../../lab/index.js");
+  const { labPveReport } = await import("../../lab/report.js");
+  // As every lab command: a first use sets up the default scenario instead of failing.
+  if (!labExists(globals.stateDir)) await resetLab({ stateDir: globals.stateDir, scenario: "default" });
+  process.stdout.write(await labPveReport({ stateDir: globals.stateDir, node }));
+  return 0;
+}

@@ -9,6 +9,7 @@ import {
   EngineError,
   type EngineListener,
   exitCodeFor,
+  FROM_REPORT_NOTE,
   type Gate,
   planUndo,
   type RunProgress,
@@ -60,6 +61,7 @@ export async function runApply(
       `cannot read plan file ${options.file}: ${(error as Error).message}`,
     );
   }
+  refuseReportPlan(raw, options.file);
   return mutating(globals, options.unattended, (target, gate, listener, signal) =>
     applySavedPlan({
       ...target,
@@ -238,4 +240,19 @@ async function stopAtOnce(
     process.stderr.write(`Could not record the stop: ${(error as Error).message}\n`);
   }
   return exitCodeFor("interrupted");
+}
+
+/**
+ * A plan made from a report (`plan --from`) read a past, partial view of one node: it is for
+ * review. Refused before anything is probed, as a stale plan is (exit 3): re-plan on the cluster.
+ */
+function refuseReportPlan(raw: unknown, file: string): void {
+  const from = (raw as { fromReport?: unknown } | null)?.fromReport;
+  if (from === undefined) return;
+  const runbook = (raw as { runbook?: unknown }).runbook;
+  throw new EngineError(
+    "PVEFIX_STALE_PLAN",
+    `✖ ${file} was planned ${FROM_REPORT_NOTE}; pvefix apply does not run it`,
+    `run \`pvefix plan ${typeof runbook === "string" ? runbook : "<runbook>"} … -i INVENTORY --save FILE\` against the cluster and apply that`,
+  );
 }

@@ -70,6 +70,9 @@ const date: CommandHandler = (ctx) => {
   const args = ctx.argv.slice(1).filter((a) => a !== "-u");
   if (args.length === 0)
     return ok(`${strftime(ctx.state.clock, "%a %b %d %T UTC %Y").replace(/ 0(\d) /, "  $1 ")}\n`);
+  // RFC 5322, as pvereport (pve-manager >= 8) prints its time.
+  if (args.length === 1 && args[0] === "-R")
+    return ok(`${strftime(ctx.state.clock, "%a, %d %b %Y %T +0000")}\n`);
   if (args.length === 1 && args[0]?.startsWith("+"))
     return ok(`${strftime(ctx.state.clock, args[0].slice(1))}\n`);
   return unsupported(ctx);

@@ -114,6 +114,25 @@ function split(text: string): Raw[] {
   return out;
 }
 
+/** One captured command of a pvereport with its output as printed (stdout and stderr together). */
+export interface RawReportSection {
+  group: string;
+  command: string;
+  /** 1-based line of the `# command` header. */
+  line: number;
+  body: string;
+}
+
+/** A pvereport's commands and their raw outputs, in order; empty when it has no command header. */
+export function splitPveReport(text: string): RawReportSection[] {
+  return split(text).map((raw) => {
+    // Report.pm separates commands with empty lines; trailing ones belong to no output.
+    while (raw.lines.length > 0 && (raw.lines[raw.lines.length - 1] as string).trim() === "") raw.lines.pop();
+    const body = raw.lines.length === 0 ? "" : `${raw.lines.join("\n")}\n`;
+    return { group: raw.group, command: raw.command, line: raw.line, body };
+  });
+}
+
 /** Split a pvereport into its commands and read each with its format (unknown ones kept as text). */
 export function parsePveReport(text: string, formats: readonly ParserFormat[]): PveReport {
   const raws = split(text);

@@ -6,6 +6,8 @@ describe("small utilities", () => {
     const lab = memoryLab();
     expect(lab.sh("pve1", "date +%s").stdout).toBe(`${lab.state.clock}\n`);
     expect(lab.sh("pve1", "date").stdout).toMatch(/^Wed Mar 11 14:02:\d\d UTC 2026\n$/);
+    // pvereport's time line (RFC 5322, a two-digit day).
+    expect(lab.sh("pve1", "date -R").stdout).toMatch(/^Wed, 11 Mar 2026 14:02:\d\d \+0000\n$/);
   });
 
   it("kills a process by pid and reports a missing one like dash", () => {
