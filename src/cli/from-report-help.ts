@@ -1,5 +1,5 @@
 /** The help (and docs/cli.md) text of `--from`: what a report is, and which probes it can answer. */
-import { REPORT_ANSWER_RULES } from "../transport/report/answers.js";
+import { REPORT_ANSWER_RULES } from "../report/answers.js";
 
 export function fromReportHelp(): string {
   return [

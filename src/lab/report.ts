@@ -6,7 +6,6 @@
  * per file). Each command runs through the lab as it is, so what the lab does not implement
  * reads as the lab's own "not found", as a missing tool would on a node.
  */
-import { parseVmlist } from "../pve/parsers/vmlist.js";
 import { labExec } from "./exec.js";
 
 type Item = string | { dir: "/etc/pve/qemu-server/" | "/etc/pve/lxc/"; type: "qemu" | "lxc" };
@@ -91,8 +90,10 @@ async function localGuests(options: LabReportOptions, type: "qemu" | "lxc"): Pro
     command: "cat /etc/pve/.vmlist",
   });
   if (typeof outcome === "string" || outcome.exitCode !== 0) return [];
-  return parseVmlist(outcome.stdout)
-    .guests.filter((g) => g.node === options.node && g.type === type)
-    .map((g) => g.vmid)
+  // The lab wrote this .vmlist itself; read it as plain JSON (the lab does not lean on pvefix's parsers).
+  const ids = (JSON.parse(outcome.stdout) as { ids?: Record<string, { node?: string; type?: string }> }).ids;
+  return Object.entries(ids ?? {})
+    .filter(([, g]) => g.node === options.node && g.type === type)
+    .map(([vmid]) => Number(vmid))
     .sort((a, b) => a - b);
 }

@@ -9,7 +9,7 @@ export type TransportErrorCode =
   | "PVEFIX_CONNECT_FAILED"
   | "PVEFIX_UNKNOWN_NODE"
   | "PVEFIX_TRANSPORT_CLOSED"
-  /** A report transport has no capture of this node at all (see transport/report). */
+  /** A report transport has no capture of this node at all (see src/report). */
   | "PVEFIX_NOT_IN_REPORT";
 
 export class TransportError extends PvefixError {
@@ -61,13 +61,14 @@ export function transportClosed(node?: string): TransportError {
  * A report transport was asked a command no capture answers: the probe fails with this message,
  * never with an answer made up for it. Not retried (nothing would change).
  */
-export class NotInReportError extends Error {
+export class NotInReportError extends PvefixError {
   override readonly name = "NotInReportError";
   readonly code = "PVEFIX_NOT_IN_REPORT";
   constructor(
     readonly node: string,
     readonly command: string,
   ) {
-    super(`not in report: ${command}`);
+    // Probes turn it into "not in report" findings; one that reaches the CLI is a bug.
+    super(`not in report: ${command}`, { exitCode: EXIT.failed, internal: true });
   }
 }

@@ -48,7 +48,7 @@ export interface BatchCommand {
   timeoutMs: number;
 }
 
-/** `report`: answers from a pvereport, offline (transport/report). */
+/** `report`: answers from a pvereport, offline (src/report). */
 export type TransportKind = "ssh" | "local" | "lab" | "report";
 
 export interface Transport {

@@ -18,6 +18,7 @@ export type Layer =
   | "pve/probes"
   | "pve/steps"
   | "lab"
+  | "report"
   | "views"
   | "runbooks"
   | "api"
@@ -34,6 +35,7 @@ export const LAYER_PATHS: Record<Layer, string> = {
   "pve/probes": "src/pve/probes/",
   "pve/steps": "src/pve/steps/",
   lab: "src/lab/",
+  report: "src/report/",
   views: "src/views/",
   runbooks: "runbooks/",
   api: "src/index.ts",
@@ -51,10 +53,22 @@ export const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   "pve/probes": ["errors", "shell", "pve/parsers", "inventory", "transport", "engine"],
   "pve/steps": ["errors", "shell", "pve/parsers", "transport", "engine", "pve/probes"],
   lab: ["errors", "shell", "inventory", "transport"],
+  report: ["errors", "shell", "pve/parsers", "transport", "engine"],
   views: ["errors", "shell", "transport", "engine"],
   runbooks: ["errors", "shell", "pve/parsers", "engine", "pve/probes", "pve/steps"],
   api: ["errors", "inventory", "transport", "engine", "pve/probes", "runbooks"],
-  cli: ["errors", "shell", "pve/parsers", "engine", "pve/probes", "lab", "views", "runbooks", "api"],
+  cli: [
+    "errors",
+    "shell",
+    "pve/parsers",
+    "engine",
+    "pve/probes",
+    "lab",
+    "report",
+    "views",
+    "runbooks",
+    "api",
+  ],
 };
 
 /** Files a layer must not import even though their layer is allowed: the engine uses transports, never one in particular. */

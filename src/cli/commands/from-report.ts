@@ -1,9 +1,9 @@
-/** `--from FILE…`: open pvereports and captured outputs as an offline target (transport/report). */
+/** `--from FILE…`: open pvereports and captured outputs as an offline target (src/report). */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ClusterTarget } from "../../engine/session.js";
-import { type Captured, type CapturedInput, loadCaptured } from "../../transport/report/captured.js";
-import { ReportTransport } from "../../transport/report/transport.js";
+import type { ClusterTarget } from "../../index.js";
+import { type Captured, type CapturedInput, loadCaptured } from "../../report/captured.js";
+import { ReportTransport } from "../../report/transport.js";
 import { GlobalOptionError, type GlobalOptions } from "../global-options.js";
 import { readParseInput } from "./parse-input.js";
 

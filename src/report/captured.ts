@@ -12,11 +12,11 @@
  *     # stderr:               optional; what follows went to stderr
  *     <stderr>
  */
-import { InputError } from "../../engine/errors.js";
-import { parseCorosyncConf } from "../../pve/parsers/corosync-conf.js";
-import { parsePvecmNodes } from "../../pve/parsers/pvecm-nodes.js";
-import { parsePvecmStatus } from "../../pve/parsers/pvecm-status.js";
-import { splitPveReport } from "../../pve/parsers/pvereport.js";
+import { InputError } from "../engine/errors.js";
+import { parseCorosyncConf } from "../pve/parsers/corosync-conf.js";
+import { parsePvecmNodes } from "../pve/parsers/pvecm-nodes.js";
+import { parsePvecmStatus } from "../pve/parsers/pvecm-status.js";
+import { splitPveReport } from "../pve/parsers/pvereport.js";
 
 export interface CapturedOutput {
   node: string;

@@ -7,15 +7,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { EngineError } from "../../../src/engine/errors.js";
-import { createProbeContext, ProbeError } from "../../../src/engine/probe-context.js";
-import { checkReachability } from "../../../src/engine/reachability.js";
-import { NotInReportError, TransportError } from "../../../src/transport/errors.js";
-import { normalizeCommand } from "../../../src/transport/report/answers.js";
-import { loadCaptured } from "../../../src/transport/report/captured.js";
-import { ReportTransport } from "../../../src/transport/report/transport.js";
+import { EngineError } from "../../src/engine/errors.js";
+import { createProbeContext, ProbeError } from "../../src/engine/probe-context.js";
+import { checkReachability } from "../../src/engine/reachability.js";
+import { normalizeCommand } from "../../src/report/answers.js";
+import { loadCaptured } from "../../src/report/captured.js";
+import { ReportTransport } from "../../src/report/transport.js";
+import { NotInReportError, TransportError } from "../../src/transport/errors.js";
 
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../fixtures");
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../fixtures");
 const report = fs.readFileSync(path.join(FIXTURES, "pvereport-pve9-corosync-down.txt"), "utf8");
 const pve1 = fs.readFileSync(path.join(FIXTURES, "pvereport-pve1.txt"), "utf8");
 

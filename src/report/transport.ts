@@ -5,8 +5,8 @@
  * returned as a failed result, because a failed result is an answer detectors read (a non-zero
  * `stat -f` means a hung mount): an unanswered read must never pass for one.
  */
-import { NotInReportError, TransportError, transportClosed } from "../errors.js";
-import { type CommandResult, commandResult, type ExecOptions, type Transport } from "../types.js";
+import { NotInReportError, TransportError, transportClosed } from "../transport/errors.js";
+import { type CommandResult, commandResult, type ExecOptions, type Transport } from "../transport/types.js";
 import { answerFrom } from "./answers.js";
 import type { Captured } from "./captured.js";
 
