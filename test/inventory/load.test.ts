@@ -80,7 +80,9 @@ describe("loadInventory", () => {
     expect(inv.defaults.connectTimeout).toBe(2.5);
     expect(inv.nodes.map((n) => n.connectTimeout)).toEqual([15, undefined]);
     const zero = file("zero.yaml", "cluster: c\nnodes:\n  - name: pve1\n    connectTimeout: 0\n");
-    expect(problem(zero).problems).toEqual(["nodes[0].connectTimeout: a number of seconds greater than 0"]);
+    expect(problem(zero).problems).toEqual([
+      "nodes[0].connectTimeout (node pve1): a number of seconds greater than 0",
+    ]);
     const text = file("text.yaml", "cluster: c\ndefaults:\n  connectTimeout: 4s\nnodes:\n  - name: pve1\n");
     expect(problem(text).problems[0]).toMatch(/^defaults\.connectTimeout: Invalid input: expected number/);
   });

@@ -176,7 +176,10 @@ describe("undo of a not-quorate-config run", () => {
     await session.waitFor(/Type pve1 to continue/, 30_000);
     await settle();
     session.type("pve1\r");
-    await session.waitFor(/Run step write-corosync-conf-pve2 on pve2\?/, 30_000);
+    await session.waitFor(
+      /Run step \d+ of \d+ on pve2 \(Undo: Write \/etc\/corosync\/corosync\.conf/,
+      30_000,
+    );
     expect(plainText(session.output())).toMatch(/-\s+config_version: 4\n\s+\+\s+config_version: 5/);
     await settle();
     session.type("y\r");
