@@ -5,6 +5,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  rmSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -12,7 +13,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { cacheFlavor, defaultCacheDir } from "../../src/cli/code-cache.js";
 
 // V8 keeps compiled scripts in memory per process and would answer a second load from there:
@@ -35,6 +36,7 @@ beforeEach(() => {
     "exports.answer = () => 42; exports.file = __filename; exports.dep = require('node:path').sep;",
   );
 });
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function writeBundle(source: string) {
   writeFileSync(bundle, source);

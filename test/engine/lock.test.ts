@@ -42,7 +42,9 @@ describe("the state lock", () => {
     writeLock(
       JSON.stringify({ runId: "run-old", pid: dead, host: os.hostname(), since: "2026-12-05T00:00:00Z" }),
     );
-    acquireStateLock(stateDir, "lab", "run-b").release();
+    const lock = acquireStateLock(stateDir, "lab", "run-b");
+    expect(stateLockOwner(stateDir, "lab")).toMatchObject({ runId: "run-b", pid: process.pid });
+    lock.release();
   });
 
   it("leaves no draft file behind, whether it got the lock or not", () => {

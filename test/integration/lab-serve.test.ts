@@ -136,12 +136,31 @@ describe("lab serve", () => {
   it("cuts the connection on a drop fault", async () => {
     await addFault(temp.dir, { node: "pve3", match: "hostname", action: "drop", times: 1 });
     const client = await connect("pve3");
-    const closed = new Promise<void>((resolve) => client.on("close", () => resolve()));
+    const closed = new Promise<"closed">((resolve) => client.on("close", () => resolve("closed")));
     client.on("error", () => {});
+    let output = "";
+    let exitCode: number | undefined;
     client.exec("hostname", (err, channel) => {
-      if (!err) channel.end();
+      if (err) return;
+      channel.end(); // the lab runs a command once its stdin ends
+      channel.on("data", (d: Buffer) => {
+        output += d.toString();
+      });
+      channel.on("exit", (code: number) => {
+        exitCode = code;
+      });
     });
-    await closed;
+    // A connection the server keeps open is a failure of its own, not the test's 60 s timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const stillOpen = new Promise<"still open">((resolve) => {
+      timer = setTimeout(() => resolve("still open"), 10_000);
+    });
+    const outcome = await Promise.race([closed, stillOpen]);
+    clearTimeout(timer);
+    if (outcome !== "closed") client.end();
+    expect(outcome).toBe("closed");
+    expect({ output, exitCode }).toEqual({ output: "", exitCode: undefined });
+    expect((await loadLab(temp.dir)).faults).toEqual([]);
   });
 
   it("refuses connections to a node that is down", async () => {

@@ -30,6 +30,11 @@ import {
 export const ZEROTIER_LOCAL_CONF = "/var/lib/zerotier-one/local.conf";
 /** Time between the two memory samples; the loop grows by megabytes per second. */
 export const SAMPLE_INTERVAL_MS = 2_000;
+/**
+ * The wait the probes and the `zerotier-stable` check use between the samples. Tests against the lab set it
+ * to 0: the lab's looping zerotier-one grows per `ps` sample, not per second, so waiting proves nothing there.
+ */
+export const zerotierSampling = { intervalMs: SAMPLE_INTERVAL_MS };
 /** Growth between the two samples that counts as the loop, not allocator noise. */
 export const GROWTH_THRESHOLD_KIB = 1_024;
 
@@ -92,7 +97,7 @@ export async function zerotierOf(
   // Not answering (`Error connecting to the ZeroTier service`) means no networks are known.
   const networks = cli.exitCode === 0 ? parseZerotierListNetworks(cli.stdout) : [];
   const [memory, network, localConf, rings] = await Promise.all([
-    sampleZerotierOne(ctx, node, options.sampleIntervalMs ?? SAMPLE_INTERVAL_MS),
+    sampleZerotierOne(ctx, node, options.sampleIntervalMs ?? zerotierSampling.intervalMs),
     networkOf(ctx, node),
     readLocalConf(ctx, node),
     corosyncRings(ctx, node),
@@ -298,7 +303,7 @@ export async function zerotierStable(
   const unit = await ctx.run(node, "systemctl is-active zerotier-one");
   const state = unitStates(["zerotier-one"], unit.stdout)["zerotier-one"];
   if (state !== "active") return { ok: false, detail: `zerotier-one is ${state}` };
-  const memory = await sampleZerotierOne(ctx, node, SAMPLE_INTERVAL_MS);
+  const memory = await sampleZerotierOne(ctx, node, zerotierSampling.intervalMs);
   if (!memory.second) return { ok: false, detail: "no zerotier-one process" };
   return { ok: !memory.growing, detail: describeGrowth(memory) };
 }

@@ -16,10 +16,10 @@ import {
   mutations,
   type ServedCluster,
   serveForEachTest,
-  sha256,
   sha256OnNode,
   stepTrail,
 } from "../served-lab.js";
+import { converge, expectBytesAsBefore, expectRolledBack } from "./expect-run.js";
 
 const ISO = "/mnt/pve/nfs-iso";
 const CT100 = "/etc/pve/nodes/pve1/lxc/100.conf";
@@ -32,17 +32,6 @@ serveForEachTest("default", (served) => {
 /** nfs-iso hangs on pve1 and pve3: a plan of two two-action steps (umount, then PVE's activation). */
 async function twoHungNodes(): Promise<void> {
   await hangMount(bed.labDir, "pve1", ISO);
-}
-
-/** Run hung-nfs for nfs-iso until it has nothing left to do; returns the outcomes in order. */
-async function converge(): Promise<string[]> {
-  const outcomes: string[] = [];
-  for (let i = 0; i < 3; i++) {
-    const result = await bed.run({ runbook: hungNfs, params: { storage: "nfs-iso" } });
-    outcomes.push(result.outcome);
-    if (result.outcome === "nothing-to-do") break;
-  }
-  return outcomes;
 }
 
 describe("a connection that drops before a mutating command runs", () => {
@@ -64,13 +53,7 @@ describe("a connection that drops before a mutating command runs", () => {
       "step remount-nfs-iso-pve1 failed: Connection lost while running: pvesm status --storage nfs-iso (on pve1)",
     );
     const entries = journal(bed.stateDir, result.runId);
-    expect(stepTrail(entries)).toEqual([
-      "start:remount-nfs-iso-pve1",
-      "end:remount-nfs-iso-pve1:failed",
-      "undo:remount-nfs-iso-pve1",
-      "undo-end:remount-nfs-iso-pve1:ok",
-      "run-end:failed-rolled-back:1",
-    ]);
+    expectRolledBack(entries, "remount-nfs-iso-pve1");
     const stepCommands = commands(entries).filter((e) => e.phase === "step" || e.phase === "undo");
     expect(
       stepCommands.map((e) => [e.phase, e.result.node, e.result.command.split(" ")[0], e.result.exitCode]),
@@ -88,7 +71,10 @@ describe("a connection that drops before a mutating command runs", () => {
     expect(mountOn(lab, "pve1", ISO)?.hung).toBe(false);
     expect(mountOn(lab, "pve3", ISO)?.hung).toBe(true);
 
-    expect(await converge()).toEqual(["done", "nothing-to-do"]);
+    expect(await converge(bed, { runbook: hungNfs, params: { storage: "nfs-iso" } })).toEqual([
+      "done",
+      "nothing-to-do",
+    ]);
     // Nothing ran twice: one umount per node over all runs, and the dropped command was not resent.
     expect(mutations(bed.stateDir, "pve1", "umount")).toHaveLength(1);
     expect(mutations(bed.stateDir, "pve3", "umount")).toHaveLength(1);
@@ -102,23 +88,12 @@ describe("a connection that drops before a mutating command runs", () => {
     const result = await bed.run({ runbook: stuckLock, params: { vmid: 100 } });
 
     // Nothing changed on the node, and the journal knows the backup that proves it.
-    expect(await sha256OnNode(bed.labDir, "pve1", CT100)).toBe(before);
     const entries = journal(bed.stateDir, result.runId);
-    const backup = entries.find((e) => e.type === "backup");
-    expect(backup?.type === "backup" && backup.sha256).toBe(before);
-    expect(backup?.type === "backup" && sha256(Buffer.from(backup.contentBase64 ?? "", "base64"))).toBe(
-      before,
-    );
+    await expectBytesAsBefore(bed, entries, { node: "pve1", path: CT100, before });
     // The outcome of `pct unlock` is unknown, so the engine undoes the step; the lock is still in
     // place, so the undo has nothing to put back and must not fail (apply.ts relies on
     // "its undo is idempotent by design").
-    expect(stepTrail(entries)).toEqual([
-      "start:unlock-100",
-      "end:unlock-100:failed",
-      "undo:unlock-100",
-      "undo-end:unlock-100:ok",
-      "run-end:failed-rolled-back:1",
-    ]);
+    expectRolledBack(entries, "unlock-100");
     expect(result.outcome).toBe("failed-rolled-back");
     expect((await bed.run({ runbook: stuckLock, params: { vmid: 100 } })).outcome).toBe("done");
     expect(mutations(bed.stateDir, "pve1", "pct unlock")).toHaveLength(2);
@@ -138,13 +113,7 @@ describe("a connection that drops while a mutating command runs", () => {
     expect(exitCodeFor(result.outcome)).toBe(1);
     expect(result.steps.map((s) => s.status)).toEqual(["failed", "skipped"]);
     const entries = journal(bed.stateDir, result.runId);
-    expect(stepTrail(entries)).toEqual([
-      "start:remount-nfs-iso-pve1",
-      "end:remount-nfs-iso-pve1:failed",
-      "undo:remount-nfs-iso-pve1",
-      "undo-end:remount-nfs-iso-pve1:ok",
-      "run-end:failed-rolled-back:1",
-    ]);
+    expectRolledBack(entries, "remount-nfs-iso-pve1");
     const umount = commands(entries, "umount -nlf");
     expect(umount.map((e) => [e.result.node, e.result.exitCode, e.result.connectionLost])).toEqual([
       ["pve1", null, true],
@@ -156,7 +125,10 @@ describe("a connection that drops while a mutating command runs", () => {
     // The umount did happen; the undo mounted the storage again (now answering).
     expect(mountOn(await loadLab(bed.labDir), "pve1", ISO)?.hung).toBe(false);
 
-    expect(await converge()).toEqual(["done", "nothing-to-do"]);
+    expect(await converge(bed, { runbook: hungNfs, params: { storage: "nfs-iso" } })).toEqual([
+      "done",
+      "nothing-to-do",
+    ]);
     expect(mutations(bed.stateDir, "pve1", "umount")).toHaveLength(1);
     expect(mutations(bed.stateDir, "pve3", "umount")).toHaveLength(1);
   });
@@ -176,19 +148,10 @@ describe("a connection that drops while a mutating command runs", () => {
     expect(result.outcome).toBe("failed-rolled-back");
     expect(exitCodeFor(result.outcome)).toBe(1);
     const entries = journal(bed.stateDir, result.runId);
-    expect(stepTrail(entries)).toEqual([
-      "start:unlock-100",
-      "end:unlock-100:failed",
-      "undo:unlock-100",
-      "undo-end:unlock-100:ok",
-      "run-end:failed-rolled-back:1",
-    ]);
-    const backup = entries.find((e) => e.type === "backup");
-    expect(backup?.type === "backup" && backup.sha256).toBe(before);
-    expect(await sha256OnNode(bed.labDir, "pve1", CT100)).toBe(before);
+    expectRolledBack(entries, "unlock-100");
+    const backup = await expectBytesAsBefore(bed, entries, { node: "pve1", path: CT100, before });
     // The node-side copy holds the same bytes.
-    const nodeCopy = backup?.type === "backup" ? backup.nodeCopy : null;
-    expect(await sha256OnNode(bed.labDir, "pve1", nodeCopy ?? "")).toBe(before);
+    expect(await sha256OnNode(bed.labDir, "pve1", backup.nodeCopy ?? "")).toBe(before);
 
     const rerun = await bed.run({ runbook: stuckLock, params: { vmid: 100 } });
     expect(rerun.outcome).toBe("done");

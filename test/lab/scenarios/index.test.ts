@@ -81,11 +81,14 @@ describe("scenario registry", () => {
     },
   );
 
-  it.each(scenarios.map((s) => s.name))(
+  // Only the scenarios that have such files: the others would compare nothing.
+  const sectionFiles = ["ha/resources.cfg", "ha/groups.cfg", "ha/rules.cfg", "replication.cfg"];
+  const withSections = scenarios.filter((s) => sectionFiles.some((f) => s.build().pve[f] !== undefined));
+  it.each(withSections.map((s) => s.name))(
     "writes the HA and replication files of %s exactly as PVE's SectionConfig writer would",
     (name) => {
       const state = scenarios.find((s) => s.name === name)!.build();
-      for (const file of ["ha/resources.cfg", "ha/groups.cfg", "ha/rules.cfg", "replication.cfg"]) {
+      for (const file of sectionFiles) {
         const text = state.pve[file];
         if (text === undefined) continue;
         expect(writeSections(readSections(text), REQUIRED_KEYS)).toBe(text);

@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { utils } from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TransportError } from "../../../src/transport/errors.js";
 import { planAuth } from "../../../src/transport/ssh/auth.js";
@@ -17,8 +17,14 @@ const endpoint = (over: Partial<SshEndpoint> = {}): SshEndpoint => ({
   identityRequired: false,
   ...over,
 });
-const keygen = (path: string, passphrase = "") =>
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", passphrase, "-f", path]);
+// ssh-keygen's format (openssh-key-v1), made in process: the unit project starts no programs.
+const keygen = (path: string, passphrase = "") => {
+  const pair = passphrase
+    ? utils.generateKeyPairSync("ed25519", { passphrase, cipher: "aes256-ctr", rounds: 1 })
+    : utils.generateKeyPairSync("ed25519");
+  writeFileSync(path, pair.private, { mode: 0o600 });
+  writeFileSync(`${path}.pub`, pair.public);
+};
 
 beforeAll(() => {
   home = mkdtempSync(join(tmpdir(), "pvefix-auth-"));
