@@ -232,12 +232,14 @@ export default defineRunbook({
     undoes: [
       "`mount -t <type> -o <recorded options> <source> <mountpoint>` (already mounted counts as undone); skipped while the server does not answer, so the undo never mounts a dead export (PVE mounts it once the server is back)",
     ],
-    refuses: [
-      "storage-not-found: no such storage",
-      "storage-not-network: not an nfs/cifs/glusterfs/cephfs storage",
-      "server-down: the storage server does not answer from the node where the mount hangs: a remount cannot help and a new mount would hang again",
-      "node-unreachable: the node given with --node does not answer, or (without --node) nothing hangs on the nodes that answered and some did not answer",
-    ],
+    refuses: {
+      "storage-not-found": "no such storage",
+      "storage-not-network": "not an nfs/cifs/glusterfs/cephfs storage",
+      "server-down":
+        "the storage server does not answer from the node where the mount hangs: a remount cannot help and a new mount would hang again",
+      "node-unreachable":
+        "the node given with --node does not answer, or (without --node) nothing hangs on the nodes that answered and some did not answer",
+    },
     notes: [
       "Safe without a human only when no guest has a volume on the storage (ISO/template stores).",
       "Processes blocked in D state on the old mount are not woken by the unmount.",

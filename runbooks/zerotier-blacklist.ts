@@ -190,11 +190,13 @@ export default defineRunbook({
       "`systemctl restart zerotier-one` when it is active or failed (an inactive unit is left stopped)",
     ],
     undoes: ["puts the previous local.conf back (or removes the new one) and restarts zerotier-one"],
-    refuses: [
-      "probe-failed: the node is not in the inventory, or has no default route outside ZeroTier (the way out is unknown)",
-      "invalid-config: local.conf is JSON but `physical` or `settings.interfacePrefixBlacklist` has the wrong type",
-      "node-unreachable: the node does not answer over SSH",
-    ],
+    refuses: {
+      "probe-failed":
+        "the node is not in the inventory, or has no default route outside ZeroTier (the way out is unknown)",
+      "invalid-config":
+        "local.conf is JSON but `physical` or `settings.interfacePrefixBlacklist` has the wrong type",
+      "node-unreachable": "the node does not answer over SSH",
+    },
     notes: [
       "The interface with the default route (and its ports) is never blacklisted; a name that begins the way out's name (`vmbr1` vs `vmbr10`) is covered only by its networks, because zerotier-one matches prefixes.",
       "zerotier-one exits on a local.conf that is not strict JSON, also on its 10-second hot reload: the new file is re-parsed before the plan is made.",

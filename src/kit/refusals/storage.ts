@@ -1,0 +1,3 @@
+/** Refusals about storages and their mounts. */
+
+export const storageRefusals = {};

@@ -1,0 +1,3 @@
+/** Refusals about ZeroTier. */
+
+export const zerotierRefusals = {};
