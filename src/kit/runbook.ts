@@ -47,7 +47,7 @@ export interface KitRunbook<P extends z.ZodType<Record<string, unknown>>, F, R e
   stableFacts?(facts: F): unknown;
   guardUndo?(params: z.output<P>, facts: F, step: Step, undo: UndoContext): UndoGuard;
   /** Findings for `diagnose`; the kit adds the runbook id and renders each command. */
-  detect?(ctx: ProbeContext): Promise<FindingInput[]>;
+  detect?(this: KitRunbook<P, F, R>, ctx: ProbeContext): Promise<FindingInput[]>;
 }
 
 /** The checks of these builders and postconditions by name; one name, one check. */

@@ -26,9 +26,17 @@ export const engineRefusals = {
         }
       : { message: d.message, detail: d.detail, ...onNode(d.node) },
   ),
-  "probe-failed": entry<{ message: string; detail: string; node?: string }>(
-    "a probe could not read what the plan needs",
-    ({ message, detail, node }) => ({ message, detail, ...onNode(node) }),
+  "probe-failed": entry<
+    | { message: string; detail: string; node?: string }
+    | { case: "no-way-out"; node: string; defaultRouteDevs: readonly string[]; file: string }
+  >("a probe could not read what the plan needs", (d) =>
+    "case" in d
+      ? {
+          message: `${d.node} has no default route outside ZeroTier: cannot tell which interface leads out`,
+          detail: `\`ip -j route show default\` names ${d.defaultRouteDevs.join(", ") || "no device"}; blacklisting every other interface could cut ZeroTier off. Edit ${d.file} by hand.`,
+          node: d.node,
+        }
+      : { message: d.message, detail: d.detail, ...onNode(d.node) },
   ),
   "stale-plan": entry<never>("a saved plan was made for another cluster state (apply)", () => ({
     message: "",

@@ -11,7 +11,6 @@ import type { RefusalEntry } from "./entry.js";
 import { guestRefusals } from "./guests.js";
 import { haRefusals } from "./ha.js";
 import { storageRefusals } from "./storage.js";
-import { zerotierRefusals } from "./zerotier.js";
 
 /** Each domain's codes; the contract test proves no code is in two of them. */
 export const REFUSAL_DOMAINS = {
@@ -21,7 +20,6 @@ export const REFUSAL_DOMAINS = {
   config: configRefusals,
   ha: haRefusals,
   storage: storageRefusals,
-  zerotier: zerotierRefusals,
 } as const;
 
 export const REFUSALS = {
@@ -31,7 +29,6 @@ export const REFUSALS = {
   ...configRefusals,
   ...haRefusals,
   ...storageRefusals,
-  ...zerotierRefusals,
 };
 
 export type RefusalCode = keyof typeof REFUSALS;

@@ -1,3 +1,0 @@
-/** Refusals about ZeroTier. */
-
-export const zerotierRefusals = {};
