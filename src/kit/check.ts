@@ -24,7 +24,7 @@ export function defineCheck<S extends z.ZodType<Record<string, unknown>>>(
   return {
     name,
     args,
-    fn: (ctx, check) => run(ctx, check.node, args.parse(check.args)),
+    fn: async (ctx, check) => run(ctx, check.node, args.parse(check.args)),
     at(node, description, input, options = {}) {
       return {
         name,
