@@ -4,10 +4,11 @@
  * died onto the node that holds its replica.
  */
 import { z } from "zod";
-import type { Decision, Finding, PlanDraftInput, RefusalCode } from "../src/engine/model.js";
+import type { Decision, Finding, PlanDraftInput, Refusal } from "../src/engine/model.js";
 import { NodeParam, VmidParam } from "../src/engine/params.js";
 import { ProbeError } from "../src/engine/probe-context.js";
 import { defineRunbook, type ProbeContext } from "../src/engine/runbook.js";
+import { type Placement, placementOf } from "../src/pve/guards/ha-placement.js";
 import { GuestRef, guestLabel, guestTool, listGuests } from "../src/pve/probes/guests.js";
 import {
   ClusterView,
@@ -18,8 +19,6 @@ import {
   haServices,
   isQuorateMember,
   JobHealth,
-  type Placement,
-  placementOf,
   readHaConfig,
   replicationHealth,
   replicationWarnings,
@@ -97,7 +96,7 @@ const why = (p: Placement) => {
   return `HA may start ${p.sid} on ${list(p.haNodes)} (${limit}); replicas on ${list(p.replicaNodes)} (jobs ${list(p.jobs)})${gap}${self}`;
 };
 
-function refuse(code: RefusalCode, message: string, detail: string, node?: string): Decision {
+function refuse(code: Refusal["code"], message: string, detail: string, node?: string): Decision {
   return { kind: "refusal", refusal: { code, message, detail, ...(node ? { node } : {}) } };
 }
 
@@ -266,12 +265,15 @@ export default defineRunbook({
       "every config file write: the file is restored from the backup taken before the step",
       "recover: `ha-manager set <sid> --state <previous>`, the config moved back, the guest stopped",
     ],
-    refuses: [
-      "guest-not-found: no such guest in the cluster",
-      "not-quorate: no reachable node is quorate (or --to is not an online quorate member): /etc/pve is read-only and nothing proves who is in the cluster",
-      "node-not-down: recover while the guest's node still answers SSH or is still in the quorum membership",
-      "no-valid-replica: recover to a node no replication job targets, or no replica target is online; align-ha when the guest's only jobs target its own node (HA would be pinned to that one node)",
-    ],
+    refuses: {
+      "guest-not-found": "no such guest in the cluster",
+      "not-quorate":
+        "no reachable node is quorate (or --to is not an online quorate member): /etc/pve is read-only and nothing proves who is in the cluster",
+      "node-not-down":
+        "recover while the guest's node still answers SSH or is still in the quorum membership",
+      "no-valid-replica":
+        "recover to a node no replication job targets, or no replica target is online; align-ha when the guest's only jobs target its own node (HA would be pinned to that one node)",
+    },
     notes: [
       "Only guests with at least one replication job can mismatch; guests on shared storage are never reported.",
       "A guest recovered by hand runs from its last completed sync; whatever it wrote afterwards on the dead node is lost.",

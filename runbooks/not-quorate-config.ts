@@ -7,6 +7,7 @@ import { sha256Hex } from "../src/engine/fingerprint.js";
 import type { Decision, Finding } from "../src/engine/model.js";
 import { NodeParam } from "../src/engine/params.js";
 import { defineRunbook, type ProbeContext } from "../src/engine/runbook.js";
+import { splitBrainGuard } from "../src/pve/guards/split-brain.js";
 import { clusterConfigChecks } from "../src/pve/probes/cluster-config-checks.js";
 import {
   ConfNode,
@@ -19,7 +20,6 @@ import {
   PVE_COROSYNC_CONF,
 } from "../src/pve/probes/corosync.js";
 import { NewContent, readNewContentFrom } from "../src/pve/probes/new-content.js";
-import { splitBrainGuard } from "../src/pve/probes/split-brain.js";
 import { configEditSteps, prepareEdit } from "../src/pve/steps/cluster-config-edit.js";
 import { clusterConfigUndoGuard } from "../src/pve/steps/cluster-config-undo.js";
 
@@ -297,13 +297,15 @@ export default defineRunbook({
       "`pvecm expected` is undone by restarting corosync (votequorum will not raise expected votes above the votes present)",
       "local mode is ended with `pkill -F /run/pve-cluster.pid`; pve-cluster is started or stopped back",
     ],
-    refuses: [
-      "node-unreachable: the target does not answer over SSH",
-      "invalid-config: no usable new content (file unreadable, no backup in that run, corosync.conf that does not parse or fails PVE's checks)",
-      "local-mode-elsewhere: pmxcfs already runs in local mode on some node",
-      "probe-failed: corosync runs on the target but `pvecm status` gives no quorum view",
-      "split-brain-risk: another node is quorate, cannot be assessed, or the nodes out of sight could form a quorate partition; a node named in --nodes-down answers; or the target shares a non-quorate partition (`pvecm expected` would reach its partners too)",
-    ],
+    refuses: {
+      "node-unreachable": "the target does not answer over SSH",
+      "invalid-config":
+        "no usable new content (file unreadable, no backup in that run, corosync.conf that does not parse or fails PVE's checks)",
+      "local-mode-elsewhere": "pmxcfs already runs in local mode on some node",
+      "probe-failed": "corosync runs on the target but `pvecm status` gives no quorum view",
+      "split-brain-risk":
+        "another node is quorate, cannot be assessed, or the nodes out of sight could form a quorate partition; a node named in --nodes-down answers; or the target shares a non-quorate partition (`pvecm expected` would reach its partners too)",
+    },
     notes: [
       "The running corosync of other nodes keeps its old config until it restarts; reboot nodes one by one.",
       "After local mode, pmxcfs merges /etc/pve when it rejoins: conflicting changes made elsewhere can be lost.",

@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { Decision, Finding, Refusal, StepInput } from "../src/engine/model.js";
 import { NodeParam } from "../src/engine/params.js";
 import { defineRunbook, type ProbeContext } from "../src/engine/runbook.js";
+import { quorumGuard } from "../src/pve/guards/quorum.js";
 import { HaNodeView, haViewsOf, watchdogArmed } from "../src/pve/probes/ha-status.js";
 import {
   CorosyncVote,
@@ -14,7 +15,6 @@ import {
   NodeHealth,
   nodeHealthOf,
   OTHER_UNITS,
-  quorumGuard,
   RestartableUnit,
   STOP_ORDER,
   sickUnits,
@@ -237,12 +237,13 @@ export default defineRunbook({
     undoes: [
       "every stopped unit is started again (a failure mid-way starts again every unit the run stopped); a start needs no undo",
     ],
-    refuses: [
-      "node-unreachable: a node is not in the inventory or does not answer over SSH",
-      "quorum-at-risk: the votes left without the node would fall below quorum, or no other node can show they would not (a corosync that does not run is only started: it holds no vote to lose)",
-      "not-quorate: the cluster has no quorum even with the node, so its return cannot be verified",
-      "ha-armed: the node's LRM is active (watchdog armed) and --with-ha was not given",
-    ],
+    refuses: {
+      "node-unreachable": "a node is not in the inventory or does not answer over SSH",
+      "quorum-at-risk":
+        "the votes left without the node would fall below quorum, or no other node can show they would not (a corosync that does not run is only started: it holds no vote to lose)",
+      "not-quorate": "the cluster has no quorum even with the node, so its return cannot be verified",
+      "ha-armed": "the node's LRM is active (watchdog armed) and --with-ha was not given",
+    },
     notes: [
       "The field report's second loop says `systemctl stop` again: a typo, the units must be started.",
       "Several nodes are restarted strictly one after another; each must be back in the quorum (up to 90 s) before the next one is touched. When no node is quorate (corosync was down everywhere), a start is checked by the unit being active instead.",

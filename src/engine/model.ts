@@ -125,32 +125,10 @@ export type Plan = z.infer<typeof Plan>;
 
 export const FROM_REPORT_NOTE = "from a report: re-plan against the cluster before applying";
 
-export const RefusalCode = z.enum([
-  "guest-not-found",
-  "task-holds-lock",
-  "lock-not-stale",
-  "not-quorate",
-  "storage-not-found",
-  "storage-not-network",
-  "server-down",
-  "node-unreachable",
-  "probe-failed",
-  "ha-armed",
-  "quorum-at-risk",
-  "split-brain-risk",
-  "local-mode-elsewhere",
-  "invalid-config",
-  "node-not-down",
-  "no-valid-replica",
-  "stale-plan",
-  "plan-mismatch",
-  "file-changed",
-]);
-export type RefusalCode = z.infer<typeof RefusalCode>;
-
 /** A guard said no. Data first: `code` for programs, `message` and `detail` for people. */
 export const Refusal = z.object({
-  code: RefusalCode,
+  /** A code of the refusal catalogue (src/kit/refusals), which holds its words. */
+  code: z.string().regex(/^[a-z][a-z0-9-]*$/),
   message: z.string(),
   detail: z.string().optional(),
   node: z.string().optional(),

@@ -17,6 +17,8 @@ export interface UndoContext {
 
 export interface RunbookMeta {
   id: string;
+  /** `diagnostic`: probes and findings only, it never plans a step. @default "remedy" */
+  kind?: "remedy" | "diagnostic";
   summary: string;
   description: string;
   /** The highest risk of any step this runbook can plan. */
@@ -32,8 +34,8 @@ export interface RunbookMeta {
   changes: string[];
   /** How each change is undone. */
   undoes: string[];
-  /** Every refusal it can return and why. */
-  refuses: string[];
+  /** Every refusal code it can return (a code of the catalogue, src/kit/refusals) and when. */
+  refuses: Readonly<Record<string, string>>;
   notes?: string[];
   seeAlso?: string[];
 }

@@ -69,9 +69,14 @@ function attributes(meta: RunbookMeta): Array<[string, string, string]> {
   ];
 }
 
-/** Exit 3 lists this runbook's own refusal codes (the part of each `refuses` line before `:`). */
+/** `code: when` lines, from the declaration. */
+function refusalLines(meta: RunbookMeta): string[] {
+  return Object.entries(meta.refuses).map(([code, when]) => `${code}: ${when}`);
+}
+
+/** Exit 3 lists this runbook's own refusal codes, from its declaration. */
 function exitCodes(meta: RunbookMeta): Array<[string, string]> {
-  const codes = meta.refuses.map((r) => r.split(":")[0]!.trim());
+  const codes = Object.keys(meta.refuses);
   return EXIT_CODES.map(({ code, meaning }) => [
     String(code),
     code === 3 && codes.length > 0 ? `${meaning} (${codes.join(", ")})` : meaning,
@@ -105,7 +110,7 @@ function textDoc(runbook: AnyRunbook): string {
     "What it asks": list(meta.asks),
     "What it changes": list(meta.changes),
     "How it undoes": list(meta.undoes),
-    "What it refuses": list(meta.refuses),
+    "What it refuses": list(refusalLines(meta)),
     Attributes: keyValues(attributes(meta).map(([k, v, why]) => [k, `${v}: ${why}`])),
     Examples:
       examples(runbook)
@@ -141,7 +146,7 @@ function markdownDoc(runbook: AnyRunbook): string {
     "What it asks": mdList(meta.asks),
     "What it changes": mdList(meta.changes),
     "How it undoes": mdList(meta.undoes),
-    "What it refuses": mdList(meta.refuses),
+    "What it refuses": mdList(refusalLines(meta)),
     Attributes: mdTable(
       ["Attribute", "Value", "Meaning"],
       attributes(meta).map(([k, v, why]) => [k, mdCode(v), why]),
@@ -162,9 +167,13 @@ function markdownDoc(runbook: AnyRunbook): string {
 }
 
 function jsonDoc(runbook: AnyRunbook): string {
+  // `kind` is the document's ("runbook"); a diagnostic says so apart.
+  const { kind, ...meta } = runbook.meta;
   return toJson({
     kind: "runbook",
-    ...runbook.meta,
+    ...meta,
+    ...(kind === "diagnostic" ? { diagnostic: true } : {}),
+    refuses: refusalLines(runbook.meta),
     notes: runbook.meta.notes ?? [],
     seeAlso: runbook.meta.seeAlso ?? [],
     params: paramsJsonSchema(runbook),

@@ -7,13 +7,14 @@ import { renderAllDocs, staleDocs } from "../../scripts/render-docs.js";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 describe("generated docs", () => {
-  it("renders a page for every runbook, the runbook index and the CLI reference", () => {
+  it("renders a page for every runbook, the runbook index, the CLI reference and the lab scenario registry", () => {
     const docs = renderAllDocs();
     expect([...docs.keys()].sort()).toEqual(
       [
         ...runbooks.map((r) => `docs/runbooks/${r.meta.id}.md`),
         "docs/runbooks/README.md",
         "docs/cli.md",
+        "src/lab/scenarios/registry.ts",
       ].sort(),
     );
   });

@@ -26,7 +26,7 @@ const checked = defineRunbook({
     asks: [],
     changes: [],
     undoes: [],
-    refuses: [],
+    refuses: {},
   },
   params: z.object({ postconditionHolds: z.boolean().default(true) }),
   examples: [],

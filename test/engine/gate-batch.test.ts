@@ -37,7 +37,7 @@ const rb = defineRunbook({
     asks: [],
     changes: [],
     undoes: [],
-    refuses: [],
+    refuses: {},
   },
   params: z.object({}),
   examples: [],

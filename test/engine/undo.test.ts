@@ -31,7 +31,7 @@ const demo = defineRunbook({
     asks: [],
     changes: [],
     undoes: [],
-    refuses: [],
+    refuses: {},
   },
   params: z.object({ risk: z.enum(["safe", "guarded", "dangerous"]).default("safe") }),
   examples: [],

@@ -15,7 +15,10 @@ function checkout(files: Map<string, string>): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "pvefix-docs-"));
   dirs.push(root);
   fs.mkdirSync(path.join(root, DOCS_DIR), { recursive: true });
-  for (const [file, content] of files) fs.writeFileSync(path.join(root, file), content);
+  for (const [file, content] of files) {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), content);
+  }
   return root;
 }
 
@@ -26,6 +29,7 @@ describe("renderAllDocs", () => {
       ...runbooks.map((r) => `${DOCS_DIR}/${r.meta.id}.md`),
       `${DOCS_DIR}/README.md`,
       "docs/cli.md",
+      "src/lab/scenarios/registry.ts",
     ]);
     for (const r of runbooks)
       expect(docs.get(`${DOCS_DIR}/${r.meta.id}.md`)).toBe(`${renderRunbookDoc(r, "md")}\n`);

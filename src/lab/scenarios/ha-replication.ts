@@ -78,3 +78,10 @@ export const haReplicationRecoveryScenario: Scenario = {
     return state;
   },
 };
+
+/** This file's scenarios, in the order `pvefix lab list` shows them (the registry is generated). */
+export const scenarios: readonly Scenario[] = [
+  haReplicationMismatchScenario,
+  haReplicationMismatchRulesScenario,
+  haReplicationRecoveryScenario,
+];

@@ -43,3 +43,6 @@ export const hungNfsScenario: Scenario = {
     return state;
   },
 };
+
+/** This file's scenarios, in the order `pvefix lab list` shows them (the registry is generated). */
+export const scenarios: readonly Scenario[] = [hungNfsScenario];

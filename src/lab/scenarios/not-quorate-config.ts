@@ -83,3 +83,11 @@ export const corosyncStaleConfigScenario: Scenario = {
     return state;
   },
 };
+
+/** This file's scenarios, in the order `pvefix lab list` shows them (the registry is generated). */
+export const scenarios: readonly Scenario[] = [
+  notQuorateConfigScenario,
+  notQuorateConfigSplitScenario,
+  notQuorateConfigCorosyncDownScenario,
+  corosyncStaleConfigScenario,
+];

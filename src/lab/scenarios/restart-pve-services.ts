@@ -66,3 +66,11 @@ export const corosyncStoppedScenario: Scenario = {
     return state;
   },
 };
+
+/** This file's scenarios, in the order `pvefix lab list` shows them (the registry is generated). */
+export const scenarios: readonly Scenario[] = [
+  restartPveServicesScenario,
+  restartPveServicesHaScenario,
+  restartPveServicesDegradedScenario,
+  corosyncStoppedScenario,
+];

@@ -14,3 +14,6 @@ export const stuckLockNoQuorumScenario: Scenario = {
     return state;
   },
 };
+
+/** This file's scenarios, in the order `pvefix lab list` shows them (the registry is generated). */
+export const scenarios: readonly Scenario[] = [stuckLockNoQuorumScenario];

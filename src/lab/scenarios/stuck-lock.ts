@@ -47,3 +47,6 @@ export const stuckLockScenario: Scenario = {
     "guest locks only: stale backup (CT 100, CT 103 with a recycled pid), live migrate (VM 200) and backup job (CT 102), suspended VM 201, VM 204 locked only in a snapshot",
   build: () => buildStuckLock("stuck-lock"),
 };
+
+/** This file's scenarios, in the order `pvefix lab list` shows them (the registry is generated). */
+export const scenarios: readonly Scenario[] = [stuckLockScenario];

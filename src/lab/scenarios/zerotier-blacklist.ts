@@ -85,3 +85,10 @@ export const zerotierBlacklistHeartbeatScenario: Scenario = {
     return state;
   },
 };
+
+/** This file's scenarios, in the order `pvefix lab list` shows them (the registry is generated). */
+export const scenarios: readonly Scenario[] = [
+  zerotierBlacklistScenario,
+  zerotierBlacklistExistingScenario,
+  zerotierBlacklistHeartbeatScenario,
+];

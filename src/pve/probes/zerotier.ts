@@ -10,24 +10,22 @@ import { ParseError } from "../parsers/format.js";
 import { PsSample, parsePsSample } from "../parsers/ps-sample.js";
 import { UnitState, unitStates } from "../parsers/systemctl-is-active.js";
 import {
-  type BlacklistRequest,
   parseZerotierListNetworks,
   parseZerotierLocalConf,
   ZerotierLocalConf,
   ZerotierNetwork,
 } from "../parsers/zerotier.js";
-import {
-  cidrContains,
-  internalInterfaces,
-  isPrivateIpv4Cidr,
-  NetworkView,
-  networkCidr,
-  networkOf,
-  outsideInterfaces,
-  parseIp,
-} from "./network.js";
+import { cidrContains, NetworkView, networkCidr, networkOf, parseIp } from "./network.js";
 
 export const ZEROTIER_LOCAL_CONF = "/var/lib/zerotier-one/local.conf";
+
+/** Unit states in which zerotier-one runs (and can loop). */
+export const ZEROTIER_RUNNING: ReadonlySet<string> = new Set([
+  "active",
+  "reloading",
+  "refreshing",
+  "activating",
+]);
 /** Time between the two memory samples; the loop grows by megabytes per second. */
 export const SAMPLE_INTERVAL_MS = 2_000;
 /**
@@ -197,85 +195,6 @@ export function heartbeatOverZerotier(facts: ZerotierFacts): Array<RingAddress &
   });
 }
 
-export const RequiredBlacklist = z.object({
-  /** Every private IPv4 network of a non-ZeroTier interface, way out included. */
-  cidrs: z.array(z.string()),
-  /** Every internal interface whose name is safe to use as a prefix. */
-  interfacePrefixes: z.array(z.string()),
-  /** Internal interfaces whose name begins an outside interface's name (`vmbr1` vs `vmbr10`). */
-  unprefixable: z.array(z.object({ name: z.string(), outside: z.string() })),
-  /** The way out, which must stay usable. */
-  outside: z.array(z.string()),
-});
-export type RequiredBlacklist = z.infer<typeof RequiredBlacklist>;
-
-/** What local.conf must blacklist so ZeroTier uses only the way out (seed 000's fix, derived from facts). */
-export function requiredBlacklist(facts: ZerotierFacts): RequiredBlacklist {
-  const zt = zerotierDevices(facts);
-  // The way out must be physical: a default route through ZeroTier says nothing about the uplink.
-  const outside = outsideInterfaces(facts.network).filter((n) => !zt.has(n));
-  const cidrs = new Set<string>();
-  for (const i of facts.network.interfaces.filter((x) => !zt.has(x.name) && x.name !== "lo"))
-    for (const a of i.addrs) {
-      const cidr = networkCidr(a);
-      if (cidr && isPrivateIpv4Cidr(cidr)) cidrs.add(cidr);
-    }
-  const interfacePrefixes: string[] = [];
-  const unprefixable: RequiredBlacklist["unprefixable"] = [];
-  for (const name of internalInterfaces(facts.network, zt)) {
-    // zerotier-one compares prefixes with strncmp: `vmbr1` would also blacklist `vmbr10`.
-    const clash = outside.find((o) => o.startsWith(name));
-    if (clash) unprefixable.push({ name, outside: clash });
-    else interfacePrefixes.push(name);
-  }
-  return { cidrs: [...cidrs], interfacePrefixes, unprefixable, outside };
-}
-
-/** The `physical` entry (with `blacklist: true`) that covers `cidr`, if any. */
-export function blacklistingCidr(conf: ZerotierLocalConf | null, cidr: string): string | null {
-  const physical = conf?.physical;
-  if (typeof physical !== "object" || physical === null) return null;
-  const hit = Object.entries(physical).find(
-    ([key, entry]) =>
-      (entry as { blacklist?: unknown } | null)?.blacklist === true && cidrContains(key, cidr),
-  );
-  return hit?.[0] ?? null;
-}
-
-/** The `settings.interfacePrefixBlacklist` entry that matches interface `name`, if any. */
-export function blacklistingPrefix(conf: ZerotierLocalConf | null, name: string): string | null {
-  const list = (conf?.settings as { interfacePrefixBlacklist?: unknown } | undefined)
-    ?.interfacePrefixBlacklist;
-  if (!Array.isArray(list)) return null;
-  return list.find((p): p is string => typeof p === "string" && p !== "" && name.startsWith(p)) ?? null;
-}
-
-/** What `required` asks for that `conf` does not blacklist yet (null conf = no usable file). */
-export function blacklistGaps(
-  conf: ZerotierLocalConf | null,
-  required: Pick<RequiredBlacklist, "cidrs" | "interfacePrefixes">,
-): BlacklistRequest {
-  return {
-    cidrs: required.cidrs.filter((c) => blacklistingCidr(conf, c) === null),
-    interfacePrefixes: required.interfacePrefixes.filter((n) => blacklistingPrefix(conf, n) === null),
-  };
-}
-
-/** The parsed local.conf when zerotier-one can read it; null when absent or invalid. */
-export function usableLocalConf(localConf: LocalConf): ZerotierLocalConf | null {
-  return localConf.state === "valid" ? localConf.value : null;
-}
-
-/** A bridge stops looping once its name is prefix-blacklisted or each of its IPv4 networks is. */
-export function bridgeBlacklisted(facts: ZerotierFacts, bridge: string): boolean {
-  const conf = usableLocalConf(facts.localConf);
-  if (blacklistingPrefix(conf, bridge) !== null) return true;
-  const nets = (facts.network.interfaces.find((i) => i.name === bridge)?.addrs ?? [])
-    .map(networkCidr)
-    .filter((c): c is string => c !== null && !c.includes(":"));
-  return nets.length > 0 && nets.every((c) => blacklistingCidr(conf, c) !== null);
-}
-
 /** `rss 120.0 → 128.0 MiB in 2 s, 387% CPU`, for reasons and findings. */
 export function describeGrowth(memory: MemorySamples): string {
   const { first, second } = memory;
@@ -291,9 +210,6 @@ export function heartbeatOnlyOverZerotier(facts: ZerotierFacts): boolean {
   const over = heartbeatOverZerotier(facts).filter((r) => r.node === facts.node);
   return own.length > 0 && over.length === own.length;
 }
-
-/** `a, b, c` for reasons and warnings. */
-export const list = (items: readonly string[]): string => items.join(", ");
 
 /** The postcondition of a restart: the unit is active and its memory holds still over two samples. */
 export async function zerotierStable(

@@ -7,8 +7,8 @@
  */
 import type { Refusal, Step, UndoGuard } from "../../engine/model.js";
 import type { UndoContext } from "../../engine/runbook.js";
+import { splitBrainGuard } from "../guards/split-brain.js";
 import { type ConfNode, type NodeClusterState, PMXCFS_PIDFILE } from "../probes/corosync.js";
-import { splitBrainGuard } from "../probes/split-brain.js";
 
 export interface UndoFacts {
   states: readonly NodeClusterState[];

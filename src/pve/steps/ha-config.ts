@@ -5,6 +5,7 @@
  */
 import type { StepInput } from "../../engine/model.js";
 import { sh } from "../../shell/quote.js";
+import type { Placement } from "../guards/ha-placement.js";
 import {
   type HaGroup,
   type HaResource,
@@ -17,7 +18,7 @@ import {
 import { formatNodePriorities } from "../parsers/ha-lists.js";
 import { type ReplicationJob, serializeReplicationCfg } from "../parsers/replication-cfg.js";
 import { type GuestRef, guestConfigPath, guestLabel, guestTool } from "../probes/guests.js";
-import { HA_FILES, type HaConfig, type HaFile, type Placement } from "../probes/ha-config.js";
+import { HA_FILES, type HaConfig, type HaFile } from "../probes/ha-config.js";
 
 /** The replica nodes as HA node priorities: the current node highest, so HA keeps the guest there. */
 export function replicaPriorities(current: string, replicaNodes: readonly string[]): NodePriority[] {

@@ -3,7 +3,16 @@
  * is not strict JSON (also on its 10-second hot reload), so the content is built and re-parsed here: a
  * step never carries a file zerotier-one would refuse.
  */
+import { z } from "zod";
 import type { Risk, StepInput } from "../../engine/model.js";
+import { defineCheck } from "../../kit/check.js";
+import { defineStep } from "../../kit/step.js";
+import {
+  blacklistGaps,
+  blacklistingPrefix,
+  type RequiredBlacklist,
+  usableLocalConf,
+} from "../guards/zerotier-blacklist.js";
 import {
   type BlacklistRequest,
   formatZerotierLocalConf,
@@ -12,15 +21,21 @@ import {
   type ZerotierLocalConf,
 } from "../parsers/zerotier.js";
 import {
-  blacklistGaps,
-  blacklistingPrefix,
+  bridgedZerotier,
+  describeGrowth,
+  heartbeatOnlyOverZerotier,
   heartbeatOverZerotier,
-  list,
-  type RequiredBlacklist,
-  usableLocalConf,
   ZEROTIER_LOCAL_CONF,
   type ZerotierFacts,
+  zerotierStable,
 } from "../probes/zerotier.js";
+
+const list = (items: readonly string[]): string => items.join(", ");
+
+/** After a restart: zerotier-one is active and its memory holds still over two samples. */
+export const zerotierStableCheck = defineCheck("zerotier-stable", z.object({}), (ctx, node) =>
+  zerotierStable(ctx, node),
+);
 
 export type MergedLocalConf = { ok: true; text: string } | { ok: false; error: string };
 
@@ -67,34 +82,42 @@ export interface WriteLocalConfOptions {
   warning?: string;
 }
 
-export function writeLocalConfStep(o: WriteLocalConfOptions): StepInput {
-  const back = o.existed ? "put the previous local.conf back" : "remove local.conf again";
-  return {
-    id: "write-zerotier-local-conf",
-    title: `Write the blacklist into ${ZEROTIER_LOCAL_CONF} on ${o.node}`,
-    node: o.node,
-    risk: o.risk,
-    reason: o.reason,
-    ...(o.warning ? { warning: o.warning } : {}),
-    actions: [
-      {
-        kind: "write-file",
-        path: ZEROTIER_LOCAL_CONF,
-        content: o.content,
-        before: { path: ZEROTIER_LOCAL_CONF, content: o.current },
-      },
+export const writeLocalConfStep = defineStep(
+  {
+    changes: [
+      "/var/lib/zerotier-one/local.conf: adds the missing `physical.<cidr>.blacklist` entries and interface prefixes, keeps every other key",
     ],
-    files: [ZEROTIER_LOCAL_CONF],
-    undo: {
-      kind: "actions",
-      description: o.restarts ? `${back} and restart zerotier-one` : back,
+    undoes: ["puts the previous local.conf back (or removes the new one) and restarts zerotier-one"],
+  },
+  (o: WriteLocalConfOptions): StepInput => {
+    const back = o.existed ? "put the previous local.conf back" : "remove local.conf again";
+    return {
+      id: "write-zerotier-local-conf",
+      title: `Write the blacklist into ${ZEROTIER_LOCAL_CONF} on ${o.node}`,
+      node: o.node,
+      risk: o.risk,
+      reason: o.reason,
+      ...(o.warning ? { warning: o.warning } : {}),
       actions: [
-        { kind: "restore-file", path: ZEROTIER_LOCAL_CONF },
-        ...(o.restarts ? [{ kind: "exec" as const, command: RESTART, timeoutMs: 60_000 }] : []),
+        {
+          kind: "write-file",
+          path: ZEROTIER_LOCAL_CONF,
+          content: o.content,
+          before: { path: ZEROTIER_LOCAL_CONF, content: o.current },
+        },
       ],
-    },
-  };
-}
+      files: [ZEROTIER_LOCAL_CONF],
+      undo: {
+        kind: "actions",
+        description: o.restarts ? `${back} and restart zerotier-one` : back,
+        actions: [
+          { kind: "restore-file", path: ZEROTIER_LOCAL_CONF },
+          ...(o.restarts ? [{ kind: "exec" as const, command: RESTART, timeoutMs: 60_000 }] : []),
+        ],
+      },
+    };
+  },
+);
 
 export interface RestartZerotierOptions {
   node: string;
@@ -103,9 +126,16 @@ export interface RestartZerotierOptions {
   warning?: string;
 }
 
-/** The restart, verified by the runbook's `zerotier-stable` check (active, memory steady). */
-export function restartZerotierStep(o: RestartZerotierOptions): StepInput {
-  return {
+/** The restart, verified by the `zerotier-stable` check (active, memory steady). */
+export const restartZerotierStep = defineStep(
+  {
+    changes: [
+      "`systemctl restart zerotier-one` when it is active or failed (an inactive unit is left stopped)",
+    ],
+    undoes: [],
+    checks: [zerotierStableCheck],
+  },
+  (o: RestartZerotierOptions): StepInput => ({
     id: "restart-zerotier-one",
     title: `Restart zerotier-one on ${o.node} and check that its memory stops growing`,
     node: o.node,
@@ -118,16 +148,53 @@ export function restartZerotierStep(o: RestartZerotierOptions): StepInput {
       reason: "a restart changes no file: it only makes zerotier-one read local.conf again",
     },
     verify: [
-      {
-        name: "zerotier-stable",
-        node: o.node,
-        description:
-          "zerotier-one is active and its resident memory does not grow between two samples 2 s apart",
-        args: {},
-        waitMs: 30_000,
-      },
+      zerotierStableCheck.at(
+        o.node,
+        "zerotier-one is active and its resident memory does not grow between two samples 2 s apart",
+        {},
+        { waitMs: 30_000 },
+      ),
     ],
-  };
+  }),
+);
+
+/**
+ * The restart for these facts. Guarded when a corosync link of the node runs over ZeroTier: the
+ * restart drops that link for a few seconds and the blacklist then sends it the long way round.
+ * Every link over ZeroTier: quorum and HA fencing are at stake; only some: the cluster keeps its
+ * heartbeat on the others, but degraded.
+ */
+export function restartZerotierFor(f: ZerotierFacts, reason: string): StepInput {
+  const over = heartbeatOverZerotier(f).filter((r) => r.node === f.node);
+  if (over.length === 0) return restartZerotierStep({ node: f.node, risk: "safe", reason });
+  const links = list(over.map((r) => `link ${r.link}`));
+  const warning = heartbeatOnlyOverZerotier(f)
+    ? `every corosync link of ${f.node} runs over ZeroTier: the restart interrupts its heartbeat for a few seconds, which can cost quorum and, with HA, fence the node`
+    : `corosync ${links} of ${f.node} runs over ZeroTier: the restart drops it for a few seconds and the blacklist then routes it only through the way out, so the heartbeat is degraded to its other links meanwhile`;
+  return restartZerotierStep({ node: f.node, risk: "guarded", reason, warning });
+}
+
+/** The write of the merged local.conf for these facts, with why (the loop, the gaps, the way out). */
+export function blacklistWriteFor(
+  f: ZerotierFacts,
+  o: { content: string; missing: readonly string[]; required: RequiredBlacklist; restarts: boolean },
+): StepInput {
+  return writeLocalConfStep({
+    node: f.node,
+    content: o.content,
+    existed: f.localConf.state !== "absent",
+    current: f.localConf.state === "absent" ? null : f.localConf.text,
+    restarts: o.restarts,
+    // Replacing an unreadable file drops whatever settings it meant to hold: a human decides.
+    risk: f.localConf.state === "invalid" ? "guarded" : "safe",
+    reason: [
+      f.memory.growing ? describeGrowth(f.memory) : `zerotier-one is ${f.service}`,
+      ...bridgedZerotier(f).map((b) => `${b.dev} is a port of ${b.bridge}`),
+      `local.conf is ${f.localConf.state} and lacks ${list(o.missing)}`,
+      `the way out stays open: ${list(o.required.outside)}`,
+    ].join("; "),
+    ...(f.localConf.state === "invalid" ? { warning: replacedWarning(f.localConf.error) } : {}),
+  });
 }
 
 /** What the operator must know: heartbeat over ZeroTier, names that cannot be prefixes, a way out already cut. */

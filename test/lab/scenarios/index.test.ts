@@ -1,3 +1,6 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { USER_HZ } from "../../../src/lab/model/clock.js";
 import { mainKey } from "../../../src/lab/model/guest-conf.js";
@@ -38,27 +41,22 @@ function alive(lab: ReturnType<typeof memoryLab>, task: Task): boolean {
 }
 
 describe("scenario registry", () => {
-  it("names and describes every scenario in one line", () => {
-    expect(listScenarios().map((s) => s.name)).toEqual([
-      "default",
-      "stuck-lock",
-      "stuck-lock-no-quorum",
-      "hung-nfs",
-      "restart-pve-services",
-      "restart-pve-services-ha",
-      "restart-pve-services-degraded",
-      "corosync-stopped",
-      "not-quorate-config",
-      "not-quorate-config-split",
-      "not-quorate-config-corosync-down",
-      "corosync-stale-config",
-      "ha-replication-mismatch",
-      "ha-replication-mismatch-rules",
-      "ha-replication-recovery",
-      "zerotier-blacklist",
-      "zerotier-blacklist-existing",
-      "zerotier-blacklist-heartbeat",
-    ]);
+  it("registers every scenario each file in src/lab/scenarios declares, default first, each name once", async () => {
+    const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../src/lab/scenarios");
+    const declared: string[] = [];
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
+      if (["index.ts", "types.ts", "registry.ts"].includes(file)) continue;
+      const module = (await import(path.join(dir, file))) as { scenarios?: Array<{ name: string }> };
+      expect(module.scenarios, `${file} declares no \`scenarios\` list`).toBeDefined();
+      declared.push(...module.scenarios!.map((s) => s.name));
+    }
+    const names = listScenarios().map((s) => s.name);
+    expect([...names].sort()).toEqual(declared.sort());
+    expect(new Set(names).size).toBe(names.length);
+    expect(names[0]).toBe("default");
+    expect(names).toEqual(
+      expect.arrayContaining(["stuck-lock-no-quorum", "corosync-stale-config", "ha-replication-recovery"]),
+    );
     for (const s of listScenarios()) expect(s.description).not.toContain("\n");
   });
 

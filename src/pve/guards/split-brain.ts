@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { Refusal } from "../../engine/model.js";
-import type { ConfNode, NodeClusterState } from "./corosync.js";
+import type { ConfNode, NodeClusterState } from "../probes/corosync.js";
 
 export const OtherSide = z.object({
   /** Nodes that might be running together without the target: SSH-unreachable ones and the largest view seen. */

@@ -1,0 +1,3 @@
+/** Refusals about HA resources and replication. */
+
+export const haRefusals = {};

@@ -1,0 +1,68 @@
+/**
+ * The runbook contract, statically (the lab half is test/integration/runbooks/contract.test.ts):
+ * every declared refusal code is in the catalogue, once; every code the engine builds itself is
+ * too; every runbook's meta is complete; docs are fresh (test/cli/docs-fresh.test.ts).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { runbooks } from "../../runbooks/index.js";
+import { isRefusalCode, REFUSALS } from "../../src/kit/index.js";
+import { REFUSAL_DOMAINS } from "../../src/kit/refusals/index.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Runbooks not yet on the kit (their codes are not in the catalogue yet): empty it as they move. */
+const NOT_ON_KIT = ["ha-replication-mismatch", "not-quorate-config", "restart-pve-services"];
+
+it("builds every runbook with the kit but those listed as not yet on it", () => {
+  expect(runbooks.filter((r) => r.meta.kind === undefined).map((r) => r.meta.id)).toEqual(NOT_ON_KIT);
+});
+
+const onKit = runbooks.filter((r) => !NOT_ON_KIT.includes(r.meta.id));
+
+describe.each(onKit.map((r) => [r.meta.id, r] as const))("runbook %s on the kit", (id, runbook) => {
+  it("declares only refusal codes of the catalogue", () => {
+    const codes = Object.keys(runbook.meta.refuses);
+    expect(
+      codes.filter((c) => !isRefusalCode(c)),
+      `codes of ${id} missing from src/kit/refusals`,
+    ).toEqual([]);
+  });
+});
+
+describe.each(runbooks.map((r) => [r.meta.id, r] as const))("runbook %s", (_id, runbook) => {
+  it("says what it changes and undoes (from its step builders) unless it is a diagnostic", () => {
+    if (runbook.meta.kind === "diagnostic") {
+      expect(runbook.meta.changes).toEqual([]);
+      return;
+    }
+    expect(runbook.meta.changes.length).toBeGreaterThan(0);
+    expect(runbook.meta.undoes.length).toBeGreaterThan(0);
+    expect(runbook.examples.length, "an example per runbook").toBeGreaterThan(0);
+  });
+});
+
+describe("refusal catalogue", () => {
+  it("holds each code in one domain file only", () => {
+    const all = Object.values(REFUSAL_DOMAINS).flatMap((d) => Object.keys(d));
+    expect(all.length).toBe(new Set(all).size);
+    expect(new Set(all)).toEqual(new Set(Object.keys(REFUSALS)));
+  });
+
+  it("holds every code the engine builds itself", () => {
+    const dir = path.join(ROOT, "src/engine");
+    const built = fs
+      .readdirSync(dir, { recursive: true, encoding: "utf8" })
+      // reachability.ts's codes say why a node did not answer: they are not refusals.
+      .filter((f) => f.endsWith(".ts") && !path.basename(f).startsWith("reachability"))
+      .flatMap((f) =>
+        [...fs.readFileSync(path.join(dir, f), "utf8").matchAll(/code: "([a-z-]+)"/g)].map((m) => m[1]!),
+      );
+    expect(built).toEqual(
+      expect.arrayContaining(["stale-plan", "plan-mismatch", "file-changed", "probe-failed"]),
+    );
+    expect(built.filter((c) => !isRefusalCode(c))).toEqual([]);
+  });
+});
