@@ -6,7 +6,7 @@
 import { entry, onNode } from "./entry.js";
 
 export const engineRefusals = {
-  "node-unreachable": entry<{ message: string; detail: string; node: string }>(
+  "node-unreachable": entry<{ message: string; detail: string; node?: string }>(
     "a node the plan needs does not answer",
     ({ message, detail, node }) => ({ message, detail, ...onNode(node) }),
   ),
