@@ -68,9 +68,17 @@ export const corosyncConfVersion = defineCheck(
   },
 );
 
-const ALL = [nodeQuorate, pveWritable, localModeOff, unitActive, fileSha256Check, corosyncConfVersion];
+/** Every check the cluster-config steps and plans may name. */
+export const CLUSTER_CONFIG_CHECKS = [
+  nodeQuorate,
+  pveWritable,
+  localModeOff,
+  unitActive,
+  fileSha256Check,
+  corosyncConfVersion,
+];
 
 /** Every check above by name (what the engine calls). */
 export const clusterConfigChecks: Record<string, CheckFn> = Object.fromEntries(
-  ALL.map((c) => [c.name, c.fn]),
+  CLUSTER_CONFIG_CHECKS.map((c) => [c.name, c.fn]),
 );

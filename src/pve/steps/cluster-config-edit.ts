@@ -12,14 +12,7 @@ import {
   verifyCorosyncConf,
 } from "../parsers/corosync-conf.js";
 import { ParseError } from "../parsers/format.js";
-import {
-  corosyncConfVersion,
-  fileSha256Check,
-  localModeOff,
-  nodeQuorate,
-  pveWritable,
-  unitActive,
-} from "../probes/cluster-config-checks.js";
+import { CLUSTER_CONFIG_CHECKS } from "../probes/cluster-config-checks.js";
 import {
   type ConfNode,
   LOCAL_COROSYNC_CONF,
@@ -137,7 +130,7 @@ export const configEditSteps = withWords(
       "`pvecm expected` is undone by restarting corosync (votequorum will not raise expected votes above the votes present)",
       "local mode is ended with `pkill -F /run/pve-cluster.pid`; pve-cluster is started or stopped back",
     ],
-    checks: [nodeQuorate, pveWritable, localModeOff, unitActive, fileSha256Check, corosyncConfVersion],
+    checks: CLUSTER_CONFIG_CHECKS,
   },
   editSteps,
 );

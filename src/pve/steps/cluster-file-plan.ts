@@ -4,6 +4,7 @@
  */
 import { sha256Hex } from "../../engine/fingerprint.js";
 import type { PlanDraftInput } from "../../engine/model.js";
+import { paramFlags } from "../../engine/params.js";
 import type { WriteGuard } from "../guards/cluster-file.js";
 import { corosyncConfVersion, fileSha256Check } from "../probes/cluster-config-checks.js";
 import type { ClusterFileFacts } from "../probes/cluster-file.js";
@@ -36,7 +37,11 @@ export function clusterFilePlan(f: ClusterFileFacts, w: Extract<WriteGuard, { ki
     corosyncState: t.corosync ?? "unknown",
   });
   const missed = f.states.filter((s) => !s.reachable).map((s) => s.node);
-  const restart = `pvefix run restart-pve-services --node ${f.states.map((s) => s.node).join(",")} --services corosync`;
+  const nodes = f.states.map((s) => s.node).join(",");
+  const restart = [
+    "pvefix run restart-pve-services",
+    ...paramFlags({ node: nodes, services: "corosync" }),
+  ].join(" ");
   const corosyncNotes =
     edit.version === null
       ? []
