@@ -5,17 +5,8 @@ import { z } from "zod";
 import { VmidParam } from "../src/engine/params.js";
 import { keepAnswered } from "../src/engine/reachability.js";
 import { defineRunbook, type FindingInput, finding, refuse } from "../src/kit/index.js";
-import { parseGuestConfig } from "../src/pve/parsers/guest-config.js";
-import {
-  GuestRef,
-  guestConfigPath,
-  guestLabel,
-  listGuests,
-  locateGuest,
-  readGuestConfig,
-} from "../src/pve/probes/guests.js";
-import { quorumOf } from "../src/pve/probes/quorum.js";
-import { LiveTask, runningTasks } from "../src/pve/probes/tasks.js";
+import { guestLockOf, lockedGuests } from "../src/pve/probes/guest-lock.js";
+import { guestLabel } from "../src/pve/probes/guests.js";
 import { unlockGuestStep } from "../src/pve/steps/guest-lock.js";
 
 export default defineRunbook({
@@ -56,20 +47,7 @@ export default defineRunbook({
   ],
   steps: [unlockGuestStep],
 
-  async probe(ctx, { vmid }): Promise<Facts> {
-    const guest = await locateGuest(ctx, vmid);
-    if (!guest) return { guest: null, lock: null, holders: [], rootfsMounted: false, quorate: false };
-    const [config, tasks, quorum, mounts] = await Promise.all([
-      readGuestConfig(ctx, guest),
-      runningTasks(ctx, guest.node),
-      quorumOf(ctx, guest.node),
-      guest.kind === "lxc" ? ctx.readFile(guest.node, "/proc/mounts") : Promise.resolve(null),
-    ]);
-    const holders = tasks.filter((t) => t.id === String(vmid) || (t.type === "vzdump" && t.id === ""));
-    const rootfs = `/var/lib/lxc/${vmid}/rootfs`;
-    const rootfsMounted = (mounts ?? "").split("\n").some((line) => line.split(" ")[1] === rootfs);
-    return { guest, lock: config?.lock ?? null, holders, rootfsMounted, quorate: quorum.quorate };
-  },
+  probe: (ctx, { vmid }) => guestLockOf(ctx, vmid),
 
   decide({ vmid }, facts) {
     const { guest, lock } = facts;
@@ -97,18 +75,7 @@ export default defineRunbook({
   },
 
   async detect(ctx) {
-    const guests = await listGuests(ctx);
-    const { up } = await ctx.reachable();
-    // Configs live in /etc/pve: read on any node that answers, so a dead owner hides no lock.
-    const reader = await ctx.anyNode();
-    const locked = await Promise.all(
-      guests.map(async (g) => {
-        const text = await ctx.readFile(reader, guestConfigPath(g));
-        const lock = text === null ? null : (parseGuestConfig(text).lock ?? null);
-        return lock ? { g, lock } : null;
-      }),
-    );
-    const found = locked.filter((x): x is { g: GuestRef; lock: string } => x !== null);
+    const [found, { up }] = await Promise.all([lockedGuests(ctx), ctx.reachable()]);
     // Whether a task holds the lock can only be asked on the owning node: judge those that answer.
     const judged = await keepAnswered(
       found.filter(({ g }) => up.includes(g.node)).map(({ g }) => g.vmid),
@@ -144,14 +111,3 @@ export default defineRunbook({
     });
   },
 });
-
-const Facts = z.object({
-  guest: GuestRef.nullable(),
-  lock: z.string().nullable(),
-  /** Tasks on the owning node that claim to run and concern this guest (or every guest, for vzdump). */
-  holders: z.array(LiveTask),
-  /** `/var/lib/lxc/<id>/rootfs` is mounted (a `mounted` lock is then real). */
-  rootfsMounted: z.boolean(),
-  quorate: z.boolean(),
-});
-type Facts = z.infer<typeof Facts>;

@@ -126,11 +126,4 @@ export const clusterRefusals = {
       node,
     }),
   ),
-  "invalid-config": entry<{ case: "no-content" | "unusable"; path: string; problem: string | null }>(
-    "the new content of a cluster file is missing or not usable",
-    ({ case: why, path, problem }) => ({
-      message: why === "no-content" ? `No new content for ${path}` : `The new ${path} is not usable`,
-      detail: problem ?? "",
-    }),
-  ),
 };

@@ -5,6 +5,7 @@
  * file of its domain.
  */
 import { clusterRefusals } from "./cluster.js";
+import { configRefusals } from "./config.js";
 import { engineRefusals } from "./engine.js";
 import type { RefusalEntry } from "./entry.js";
 import { guestRefusals } from "./guests.js";
@@ -17,6 +18,7 @@ export const REFUSAL_DOMAINS = {
   engine: engineRefusals,
   guests: guestRefusals,
   cluster: clusterRefusals,
+  config: configRefusals,
   ha: haRefusals,
   storage: storageRefusals,
   zerotier: zerotierRefusals,
@@ -26,6 +28,7 @@ export const REFUSALS = {
   ...engineRefusals,
   ...guestRefusals,
   ...clusterRefusals,
+  ...configRefusals,
   ...haRefusals,
   ...storageRefusals,
   ...zerotierRefusals,

@@ -37,10 +37,15 @@ export function writeGuard(f: ClusterFileFacts, nodesDown: readonly string[]): W
     return refused(refusal("node-unreachable", { message: `${f.target} ${why}`, detail, node: f.target }));
   }
   const { text, problem } = f.newContent;
-  if (text === null) return refused(refusal("invalid-config", { case: "no-content", path: f.path, problem }));
+  if (text === null)
+    return refused(
+      refusal("invalid-config", { case: "no-new-content", file: f.path, problem: problem ?? "" }),
+    );
   const edit = prepareEdit({ ...f, text });
   if ("problem" in edit)
-    return refused(refusal("invalid-config", { case: "unusable", path: f.path, problem: edit.problem }));
+    return refused(
+      refusal("invalid-config", { case: "new-content-unusable", file: f.path, problem: edit.problem }),
+    );
   if (edit.unchanged) return { kind: "nothing-to-do", reason: `${f.path} already has this content` };
   const local = f.states.find((s) => s.localModePid !== null);
   if (local) return refused(refusal("local-mode-elsewhere", { node: local.node, pid: local.localModePid! }));
