@@ -82,3 +82,35 @@ export const NodeParam = z
 export const StorageParam = z
   .string()
   .regex(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i, "Expected a storage id: letters, digits, '-', '_' and '.'");
+
+/**
+ * A comma list on the command line, trimmed and without repeats; the parsed array is accepted again
+ * when a saved plan is applied.
+ */
+export const CommaList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => [...new Set((Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter(Boolean))]);
+
+/** A run id of the journal, as `pvefix runs` lists it. */
+export const RunIdParam = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]+$/, "Expected a run id such as 20261123T103500Z-not-quorate-config-1a2b");
+
+/** A comma list of node names, possibly empty (`--nodes-down pve2,pve3`); absent is the empty list. */
+export const NodeListParam = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? "").split(",").flatMap((s) => (s.trim() ? [s.trim()] : [])))
+  .pipe(z.array(NodeParam));
+
+/** A `superRefine` for two flags of which exactly one must be given; the issue names the first. */
+export function exactlyOne<K extends string>(a: K, b: K) {
+  return (p: Partial<Record<K, unknown>>, ctx: z.RefinementCtx) => {
+    if ((p[a] === undefined) === (p[b] === undefined))
+      ctx.addIssue({
+        code: "custom",
+        path: [a],
+        message: `Expected exactly one of ${flagName(a)} or ${flagName(b)}`,
+      });
+  };
+}

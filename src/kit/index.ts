@@ -8,4 +8,4 @@ export { type FindingInput, finding, renderFinding } from "./finding.js";
 export { isRefusalCode, REFUSALS, type RefusalCode, type RefusalData } from "./refusals/index.js";
 export { type CodedRefusal, refusal, refuse } from "./refuse.js";
 export { defineRunbook, type KitDecision, type KitMeta, type KitRunbook, refusalLines } from "./runbook.js";
-export { type AnyStepBuilder, defineStep, type StepBuilder, type StepWords } from "./step.js";
+export { type AnyStepBuilder, defineStep, type StepBuilder, type StepWords, withWords } from "./step.js";

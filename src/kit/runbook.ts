@@ -17,7 +17,7 @@ import type { CheckDef } from "./check.js";
 import { type FindingInput, renderFinding } from "./finding.js";
 import type { RefusalCode } from "./refusals/index.js";
 import type { CodedRefusal } from "./refuse.js";
-import type { AnyStepBuilder } from "./step.js";
+import type { StepWords } from "./step.js";
 
 /** `decide`'s answer, with refusals limited to the declared codes `R`. */
 export type KitDecision<R extends RefusalCode> =
@@ -39,7 +39,7 @@ export interface KitRunbook<P extends z.ZodType<Record<string, unknown>>, F, R e
   params: P;
   examples: RunbookExample[];
   /** The step builders `decide` uses: their words document the runbook, their checks run after them. */
-  steps: readonly AnyStepBuilder[];
+  steps: readonly StepWords[];
   /** Checks of plan-level postconditions (step checks come with their builders). */
   checks?: readonly CheckDef[];
   probe(ctx: ProbeContext, params: z.output<P>): Promise<F>;

@@ -25,3 +25,12 @@ export function defineStep<A extends unknown[]>(
 ): StepBuilder<A> {
   return Object.assign((...args: A) => build(...args), words);
 }
+
+/**
+ * Words for a builder that plans several steps at once (a fixed sequence, or steps with warnings):
+ * the function is kept as it is, with its words beside it so a runbook can list it in `steps`.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any function of any arguments may carry words.
+export function withWords<F extends (...args: any[]) => unknown>(words: StepWords, build: F): F & StepWords {
+  return Object.assign(((...args: Parameters<F>) => build(...args)) as F, words);
+}

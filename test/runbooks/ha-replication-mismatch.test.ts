@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import haReplication, { guestFindings } from "../../runbooks/ha-replication-mismatch.js";
+import haReplication from "../../runbooks/ha-replication-mismatch.js";
 import { rawParams } from "../../src/cli/runbook-flags.js";
 import { PlanDraft, type Step } from "../../src/engine/model.js";
 import { parseParams } from "../../src/engine/params.js";
 import { createProbeContext } from "../../src/engine/probe-context.js";
+import { renderFinding } from "../../src/kit/index.js";
+import { guestFindings } from "../../src/pve/guards/ha-findings.js";
 import { placementOf } from "../../src/pve/guards/ha-placement.js";
 import { parseHaGroups, parseHaResources, parseHaRules } from "../../src/pve/parsers/ha-config.js";
 import { parseReplicationCfg } from "../../src/pve/parsers/replication-cfg.js";
@@ -404,7 +406,8 @@ describe("ha-replication-mismatch after a recovery (the job targets the guest's 
 });
 
 describe("ha-replication-mismatch findings (no false all-clear)", () => {
-  const findingsOf = (f: Facts) => guestFindings(f, f.guest!);
+  const findingsOf = (f: Facts) =>
+    guestFindings(f, f.guest!).map((x) => renderFinding("ha-replication-mismatch", x));
 
   it("reports the stranded job and the ignored HA state after a recovery, each with its next command", () => {
     expect(findingsOf(recovered())).toEqual([

@@ -2,7 +2,8 @@
  * The quorum guard: would the cluster keep quorum while a node's corosync is stopped? Pure: it reads
  * the vote views the probes (probes/services.ts) gathered.
  */
-import type { Refusal } from "../../engine/model.js";
+import { type CodedRefusal, refusal } from "../../kit/refuse.js";
+import { otherViews, type RestartFacts } from "../probes/service-restart.js";
 import type { CorosyncVote, VoteView } from "../probes/services.js";
 
 /**
@@ -27,42 +28,34 @@ export function quorumGuard(
   node: string,
   views: readonly VoteView[],
   vote: CorosyncVote | null,
-): { refusal: Refusal } | { warning: string } {
+): { refusal: CodedRefusal<"quorum-at-risk" | "not-quorate"> } | { warning: string } {
   const view = [...views].sort(
     (a, b) => Number(b.quorate) - Number(a.quorate) || b.totalVotes - a.totalVotes,
   )[0];
-  if (!view) {
-    const message = `No other node answers pvecm status: nothing shows the cluster keeps quorum without ${node}`;
-    return { refusal: { code: "quorum-at-risk", node, message } };
-  }
+  if (!view) return { refusal: refusal("quorum-at-risk", { case: "no-view", node }) };
   const id = vote?.nodeId ?? null;
   const member = id === null || view.members.some((m) => m.nodeId === id);
   const w = votesWithout(view, id);
   const seen = `${view.node} sees ${view.totalVotes} votes, quorum ${view.quorum}`;
   if (view.quorate && !w.holds) {
     const guess = id === null ? ` (the node id of ${node} is unknown: counted as one vote)` : "";
-    return {
-      refusal: {
-        code: "quorum-at-risk",
-        node,
-        message: `Stopping corosync on ${node} would leave the cluster ${w.left} of the ${w.quorum} votes it needs`,
-        detail: `${seen}${guess}. Bring the missing nodes back first, then restart ${node}.`,
-      },
-    };
+    return { refusal: refusal("quorum-at-risk", { case: "votes", node, ...w, seen, guess }) };
   }
   if (!view.quorate && (member || view.totalVotes + (vote?.votes ?? 1) < view.quorum)) {
-    return {
-      refusal: {
-        code: "not-quorate",
-        node,
-        message: `The cluster has no quorum ${member ? "even with" : "with or without"} ${node} (${seen})`,
-        detail: `a service restart cannot bring ${node} back into a quorate cluster; see \`pvefix explain not-quorate-config\``,
-      },
-    };
+    return { refusal: refusal("not-quorate", { case: "restart", node, member, seen }) };
   }
   return {
     warning: view.quorate
       ? `${node} leaves the corosync membership until corosync starts again: the cluster keeps ${w.left} votes (quorum ${w.quorum}; ${seen})`
       : `${seen} and no quorum: ${node} rejoining should restore it`,
   };
+}
+
+/** `quorumGuard` over restart-pve-services' facts; with no other node in the inventory there is no quorum to lose. */
+export function restartQuorumGuard(
+  facts: RestartFacts,
+  node: string,
+): ReturnType<typeof quorumGuard> | { warning?: string } {
+  if (facts.peers.length + facts.targets.length === 1) return {};
+  return quorumGuard(node, otherViews(facts, node), facts.votes?.find((v) => v.name === node) ?? null);
 }

@@ -3,7 +3,8 @@
  * group of nodes is or could become quorate at the same time. Pure: reads only the facts it is given.
  */
 import { z } from "zod";
-import type { Refusal } from "../../engine/model.js";
+import type { RefusalData } from "../../kit/refusals/index.js";
+import { type CodedRefusal, refusal } from "../../kit/refuse.js";
 import type { ConfNode, NodeClusterState } from "../probes/corosync.js";
 
 export const OtherSide = z.object({
@@ -65,7 +66,7 @@ export function healedSide(o: {
 }
 
 export type SplitBrainGuard =
-  | { ok: false; refusal: Refusal }
+  | { ok: false; refusal: CodedRefusal<"split-brain-risk"> }
   | {
       ok: true;
       /** What was proved, in words for the step reason. */
@@ -94,46 +95,26 @@ export function splitBrainGuard(o: {
   const members = new Set(
     (t?.quorum?.members ?? []).map((id) => o.nodelist.find((n) => n.nodeid === id)?.name ?? ""),
   );
-  const risk = (message: string, detail: string, node?: string): SplitBrainGuard => ({
+  const risk = (data: RefusalData<"split-brain-risk">): SplitBrainGuard => ({
     ok: false,
-    refusal: { code: "split-brain-risk", message, detail, ...(node ? { node } : {}) },
+    refusal: refusal("split-brain-risk", data),
   });
   const answering = o.nodesDown.filter((n) => o.states.some((s) => s.node === n && s.reachable));
-  if (answering.length > 0)
-    return risk(
-      `${list(answering)} ${verb(answering, "answers", "answer")} over SSH, but --nodes-down says powered off`,
-      "--nodes-down is only for nodes you have verified are off; check which machine you powered off",
-      answering[0],
-    );
+  if (answering.length > 0) return risk({ case: "attested-answers", answering });
   const quorate = o.states
     .filter((s) => s.node !== o.target && s.quorum?.quorate && !(t?.quorum?.quorate && members.has(s.node)))
     .map((s) => s.node);
-  if (quorate.length > 0)
-    return risk(
-      `${list(quorate)} ${verb(quorate, "is", "are")} quorate without ${o.target}`,
-      `A quorate partition exists: make the change there (\`pvefix plan not-quorate-config --node ${quorate[0]} ...\`) instead of forcing quorum on ${o.target}.`,
-      quorate[0],
-    );
+  if (quorate.length > 0) return risk({ case: "quorate-elsewhere", quorate, target: o.target });
   if (t?.quorum?.quorate) return { ok: true, evidence: `${o.target} is quorate`, warning: (a) => a };
   const blind = o.states.filter(
     (s) => s.reachable && s.node !== o.target && s.quorum === null && s.corosync === "active",
   );
   if (blind.length > 0)
-    return risk(
-      `Cannot tell whether ${list(blind.map((s) => s.node))} ${verb(blind, "is", "are")} quorate`,
-      blind.map((s) => `${s.node}: ${s.quorumProblem}`).join("\n"),
-      blind[0]!.node,
-    );
+    return risk({ case: "blind", blind: blind.map((s) => ({ node: s.node, problem: s.quorumProblem })) });
   const side = otherSide(o);
   const unseen = o.states.filter((s) => !s.reachable && !o.nodesDown.includes(s.node)).map((s) => s.node);
   const healed = healedSide(o);
-  if (side.votes >= side.quorum)
-    return risk(
-      `${list(side.nodes)} could form a quorate partition without ${o.target} (${side.votes} votes, quorum is ${side.quorum})`,
-      unseen.length > 0
-        ? `pvefix cannot see ${list(unseen)}. If you have verified they are powered off, say so: --nodes-down ${unseen.join(",")}`
-        : "These nodes see each other: restore the network or fix the cluster from their side.",
-    );
+  if (side.votes >= side.quorum) return risk({ case: "could-form", ...side, target: o.target, unseen });
   const facts = [
     o.disconnected === null
       ? `corosync does not run on ${o.target}`

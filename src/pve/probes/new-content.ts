@@ -114,3 +114,11 @@ function locate(o: ContentOptions): NewContent | NodeCopy {
     return none(where, `the journal copy of ${o.path} does not match its recorded sha256 ${first.sha256}`);
   return some(where, bytes.toString("utf8"));
 }
+
+/** A file under /etc/pve, without `.` or `..` segments (a cluster file pvefix may write). */
+export const PveFileParam = z
+  .string()
+  .refine(
+    (p) => /^\/etc\/pve\/[^\0\n]*[^/]$/.test(p) && !p.split("/").some((seg) => seg === "." || seg === ".."),
+    "Expected a file path under /etc/pve/",
+  );

@@ -4,6 +4,7 @@
  * target gets write access to /etc/pve.
  */
 import type { StepInput } from "../../engine/model.js";
+import { withWords } from "../../kit/step.js";
 import {
   configVersionOf,
   parseCorosyncConf,
@@ -11,6 +12,7 @@ import {
   verifyCorosyncConf,
 } from "../parsers/corosync-conf.js";
 import { ParseError } from "../parsers/format.js";
+import { CLUSTER_CONFIG_CHECKS } from "../probes/cluster-config-checks.js";
 import {
   type ConfNode,
   LOCAL_COROSYNC_CONF,
@@ -116,7 +118,24 @@ export interface EditPlanOptions {
  * The whole edit in Proxmox's order. The first step that changes anything carries the gate and the
  * split-brain warning; the rest run within the approved run.
  */
-export function configEditSteps(o: EditPlanOptions): StepInput[] {
+export const configEditSteps = withWords(
+  {
+    changes: [
+      "`pvecm expected <votes present>` then, at the end, `systemctl restart corosync` (corosync running)",
+      "`systemctl stop pve-cluster`, `pmxcfs -l`, then `pkill -F /run/pve-cluster.pid` and `systemctl start pve-cluster` (corosync dead)",
+      "`<file>.new` written, then `mv -f <file>.new <file>`; for corosync.conf also /etc/corosync/corosync.conf on every reachable node",
+    ],
+    undoes: [
+      "every file is put back from its backup (a `.new` that did not exist is removed)",
+      "`pvecm expected` is undone by restarting corosync (votequorum will not raise expected votes above the votes present)",
+      "local mode is ended with `pkill -F /run/pve-cluster.pid`; pve-cluster is started or stopped back",
+    ],
+    checks: CLUSTER_CONFIG_CHECKS,
+  },
+  editSteps,
+);
+
+function editSteps(o: EditPlanOptions): StepInput[] {
   const { node } = o;
   const corosync = o.version !== null;
   const copies = (!corosync ? [] : o.access === "local-mode" ? [node, ...o.others] : o.others).map((n) =>

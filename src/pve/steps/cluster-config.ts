@@ -5,6 +5,14 @@
  */
 import type { Risk, StepInput } from "../../engine/model.js";
 import { sh } from "../../shell/quote.js";
+import {
+  corosyncConfVersion,
+  fileSha256Check,
+  localModeOff,
+  nodeQuorate,
+  pveWritable,
+  unitActive,
+} from "../probes/cluster-config-checks.js";
 import { LOCAL_COROSYNC_CONF, PMXCFS_PIDFILE } from "../probes/corosync.js";
 
 const SERVICE_TIMEOUT_MS = 90_000;
@@ -46,7 +54,7 @@ export function lowerExpectedVotesStep(o: Common & { votes: number }): StepInput
       description: `restart corosync on ${o.node}: it forgets the runtime expected votes and loses the forced quorum`,
       actions: [exec("systemctl restart corosync")],
     },
-    verify: [{ name: "node-quorate", node: o.node, description: `${o.node} is quorate`, waitMs: 10_000 }],
+    verify: [nodeQuorate.at(o.node, `${o.node} is quorate`, {}, { waitMs: 10_000 })],
   };
 }
 
@@ -65,13 +73,7 @@ export function restoreExpectedVotesStep(o: Common & { votes: number }): StepInp
       actions: [exec(sh`pvecm expected ${o.votes}`, 30_000)],
     },
     verify: [
-      {
-        name: "unit-active",
-        node: o.node,
-        description: `corosync is active on ${o.node}`,
-        args: { unit: "corosync" },
-        waitMs: 15_000,
-      },
+      unitActive.at(o.node, `corosync is active on ${o.node}`, { unit: "corosync" }, { waitMs: 15_000 }),
     ],
   };
 }
@@ -97,14 +99,7 @@ export function localModePmxcfsStep(o: Common): StepInput {
       description: `stop the local-mode pmxcfs by the pid in ${PMXCFS_PIDFILE}`,
       actions: [exec(sh`pkill -F ${PMXCFS_PIDFILE}`, 30_000)],
     },
-    verify: [
-      {
-        name: "pve-writable",
-        node: o.node,
-        description: `/etc/pve is writable on ${o.node}`,
-        waitMs: 10_000,
-      },
-    ],
+    verify: [pveWritable.at(o.node, `/etc/pve is writable on ${o.node}`, {}, { waitMs: 10_000 })],
   };
 }
 
@@ -117,14 +112,7 @@ export function stopLocalModeStep(o: Common): StepInput {
       description: "start pmxcfs in local mode again",
       actions: [exec("pmxcfs -l", 30_000)],
     },
-    verify: [
-      {
-        name: "local-mode-off",
-        node: o.node,
-        description: `no pmxcfs runs in local mode on ${o.node}`,
-        waitMs: 10_000,
-      },
-    ],
+    verify: [localModeOff.at(o.node, `no pmxcfs runs in local mode on ${o.node}`, {}, { waitMs: 10_000 })],
   };
 }
 
@@ -138,13 +126,12 @@ export function startPveClusterStep(o: Common): StepInput {
       actions: [exec("systemctl stop pve-cluster")],
     },
     verify: [
-      {
-        name: "unit-active",
-        node: o.node,
-        description: `pve-cluster is active on ${o.node}`,
-        args: { unit: "pve-cluster" },
-        waitMs: 15_000,
-      },
+      unitActive.at(
+        o.node,
+        `pve-cluster is active on ${o.node}`,
+        { unit: "pve-cluster" },
+        { waitMs: 15_000 },
+      ),
     ],
   };
 }
@@ -188,14 +175,7 @@ export function replaceFileStep(
       actions: files.map((path) => ({ kind: "restore-file" as const, path })),
     },
     files,
-    verify: [
-      {
-        name: "file-sha256",
-        node: o.node,
-        description: `${o.path} has the new content`,
-        args: { path: o.path, sha256: o.sha256 },
-      },
-    ],
+    verify: [fileSha256Check.at(o.node, `${o.path} has the new content`, { path: o.path, sha256: o.sha256 })],
   };
 }
 
@@ -215,12 +195,9 @@ export function writeLocalCorosyncConfStep(o: Common & { content: string; versio
     },
     files: [LOCAL_COROSYNC_CONF],
     verify: [
-      {
-        name: "corosync-conf-version",
-        node: o.node,
-        description: `${LOCAL_COROSYNC_CONF} on ${o.node} has config_version ${o.version}`,
-        args: { version: o.version },
-      },
+      corosyncConfVersion.at(o.node, `${LOCAL_COROSYNC_CONF} on ${o.node} has config_version ${o.version}`, {
+        version: o.version,
+      }),
     ],
   };
 }

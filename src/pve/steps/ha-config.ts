@@ -4,6 +4,7 @@
  * restore-file undo, and the recovery of a guest from a dead node (HA off, config moved, start).
  */
 import type { StepInput } from "../../engine/model.js";
+import { withWords } from "../../kit/step.js";
 import { sh } from "../../shell/quote.js";
 import type { Placement } from "../guards/ha-placement.js";
 import {
@@ -19,6 +20,7 @@ import { formatNodePriorities } from "../parsers/ha-lists.js";
 import { type ReplicationJob, serializeReplicationCfg } from "../parsers/replication-cfg.js";
 import { type GuestRef, guestConfigPath, guestLabel, guestTool } from "../probes/guests.js";
 import { HA_FILES, type HaConfig, type HaFile } from "../probes/ha-config.js";
+import { guestRunning } from "./ha-checks.js";
 
 /** The replica nodes as HA node priorities: the current node highest, so HA keeps the guest there. */
 export function replicaPriorities(current: string, replicaNodes: readonly string[]): NodePriority[] {
@@ -210,7 +212,7 @@ function ruleWarnings(edits: readonly RuleEdit[], sid: string, ownRule: string):
  * a strict node-affinity rule, and the legacy group dropped from the resource. PVE 8: a restricted
  * group, written before the resource that names it.
  */
-export function alignHaSteps(config: HaConfig, p: Placement, node: string, reason: string): HaEdit {
+function alignHa(config: HaConfig, p: Placement, node: string, reason: string): HaEdit {
   const resource = config.resources.find((r) => r.sid === p.sid);
   const nodes = replicaPriorities(p.current, p.replicaNodes);
   const where = p.replicaNodes.join(", ");
@@ -305,7 +307,7 @@ export function retargetJobs(
  * Replication to every node HA may pick: jobs left targeting the guest's own node are re-targeted
  * first (see retargetJobs), then a new job goes to each node still without a replica.
  */
-export function addReplicationStep(config: HaConfig, p: Placement, node: string, reason: string): HaEdit {
+function addReplication(config: HaConfig, p: Placement, node: string, reason: string): HaEdit {
   const switched = retargetJobs(config.jobs, p.vmid, p.current, p.haNodes);
   const covered = new Set([
     p.current,
@@ -400,13 +402,12 @@ export function startGuestStep(guest: GuestRef, reason: string): StepInput {
       actions: [{ kind: "exec", command: sh`${tool} stop ${guest.vmid}`, timeoutMs: 120_000 }],
     },
     verify: [
-      {
-        name: "guest-running",
-        node: guest.node,
-        description: `${guestLabel(guest)} runs on ${guest.node}`,
-        args: { vmid: guest.vmid, kind: guest.kind },
-        waitMs: 30_000,
-      },
+      guestRunning.at(
+        guest.node,
+        `${guestLabel(guest)} runs on ${guest.node}`,
+        { vmid: guest.vmid, kind: guest.kind },
+        { waitMs: 30_000 },
+      ),
     ],
   };
 }
@@ -423,7 +424,7 @@ export interface RecoverOptions {
 }
 
 /** HA off (when managed), config moved to the replica node, guest started there. */
-export function recoverSteps({ guest, to, jobId, seenBy, ha }: RecoverOptions): StepInput[] {
+function recover({ guest, to, jobId, seenBy, ha }: RecoverOptions): StepInput[] {
   const label = guestLabel(guest);
   const steps: StepInput[] = [];
   if (ha && ha.state !== "ignored") {
@@ -444,3 +445,35 @@ export function recoverSteps({ guest, to, jobId, seenBy, ha }: RecoverOptions): 
   );
   return steps;
 }
+
+export const alignHaSteps = withWords(
+  {
+    changes: [
+      "align-ha, PVE 9: /etc/pve/ha/rules.cfg keeps the guest on the replica nodes (current node first) with a strict node-affinity rule: the operator's own enabled rule for the guest alone is changed in place (name, comment and other keys kept); otherwise `ha-replication-<vmid>` is added and the guest leaves the other enabled node-affinity rules. The plan names every rule it changes, narrows or removes; resources.cfg drops a legacy group",
+      "align-ha, PVE 8: /etc/pve/ha/groups.cfg gets the restricted group `replication-<vmid>`; resources.cfg puts the guest in it",
+    ],
+    undoes: ["every config file write: the file is restored from the backup taken before the step"],
+  },
+  alignHa,
+);
+
+export const addReplicationStep = withWords(
+  {
+    changes: [
+      "add-replication: /etc/pve/replication.cfg: a job that targets the guest's own node (left by a recovery) is switched back to its old source, as a migration switches it; then `local: <vmid>-<N>` jobs to each node HA may pick that still lacks a replica",
+    ],
+    undoes: [],
+  },
+  addReplication,
+);
+
+export const recoverSteps = withWords(
+  {
+    changes: [
+      "recover: `ha-manager set <sid> --state ignored`, `mv` of the guest config from the dead node's directory to the replica node's, `qm start` / `pct start` there",
+    ],
+    undoes: ["recover: `ha-manager set <sid> --state <previous>`, the config moved back, the guest stopped"],
+    checks: [guestRunning],
+  },
+  recover,
+);

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import type { Check, Risk, StepInput } from "../../engine/model.js";
-import type { CheckFn } from "../../engine/runbook.js";
+import { defineCheck } from "../../kit/check.js";
+import { withWords } from "../../kit/step.js";
 import { sh } from "../../shell/quote.js";
 import {
   etcPveOf,
@@ -18,68 +19,41 @@ import {
 
 export type ServiceUnit = RestartableUnit | "pve-ha-lrm" | "pve-ha-crm";
 
-/** Names of the checks the restart-pve-services runbook implements. */
-export const SERVICE_CHECKS = {
-  unit: "unit-state",
-  etcPve: "etc-pve-responsive",
-  quorate: "node-quorate",
-} as const;
-
-type CheckInput = Omit<Check, "args"> & { args: Record<string, unknown> };
-
-/** What the checks named above do; a runbook that plans these steps lists them in its `checks`. */
-export const serviceChecks: Record<string, CheckFn> = {
-  async [SERVICE_CHECKS.unit](ctx, check) {
-    const { unit, want } = z
-      .object({ unit: z.string(), want: z.enum(["active", "stopped"]) })
-      .parse(check.args);
-    const state = (await unitStatesOf(ctx, check.node, [unit]))[unit];
+/** A unit is active, or stopped (inactive or failed). */
+export const unitState = defineCheck(
+  "unit-state",
+  z.object({ unit: z.string(), want: z.enum(["active", "stopped"]) }),
+  async (ctx, node, { unit, want }) => {
+    const state = (await unitStatesOf(ctx, node, [unit]))[unit];
     const ok = want === "active" ? state === "active" : state === "inactive" || state === "failed";
     return { ok, detail: `${unit} is ${state}` };
   },
-  async [SERVICE_CHECKS.etcPve](ctx, check) {
-    const etcPve = await etcPveOf(ctx, check.node);
-    return { ok: etcPve.state === "responsive", detail: etcPve.detail };
-  },
-  async [SERVICE_CHECKS.quorate](ctx, check) {
-    const tools = await toolsOf(ctx, check.node);
-    return { ok: tools.view?.quorate === true, detail: tools.detail };
-  },
-};
+);
 
-export function unitCheck(
-  node: string,
-  unit: string,
-  want: "active" | "stopped",
-  waitMs: number,
-): CheckInput {
-  return {
-    name: SERVICE_CHECKS.unit,
-    node,
-    description: `${unit} is ${want === "active" ? "active" : "stopped"} on ${node}`,
-    args: { unit, want },
-    waitMs,
-  };
+/** /etc/pve (pmxcfs) answers `stat` in time. */
+export const etcPveResponsive = defineCheck("etc-pve-responsive", z.object({}), async (ctx, node) => {
+  const etcPve = await etcPveOf(ctx, node);
+  return { ok: etcPve.state === "responsive", detail: etcPve.detail };
+});
+
+/** `pvecm status` answers on the node and says Quorate: Yes. */
+export const backInQuorum = defineCheck("node-quorate", z.object({}), async (ctx, node) => {
+  const tools = await toolsOf(ctx, node);
+  return { ok: tools.view?.quorate === true, detail: tools.detail };
+});
+
+export function unitCheck(node: string, unit: string, want: "active" | "stopped", waitMs: number): Check {
+  const description = `${unit} is ${want === "active" ? "active" : "stopped"} on ${node}`;
+  return unitState.at(node, description, { unit, want }, { waitMs });
 }
 
-export function etcPveCheck(node: string, waitMs: number): CheckInput {
-  return {
-    name: SERVICE_CHECKS.etcPve,
-    node,
-    description: `/etc/pve answers on ${node}`,
-    args: {},
-    waitMs,
-  };
+export function etcPveCheck(node: string, waitMs: number): Check {
+  return etcPveResponsive.at(node, `/etc/pve answers on ${node}`, {}, { waitMs });
 }
 
-export function quorateCheck(node: string, waitMs: number): CheckInput {
-  return {
-    name: SERVICE_CHECKS.quorate,
-    node,
-    description: `${node} is back in the quorum (pvecm status: Quorate: Yes)`,
-    args: {},
-    waitMs,
-  };
+export function quorateCheck(node: string, waitMs: number): Check {
+  const description = `${node} is back in the quorum (pvecm status: Quorate: Yes)`;
+  return backInQuorum.at(node, description, {}, { waitMs });
 }
 
 /** systemd waits up to TimeoutStopSec; pve-ha-lrm first freezes its services (proxmox-facts §9). */
@@ -97,7 +71,7 @@ interface UnitStep {
   risk: Risk;
   reason: string;
   warning?: string;
-  verify?: CheckInput[];
+  verify?: Check[];
 }
 
 export function stopUnitStep(o: UnitStep): StepInput {
@@ -165,13 +139,27 @@ export interface RestartOptions {
  * HA units (LRM before CRM on the way down, CRM before LRM on the way up). /etc/pve and the quorum
  * are verified as soon as pve-cluster (or corosync alone) is back, before anything else starts.
  */
-export function restartServicesSteps(o: RestartOptions): StepInput[] {
+export const restartServicesSteps = withWords(
+  {
+    changes: [
+      "`systemctl stop` pveproxy, spiceproxy, pvestatd, pve-cluster, corosync (in that order, those that run), then `systemctl start` corosync, pve-cluster, pvestatd, spiceproxy, pveproxy",
+      "with --with-ha on an armed node: `systemctl stop pve-ha-lrm` then `pve-ha-crm` first, `systemctl start pve-ha-crm` then `pve-ha-lrm` last",
+    ],
+    undoes: [
+      "every stopped unit is started again (a failure mid-way starts again every unit the run stopped); a start needs no undo",
+    ],
+    checks: [unitState, etcPveResponsive, backInQuorum],
+  },
+  restartSteps,
+);
+
+function restartSteps(o: RestartOptions): StepInput[] {
   const { node, risk, reason } = o;
   const stops = STOP_ORDER.filter((u) => o.units.includes(u) && (o.running ?? o.units).includes(u));
   const starts = START_ORDER.filter((u) => o.units.includes(u));
   const quorate = o.verifyQuorum === false ? [] : [quorateCheck(node, o.quorumWaitMs ?? 90_000)];
   // pvecm status reads /etc/pve/corosync.conf: the quorum can only be read once pmxcfs is back.
-  const checksAfter = (unit: RestartableUnit): CheckInput[] =>
+  const checksAfter = (unit: RestartableUnit): Check[] =>
     unit === "pve-cluster"
       ? [etcPveCheck(node, 30_000), ...quorate]
       : unit === "corosync" && !starts.includes("pve-cluster")
