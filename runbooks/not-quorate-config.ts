@@ -5,13 +5,13 @@
 import { z } from "zod";
 import { exactlyOne, NodeListParam, NodeParam, RunIdParam } from "../src/engine/params.js";
 import { defineRunbook } from "../src/kit/index.js";
-import { writeGuard } from "../src/pve/guards/cluster-file.js";
 import { type ClusterFileFacts, clusterFileFacts } from "../src/pve/probes/cluster-file.js";
 import { PVE_COROSYNC_CONF } from "../src/pve/probes/corosync.js";
 import { PveFileParam } from "../src/pve/probes/new-content.js";
 import { quorumFindings } from "../src/pve/probes/not-quorate.js";
 import { configEditSteps } from "../src/pve/steps/cluster-config-edit.js";
 import { clusterConfigUndoGuard } from "../src/pve/steps/cluster-config-undo.js";
+import { writeGuard } from "../src/pve/steps/cluster-file-guard.js";
 import { clusterFilePlan } from "../src/pve/steps/cluster-file-plan.js";
 
 export default defineRunbook({

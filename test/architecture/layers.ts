@@ -15,8 +15,11 @@ export type Layer =
   | "inventory"
   | "transport"
   | "engine"
+  | "kit"
   | "pve/probes"
+  | "pve/guards"
   | "pve/steps"
+  | "pve/findings"
   | "lab"
   | "report"
   | "views"
@@ -32,8 +35,11 @@ export const LAYER_PATHS: Record<Layer, string> = {
   inventory: "src/inventory/",
   transport: "src/transport/",
   engine: "src/engine/",
+  kit: "src/kit/",
   "pve/probes": "src/pve/probes/",
+  "pve/guards": "src/pve/guards/",
   "pve/steps": "src/pve/steps/",
+  "pve/findings": "src/pve/findings/",
   lab: "src/lab/",
   report: "src/report/",
   views: "src/views/",
@@ -50,12 +56,25 @@ export const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   inventory: ["errors"],
   transport: ["errors", "shell", "inventory"],
   engine: ["errors", "shell", "transport"],
-  "pve/probes": ["errors", "shell", "pve/parsers", "inventory", "transport", "engine"],
-  "pve/steps": ["errors", "shell", "pve/parsers", "transport", "engine", "pve/probes"],
+  kit: ["errors", "shell", "engine", "views"],
+  "pve/probes": ["errors", "shell", "pve/parsers", "inventory", "transport", "engine", "kit"],
+  "pve/guards": ["errors", "shell", "pve/parsers", "engine", "kit", "pve/probes"],
+  "pve/steps": ["errors", "shell", "pve/parsers", "transport", "engine", "kit", "pve/probes", "pve/guards"],
+  "pve/findings": ["errors", "shell", "engine", "kit", "pve/probes", "pve/guards"],
   lab: ["errors", "shell", "inventory", "transport"],
   report: ["errors", "shell", "pve/parsers", "transport", "engine"],
   views: ["errors", "shell", "transport", "engine"],
-  runbooks: ["errors", "shell", "pve/parsers", "engine", "pve/probes", "pve/steps"],
+  runbooks: [
+    "errors",
+    "shell",
+    "pve/parsers",
+    "engine",
+    "kit",
+    "pve/probes",
+    "pve/guards",
+    "pve/steps",
+    "pve/findings",
+  ],
   api: ["errors", "inventory", "transport", "engine", "pve/probes", "runbooks"],
   cli: [
     "errors",

@@ -5,11 +5,11 @@
 import { sha256Hex } from "../../engine/fingerprint.js";
 import type { PlanDraftInput } from "../../engine/model.js";
 import { paramFlags } from "../../engine/params.js";
-import type { WriteGuard } from "../guards/cluster-file.js";
 import { corosyncConfVersion, fileSha256Check } from "../probes/cluster-config-checks.js";
 import type { ClusterFileFacts } from "../probes/cluster-file.js";
 import { LOCAL_COROSYNC_CONF } from "../probes/corosync.js";
 import { configEditSteps } from "./cluster-config-edit.js";
+import type { WriteGuard } from "./cluster-file-guard.js";
 
 const ACCESS_WORDS = {
   quorate: "quorate",

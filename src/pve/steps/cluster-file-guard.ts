@@ -4,10 +4,10 @@
  * partition when `pvecm expected` would give it write access.
  */
 import { type CodedRefusal, refusal } from "../../kit/refuse.js";
+import { type SplitBrainGuard, splitBrainGuard } from "../guards/split-brain.js";
 import type { ClusterFileFacts } from "../probes/cluster-file.js";
 import type { NodeClusterState } from "../probes/corosync.js";
-import { type PreparedEdit, prepareEdit, type WriteAccess } from "../steps/cluster-config-edit.js";
-import { type SplitBrainGuard, splitBrainGuard } from "./split-brain.js";
+import { type PreparedEdit, prepareEdit, type WriteAccess } from "./cluster-config-edit.js";
 
 type WriteRefusal =
   | "node-unreachable"
