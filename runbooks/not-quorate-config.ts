@@ -329,6 +329,8 @@ export default defineRunbook({
       params: { node: "pve1", file: "storage.cfg", target: "/etc/pve/storage.cfg", nodesDown: "pve3" },
     },
   ],
+  // `--file` is read on this machine: a saved plan whose file changed is not a changed cluster.
+  localFacts: ["newContent"],
   async probe(ctx, params): Promise<Facts> {
     const newContent = await readNewContentFrom((node, path) => ctx.readFile(node, path), {
       ...params,
