@@ -37,8 +37,10 @@ export function timelineText(input: JournalEntry[], opts: ViewOptions): string {
       "",
     );
   }
+  // A run declined at its first gate changed nothing: it has nothing it "rolled back".
+  const changed = entries.some((e) => e.type === "step-start" || e.type === "undo-start");
   for (const entry of entries) {
-    const body = entryText(entry, p);
+    const body = entryText(entry, p, changed);
     if (body !== null) out.push(indent(body, HANG, `${p("dim", `[${clock(entry.time)}]`)} `));
   }
   return out.join("\n");
@@ -49,7 +51,7 @@ function clock(time: string): string {
   return /T(\d\d:\d\d:\d\d(?:\.\d{1,3})?)/.exec(time)?.[1] ?? time;
 }
 
-function entryText(e: JournalEntry, p: Paint): string | null {
+function entryText(e: JournalEntry, p: Paint, changed: boolean): string | null {
   switch (e.type) {
     case "run-start":
       return "run started";
@@ -77,7 +79,11 @@ function entryText(e: JournalEntry, p: Paint): string | null {
     case "undo-end":
       return `undo ${e.stepId}: ${e.ok ? p("cyan", "↺ undone") : p("red", "‼ undo failed")}${e.error ? `\n  ${e.error}` : ""}`;
     case "run-end": {
-      const { symbol, color, meaning } = OUTCOME_TEXT[e.outcome];
+      const { symbol, color } = OUTCOME_TEXT[e.outcome];
+      const meaning =
+        e.outcome === "declined" && !changed
+          ? "declined at a gate; nothing was changed"
+          : OUTCOME_TEXT[e.outcome].meaning;
       return `${p(color, symbol)} ${p("bold", `outcome: ${meaning}`)} (${e.outcome}, exit ${e.exitCode})${e.message ? `\n  ${e.message}` : ""}`;
     }
     case "undone-by":

@@ -283,3 +283,25 @@ describe("renderRunList on a narrow terminal", () => {
     expect(renderRunList([long], "text", plain)).toContain(long.undoneBy!);
   });
 });
+
+describe("a run declined at its first gate", () => {
+  it("says nothing was changed instead of rolled back; a run with steps still says rolled back", () => {
+    const start = journal().slice(0, 4);
+    const end = (outcome: "declined") => ({
+      type: "run-end" as const,
+      time: "2026-11-23T10:35:01.000Z",
+      outcome,
+      exitCode: 1,
+      message: "step unlock-100 was not approved",
+    });
+    const declined = renderRunDetail([...start, end("declined")], "text", plain);
+    expect(declined).toContain("outcome: declined at a gate; nothing was changed (declined, exit 1)");
+    expect(declined).not.toContain("rolled back");
+    const withStep: JournalEntry[] = [
+      ...start,
+      { type: "step-start", time: "2026-11-23T10:35:00.500Z", stepId: "unlock-100" },
+      end("declined"),
+    ];
+    expect(renderRunDetail(withStep, "text", plain)).toContain("outcome: declined at a gate and rolled back");
+  });
+});
