@@ -16,7 +16,7 @@ interface Refused {
  * The `pvefix …` commands a refusal's detail suggests (`run \`pvefix plan …\` again`) point at the
  * same cluster as this command, so they work when pasted.
  */
-function withTargets(refusal: Refusal, target = ""): Refusal {
+export function withTargets(refusal: Refusal, target = ""): Refusal {
   if (!target || !refusal.detail) return refusal;
   return {
     ...refusal,
