@@ -125,7 +125,7 @@ function decide(params: Params, facts: Facts): Decision {
     return refuse(
       "no-valid-replica",
       `No node but ${p.current} holds a replica of ${label}: restricting HA to it would leave ${p.sid} no node to fail over to`,
-      `${stranded.join("; ")}. Re-target it first: pvefix plan ha-replication-mismatch --vmid ${p.vmid} --fix add-replication`,
+      `${stranded.join("; ")}. Re-target it first: \`pvefix plan ha-replication-mismatch --vmid ${p.vmid} --fix add-replication\``,
       p.current,
     );
   if (p.missing.length === 0 && p.selfTargeted.length === 0)

@@ -6,7 +6,7 @@
 import { redactDeep } from "../engine/redact.js";
 import { type FileDrift, UNDO_STEP_REASON, type UndoPlan } from "../engine/undo-plan.js";
 import { gateText } from "./actions.js";
-import { onTarget, paramFlags } from "./command-line.js";
+import { onTarget, paramFlags, quotedOnTarget } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
 import { stepMarkdown } from "./plan-md.js";
@@ -46,7 +46,7 @@ export function undoPlanText(input: UndoPlan, opts: ViewOptions): string {
   }
   if (plan.warnings.length > 0) {
     out.push("", p("bold", "Notes:"));
-    for (const w of plan.warnings) out.push(indent(w, "  ", p("yellow", "! ")));
+    for (const w of plan.warnings) out.push(indent(quotedOnTarget(w, opts.target), "  ", p("yellow", "! ")));
   }
   if (undo.drift.length > 0) out.push("", ...driftText(undo.drift, undo.of, p));
   out.push(
