@@ -108,6 +108,12 @@ function decisionText(e: Extract<JournalEntry, { type: "decision" }>, p: Paint):
   return `decision: nothing to do: ${e.reason ?? ""}`.trimEnd();
 }
 
+/**
+ * Probes and checks only read: a non-zero exit is their answer (`systemctl is-active` says 3 for
+ * inactive, a hung mount is killed with 137), so it is drawn neutral; what it meant is in the facts.
+ */
+const READS = new Set(["probe", "verify"]);
+
 /** `expected`: a non-zero exit that was an answer (okExitCodes, a skip check): drawn neutral, not as a failure. */
 export function commandText(r: CommandResult, phase: string, p: Paint, expected = false): string {
   const node = p("cyan", `[${r.node}]`);
@@ -120,7 +126,9 @@ export function commandText(r: CommandResult, phase: string, p: Paint, expected 
         ? p("green", `✔ (exit 0, ${ms} ms)`)
         : expected
           ? p("dim", `· exit ${r.exitCode}, as expected (${ms} ms)`)
-          : p("red", `✖ exit ${r.exitCode} (${ms} ms)`);
+          : READS.has(phase)
+            ? p("dim", `· exit ${r.exitCode} (${ms} ms)`)
+            : p("red", `✖ exit ${r.exitCode} (${ms} ms)`);
   const lines = [`${node} $ ${r.command}${phase === "step" ? "" : p("dim", `  # ${phase}`)}`, `  ${status}`];
   for (const [name, text] of [
     ["stdout", r.stdout],

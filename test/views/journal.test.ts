@@ -257,6 +257,22 @@ describe("commands whose non-zero exit was expected", () => {
   });
 });
 
+describe("a probe's non-zero exit", () => {
+  it("is an answer drawn neutral; a step's non-zero exit is still a failure", () => {
+    const inactive = result("systemctl is-active pvestatd", { exitCode: 3, stdout: "inactive\n" });
+    const entries: JournalEntry[] = [
+      ...journal().slice(0, 1),
+      { type: "command", time: "2026-11-23T10:35:01.000Z", phase: "probe", result: inactive },
+      { type: "command", time: "2026-11-23T10:35:02.000Z", phase: "step", stepId: "s", result: inactive },
+    ];
+    const lines = renderRunDetail(entries, "text", plain).split("\n");
+    expect(lines.filter((l) => l.includes("exit 3")).map((l) => l.trim())).toEqual([
+      "· exit 3 (12 ms)",
+      "✖ exit 3 (12 ms)",
+    ]);
+  });
+});
+
 describe("renderRunList on a narrow terminal", () => {
   it("cuts params, outcome and undone-by with … so every line fits, and keeps the run id whole", () => {
     const long: RunSummary = {
