@@ -111,7 +111,7 @@ export function splitBrainGuard(o: {
   if (quorate.length > 0)
     return risk(
       `${list(quorate)} ${verb(quorate, "is", "are")} quorate without ${o.target}`,
-      `A quorate partition exists: make the change there (\`pvefix plan not-quorate-config --node ${quorate[0]} ...\`) instead of forcing quorum on ${o.target}.`,
+      `A quorate partition exists: make the change there (\`pvefix plan not-quorate-config --node ${quorate[0]}\` with the same --file or --restore-backup) instead of forcing quorum on ${o.target}.`,
       quorate[0],
     );
   if (t?.quorum?.quorate) return { ok: true, evidence: `${o.target} is quorate`, warning: (a) => a };
