@@ -85,6 +85,8 @@ export default defineRunbook({
   ],
   steps: [configEditSteps],
 
+  // `--file` is read on this machine: a saved plan whose file changed is not a changed cluster.
+  localFacts: ["newContent"],
   probe: (ctx, params): Promise<ClusterFileFacts> => clusterFileFacts(ctx, params),
 
   decide(params, facts: ClusterFileFacts) {

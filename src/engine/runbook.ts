@@ -94,6 +94,11 @@ export interface Runbook<
   /** The facts a plan relies on (hashed into its fingerprint). Leave out volatile values. @default all facts */
   stableFacts?(facts: F): unknown;
   /**
+   * Top-level fact keys read on the operator's machine (a `--file`), not on the cluster: a saved
+   * plan refused because only these changed says the local file changed, not the cluster.
+   */
+  localFacts?: string[];
+  /**
    * Undo's guard, pure like `decide`: on the facts `probe` finds now, may `step` of an earlier run
    * be undone, and at which gate? `undo.before` are the steps whose undo runs first in the same
    * undo, `undo.runId` the run being undone.

@@ -45,6 +45,8 @@ export interface KitRunbook<P extends z.ZodType<Record<string, unknown>>, F, R e
   probe(ctx: ProbeContext, params: z.output<P>): Promise<F>;
   decide(params: z.output<P>, facts: F): KitDecision<NoInfer<R>>;
   stableFacts?(facts: F): unknown;
+  /** Top-level fact keys read on the operator's machine (`--file`): see Runbook.localFacts. */
+  localFacts?: string[];
   guardUndo?(params: z.output<P>, facts: F, step: Step, undo: UndoContext): UndoGuard;
   /** Findings for `diagnose`; the kit adds the runbook id and renders each command. */
   detect?(this: KitRunbook<P, F, R>, ctx: ProbeContext): Promise<FindingInput[]>;
@@ -84,6 +86,7 @@ export function defineRunbook<P extends z.ZodType<Record<string, unknown>>, F, c
     decide: (params, facts) => def.decide(params, facts),
     checks: checksOf(meta.id, [...steps.flatMap((s) => s.checks ?? []), ...(def.checks ?? [])]),
     ...(def.stableFacts ? { stableFacts: def.stableFacts.bind(def) } : {}),
+    ...(def.localFacts ? { localFacts: def.localFacts } : {}),
     ...(def.guardUndo ? { guardUndo: def.guardUndo.bind(def) } : {}),
     ...(detect
       ? {

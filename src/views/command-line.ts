@@ -19,3 +19,8 @@ export function pvefixCommand(
 export function onTarget(command: string, target = ""): string {
   return target && command.startsWith("pvefix ") ? `${command} ${target}` : command;
 }
+
+/** Every `` `pvefix …` `` quoted in prose (a warning, a refusal's detail) with the target flags appended. */
+export function quotedOnTarget(text: string, target = ""): string {
+  return target ? text.replace(/`(pvefix [^`]+)`/g, (_m, c: string) => `\`${onTarget(c, target)}\``) : text;
+}

@@ -37,8 +37,10 @@ export function timelineText(input: JournalEntry[], opts: ViewOptions): string {
       "",
     );
   }
+  // A run declined at its first gate changed nothing: it has nothing it "rolled back".
+  const changed = entries.some((e) => e.type === "step-start" || e.type === "undo-start");
   for (const entry of entries) {
-    const body = entryText(entry, p);
+    const body = entryText(entry, p, changed);
     if (body !== null) out.push(indent(body, HANG, `${p("dim", `[${clock(entry.time)}]`)} `));
   }
   return out.join("\n");
@@ -49,7 +51,7 @@ function clock(time: string): string {
   return /T(\d\d:\d\d:\d\d(?:\.\d{1,3})?)/.exec(time)?.[1] ?? time;
 }
 
-function entryText(e: JournalEntry, p: Paint): string | null {
+function entryText(e: JournalEntry, p: Paint, changed: boolean): string | null {
   switch (e.type) {
     case "run-start":
       return "run started";
@@ -79,7 +81,11 @@ function entryText(e: JournalEntry, p: Paint): string | null {
     case "undo-end":
       return `undo ${e.stepId}: ${e.ok ? p("cyan", "↺ undone") : p("red", "‼ undo failed")}${e.error ? `\n  ${e.error}` : ""}`;
     case "run-end": {
-      const { symbol, color, meaning } = OUTCOME_TEXT[e.outcome];
+      const { symbol, color } = OUTCOME_TEXT[e.outcome];
+      const meaning =
+        e.outcome === "declined" && !changed
+          ? "declined at a gate; nothing was changed"
+          : OUTCOME_TEXT[e.outcome].meaning;
       return `${p(color, symbol)} ${p("bold", `outcome: ${meaning}`)} (${e.outcome}, exit ${e.exitCode})${e.message ? `\n  ${e.message}` : ""}`;
     }
     case "undone-by":
@@ -104,6 +110,12 @@ function decisionText(e: Extract<JournalEntry, { type: "decision" }>, p: Paint):
   return `decision: nothing to do: ${e.reason ?? ""}`.trimEnd();
 }
 
+/**
+ * Probes and checks only read: a non-zero exit is their answer (`systemctl is-active` says 3 for
+ * inactive, a hung mount is killed with 137), so it is drawn neutral; what it meant is in the facts.
+ */
+const READS = new Set(["probe", "verify"]);
+
 /** `expected`: a non-zero exit that was an answer (okExitCodes, a skip check): drawn neutral, not as a failure. */
 export function commandText(r: CommandResult, phase: string, p: Paint, expected = false): string {
   const node = p("cyan", `[${r.node}]`);
@@ -116,7 +128,9 @@ export function commandText(r: CommandResult, phase: string, p: Paint, expected 
         ? p("green", `✔ (exit 0, ${ms} ms)`)
         : expected
           ? p("dim", `· exit ${r.exitCode}, as expected (${ms} ms)`)
-          : p("red", `✖ exit ${r.exitCode} (${ms} ms)`);
+          : READS.has(phase)
+            ? p("dim", `· exit ${r.exitCode} (${ms} ms)`)
+            : p("red", `✖ exit ${r.exitCode} (${ms} ms)`);
   const lines = [`${node} $ ${r.command}${phase === "step" ? "" : p("dim", `  # ${phase}`)}`, `  ${status}`];
   for (const [name, text] of [
     ["stdout", r.stdout],

@@ -2,7 +2,7 @@
 import type { Action, Plan, Step } from "../engine/model.js";
 import { redactDeep } from "../engine/redact.js";
 import { actionShellLine, byteLength, checkLine, gateText, writeDiff } from "./actions.js";
-import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
+import { onTarget, paramFlags, pvefixCommand, quotedOnTarget } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { fromReportLine } from "./plan-text.js";
 import { mdCode, mdFence, mdList, mdTable, mdText } from "./table.js";
@@ -33,7 +33,7 @@ export function planMarkdown(input: Plan, depth = 0, target = ""): string {
       ],
     ),
     `${h(2)} Warnings`,
-    mdList(plan.warnings),
+    mdList(plan.warnings.map((w) => quotedOnTarget(w, target))),
     `${h(2)} Steps`,
     `Risk: **safe** runs without asking, **guarded** asks yes/no, **dangerous** asks for the node name.`,
     ...plan.steps.map((step, index) => stepMarkdown(step, index, h(3))),

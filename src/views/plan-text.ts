@@ -2,7 +2,7 @@
 import { FROM_REPORT_NOTE, type Plan, type Step } from "../engine/model.js";
 import { redactDeep } from "../engine/redact.js";
 import { actionLine, checkLine, gateText, writeDiff } from "./actions.js";
-import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
+import { onTarget, paramFlags, pvefixCommand, quotedOnTarget } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import type { ViewOptions } from "./format.js";
 import { indent, type Paint, painter, RISK_COLOR, RISK_LEGEND, RISK_SYMBOL } from "./style.js";
@@ -28,7 +28,8 @@ export function planText(input: Plan, opts: ViewOptions): string {
 
   if (plan.warnings.length > 0) {
     out.push("", p("bold", "Warnings:"));
-    for (const warning of plan.warnings) out.push(indent(warning, "  ", p("yellow", "! ")));
+    for (const warning of plan.warnings)
+      out.push(indent(quotedOnTarget(warning, opts.target), "  ", p("yellow", "! ")));
   }
 
   out.push("", `${p("bold", "Steps")} ${p("dim", `(${RISK_LEGEND})`)}`);

@@ -1,7 +1,7 @@
 /** Refusals and "nothing to do": the two decisions that change nothing, in every format. */
 import type { Refusal } from "../engine/model.js";
 import { redactDeep } from "../engine/redact.js";
-import { onTarget } from "./command-line.js";
+import { quotedOnTarget } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
 import { indent, painter } from "./style.js";
@@ -16,11 +16,11 @@ interface Refused {
  * The `pvefix …` commands a refusal's detail suggests (`run \`pvefix plan …\` again`) point at the
  * same cluster as this command, so they work when pasted.
  */
-function withTargets(refusal: Refusal, target = ""): Refusal {
+export function withTargets(refusal: Refusal, target = ""): Refusal {
   if (!target || !refusal.detail) return refusal;
   return {
     ...refusal,
-    detail: refusal.detail.replace(/`(pvefix [^`]+)`/g, (_m, c: string) => `\`${onTarget(c, target)}\``),
+    detail: quotedOnTarget(refusal.detail, target),
   };
 }
 

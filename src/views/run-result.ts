@@ -2,7 +2,7 @@
 import type { StepReport } from "../engine/apply.js";
 import { redactDeep } from "../engine/redact.js";
 import { exitCodeFor, type RunResult } from "../engine/session.js";
-import { onTarget, paramFlags, pvefixCommand } from "./command-line.js";
+import { onTarget, paramFlags, pvefixCommand, quotedOnTarget } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
 import { OUTCOME_TEXT } from "./outcomes.js";
@@ -81,7 +81,11 @@ function runText(input: RunResult, opts: ViewOptions): string {
   // What the plan could not see (a node that did not answer) must stay on screen after the run.
   const warnings = result.outcome === "needs-human" ? [] : (result.plan?.warnings ?? []);
   if (warnings.length > 0) {
-    out.push("", p(["bold", "yellow"], "Warnings:"), ...warnings.map((w) => `  ! ${w}`));
+    out.push(
+      "",
+      p(["bold", "yellow"], "Warnings:"),
+      ...warnings.map((w) => `  ! ${quotedOnTarget(w, opts.target)}`),
+    );
   }
 
   const left = leftInPlace(result);

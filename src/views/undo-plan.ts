@@ -6,12 +6,12 @@
 import { redactDeep } from "../engine/redact.js";
 import { type FileDrift, UNDO_STEP_REASON, type UndoPlan } from "../engine/undo-plan.js";
 import { gateText } from "./actions.js";
-import { onTarget, paramFlags } from "./command-line.js";
+import { onTarget, paramFlags, quotedOnTarget } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
 import { stepMarkdown } from "./plan-md.js";
 import { stepText } from "./plan-text.js";
-import { renderRefusal } from "./refusal.js";
+import { renderRefusal, withTargets } from "./refusal.js";
 import { indent, type Paint, painter, RISK_LEGEND } from "./style.js";
 import { keyValues, mdCode, mdFence, mdList, mdTable, mdText } from "./table.js";
 
@@ -46,7 +46,7 @@ export function undoPlanText(input: UndoPlan, opts: ViewOptions): string {
   }
   if (plan.warnings.length > 0) {
     out.push("", p("bold", "Notes:"));
-    for (const w of plan.warnings) out.push(indent(w, "  ", p("yellow", "! ")));
+    for (const w of plan.warnings) out.push(indent(quotedOnTarget(w, opts.target), "  ", p("yellow", "! ")));
   }
   if (undo.drift.length > 0) out.push("", ...driftText(undo.drift, undo.of, p));
   out.push(
@@ -80,8 +80,13 @@ function driftText(drift: readonly FileDrift[], of: string, p: Paint): string[] 
   return lines;
 }
 
+/** The `pvefix …` commands a refusal suggests point at the same cluster, as in the text view. */
+function withRefusalTargets(undo: UndoPlan, target = ""): UndoPlan {
+  return undo.refusal ? { ...undo, refusal: withTargets(undo.refusal, target) } : undo;
+}
+
 function undoPlanMarkdown(input: UndoPlan, opts: ViewOptions): string {
-  const undo = escapeDeep(input);
+  const undo = escapeDeep(withRefusalTargets(input, opts.target));
   const { plan } = undo;
   const flags = paramFlags(plan.params).join(" ");
   const parts = [
@@ -138,11 +143,11 @@ function undoPlanMarkdown(input: UndoPlan, opts: ViewOptions): string {
 const views: ViewMap<UndoPlan> = {
   text: undoPlanText,
   md: undoPlanMarkdown,
-  json: (undo) =>
+  json: (undo, opts) =>
     toJson({
       kind: "undo-plan",
       of: undo.of,
-      refusal: undo.refusal,
+      refusal: withRefusalTargets(undo, opts.target).refusal,
       drift: undo.drift,
       plan: undo.plan,
       gates: undo.plan.steps.map((s) => ({ step: s.id, node: s.node, risk: s.risk, asks: gateText(s) })),

@@ -342,7 +342,7 @@ describe("ha-replication-mismatch after a recovery (the job targets the guest's 
       message:
         "No node but pve2 holds a replica of VM 100: restricting HA to it would leave vm:100 no node to fail over to",
       detail:
-        "job 100-0 targets pve2, the node VM 100 runs on, so it never runs. Re-target it first: pvefix plan ha-replication-mismatch --vmid 100 --fix add-replication",
+        "job 100-0 targets pve2, the node VM 100 runs on, so it never runs. Re-target it first: `pvefix plan ha-replication-mismatch --vmid 100 --fix add-replication`",
       node: "pve2",
     });
   });

@@ -345,7 +345,10 @@ describe("not-quorate-config decide: split-brain guard", () => {
     const r = refusalOf(decide(facts({ states })));
     expect(r?.code).toBe("split-brain-risk");
     expect(r?.message).toBe("pve2, pve3 are quorate without pve1");
-    expect(r?.detail).toContain("pvefix plan not-quorate-config --node pve2");
+    // A command that works when pasted (the view appends --lab/-i inside the quotes): no "..." in it.
+    expect(r?.detail).toContain(
+      "`pvefix plan not-quorate-config --node pve2` with the same --file or --restore-backup",
+    );
   });
 
   it("refuses when nodes out of sight could be quorate together, and says how to attest they are off", () => {

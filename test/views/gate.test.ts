@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { UNDO_STEP_REASON } from "../../src/engine/undo-plan.js";
 import { renderGateText } from "../../src/views/gate.js";
 import { hungNfsPlan } from "./sample-data.js";
 
@@ -30,5 +31,17 @@ describe("renderGateText", () => {
     const text = renderGateText({ plan, step, index: 0, confirm: "node-name" }, { color: false });
     expect(text).toContain("undo: none — irreversible: nothing to go back to\n       There is no undo.");
     expect(text).not.toContain("\x1b");
+  });
+
+  it("does not repeat at an undo step's gate that the step has nothing to undo", () => {
+    const plan = hungNfsPlan();
+    const step = {
+      ...plan.steps[0]!,
+      title: "Undo: Lazy-unmount",
+      undo: { kind: "none" as const, reason: UNDO_STEP_REASON },
+    };
+    const text = renderGateText({ plan, step, index: 0, confirm: "yes" }, { color: false });
+    expect(text).toContain("Undo: Lazy-unmount");
+    expect(text).not.toContain("nothing to undo");
   });
 });

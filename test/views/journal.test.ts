@@ -257,6 +257,22 @@ describe("commands whose non-zero exit was expected", () => {
   });
 });
 
+describe("a probe's non-zero exit", () => {
+  it("is an answer drawn neutral; a step's non-zero exit is still a failure", () => {
+    const inactive = result("systemctl is-active pvestatd", { exitCode: 3, stdout: "inactive\n" });
+    const entries: JournalEntry[] = [
+      ...journal().slice(0, 1),
+      { type: "command", time: "2026-11-23T10:35:01.000Z", phase: "probe", result: inactive },
+      { type: "command", time: "2026-11-23T10:35:02.000Z", phase: "step", stepId: "s", result: inactive },
+    ];
+    const lines = renderRunDetail(entries, "text", plain).split("\n");
+    expect(lines.filter((l) => l.includes("exit 3")).map((l) => l.trim())).toEqual([
+      "· exit 3 (12 ms)",
+      "✖ exit 3 (12 ms)",
+    ]);
+  });
+});
+
 describe("renderRunList on a narrow terminal", () => {
   it("cuts params, outcome and undone-by with … so every line fits, and keeps the run id whole", () => {
     const long: RunSummary = {
@@ -281,5 +297,27 @@ describe("renderRunList on a narrow terminal", () => {
     expect(table[1]).toContain("…");
     // Without a terminal width nothing is cut.
     expect(renderRunList([long], "text", plain)).toContain(long.undoneBy!);
+  });
+});
+
+describe("a run declined at its first gate", () => {
+  it("says nothing was changed instead of rolled back; a run with steps still says rolled back", () => {
+    const start = journal().slice(0, 4);
+    const end = (outcome: "declined") => ({
+      type: "run-end" as const,
+      time: "2026-11-23T10:35:01.000Z",
+      outcome,
+      exitCode: 1,
+      message: "step unlock-100 was not approved",
+    });
+    const declined = renderRunDetail([...start, end("declined")], "text", plain);
+    expect(declined).toContain("outcome: declined at a gate; nothing was changed (declined, exit 1)");
+    expect(declined).not.toContain("rolled back");
+    const withStep: JournalEntry[] = [
+      ...start,
+      { type: "step-start", time: "2026-11-23T10:35:00.500Z", stepId: "unlock-100" },
+      end("declined"),
+    ];
+    expect(renderRunDetail(withStep, "text", plain)).toContain("outcome: declined at a gate and rolled back");
   });
 });

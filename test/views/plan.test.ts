@@ -367,3 +367,14 @@ describe("renderPlan: file writes as diffs", () => {
     expect(text).toContain("\x1b[32m+\tnodes pve1:2,pve2:1\x1b[39m");
   });
 });
+
+describe("a warning that names a pvefix command", () => {
+  it.each(["text", "md"] as const)("gives that command the target flags (%s)", (format) => {
+    const plan = {
+      ...stuckLockPlan(),
+      warnings: ["start it with `pvefix run restart-pve-services --node pve1 --services corosync`"],
+    };
+    const out = renderPlan(plan, format, { color: false, target: "-i inv.yaml" });
+    expect(out).toContain("`pvefix run restart-pve-services --node pve1 --services corosync -i inv.yaml`");
+  });
+});

@@ -29,6 +29,27 @@ describe("renderUndoPlan", () => {
   });
 });
 
+describe("a refused undo plan", () => {
+  it.each(["text", "md", "json"] as const)(
+    "gives the refusal's next command the target flags (%s)",
+    (format) => {
+      const refused: UndoPlan = {
+        ...undoWithSecret(),
+        refusal: {
+          code: "split-brain-risk",
+          message: "pve1 is quorate with 1 other node(s) now",
+          detail:
+            "put the old file back with `pvefix plan not-quorate-config --node pve1 --restore-backup r1` instead.",
+        },
+      };
+      const out = renderUndoPlan(refused, format, { color: false, target: "--lab --state-dir /tmp/s" });
+      expect(out).toContain(
+        "pvefix plan not-quorate-config --node pve1 --restore-backup r1 --lab --state-dir /tmp/s",
+      );
+    },
+  );
+});
+
 describe("fileDrift", () => {
   it("diffs redacted text: a password someone added since the run is not in the diff", () => {
     const left = "cifs: smb1\n\tusername admin\n";

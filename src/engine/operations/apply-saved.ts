@@ -44,7 +44,7 @@ export async function applySavedPlan(options: ApplySavedOptions): Promise<RunRes
       const secretOnly = changes.length === 0 && planned.kind === "plan";
       const refusal: Refusal = {
         code: "stale-plan",
-        message: "Saved plan is stale: the cluster changed after the plan was made",
+        message: `Saved plan is stale: ${whatChanged(runbook, changes)} changed after the plan was made`,
         detail: [
           ...changes.map((c) => `changed: ${c}`),
           secretOnly ? "changed: a redacted (secret) value in the facts" : "",
@@ -127,4 +127,14 @@ export function loadSavedPlan(raw: unknown): Plan {
     );
   }
   return parsed.data;
+}
+
+/** Who changed a saved plan's facts: the cluster, the local file the plan read (`--file`), or both. */
+function whatChanged(runbook: AnyRunbook, changes: string[]): string {
+  const local = runbook.localFacts ?? [];
+  const isLocal = (change: string) =>
+    local.some((key) => change.startsWith(`${key}.`) || change.startsWith(`${key}:`));
+  const localCount = changes.filter(isLocal).length;
+  if (localCount === 0) return "the cluster";
+  return localCount === changes.length ? "the local file" : "the cluster and the local file";
 }

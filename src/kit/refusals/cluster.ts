@@ -65,7 +65,7 @@ function splitBrainWords(d: SplitBrainRisk): RefusalWords {
     case "quorate-elsewhere":
       return {
         message: `${list(d.quorate)} ${verb(d.quorate, "is", "are")} quorate without ${d.target}`,
-        detail: `A quorate partition exists: make the change there (\`pvefix plan not-quorate-config --node ${d.quorate[0]} ...\`) instead of forcing quorum on ${d.target}.`,
+        detail: `A quorate partition exists: make the change there (\`pvefix plan not-quorate-config --node ${d.quorate[0]}\` with the same --file or --restore-backup) instead of forcing quorum on ${d.target}.`,
         ...onNode(d.quorate[0]),
       };
     case "blind":

@@ -27,7 +27,7 @@ export const haRefusals = {
     d.case === "only-self"
       ? {
           message: `No node but ${d.current} holds a replica of ${d.label}: restricting HA to it would leave ${d.sid} no node to fail over to`,
-          detail: `${d.stranded.join("; ")}. Re-target it first: ${pvefixCommand("plan", "ha-replication-mismatch", { vmid: d.vmid, fix: "add-replication" })}`,
+          detail: `${d.stranded.join("; ")}. Re-target it first: \`${pvefixCommand("plan", "ha-replication-mismatch", { vmid: d.vmid, fix: "add-replication" })}\``,
           node: d.current,
         }
       : {

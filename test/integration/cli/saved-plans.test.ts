@@ -70,3 +70,20 @@ describe("a plan file pvefix cannot read", () => {
     expect(await runCount()).toBe(runsBefore);
   });
 });
+
+describe("a saved plan applied after only its local --file changed", () => {
+  it("says the local file changed, not the cluster", async () => {
+    expect((await cli.pvefix(["lab", "reset", "--scenario", "not-quorate-config", "--quiet"])).code).toBe(0);
+    const conf = (await cli.labExec("pve1", "cat", "/etc/pve/corosync.conf")).stdout;
+    fs.writeFileSync(file("new.conf"), conf.replace("  version: 2", "  version: 2\n  token: 4000"));
+    const args = ["--node", "pve1", "--file", file("new.conf"), "--lab"];
+    expect(
+      (await cli.pvefix(["plan", "not-quorate-config", ...args, "--save", file("local.json")])).code,
+    ).toBe(0);
+    fs.writeFileSync(file("new.conf"), conf.replace("  version: 2", "  version: 2\n  token: 4500"));
+    const result = await cli.pvefix(["apply", file("local.json"), "--lab", "--unattended"]);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain("Saved plan is stale: the local file changed after the plan was made");
+    expect(result.stdout).toContain("changed: newContent.sha256");
+  });
+});
