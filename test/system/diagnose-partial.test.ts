@@ -91,6 +91,27 @@ describe("diagnose over SSH with pve3's sshd killed", () => {
     expect(report.findings.filter((f) => f.kind === "detector-failed")).toEqual([]);
   });
 
+  it("plans hung-nfs for pve2 although pve3, which it does not need, is down (issue 9.5)", async () => {
+    // Guest configs are read on a node that answered, not on each guest's owner.
+    const result = await pvefix([
+      "plan",
+      "hung-nfs",
+      "--storage",
+      "nfs-images",
+      "--node",
+      "pve2",
+      "-o",
+      "json",
+    ]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const doc = JSON.parse(result.stdout) as {
+      kind: string;
+      plan: { steps: Array<{ id: string; node: string }> };
+    };
+    expect(doc.kind).toBe("plan");
+    expect(doc.plan.steps.map((s) => [s.id, s.node])).toEqual([["remount-nfs-images-pve2", "pve2"]]);
+  });
+
   it("names the dead NFS server of nfs-images and refuses to remount it, leaving the mount alone", async () => {
     await bed.stopServer(bed.servers.images);
     const before = bed.mountInfo("pve2", "/mnt/pve/nfs-images");
