@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { PROCESS_TEST_SUFFIX, PROCESS_TESTS, UNIT_EXCLUDE } from "./test/projects.js";
+import { PROCESS_TEST_SUFFIX, PROCESS_TESTS, SLOW_PURE_TESTS, UNIT_EXCLUDE } from "./test/projects.js";
 
 // A test that asserts nothing passes whatever the code does: every test must call expect() at least once.
 const expect = { requireAssertions: true };
@@ -23,7 +23,12 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts", `test/**/*${PROCESS_TEST_SUFFIX}`, ...PROCESS_TESTS],
+          include: [
+            "test/integration/**/*.test.ts",
+            `test/**/*${PROCESS_TEST_SUFFIX}`,
+            ...PROCESS_TESTS,
+            ...SLOW_PURE_TESTS,
+          ],
           exclude: ["test/system/**"],
           testTimeout: 60_000,
           hookTimeout: 60_000,

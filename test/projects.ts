@@ -13,9 +13,16 @@ export const PROCESS_TESTS = [
   "test/transport/local.test.ts",
 ] as const;
 
+/**
+ * Pure but slow: every lab scenario planned twice through the whole lab. It runs beside the
+ * integration tests so the unit project stays a quick loop (about 10 s of the unit project's 37 s).
+ */
+export const SLOW_PURE_TESTS = ["test/engine/saved-plan-repeatable.test.ts"] as const;
+
 export const UNIT_EXCLUDE = [
   "test/integration/**",
   "test/system/**",
   `test/**/*${PROCESS_TEST_SUFFIX}`,
   ...PROCESS_TESTS,
+  ...SLOW_PURE_TESTS,
 ];

@@ -12,6 +12,11 @@ import { InputError } from "../../src/engine/errors.js";
 import { planDifferences } from "../../src/engine/plan.js";
 import { planOnly } from "../../src/engine/session.js";
 import { LabTransport, listScenarios, resetLab } from "../../src/lab/index.js";
+import { zerotierSampling } from "../../src/pve/probes/zerotier.js";
+
+// It runs with the integration project (test/projects.ts), without the unit setup: the lab's
+// zerotier-one grows per `ps` sample, not per second, so take the two samples back to back.
+zerotierSampling.intervalMs = 0;
 
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pvefix-repeatable-"));
 afterAll(() => fs.rmSync(stateDir, { recursive: true, force: true }));
