@@ -36,6 +36,7 @@ export default defineRunbook({
     },
     notes: [
       "`qm unlock` succeeds even when nothing is locked; `pct unlock` fails. Neither checks for running tasks: this runbook does.",
+      "From a pvereport (`diagnose --from`), which holds no task list: a locked guest is reported as info, with whether a running task holds it 'not in report'; plan it against the cluster before removing anything.",
       "A half-made vzdump snapshot or a `snapstate` left in a snapshot section is not cleaned up; check `pct/qm listsnapshot` afterwards.",
     ],
     seeAlso: ["proxmox-facts §5 (locks, tasks, UPIDs)"],
