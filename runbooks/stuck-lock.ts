@@ -5,7 +5,7 @@ import { z } from "zod";
 import { VmidParam } from "../src/engine/params.js";
 import { keepAnswered } from "../src/engine/reachability.js";
 import { defineRunbook, type FindingInput, finding, refuse } from "../src/kit/index.js";
-import { guestLockOf, lockedGuests } from "../src/pve/probes/guest-lock.js";
+import { guestLockOf, lockedGuests, staleNotInReport } from "../src/pve/probes/guest-lock.js";
 import { guestLabel } from "../src/pve/probes/guests.js";
 import { unlockGuestStep } from "../src/pve/steps/guest-lock.js";
 
@@ -36,6 +36,7 @@ export default defineRunbook({
     },
     notes: [
       "`qm unlock` succeeds even when nothing is locked; `pct unlock` fails. Neither checks for running tasks: this runbook does.",
+      "From a pvereport (`diagnose --from`), which holds no task list: a locked guest is reported as info, with whether a running task holds it 'not in report'; plan it against the cluster before removing anything.",
       "A half-made vzdump snapshot or a `snapstate` left in a snapshot section is not cleaned up; check `pct/qm listsnapshot` afterwards.",
     ],
     seeAlso: ["proxmox-facts §5 (locks, tasks, UPIDs)"],
@@ -80,8 +81,15 @@ export default defineRunbook({
     const judged = await keepAnswered(
       found.filter(({ g }) => up.includes(g.node)).map(({ g }) => g.vmid),
       async (vmid) => {
-        const facts = await this.probe(ctx, { vmid });
-        return this.decide({ vmid }, facts);
+        try {
+          const facts = await this.probe(ctx, { vmid });
+          return this.decide({ vmid }, facts);
+        } catch (error) {
+          // Offline, a report holds the lock but not always what proves it stale: say which.
+          const missing = await staleNotInReport(ctx, vmid, error);
+          if (missing === null) throw error;
+          return { kind: "not-in-report" as const, missing };
+        }
       },
     );
     return found.flatMap(({ g, lock }): FindingInput[] => {
@@ -90,6 +98,11 @@ export default defineRunbook({
       const decision = judged.find((j) => j.key === g.vmid)?.value;
       if (!decision) {
         const summary = `${label}; whether a task still holds it cannot be checked: ${g.node} does not answer`;
+        return [finding({ ...at, severity: "info", summary, verb: "plan" })];
+      }
+      if (decision.kind === "not-in-report") {
+        // Never `run`: whether the lock is stale is exactly what is not known; plan it on the cluster.
+        const summary = `${label}; ${decision.missing}`;
         return [finding({ ...at, severity: "info", summary, verb: "plan" })];
       }
       if (decision.kind === "plan") {

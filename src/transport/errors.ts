@@ -72,3 +72,13 @@ export class NotInReportError extends PvefixError {
     super(`not in report: ${command}`, { exitCode: EXIT.failed, internal: true });
   }
 }
+
+/**
+ * The NotInReportError behind a failure, or null: probes wrap it in a ProbeError (its cause), and
+ * a probe may fall back to what the report does hold only for this failure, never for another.
+ */
+export function notInReport(error: unknown): NotInReportError | null {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++)
+    if (e instanceof NotInReportError) return e;
+  return null;
+}

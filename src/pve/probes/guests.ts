@@ -1,8 +1,14 @@
 /** Where a guest lives and what its config says, from the cluster files (not from the local node). */
 import { z } from "zod";
+import { ProbeError } from "../../engine/probe-context.js";
 import type { ProbeContext } from "../../engine/runbook.js";
+import { notInReport } from "../../transport/errors.js";
+import { describeFailure } from "../../transport/types.js";
 import { type GuestConfig, parseGuestConfig } from "../parsers/guest-config.js";
+import { parsePctList } from "../parsers/pct-list.js";
+import { parseQmList } from "../parsers/qm-list.js";
 import { parseVmlist } from "../parsers/vmlist.js";
+import { PVE_TOOL } from "./pve-tools.js";
 
 export const GuestKind = z.enum(["lxc", "qemu"]);
 export type GuestKind = z.infer<typeof GuestKind>;
@@ -34,8 +40,56 @@ export async function listGuests(ctx: ProbeContext): Promise<GuestRef[]> {
     .map((g) => ({ vmid: g.vmid, node: g.node, kind: g.type as GuestKind }));
 }
 
+/**
+ * The guests as far as the nodes that answer tell. On a cluster that is /etc/pve/.vmlist, every
+ * guest (`unknown` null). A pvereport holds no .vmlist but its node's `pct list` and `qm list`,
+ * which list exactly that node's own guests: offline those are the guests, and `unknown` is the
+ * "not in report" failure that says the other nodes' guests are not known.
+ */
+export async function knownGuests(ctx: ProbeContext): Promise<{ guests: GuestRef[]; unknown: Error | null }> {
+  try {
+    return { guests: await listGuests(ctx), unknown: null };
+  } catch (error) {
+    if (!notInReport(error)) throw error;
+    const { up } = await ctx.reachable();
+    const own = await Promise.all(
+      up.map((node) =>
+        ownGuests(ctx, node).catch((e: unknown) => {
+          if (notInReport(e)) return null;
+          throw e;
+        }),
+      ),
+    );
+    if (own.every((g) => g === null)) throw error;
+    return { guests: own.flatMap((g) => g ?? []), unknown: error as Error };
+  }
+}
+
+/** A node's own guests, from its `pct list` and `qm list` (both list only the local node's). */
+async function ownGuests(ctx: ProbeContext, node: string): Promise<GuestRef[]> {
+  const [cts, vms] = await Promise.all([
+    ctx.run(node, "pct list", PVE_TOOL),
+    ctx.run(node, "qm list", PVE_TOOL),
+  ]);
+  for (const r of [cts, vms])
+    if (r.failed)
+      throw new ProbeError(
+        `\`${r.command}\` failed on ${node}: ${r.stderr.trim() || describeFailure(r)}`,
+        node,
+        r,
+      );
+  return [
+    ...parsePctList(cts.stdout).map((r) => ({ vmid: r.vmid, node, kind: "lxc" as const })),
+    ...parseQmList(vms.stdout).map((r) => ({ vmid: r.vmid, node, kind: "qemu" as const })),
+  ];
+}
+
 export async function locateGuest(ctx: ProbeContext, vmid: number): Promise<GuestRef | null> {
-  return (await listGuests(ctx)).find((g) => g.vmid === vmid) ?? null;
+  const { guests, unknown } = await knownGuests(ctx);
+  const guest = guests.find((g) => g.vmid === vmid) ?? null;
+  // Not among the reported nodes' guests: whether another node has it is not in the report.
+  if (!guest && unknown) throw unknown;
+  return guest;
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Diagnosis of a ticket without the cluster (issue 11.4): `pvefix lab report --node pve1` prints
  * the pvereport Report.pm would print on pve1; `pvefix diagnose --from` on it finds what
- * `diagnose --lab` finds on pve1 where the report holds the facts, names every check it could
- * not answer ("not in report"), and never makes a finding up. Captured outputs of exactly those
+ * `diagnose --lab` finds on pve1 where the report holds the facts (a guest's lock, with whether
+ * it is stale not in the report when its task list is not), names every check it could not answer
+ * ("not in report"), and never makes a finding up. Captured outputs of exactly those
  * commands, in a folder, complete it: then the two diagnoses agree on pve1.
  */
 import * as fs from "node:fs";
@@ -85,17 +86,42 @@ describe("pvefix diagnose --from a pvereport written from the lab", () => {
       ["pve2", "not-in-report", "info"],
       ["pve3", "not-in-report", "info"],
     ]);
-    // Nothing guessed: every finding from the report is one the lab has too.
+    // The report holds CT 100's lock (pct list, its config) but not pve1's task list: the lock is
+    // found, as info, with its staleness named as not in the report; the next step is a plan
+    // against the cluster, never a run.
+    const locks = problemsOn(d, "pve1").filter((f) => f.runbook === "stuck-lock");
+    const unknownLock = (vmid: number, lock: string) => ({
+      runbook: "stuck-lock",
+      severity: "info",
+      summary: `${vmid === 100 ? "CT" : "VM"} ${vmid} on pve1 is locked '${lock}'; whether a running task holds it, so whether it is stale, is not in the report (not in report: cat /var/log/pve/tasks/active)`,
+      params: { vmid },
+      node: "pve1",
+    });
+    expect(locks).toEqual([unknownLock(100, "backup"), unknownLock(200, "migrate")]);
+    const lockCommands = d.findings
+      .filter((f) => f.kind === "problem" && f.runbook === "stuck-lock")
+      .map((f) => (f as Item & { command?: string }).command);
+    expect(lockCommands).toEqual(["pvefix plan stuck-lock --vmid 100", "pvefix plan stuck-lock --vmid 200"]);
+    // Nothing guessed: every other finding from the report is one the lab has too.
     const lab = problemsOn(labDiagnosis, "pve1");
-    for (const found of problemsOn(d, "pve1")) expect(lab).toContainEqual(found);
-    // Every lab finding on pve1 is found, or its detector says which command was not in the report.
+    for (const found of problemsOn(d, "pve1").filter((f) => f.runbook !== "stuck-lock"))
+      expect(lab).toContainEqual(found);
+    // Every lab finding on pve1 is found (a lock: with its staleness unknown), or its detector
+    // says which command was not in the report.
     const failed = d.findings.filter((f) => f.kind === "detector-failed");
+    expect(failed.map((f) => f.detector)).not.toContain("stuck-lock");
     for (const missing of lab.filter((l) => !problemsOn(d, "pve1").some((f) => f.summary === l.summary))) {
+      if (missing.runbook === "stuck-lock") {
+        expect(locks.map((l) => l.params)).toContainEqual(missing.params);
+        continue;
+      }
       const failure = failed.find((f) => f.detector === missing.runbook);
       expect(failure?.error).toMatch(/^not in report: /);
     }
+    expect(lab.filter((l) => l.runbook === "stuck-lock").length).toBeGreaterThan(0);
     for (const f of failed) expect(f.error).toMatch(/^not in report: \S/);
-    expect(d.report?.notAnswered.length).toBeGreaterThan(0);
+    // The checks it could not answer still name pve1's task list.
+    expect(d.report?.notAnswered).toContainEqual({ node: "pve1", command: "cat /var/log/pve/tasks/active" });
     for (const f of d.findings.filter((x) => x.kind === "problem"))
       expect(f.from).toEqual({ node: "pve1", time });
   }, 60_000);
@@ -128,7 +154,10 @@ describe("pvefix diagnose --from a pvereport written from the lab", () => {
   it("plans from a report only when its facts are all there, marked for review; apply refuses it (exit 3)", async () => {
     const partial = await cli.pvefix(["plan", "stuck-lock", "--vmid", "100", "--from", reportFile]);
     expect(partial.code).toBe(3);
-    expect(partial.stdout + partial.stderr).toContain("not in report: cat /etc/pve/.vmlist");
+    // The guest is found (pct list) but what proves its lock stale is not in the report.
+    expect(partial.stdout + partial.stderr).toMatch(
+      /not in report: cat \/(proc\/mounts|var\/log\/pve\/tasks\/active)/,
+    );
 
     const saved = path.join(cli.stateDir, "from-report-plan.json");
     const from = ["--from", reportFile, captureFolder];
