@@ -49,6 +49,12 @@ async function quorumOf(node: string): Promise<{ code: number; members: number[]
   return { code: r.code, members };
 }
 
+/** Peers that `corosync-cfgtool -s` inside the node shows connected on some link. */
+async function peersConnected(node: string): Promise<number> {
+  const { stdout } = await bed.inNode(node, ["corosync-cfgtool", "-s"]);
+  return stdout.split("\n").filter((l) => /\bconnected\b/.test(l) && !/localhost/.test(l)).length;
+}
+
 // Generous: knet usually rejoins a node 3–7 s after its links are back, but a CI run saw a rejoin
 // take more than 20 s after node1's links were cut and restored (twice in one run, passing later).
 async function until(what: string, test: () => Promise<boolean>, timeoutMs = 60_000): Promise<number> {
@@ -346,9 +352,18 @@ describe("diagnose on a half-broken real corosync cluster", () => {
   it("names node1 cut off from the quorate node2 and node3 as a network problem, with its link evidence", async () => {
     await bed.cutLinks("node1");
     try {
+      // Both sides settled, node3 too: it was restarted by the test before and may still be joining.
       await until("node2 and node3 quorate without node1", async () => {
-        const [one, two] = await Promise.all([quorumOf("node1"), quorumOf("node2")]);
-        return one.code === 2 && two.code === 0 && two.members.length === 2;
+        const [one, two, three] = await Promise.all([
+          quorumOf("node1"),
+          quorumOf("node2"),
+          quorumOf("node3"),
+        ]);
+        return (
+          one.code === 2 &&
+          [two, three].every((v) => v.code === 0 && v.members.length === 2) &&
+          (await peersConnected("node1")) === 0
+        );
       });
       const before = await snapshot();
       const findings = await diagnose({ ...target(), runbooks });
