@@ -10,24 +10,13 @@ import { Journal, readJournal } from "../../src/engine/journal.js";
 import { defineRunbook } from "../../src/engine/runbook.js";
 import { runRunbook, undoRun } from "../../src/engine/session.js";
 import { FakeCluster } from "./fake-cluster.js";
+import { testMeta } from "./test-meta.js";
 
 const A = "/etc/demo/a.conf";
 
 /** One file edit checked by its step's verify, then a postcondition over the whole run. */
 const checked = defineRunbook({
-  meta: {
-    id: "checked",
-    summary: "checked",
-    description: "checked",
-    risk: "safe",
-    unattended: "eligible",
-    undo: "full",
-    checks: [],
-    asks: [],
-    changes: [],
-    undoes: [],
-    refuses: {},
-  },
+  meta: testMeta("checked", "safe", "eligible"),
   params: z.object({ postconditionHolds: z.boolean().default(true) }),
   examples: [],
   async probe(ctx) {

@@ -12,25 +12,14 @@ import { redactDeep } from "../../src/engine/redact.js";
 import { type AnyRunbook, defineRunbook } from "../../src/engine/runbook.js";
 import { applySavedPlan, exitCodeFor, planOnly, runRunbook, undoRun } from "../../src/engine/session.js";
 import { FakeCluster } from "./fake-cluster.js";
+import { testMeta } from "./test-meta.js";
 
 const A = "/etc/demo/a.conf";
 const B = "/etc/demo/b.conf";
 
 /** Three steps over two nodes: a file edit, a command with a command undo, another file edit. */
 const demo = defineRunbook({
-  meta: {
-    id: "demo",
-    summary: "demo",
-    description: "demo",
-    risk: "dangerous",
-    unattended: "eligible",
-    undo: "full",
-    checks: [],
-    asks: [],
-    changes: [],
-    undoes: [],
-    refuses: {},
-  },
+  meta: testMeta("demo", "dangerous", "eligible"),
   params: z.object({
     risk: z.enum(["safe", "guarded", "dangerous"]).default("safe"),
     irreversible: z.boolean().default(false),

@@ -14,6 +14,7 @@ import type { Risk } from "../../src/engine/model.js";
 import { defineRunbook } from "../../src/engine/runbook.js";
 import { runRunbook } from "../../src/engine/session.js";
 import { FakeCluster } from "./fake-cluster.js";
+import { testMeta } from "./test-meta.js";
 
 const step = (id: string, node: string, risk: Risk) => ({
   id,
@@ -26,19 +27,7 @@ const step = (id: string, node: string, risk: Risk) => ({
 });
 
 const rb = defineRunbook({
-  meta: {
-    id: "batch",
-    summary: "batch",
-    description: "batch",
-    risk: "dangerous",
-    unattended: "never",
-    undo: "full",
-    checks: [],
-    asks: [],
-    changes: [],
-    undoes: [],
-    refuses: {},
-  },
+  meta: testMeta("batch", "dangerous", "never"),
   params: z.object({}),
   examples: [],
   async probe() {

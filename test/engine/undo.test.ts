@@ -10,6 +10,7 @@ import { defineRunbook } from "../../src/engine/runbook.js";
 import { exitCodeFor, planUndo, runRunbook, undoRun } from "../../src/engine/session.js";
 import { renderRunResult } from "../../src/views/index.js";
 import { FakeCluster } from "./fake-cluster.js";
+import { testMeta } from "./test-meta.js";
 
 const A = "/etc/demo/a.conf";
 const B = "/etc/demo/b.conf";
@@ -20,19 +21,7 @@ const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** write a (n1) → apply x (n1, a command undo) → write b (n2); undo guarded by the fence file. */
 const demo = defineRunbook({
-  meta: {
-    id: "demo",
-    summary: "demo",
-    description: "demo",
-    risk: "dangerous",
-    unattended: "eligible",
-    undo: "full",
-    checks: [],
-    asks: [],
-    changes: [],
-    undoes: [],
-    refuses: {},
-  },
+  meta: testMeta("demo", "dangerous", "eligible"),
   params: z.object({ risk: z.enum(["safe", "guarded", "dangerous"]).default("safe") }),
   examples: [],
   async probe(ctx) {
