@@ -5,11 +5,12 @@
  * node locks of this run. A node lock that stays is stale once the journal says the run ended,
  * and the next run takes it over.
  */
+
+import { exitCodeFor } from "../errors/exit-codes.js";
 import type { Transport } from "../transport/types.js";
 import { Journal } from "./journal.js";
 import { releaseOwnNodeLocks, releaseStateLockOf, stateLockOwner } from "./lock.js";
 import type { Plan } from "./model.js";
-import { exitCodeFor } from "./session.js";
 
 export interface RunProgress {
   plan?: Plan;

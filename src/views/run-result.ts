@@ -1,7 +1,8 @@
 /** The result of `pvefix run`, `apply` and `undo`: what happened, what changed, what is left. */
 import type { StepReport } from "../engine/apply.js";
 import { redactDeep } from "../engine/redact.js";
-import { exitCodeFor, type RunResult } from "../engine/session.js";
+import type { RunResult } from "../engine/session.js";
+import { exitCodeFor } from "../errors/exit-codes.js";
 import { onTarget, paramFlags, pvefixCommand, quotedOnTarget } from "./command-line.js";
 import { escapeDeep } from "./escape-terminal.js";
 import { type OutputFormat, toJson, type ViewMap, type ViewOptions } from "./format.js";
