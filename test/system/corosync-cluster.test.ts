@@ -18,6 +18,7 @@ import { exitCodeFor, planOnly, runRunbook } from "../../src/engine/session.js";
 import { parsePvecmStatus } from "../../src/pve/parsers/pvecm-status.js";
 import { SshTransport } from "../../src/transport/ssh/index.js";
 import { type CorosyncCluster, startCorosyncCluster } from "./netns/cluster.js";
+import { operator, quorumOf as quorumIn, until } from "./netns/quorum.js";
 
 let bed: CorosyncCluster;
 let work: string;
@@ -26,11 +27,6 @@ let transport: SshTransport;
 const noHuman: Gate = async (request) => ({
   approved: false,
   answer: `unattended: step ${request.step.id} is ${request.step.risk}`,
-});
-/** An operator who says yes to everything, typing the node name where asked. */
-const operator: Gate = async (request) => ({
-  approved: true,
-  answer: request.confirm === "node-name" ? request.step.node : "yes",
 });
 
 function target() {
@@ -42,28 +38,12 @@ function target() {
   };
 }
 
-/** corosync's own answer inside the node (exit 0 quorate, 2 not, 1 no corosync) and its member ids. */
-async function quorumOf(node: string): Promise<{ code: number; members: number[] }> {
-  const r = await bed.inNode(node, ["corosync-quorumtool", "-s"]);
-  const members = [...r.stdout.matchAll(/^\s+(\d+)\s+\d+\s+\S+/gm)].map((m) => Number(m[1]));
-  return { code: r.code, members };
-}
+const quorumOf = (node: string) => quorumIn(bed, node);
 
 /** Peers that `corosync-cfgtool -s` inside the node shows connected on some link. */
 async function peersConnected(node: string): Promise<number> {
   const { stdout } = await bed.inNode(node, ["corosync-cfgtool", "-s"]);
   return stdout.split("\n").filter((l) => /\bconnected\b/.test(l) && !/localhost/.test(l)).length;
-}
-
-// Generous: knet usually rejoins a node 3–7 s after its links are back, but a CI run saw a rejoin
-// take more than 20 s after node1's links were cut and restored (twice in one run, passing later).
-async function until(what: string, test: () => Promise<boolean>, timeoutMs = 60_000): Promise<number> {
-  const started = performance.now();
-  while (!(await test())) {
-    if (performance.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  return Math.round(performance.now() - started);
 }
 
 const allQuorate = (n: number) => async () => {

@@ -10,21 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import notQuorateConfig from "../../runbooks/not-quorate-config.js";
-import type { Gate } from "../../src/engine/apply.js";
 import { readJournal } from "../../src/engine/journal.js";
 import { exitCodeFor, planUndo, runRunbook, undoRun } from "../../src/engine/session.js";
 import { SshTransport } from "../../src/transport/ssh/index.js";
 import { type CorosyncCluster, startCorosyncCluster } from "./netns/cluster.js";
+import { operator, quorumOf as quorumIn, until } from "./netns/quorum.js";
 
 let bed: CorosyncCluster;
 let work: string;
 let transport: SshTransport;
-
-/** An operator who says yes to everything, typing the node name where asked. */
-const operator: Gate = async (request) => ({
-  approved: true,
-  answer: request.confirm === "node-name" ? request.step.node : "yes",
-});
 
 function target() {
   return {
@@ -35,20 +29,7 @@ function target() {
   };
 }
 
-/** corosync's own answer inside the node: exit 0 quorate, 2 not; and its member ids. */
-async function quorumOf(node: string): Promise<{ code: number; members: number[] }> {
-  const r = await bed.inNode(node, ["corosync-quorumtool", "-s"]);
-  const members = [...r.stdout.matchAll(/^\s+(\d+)\s+\d+\s+\S+/gm)].map((m) => Number(m[1]));
-  return { code: r.code, members };
-}
-
-async function until(what: string, test: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const started = performance.now();
-  while (!(await test())) {
-    if (performance.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
-}
+const quorumOf = (node: string) => quorumIn(bed, node);
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "pvefix-undo-netns-"));
