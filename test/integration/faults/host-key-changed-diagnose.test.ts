@@ -3,12 +3,10 @@
  * pve1, must name it once ("host key changed") instead of two "could not finish" warnings, must
  * still report what pve2 and pve3 show, and must exit 12 (not everything could be checked).
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keysDir } from "../../../src/lab/serve/keys.js";
 import { type ServedCluster, serveCluster } from "../served-lab.js";
 import { assertBuilt, runCli } from "./cli.js";
+import { changeHostKey } from "./host-key.js";
 
 let bed: ServedCluster;
 
@@ -20,14 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await bed.close();
 });
-
-const portOf = (node: string) => bed.server.nodes.find((n) => n.name === node)?.port ?? 0;
-
-function knownHostsLine(text: string, port: number): string {
-  const line = text.split("\n").find((l) => l.startsWith(`[127.0.0.1]:${port} `));
-  if (!line) throw new Error(`no known_hosts line for port ${port}`);
-  return line;
-}
 
 interface Item {
   kind: string;
@@ -41,19 +31,7 @@ interface Item {
 
 describe("diagnose with a node whose host key changed", () => {
   it("names pve1 once with the changed key, reports pve2's hung mount, and exits 12", async () => {
-    const oldKey = knownHostsLine(readFileSync(bed.server.knownHostsPath, "utf8"), portOf("pve1"))
-      .split(" ")
-      .slice(1)
-      .join(" ");
-    rmSync(join(keysDir(bed.labDir), "ssh_host_ed25519_key_pve1"));
-    rmSync(join(keysDir(bed.labDir), "ssh_host_ed25519_key_pve1.pub"));
-    await bed.reserve();
-    const fresh = readFileSync(bed.server.knownHostsPath, "utf8");
-    const newLine = knownHostsLine(fresh, portOf("pve1"));
-    writeFileSync(
-      bed.server.knownHostsPath,
-      fresh.replace(newLine, `[127.0.0.1]:${portOf("pve1")} ${oldKey}`),
-    );
+    await changeHostKey(bed, "pve1");
 
     const result = await runCli([
       "-i",

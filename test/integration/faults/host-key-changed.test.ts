@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import stuckLock from "../../../runbooks/stuck-lock.js";
 import { listRuns, readJournal } from "../../../src/engine/journal.js";
-import { keysDir } from "../../../src/lab/serve/keys.js";
 import { TransportError } from "../../../src/transport/errors.js";
 import {
   allCommands,
@@ -21,6 +20,7 @@ import {
   stepTrail,
 } from "../served-lab.js";
 import { assertBuilt, runCli } from "./cli.js";
+import { changeHostKey, portOf as portOfServed } from "./host-key.js";
 
 let bed: ServedCluster;
 let secondStateDir: string;
@@ -36,30 +36,14 @@ afterAll(async () => {
   rmSync(secondStateDir, { recursive: true, force: true });
 });
 
-function knownHostsLine(text: string, port: number): string {
-  const line = text.split("\n").find((l) => l.startsWith(`[127.0.0.1]:${port} `));
-  if (!line) throw new Error(`no known_hosts line for port ${port}`);
-  return line;
-}
-
-const portOf = (node: string) => bed.server.nodes.find((n) => n.name === node)?.port ?? 0;
+const portOf = (node: string) => portOfServed(bed, node);
 
 describe("a node whose host key changed", () => {
   it("is refused with exit 3 before any command reaches it, and known_hosts stays as it was", async () => {
-    const oldKey = knownHostsLine(readFileSync(bed.server.knownHostsPath, "utf8"), portOf("pve1"))
-      .split(" ")
-      .slice(1)
-      .join(" ");
-    // Reinstall pve1: a new host key, served again (on new ports).
-    rmSync(join(keysDir(bed.labDir), "ssh_host_ed25519_key_pve1"));
-    rmSync(join(keysDir(bed.labDir), "ssh_host_ed25519_key_pve1.pub"));
-    await bed.reserve();
-    const fresh = readFileSync(bed.server.knownHostsPath, "utf8");
-    const newLine = knownHostsLine(fresh, portOf("pve1"));
+    // Reinstall pve1: a new host key, served again (on new ports); the operator's known_hosts
+    // still remembers pve1 by its old key.
+    const { oldKey, newLine, fresh, stale } = await changeHostKey(bed, "pve1");
     expect(newLine.endsWith(oldKey)).toBe(false);
-    // The operator's known_hosts still remembers pve1 by its old key.
-    const stale = fresh.replace(newLine, `[127.0.0.1]:${portOf("pve1")} ${oldKey}`);
-    writeFileSync(bed.server.knownHostsPath, stale);
 
     const probe = bed.newTransport();
     try {
