@@ -1,9 +1,8 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { shellQuote } from "../../../src/shell/quote.js";
-import { cliSession, plainText, pvefixLine } from "./pvefix.js";
+import { cliSession, plainText, pvefixLine, pvefixPidUnder } from "./pvefix.js";
 
 const cli = cliSession();
 /** The question names the step by its place, node and title, never by its internal id. */
@@ -53,28 +52,6 @@ describe("interactive hung-nfs on nfs-backup, on a pseudo-terminal", () => {
     expect(status.stdout).toMatch(/nfs-backup\s+nfs\s+active/);
   });
 });
-
-/** The pvefix process under `script` (a child or grandchild of it, by the command line). */
-function pvefixPidUnder(root: number): number {
-  const children = (pid: number): number[] => {
-    try {
-      return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
-        .split("\n")
-        .filter(Boolean)
-        .map(Number);
-    } catch {
-      return [];
-    }
-  };
-  const queue = [root];
-  while (queue.length > 0) {
-    const pid = queue.shift()!;
-    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    if (pid !== root && cmdline.includes("bin/pvefix.js")) return pid;
-    queue.push(...children(pid));
-  }
-  throw new Error(`no pvefix process under ${root}`);
-}
 
 describe("SIGINT while a question waits", () => {
   it("cancels the question: the step does not run, even when `y` is typed afterwards", async () => {

@@ -4,7 +4,7 @@
  * Background runs (a lab server, a run held up by a fault) and pseudo-terminal sessions (util-linux
  * `script`, so inquirer sees a TTY without node-pty) come with a way to wait for text first.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -49,8 +49,53 @@ export interface Started {
 /** Children still running when their test file ends are killed, so a failed wait leaves nothing behind. */
 const running = new Set<ChildProcess>();
 afterAll(() => {
-  for (const child of running) child.kill("SIGKILL");
+  for (const child of running) killTree(child.pid);
 });
+
+/** The pids of a process and all its descendants, parents first. */
+export function processTree(root: number): number[] {
+  const tree: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    tree.push(pid);
+    try {
+      const children = execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" });
+      queue.push(...children.split("\n").filter(Boolean).map(Number));
+    } catch {
+      // pgrep exits 1 when a process has no children.
+    }
+  }
+  return tree;
+}
+
+/**
+ * SIGKILL a process and everything under it. `script` puts its command in a new session, so
+ * killing `script` alone would leave a pvefix run holding the cluster lock for the next test.
+ */
+function killTree(pid: number | undefined): void {
+  if (pid === undefined) return;
+  for (const p of processTree(pid)) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** The pvefix process in a tree (`node bin/pvefix.js …`), never the shell or `script` around it. */
+export function pvefixPidUnder(root: number): number {
+  for (const pid of processTree(root)) {
+    try {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (argv[0] === process.execPath && argv[1] === BIN) return pid;
+    } catch {
+      // Ended while we looked.
+    }
+  }
+  throw new Error(`no pvefix process under ${root}`);
+}
 
 function track(child: ChildProcess): Started {
   running.add(child);
@@ -92,7 +137,7 @@ function track(child: ChildProcess): Started {
           done(new Error(`pvefix ended before printing ${String(text)}:\n${output()}`));
       };
       const timer = setTimeout(() => {
-        child.kill("SIGKILL");
+        killTree(child.pid);
         done(new Error(`no ${String(text)} after ${timeoutMs} ms:\n${output()}`));
       }, timeoutMs);
       listeners.add(check);
@@ -121,7 +166,8 @@ export function pvefix(args: readonly string[], options: PvefixOptions = {}): Pr
 /**
  * pvefix on a pseudo-terminal: `script` gives the command a TTY on stdin, stdout and stderr while
  * we keep the other end of pipes, so a test can wait for a prompt and then type the answer.
- * The pty has no size (0 columns) because our stdin is not a terminal.
+ * The pty has no size (0 columns) because our stdin is not a terminal. `script` runs the line with
+ * `$SHELL -c`; it is pinned to /bin/sh (dash, as on CI) so a test behaves the same in every login.
  */
 export function startInPty(
   line: string,
@@ -129,16 +175,19 @@ export function startInPty(
 ): Started & { type(text: string): void } {
   const child = spawn("script", ["-qfec", line, "/dev/null"], {
     cwd: options.cwd ?? ROOT,
-    env: childEnv(options.env),
+    env: childEnv({ ...options.env, SHELL: "/bin/sh" }),
     stdio: ["pipe", "pipe", "pipe"],
   });
   const started = track(child);
   return { ...started, type: (text) => child.stdin?.write(text) };
 }
 
-/** The shell line that runs the built CLI with these arguments (for `script -c`). */
+/**
+ * The shell line that runs the built CLI with these arguments (for `script -c`). `exec`: dash does
+ * not replace itself with a quoted command, and a signal meant for pvefix must not reach the shell.
+ */
 export function pvefixLine(args: readonly string[]): string {
-  return commandLine([process.execPath, BIN, ...args]);
+  return `exec ${commandLine([process.execPath, BIN, ...args])}`;
 }
 
 /** What a terminal would show as text: no escape sequences, no carriage returns. */
