@@ -27,7 +27,7 @@ fi
 
 inits=()
 if [[ -f $state/nodes.tsv ]]; then
-  while IFS=$'\t' read -r _ _ pid _ _; do
+  while IFS=$'\t' read -r _ _ pid _; do
     if [[ $pid =~ ^[0-9]+$ ]] && cmdline "$pid" | grep -qF "netns-node.sh $state "; then inits+=("$pid"); fi
   done <"$state/nodes.tsv"
 fi
@@ -46,5 +46,5 @@ done
 for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^pvefix-(ctl|node[0-9]+)$/ {print $1}'); do
   ip netns del "$ns"
 done
-rm -f "$state/nodes.tsv"
+rm -f "$state/nodes.tsv" "$state/links"
 echo "netns-down.sh: down in $((($(date +%s%N) - started) / 1000000)) ms"

@@ -12,21 +12,29 @@
 # connection, so pvefix (and ssh) use STATE/inventory.yaml like any cluster. From pvefix-ctl the
 # nodes' sshd answer on 10.99.0.I:22 (STATE/inventory-ctl.yaml).
 #
-#   netns-up.sh [--state DIR] [--base-port P] N      (default DIR /tmp/pvefix-netns, P 22201)
+#   netns-up.sh [--state DIR] [--base-port P] [--links 1|2|spare] N
+#               (default DIR /tmp/pvefix-netns, P 22201, --links 1)
 #   netns-down.sh [--state DIR]
 #
-# Idempotent: a bed that is already up with N nodes is left as it is; anything else named
-# pvefix-* is torn down first. Writes STATE/nodes.tsv (name, port, init pid, mgmt ip, ring ip).
+# --links 2: a second corosync network br-ring1 (10.10.11.0/24, interface `ring1` on each node)
+# and corosync.conf with ring1_addr per node and `interface { linknumber: 1 }`: two knet links.
+# --links spare: the second network and its addresses exist, corosync uses link 0 only (the
+# starting point of adding link 1 to a running cluster).
+#
+# Idempotent: a bed that is already up with N nodes and the same --links is left as it is;
+# anything else named pvefix-* is torn down first. Writes STATE/nodes.tsv (name, port, init pid,
+# mgmt ip, ring0 ip, ring1 ip or -).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/testbed/sshd-config.sh
 source "$here/sshd-config.sh"
 repo=$(cd "$here/../.." && pwd)
-state=/tmp/pvefix-netns base_port=22201 count=""
+state=/tmp/pvefix-netns base_port=22201 count="" links=1
 while (($#)); do
   case $1 in
     --state) state=$2; shift 2 ;;
     --base-port) base_port=$2; shift 2 ;;
+    --links) links=$2; shift 2 ;;
     [0-9]*) count=$1; shift ;;
     *) echo "netns-up.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -35,15 +43,20 @@ if [[ ! $count =~ ^[1-9]$ ]]; then
   echo "netns-up.sh: give the number of nodes, 1 to 9" >&2
   exit 2
 fi
+if [[ ! $links =~ ^(1|2|spare)$ ]]; then
+  echo "netns-up.sh: --links must be 1, 2 or spare, not '$links'" >&2
+  exit 2
+fi
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
 ctl=pvefix-ctl
 started=$(date +%s%N)
 
 alive() { [[ $1 =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF "netns-node.sh $state "; }
-if [[ -f $state/nodes.tsv ]] && (($(wc -l <"$state/nodes.tsv") == count)); then
+if [[ -f $state/nodes.tsv ]] && (($(wc -l <"$state/nodes.tsv") == count)) &&
+  [[ $(cat "$state/links" 2>/dev/null) == "$links" ]]; then
   up=1
-  while IFS=$'\t' read -r _ _ pid _ _; do alive "$pid" || up=0; done <"$state/nodes.tsv"
+  while IFS=$'\t' read -r _ _ pid _; do alive "$pid" || up=0; done <"$state/nodes.tsv"
   if ((up)); then
     echo "netns-up.sh: $count nodes already up; inventory: $state/inventory.yaml"
     exit 0
@@ -71,10 +84,13 @@ corosync-keygen -k "$state/authkey" >/dev/null 2>&1
   printf 'logging {\n  debug: off\n  logfile: /var/log/corosync/corosync.log\n  timestamp: on\n'
   printf '  to_logfile: yes\n  to_syslog: yes\n}\n\nnodelist {\n'
   for ((i = 1; i <= count; i++)); do
-    printf '  node {\n    name: node%d\n    nodeid: %d\n    quorum_votes: 1\n    ring0_addr: 10.10.10.%d\n  }\n' "$i" "$i" "$i"
+    printf '  node {\n    name: node%d\n    nodeid: %d\n    quorum_votes: 1\n    ring0_addr: 10.10.10.%d\n' "$i" "$i" "$i"
+    [[ $links == 2 ]] && printf '    ring1_addr: 10.10.11.%d\n' "$i"
+    printf '  }\n'
   done
   printf '}\n\nquorum {\n  provider: corosync_votequorum\n}\n\n'
   printf 'totem {\n  cluster_name: pvefix-lab\n  config_version: 1\n  interface {\n    linknumber: 0\n  }\n'
+  [[ $links == 2 ]] && printf '  interface {\n    linknumber: 1\n  }\n'
   printf '  ip_version: ipv4-6\n  link_mode: passive\n  secauth: on\n  token: 1000\n  version: 2\n}\n'
 } >"$state/corosync.conf"
 
@@ -116,6 +132,10 @@ ip -n "$ctl" link add br-ring type bridge
 ip -n "$ctl" addr add 10.99.0.254/24 dev br-mgmt
 ip -n "$ctl" link set br-mgmt up
 ip -n "$ctl" link set br-ring up
+if [[ $links != 1 ]]; then
+  ip -n "$ctl" link add br-ring1 type bridge
+  ip -n "$ctl" link set br-ring1 up
+fi
 for ((i = 1; i <= count; i++)); do
   ns=pvefix-node$i
   ip netns add "$ns"
@@ -128,6 +148,12 @@ for ((i = 1; i <= count; i++)); do
   ip -n "$ns" link set lo up
   ip -n "$ns" link set eth0 up
   ip -n "$ns" link set ring0 up
+  if [[ $links != 1 ]]; then
+    ip link add "r1-node$i" netns "$ctl" type veth peer name ring1 netns "$ns"
+    ip -n "$ctl" link set "r1-node$i" master br-ring1 up
+    ip -n "$ns" addr add "10.10.11.$i/24" dev ring1
+    ip -n "$ns" link set ring1 up
+  fi
 done
 
 # --- nodes --------------------------------------------------------------------------------------
@@ -154,10 +180,13 @@ for ((i = 1; i <= count; i++)); do
   "${enter[@]}" "${node_env[@]}" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
   "${enter[@]}" "${node_env[@]}" systemctl start pve-cluster
   "${enter[@]}" "${node_env[@]}" systemctl start corosync
-  printf '%s\t%s\t%s\t%s\t%s\n' "$node" $((base_port + i - 1)) "$init" "10.99.0.$i" "10.10.10.$i" >>"$state/nodes.tsv"
+  ring1=-
+  [[ $links != 1 ]] && ring1=10.10.11.$i
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$node" $((base_port + i - 1)) "$init" "10.99.0.$i" "10.10.10.$i" "$ring1" >>"$state/nodes.tsv"
   routes+=("{\"port\": $((base_port + i - 1)), \"command\": [\"nsenter\", \"--target\", \"$init\", \"--net\", \"--mount\", \"--uts\", \"--pid\", \"--\", \"/usr/sbin/sshd\", \"-i\", \"-f\", \"$dir/sshd_config\", \"-E\", \"$dir/sshd-i.log\"]}")
 done
 
+echo "$links" >"$state/links"
 (IFS=,; echo "[${routes[*]}]") >"$state/bridge.json"
 setsid node "$here/stdio-bridge.mjs" "$state/bridge.json" </dev/null >>"$state/bridge.log" 2>&1 &
 echo $! >"$state/bridge.pid"

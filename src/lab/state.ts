@@ -85,8 +85,13 @@ export const LabNode = z.object({
   ip: z.string(),
   /** A down node refuses SSH connections. */
   up: z.boolean(),
-  /** The corosync network of this node works (all knet links). */
+  /** The corosync network of this node works (all knet links); false cuts every link at once. */
   clusterLink: z.boolean(),
+  /**
+   * knet link numbers that are down on this node while `clusterLink` holds (an interface down, UDP
+   * dropped): its peers reach it only over the links left.
+   */
+  downLinks: z.array(z.number().int().min(0).max(7)).default(() => []),
   services: z.record(z.string(), UnitState),
   /** A manual `pmxcfs -l` runs: /etc/pve is mounted and writable for this node only. */
   pmxcfsLocalMode: z.boolean(),

@@ -1,7 +1,15 @@
 /** pvecm (status, nodes, expected), corosync-quorumtool and corosync-cfgtool as a PVE 9 node prints them. */
 import { FsError } from "../fs/errors.js";
 import { readCorosyncConf } from "../model/corosync-conf.js";
-import { corosyncRunning, quorumFor, quorumView, reloadCorosync, runningConf } from "../model/quorum.js";
+import {
+  corosyncRunning,
+  knetLinksOf,
+  knetLinkUp,
+  quorumFor,
+  quorumView,
+  reloadCorosync,
+  runningConf,
+} from "../model/quorum.js";
 import type { LabNode, LabState } from "../state.js";
 import { corosyncCmapctl } from "./cmap.js";
 import { membership, type QuorumFormat, quorumStatus } from "./quorum-output.js";
@@ -119,9 +127,7 @@ const corosyncCfgtool: CommandHandler = (ctx) => {
   }
   const conf = runningConf(ctx.node);
   const self = conf.nodes.find((n) => n.name === ctx.node.name);
-  const links = [...new Set(conf.nodes.flatMap((n) => Object.keys(n.rings).map(Number)))].sort(
-    (a, b) => a - b,
-  );
+  const links = knetLinksOf(ctx.node);
   let out = `Local node ID ${self?.nodeid ?? ctx.node.nodeid}, transport ${conf.transport ?? "knet"}\n`;
   for (const link of links) {
     out += `LINK ID ${link} udp\n\taddr\t= ${self?.rings[link] ?? ctx.node.ip}\n\tstatus:\n`;
@@ -129,7 +135,7 @@ const corosyncCfgtool: CommandHandler = (ctx) => {
       const peer = ctx.state.nodes.find((n) => n.name === entry.name);
       let state = "disconnected";
       if (peer === ctx.node) state = "localhost";
-      else if (peer && corosyncRunning(peer) && peer.clusterLink && ctx.node.clusterLink) state = "connected";
+      else if (peer && knetLinkUp(ctx.node, peer, link)) state = "connected";
       out += `\t\tnodeid: ${String(entry.nodeid).padStart(10)}:\t${state}\n`;
     }
   }

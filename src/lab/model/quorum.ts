@@ -1,6 +1,7 @@
 /**
  * corosync membership and votequorum as each node sees it. A node's partition is itself when its
- * cluster link is down, otherwise every node that is up, runs corosync and has its link up.
+ * cluster link is down, otherwise every node that is up, runs corosync and shares at least one
+ * knet link with it that is up on both ends.
  * Arithmetic from votequorum: quorum = max((highest_expected+2)/2, (total_votes+2)/2).
  */
 import type { LabNode, LabState } from "../state.js";
@@ -53,13 +54,38 @@ export function expectedVotesOf(node: LabNode): number {
   return node.expectedVotesOverride ?? configuredVotes(node);
 }
 
+/**
+ * Whether knet link `link` carries traffic between `a` and `b`: both run corosync, both have the
+ * link in their running corosync.conf, and neither has it (or its whole cluster network) down.
+ */
+export function knetLinkUp(a: LabNode, b: LabNode, link: number): boolean {
+  if (a === b || !corosyncRunning(a) || !corosyncRunning(b)) return false;
+  const configured = (n: LabNode) => {
+    const entries = runningConf(n).nodes;
+    return [a, b].every((m) => entries.some((e) => e.name === m.name && e.rings[link] !== undefined));
+  };
+  const up = (n: LabNode) => n.clusterLink && !n.downLinks.includes(link);
+  return configured(a) && configured(b) && up(a) && up(b);
+}
+
+/** The knet link numbers in `node`'s running corosync.conf, ascending. */
+export function knetLinksOf(node: LabNode): number[] {
+  const links = runningConf(node).nodes.flatMap((n) => Object.keys(n.rings).map(Number));
+  return [...new Set(links)].sort((x, y) => x - y);
+}
+
+/** Whether `a` and `b` hear each other on at least one knet link. */
+export function knetConnected(a: LabNode, b: LabNode): boolean {
+  return knetLinksOf(a).some((link) => knetLinkUp(a, b, link));
+}
+
 /** Nodes in the same corosync membership as `node` (sorted by node id), or null when corosync is not running there. */
 export function partitionOf(state: LabState, node: LabNode): LabNode[] | null {
   if (!corosyncRunning(node)) return null;
   if (!node.clusterLink) return [node];
   const names = new Set(runningConf(node).nodes.map((n) => n.name));
   return state.nodes
-    .filter((n) => n === node || (names.has(n.name) && corosyncRunning(n) && n.clusterLink))
+    .filter((n) => n === node || (names.has(n.name) && knetConnected(node, n)))
     .sort((a, b) => a.nodeid - b.nodeid);
 }
 

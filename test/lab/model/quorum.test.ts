@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { nodeQuorate, quorumFor, quorumView } from "../../../src/lab/model/quorum.js";
+import {
+  COROSYNC_CONF,
+  knetLinksOf,
+  knetLinkUp,
+  nodeQuorate,
+  quorumFor,
+  quorumView,
+} from "../../../src/lab/model/quorum.js";
 import { memoryLab } from "../helpers.js";
 
 describe("quorumFor", () => {
@@ -70,5 +77,38 @@ describe("quorumView", () => {
       quorum: 1,
       quorate: true,
     });
+  });
+});
+
+describe("knet links", () => {
+  /** Give every node of the lab a second link (ring1_addr 10.10.11.N) in the file corosync runs. */
+  function withSecondLink(lab: ReturnType<typeof memoryLab>) {
+    for (const node of lab.state.nodes) {
+      const text = node.files[COROSYNC_CONF]!.replace(
+        /(ring0_addr: 10\.10\.10\.(\d+)\n)/g,
+        "$1    ring1_addr: 10.10.11.$2\n",
+      );
+      node.files[COROSYNC_CONF] = text;
+      node.corosyncLoaded = text;
+    }
+  }
+
+  it("keeps a node in the membership while one of two links is down, and reports that link down", () => {
+    const lab = memoryLab();
+    withSecondLink(lab);
+    const [pve1, pve2] = [lab.node("pve1"), lab.node("pve2")];
+    expect(knetLinksOf(pve1)).toEqual([0, 1]);
+    pve1.downLinks = [1];
+    expect(knetLinkUp(pve1, pve2, 0)).toBe(true);
+    expect(knetLinkUp(pve1, pve2, 1)).toBe(false);
+    expect(quorumView(lab.state, pve1)?.members.map((m) => m.node.name)).toEqual(["pve1", "pve2", "pve3"]);
+  });
+
+  it("cuts a node off when its only configured link is down", () => {
+    const lab = memoryLab();
+    const pve1 = lab.node("pve1");
+    pve1.downLinks = [0];
+    expect(quorumView(lab.state, pve1)?.members.map((m) => m.node.name)).toEqual(["pve1"]);
+    expect(nodeQuorate(lab.state, lab.node("pve2"))).toBe(true);
   });
 });

@@ -44,6 +44,7 @@ export function baseCluster(options: ClusterOptions): LabState {
       ...m,
       up: true,
       clusterLink: true,
+      downLinks: [],
       services: Object.fromEntries(PVE_SERVICES.map((s) => [s, "active" as UnitState])),
       pmxcfsLocalMode: false,
       expectedVotesOverride: null,
