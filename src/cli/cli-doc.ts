@@ -62,6 +62,7 @@ const ENVIRONMENT = [
   "| `PVEFIX_NO_CODE_CACHE=1` | neither read nor write that cache |",
   "| `NO_COLOR` | no colors, like `--no-color` |",
   "| `SSH_AUTH_SOCK` | ssh-agent to authenticate with, besides the inventory's identity files |",
+  "| `PVEFIX_PVE_ROOT` | for tests only: the directory read as `/` when pvefix looks for the cluster of the Proxmox VE node it runs on (`/etc/pve/.members`, `corosync.conf`, `/etc/hostname`); never set it on a node |",
 ].join("\n");
 
 function section(cmd: Command, path: string, depth: number): string {

@@ -198,6 +198,21 @@ export function buildProgram(version: string, setExit: Exit): Command {
     );
 
   program
+    .command("inventory")
+    .description(
+      "print the inventory of the cluster as an inventory file for -i: found on this Proxmox VE node (no -i), converted from -i (an Ansible inventory too), or the lab's",
+    )
+    .addHelpText(
+      "after",
+      "\nExample, on a PVE node:\n  pvefix inventory > cluster.yaml   # then, from anywhere: pvefix diagnose -i cluster.yaml",
+    )
+    .action(
+      act(async (_o: unknown, cmd: Command) =>
+        (await import("./commands/inventory.js")).runInventory(globals(cmd)),
+      ),
+    );
+
+  program
     .command("parse [format] [file]")
     .description(
       "parse pasted Proxmox output (file or - for stdin) into structured facts; `parse report FILE` reads a whole pvereport",

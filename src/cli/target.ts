@@ -1,6 +1,20 @@
-/** Which cluster a command talks to: the lab (`--lab`), an inventory (`-i`), or an error saying how to choose. */
+/**
+ * Which cluster a command talks to: the lab (`--lab`), an inventory (`-i`), the cluster of the
+ * Proxmox VE node pvefix runs on (neither given), or an error saying how to choose.
+ */
 import * as path from "node:path";
-import { type ClusterTarget, loadInventory, openSshTransport, stateDirFault } from "../index.js";
+import {
+  type ClusterTarget,
+  discoverThisNode,
+  isPveNode,
+  loadInventory,
+  openSshTransport,
+  openThisNodeTransport,
+  PVE_KNOWN_HOSTS,
+  pveRoot,
+  stateDirFault,
+  type ThisNode,
+} from "../index.js";
 import { commandLine } from "../shell/quote.js";
 import { GlobalOptionError, type GlobalOptions } from "./global-options.js";
 
@@ -37,9 +51,36 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
       inventoryPath: path.resolve(globals.inventory),
     };
   }
-  throw new GlobalOptionError(
-    "✖ No cluster given: use -i/--inventory FILE for a real cluster or --lab for the embedded lab cluster",
-  );
+  const found = findThisNode();
+  if (found.inventory.knownHosts?.endsWith(PVE_KNOWN_HOSTS) && globals.acceptNewHostKeys) {
+    throw new GlobalOptionError(
+      `✖ --accept-new-host-keys: on a Proxmox VE node every node's host key is pinned in ${PVE_KNOWN_HOSTS}, and pvefix does not add to it. ` +
+        "A node missing there needs `pvecm updatecerts` run on it; or pass -i with an inventory of your own.",
+    );
+  }
+  for (const note of found.notes) process.stderr.write(`pvefix: ${note}\n`);
+  if (globals.verbose) {
+    process.stderr.write(
+      `pvefix: cluster ${found.inventory.cluster} (${found.inventory.nodes.map((n) => n.name).join(", ")}) from ${found.sources.join(", ")}; ${found.localNode ?? "no node"} locally\n`,
+    );
+  }
+  return {
+    transport: await openThisNodeTransport(found),
+    nodes: found.inventory.nodes.map((n) => n.name),
+    cluster: found.inventory.cluster,
+  };
+}
+
+/** The cluster of the PVE node this runs on; not a node (and no -i, no --lab): say how to choose. */
+export function findThisNode(): ThisNode {
+  const root = pveRoot();
+  if (!isPveNode({ root })) {
+    throw new GlobalOptionError(
+      "✖ No cluster given: use -i/--inventory FILE for a real cluster or --lab for the embedded lab cluster " +
+        "(on a Proxmox VE node pvefix finds its cluster itself: this machine has no /etc/pve/.members nor corosync.conf)",
+    );
+  }
+  return discoverThisNode({ root });
 }
 
 /**

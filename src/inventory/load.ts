@@ -7,7 +7,7 @@ import { parseDocument, stringify } from "yaml";
 import { z } from "zod";
 import { EXIT } from "../errors/exit-codes.js";
 import { PvefixError } from "../errors/pvefix-error.js";
-import { Inventory, InventoryNode } from "./schema.js";
+import { Inventory, InventoryNode, NodeDefaults } from "./schema.js";
 
 export class InventoryError extends PvefixError {
   override readonly name = "InventoryError";
@@ -52,7 +52,7 @@ function unknownKeys(raw: unknown): string[] {
   };
   check(raw, TOP_KEYS, []);
   const record = raw as Record<string, unknown>;
-  const defaults = new Set([...NODE_KEYS].filter((k) => k !== "name"));
+  const defaults = new Set(Object.keys(NodeDefaults.shape));
   check(record.defaults, defaults, ["defaults"]);
   if (Array.isArray(record.nodes)) {
     for (const [i, node] of record.nodes.entries()) check(node, NODE_KEYS, ["nodes", i]);
@@ -117,6 +117,7 @@ export const ResolvedNode = z.object({
   user: z.string().optional(),
   identity: z.string().optional(),
   jump: z.string().optional(),
+  hostKeyAlias: z.string().optional(),
 });
 export type ResolvedNode = z.infer<typeof ResolvedNode>;
 
