@@ -47,7 +47,10 @@ export { isPvefixError, PvefixError } from "./errors/pvefix-error.js";
 export {
   dumpInventory,
   InventoryError,
+  type InventoryFormat,
+  type LoadedInventory,
   loadInventory,
+  loadInventoryFile,
   parseInventory,
   type ResolvedNode,
   resolveNode,

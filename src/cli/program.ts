@@ -18,7 +18,11 @@ export function buildProgram(version: string, setExit: Exit): Command {
   const program = new Command("pvefix")
     .description("Guarded, reversible remediation runbooks for Proxmox VE clusters")
     .version(version)
-    .option("-i, --inventory <file>", "inventory YAML of the cluster to work on")
+    .option(
+      "-i, --inventory <file>",
+      "inventory of the cluster: pvefix YAML or an Ansible inventory, INI or YAML (default on a Proxmox VE node: the node's own cluster)",
+    )
+    .option("--group <name>", "with an Ansible -i: the group that is the cluster (as ansible -l NAME)")
     .option("--lab", "work on the embedded lab cluster (state in --state-dir)")
     .option(
       "--state-dir <dir>",

@@ -7,7 +7,7 @@ import {
   type ClusterTarget,
   discoverThisNode,
   isPveNode,
-  loadInventory,
+  loadInventoryFile,
   openSshTransport,
   openThisNodeTransport,
   PVE_KNOWN_HOSTS,
@@ -22,6 +22,11 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
   if (globals.lab && globals.inventory) {
     throw new GlobalOptionError(
       "✖ --lab and -i/--inventory exclude each other: choose the lab or a real cluster",
+    );
+  }
+  if (globals.group !== undefined && !globals.inventory) {
+    throw new GlobalOptionError(
+      "✖ --group picks the cluster in an Ansible inventory: give the inventory with -i FILE",
     );
   }
   // Each command starts a new process: load only the transport it uses.
@@ -43,7 +48,9 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
     };
   }
   if (globals.inventory) {
-    const inventory = loadInventory(globals.inventory);
+    const loaded = loadInventoryFile(globals.inventory, { group: globals.group });
+    for (const note of loaded.notes) process.stderr.write(`pvefix: ${note}\n`);
+    const inventory = loaded.inventory;
     return {
       transport: await openSshTransport({ inventory, acceptNewHostKeys: globals.acceptNewHostKeys }),
       nodes: inventory.nodes.map((n) => n.name),
@@ -88,7 +95,15 @@ export function findThisNode(): ThisNode {
  * command (`pvefix run stuck-lock --vmid 100 --lab`) works when pasted as it is.
  */
 export function targetFlags(globals: GlobalOptions): string {
-  const cluster = globals.lab ? "--lab" : globals.inventory ? commandLine(["-i", globals.inventory]) : "";
+  const cluster = globals.lab
+    ? "--lab"
+    : globals.inventory
+      ? commandLine([
+          "-i",
+          globals.inventory,
+          ...(globals.group !== undefined ? ["--group", globals.group] : []),
+        ])
+      : "";
   return [cluster, stateFlags(globals)].filter(Boolean).join(" ");
 }
 

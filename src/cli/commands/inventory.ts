@@ -3,7 +3,7 @@
  * `-i` loads): the cluster this Proxmox VE node belongs to, an `-i` file (an Ansible inventory
  * comes out converted) or the lab.
  */
-import { dumpInventory, type Inventory, loadInventory } from "../../index.js";
+import { dumpInventory, type Inventory, loadInventoryFile } from "../../index.js";
 import { GlobalOptionError, type GlobalOptions } from "../global-options.js";
 import { withEnvelope } from "../output.js";
 import { findThisNode } from "../target.js";
@@ -23,8 +23,16 @@ export async function runInventory(globals: GlobalOptions): Promise<number> {
     inventory = labInventory(globals.stateDir);
     header = ["the embedded lab cluster (reached with --lab, not over SSH)"];
   } else if (globals.inventory) {
-    inventory = loadInventory(globals.inventory);
-    header = [`read from ${globals.inventory}`];
+    const loaded = loadInventoryFile(globals.inventory, { group: globals.group });
+    inventory = loaded.inventory;
+    const what =
+      loaded.format === "pvefix"
+        ? ""
+        : `the ${loaded.format === "ansible-ini" ? "INI" : "YAML"} Ansible inventory `;
+    header = [
+      `read from ${what}${globals.inventory}${loaded.group ? `, group ${loaded.group}` : ""}`,
+      ...loaded.notes,
+    ];
   } else {
     const found = findThisNode();
     inventory = found.inventory;
