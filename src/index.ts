@@ -48,6 +48,7 @@ export {
   dumpInventory,
   InventoryError,
   type InventoryFormat,
+  inventoryGroups,
   type LoadedInventory,
   loadInventory,
   loadInventoryFile,

@@ -241,6 +241,30 @@ export function buildProgram(version: string, setExit: Exit): Command {
     );
 
   addLabCommands(program, globals, act);
+
+  program
+    .command("completion <shell>")
+    .description("print the shell completion script: bash, zsh or fish (see `pvefix help completion`)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  source <(pvefix completion bash)     # in ~/.bashrc\n  pvefix completion fish > ~/.config/fish/completions/pvefix.fish",
+    )
+    .action(
+      act(async (shell: string) => (await import("./commands/completion.js")).runCompletionScript(shell)),
+    );
+  // What the completion script calls on every Tab (COMP_LINE, COMP_POINT and SHELL in the environment).
+  program
+    .command("completion-server [words...]", { hidden: true })
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(act(async () => (await import("./commands/completion.js")).runCompletionServer(program)));
+  program.helpCommand(false);
+  program
+    .command("help [topic...]")
+    .description("a page of the reference, a command's help or a runbook's page; without a topic, the list")
+    .action(
+      act(async (topic: string[]) => (await import("./commands/help.js")).runHelp(program, topic ?? [])),
+    );
   return program;
 }
 

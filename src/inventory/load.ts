@@ -5,7 +5,12 @@
 import { readFileSync } from "node:fs";
 import { parseDocument, stringify } from "yaml";
 import { z } from "zod";
-import { type AnsibleFormat, looksLikeAnsibleYaml, readAnsibleInventory } from "./ansible/index.js";
+import {
+  type AnsibleFormat,
+  ansibleGroups,
+  looksLikeAnsibleYaml,
+  readAnsibleInventory,
+} from "./ansible/index.js";
 import { InventoryError } from "./errors.js";
 import { Inventory, InventoryNode, NodeDefaults } from "./schema.js";
 
@@ -101,6 +106,31 @@ function readText(path: string): string {
   }
 }
 
+/** What an inventory file holds, told from its content: pvefix's YAML, Ansible YAML or Ansible INI, or unreadable (`null`). */
+function detectFormat(text: string): { format: InventoryFormat; value: unknown } | null {
+  const doc = parseDocument(text);
+  const value: unknown = doc.errors.length === 0 ? doc.toJS() : undefined;
+  const isMapping = typeof value === "object" && value !== null && !Array.isArray(value);
+  if (isMapping && ("nodes" in value || "cluster" in value)) return { format: "pvefix", value };
+  if (isMapping && looksLikeAnsibleYaml(value)) return { format: "ansible-yaml", value };
+  if (!isMapping && text.trim() !== "" && (doc.errors.length > 0 ? looksLikeIni(text) : true)) {
+    return { format: "ansible-ini", value };
+  }
+  return null;
+}
+
+/** The Ansible groups with hosts in an inventory file; none for a pvefix inventory or a file that cannot be read. */
+export function inventoryGroups(path: string): Array<{ name: string; hosts: number }> {
+  try {
+    const text = readFileSync(path, "utf8");
+    const found = detectFormat(text);
+    if (!found || found.format === "pvefix") return [];
+    return ansibleGroups(text, path, found.format);
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Read and validate an inventory file: pvefix's YAML, or an Ansible inventory (INI or YAML),
  * told apart by what the file holds, not by its name.
@@ -108,14 +138,8 @@ function readText(path: string): string {
 export function loadInventoryFile(path: string, options: LoadOptions = {}): LoadedInventory {
   const text = readText(path);
   const doc = parseDocument(text, { prettyErrors: true });
-  const value: unknown = doc.errors.length === 0 ? doc.toJS() : undefined;
-  const isMapping = typeof value === "object" && value !== null && !Array.isArray(value);
-  const pvefixKeys = isMapping && ("nodes" in value || "cluster" in value);
-  let format: InventoryFormat | undefined;
-  if (pvefixKeys) format = "pvefix";
-  else if (isMapping && looksLikeAnsibleYaml(value)) format = "ansible-yaml";
-  else if (!isMapping && text.trim() !== "" && (doc.errors.length > 0 ? looksLikeIni(text) : true))
-    format = "ansible-ini";
+  const detected = detectFormat(text);
+  const format = detected?.format;
   if (format === "ansible-ini" || format === "ansible-yaml") {
     return readAnsibleInventory(text, path, format, options);
   }
@@ -133,7 +157,7 @@ export function loadInventoryFile(path: string, options: LoadOptions = {}): Load
       }),
     );
   }
-  return { inventory: parseInventory(value, path), format: "pvefix", notes: [] };
+  return { inventory: parseInventory(doc.toJS(), path), format: "pvefix", notes: [] };
 }
 
 /**

@@ -8,7 +8,7 @@ import { isMap, LineCounter, parseDocument } from "yaml";
 import { InventoryError } from "../errors.js";
 import { parseAnsibleIni } from "./ini.js";
 import type { AnsibleInventory, VarMap } from "./model.js";
-import { type AnsibleSelection, toPvefixInventory } from "./resolve.js";
+import { type AnsibleSelection, hostsOf, toPvefixInventory } from "./resolve.js";
 import { parseAnsibleYaml, varsOf } from "./yaml.js";
 
 export { looksLikeAnsibleYaml } from "./yaml.js";
@@ -55,6 +55,25 @@ function addVarDirs(inv: AnsibleInventory, dir: string): void {
       for (const [k, v] of readVarFile(file)) h.vars.set(k, v);
     }
   }
+}
+
+/** The groups of an Ansible inventory that have hosts, with how many (for --group completion). */
+export function ansibleGroups(
+  text: string,
+  file: string,
+  format: AnsibleFormat,
+): Array<{ name: string; hosts: number }> {
+  let inv: AnsibleInventory;
+  if (format === "ansible-yaml") {
+    const lines = new LineCounter();
+    inv = parseAnsibleYaml(parseDocument(text, { lineCounter: lines }), lines, file);
+  } else {
+    inv = parseAnsibleIni(text, file);
+  }
+  return [...inv.groups.keys()]
+    .filter((g) => g !== "ungrouped")
+    .map((name) => ({ name, hosts: hostsOf(inv, name).size }))
+    .filter((g) => g.hosts > 0);
 }
 
 /**
