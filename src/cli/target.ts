@@ -84,7 +84,7 @@ export function findThisNode(): ThisNode {
   if (!isPveNode({ root })) {
     throw new GlobalOptionError(
       "✖ No cluster given: use -i/--inventory FILE for a real cluster or --lab for the embedded lab cluster " +
-        "(on a Proxmox VE node pvefix finds its cluster itself: this machine has no /etc/pve/.members nor corosync.conf)",
+        "(on a Proxmox VE node pvefix finds its cluster itself; this machine is none: no /etc/pve/.members, no /var/lib/pve-cluster)",
     );
   }
   return discoverThisNode({ root });

@@ -57,6 +57,7 @@ describe("discoverThisNode", () => {
 
   it("says pmxcfs is down and falls back to /etc/corosync/corosync.conf and ~/.ssh/known_hosts", () => {
     mkdirSync(join(root, "etc/pve"), { recursive: true }); // the empty mount point pmxcfs left
+    put("/var/lib/pve-cluster/config.db", "SQLite format 3");
     put("/etc/corosync/corosync.conf", fixture("corosync-conf-pve-written.txt"));
     put("/etc/hostname", "pve2.example.org\n");
     put("/root/.ssh/id_rsa", "key");
@@ -72,6 +73,7 @@ describe("discoverThisNode", () => {
   });
 
   it("reaches every node over SSH when this machine's name is not in the node list", () => {
+    put("/var/lib/pve-cluster/config.db", "SQLite format 3");
     put("/etc/corosync/corosync.conf", fixture("corosync-conf-pve-written.txt"));
     put("/etc/hostname", "backup-host\n");
     const found = discoverThisNode({ root, home });
@@ -99,10 +101,14 @@ describe("discoverThisNode", () => {
     })();
     expect(error).toBeInstanceOf(InventoryError);
     expect((error as Error).message).toBe(
-      "this machine: not a Proxmox VE node: none of /etc/pve/.members, /etc/pve/corosync.conf and /etc/corosync/corosync.conf can be read. " +
+      "this machine: not a Proxmox VE node: neither /etc/pve/.members nor /etc/pve/corosync.conf can be read, " +
+        "and there is no /var/lib/pve-cluster/config.db with /etc/corosync/corosync.conf. " +
         "Pass the cluster's inventory with -i FILE, or --lab for the embedded lab cluster.",
     );
+    // Debian's corosync package ships a sample corosync.conf: that alone is no PVE node.
     put("/etc/corosync/corosync.conf", fixture("corosync-conf-pve-written.txt"));
+    expect(isPveNode({ root })).toBe(false);
+    put("/var/lib/pve-cluster/config.db", "SQLite format 3");
     expect(isPveNode({ root })).toBe(true);
   });
 

@@ -15,6 +15,12 @@ import { COROSYNC_CONF, inventoryFromClusterFiles, LOCAL_COROSYNC_CONF, MEMBERS 
 
 /** PVE's cluster-wide known_hosts, which pmxcfs serves and `pvecm updatecerts` keeps. */
 export const PVE_KNOWN_HOSTS = "/etc/pve/priv/known_hosts";
+/**
+ * pmxcfs's database: on every PVE node, whether pmxcfs runs or not. It tells a PVE node whose
+ * pmxcfs is down from a machine that merely has corosync installed (Debian ships a sample
+ * /etc/corosync/corosync.conf with the package).
+ */
+export const PMXCFS_DB = "/var/lib/pve-cluster/config.db";
 /** The keys PVE's own SSH uses (pvecm creates id_rsa); tried in this order. */
 const ROOT_KEYS = ["id_ed25519", "id_rsa"];
 
@@ -53,10 +59,11 @@ function readText(root: string, file: string): string | undefined {
   }
 }
 
-/** Is this machine a Proxmox VE node (or a corosync member whose pmxcfs is down)? */
+/** Is this machine a Proxmox VE node, pmxcfs running or not? */
 export function isPveNode(options: ThisNodeOptions = {}): boolean {
   const root = options.root ?? "/";
-  return [MEMBERS, COROSYNC_CONF, LOCAL_COROSYNC_CONF].some((f) => readText(root, f) !== undefined);
+  if (readText(root, MEMBERS) !== undefined || readText(root, COROSYNC_CONF) !== undefined) return true;
+  return existsSync(path.join(root, PMXCFS_DB)) && readText(root, LOCAL_COROSYNC_CONF) !== undefined;
 }
 
 /** The node name PVE uses for this machine: the short host name (PVE's `nodename`). */
@@ -79,7 +86,8 @@ export function discoverThisNode(options: ThisNodeOptions = {}): ThisNode {
   const members = readText(root, MEMBERS);
   const pveConf = readText(root, COROSYNC_CONF);
   const pmxcfsUp = members !== undefined || pveConf !== undefined;
-  const localConf = pmxcfsUp ? undefined : readText(root, LOCAL_COROSYNC_CONF);
+  const pveNode = pmxcfsUp || existsSync(path.join(root, PMXCFS_DB));
+  const localConf = pmxcfsUp || !pveNode ? undefined : readText(root, LOCAL_COROSYNC_CONF);
   const sources = [
     ...(members !== undefined ? [MEMBERS] : []),
     ...(pveConf !== undefined ? [COROSYNC_CONF] : []),
@@ -89,7 +97,7 @@ export function discoverThisNode(options: ThisNodeOptions = {}): ThisNode {
   if (!pmxcfsUp) {
     if (localConf === undefined) {
       throw new InventoryError("this machine", [
-        `not a Proxmox VE node: none of ${MEMBERS}, ${COROSYNC_CONF} and ${LOCAL_COROSYNC_CONF} can be read. ` +
+        `not a Proxmox VE node: neither ${MEMBERS} nor ${COROSYNC_CONF} can be read, and there is no ${PMXCFS_DB} with ${LOCAL_COROSYNC_CONF}. ` +
           "Pass the cluster's inventory with -i FILE, or --lab for the embedded lab cluster.",
       ]);
     }
