@@ -139,4 +139,18 @@ describe("pvefix on a PVE node with nothing configured", () => {
       writeFileSync(join(bed.stateDir, "pve", "priv", "known_hosts"), pinned);
     }
   });
+
+  it("checks its own node without SSH: pve1's sshd stopped, pve1 still answers locally", async () => {
+    // The test's own connection to pve1 stays up (sshd serves an open connection from a process
+    // of its own); new connections to pve1, pvefix's included, are refused from now on.
+    await transport.exec("pve1", "true");
+    await bed.stopNode("pve1");
+    const result = await onNode("pve1", ["diagnose", "-o", "json"]);
+    expect(result.code, result.stderr).toBe(11);
+    const report = JSON.parse(result.stdout) as { nodes: unknown; findings: Item[] };
+    expect(report.nodes).toEqual({ up: ["pve1", "pve2", "pve3"], down: [] });
+    expect(report.findings.find((f) => f.runbook === "stuck-lock" && f.params?.vmid === 100)?.node).toBe(
+      "pve1",
+    );
+  });
 });
