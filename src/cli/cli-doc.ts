@@ -142,6 +142,9 @@ function section(cmd: Command, path: string, depth: number): string {
       ].join("\n"),
     );
   }
-  for (const sub of cmd.commands) parts.push(section(sub, `${path} ${sub.name()}`, Math.min(depth + 1, 4)));
+  // Hidden commands (the completion script's server) are not the operator's.
+  const visible = new Set(cmd.createHelp().visibleCommands(cmd));
+  for (const sub of cmd.commands.filter((c) => visible.has(c)))
+    parts.push(section(sub, `${path} ${sub.name()}`, Math.min(depth + 1, 4)));
   return parts.filter(Boolean).join("\n\n");
 }
