@@ -160,6 +160,20 @@ describe("Ansible INI inventories", () => {
   });
 });
 
+describe("what pvefix does not take from an Ansible inventory", () => {
+  it("says it ignores a password, and refuses --group for a pvefix inventory", () => {
+    const path = file("pass.ini", "[pve]\npve1 ansible_host=10.0.0.1 ansible_password=secret\n");
+    expect(loadInventoryFile(path).notes).toEqual([
+      "pve1: ansible_password: ignored (pvefix logs in with keys: identity file or ssh-agent)",
+    ]);
+    const own = file("own.yaml", "cluster: c\nnodes:\n  - name: pve1\n");
+    expect(loadInventoryFile(own).format).toBe("pvefix");
+    expect(problems(own, "pve")).toEqual([
+      "--group pve: --group picks a group of an Ansible inventory; this is a pvefix inventory, one cluster already",
+    ]);
+  });
+});
+
 describe("Ansible YAML inventories", () => {
   const inventory = file("inventory.yml", fixture("inventory.yml"));
 

@@ -176,6 +176,12 @@ function hostNode(inv: AnsibleInventory, host: string, problems: string[]): Host
       return null;
     }
   }
+  const password = pick("ansible_password", "ansible_ssh_pass", "ansible_ssh_password");
+  if (password) {
+    out.notes.push(
+      `${host}: ${password.key}: ignored (pvefix logs in with keys: identity file or ssh-agent)`,
+    );
+  }
   const connection = pick("ansible_connection");
   if (connection && !SSH_CONNECTIONS.has(String(connection.v.value))) {
     problems.push(
