@@ -86,3 +86,42 @@ describe("bash completion", () => {
     expect(await tab("pvefix show 2")).toEqual([runId]);
   });
 });
+
+/** What the zsh and fish scripts get back: they call the server as bash's does, with their SHELL. */
+async function server(shell: "zsh" | "fish", line: string, point = line.length): Promise<string[]> {
+  const { stdout } = await promisify(execFile)(
+    join(bin, "pvefix"),
+    ["completion-server", "--", ...line.split(" ")],
+    {
+      env: {
+        ...process.env,
+        SHELL: shell,
+        COMP_LINE: line,
+        COMP_POINT: String(point),
+        COMP_CWORD: String(line.split(" ").length - 1),
+        PVEFIX_STATE_DIR: cli.stateDir,
+        XDG_CACHE_HOME: join(bin, "cache"),
+      },
+      timeout: 60_000,
+    },
+  );
+  return stdout.trimEnd().split("\n");
+}
+
+describe("zsh and fish candidates", () => {
+  it("gives zsh name:description with colons escaped, and fish name<TAB>description", async () => {
+    const zsh = await server("zsh", "pvefix lab reset --scenario ");
+    expect(zsh).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^default:3 quorate nodes\\: CT 100 with a stale backup lock/),
+      ]),
+    );
+    const fish = await server("fish", "pvefix plan stuck-lock --vm ", "pvefix plan stuck-lock --vm".length);
+    expect(fish).toEqual(expect.arrayContaining([expect.stringMatching(/^--vmid\t/)]));
+  });
+
+  it("asks zsh and fish to complete a file name where a file goes", async () => {
+    expect(await server("zsh", "pvefix -i ")).toEqual(["__tabtab_complete_files__"]);
+    expect(await server("fish", "pvefix apply ")).toEqual(["__tabtab_complete_files__"]);
+  });
+});
