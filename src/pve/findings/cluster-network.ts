@@ -6,9 +6,7 @@
  */
 import type { ProbeContext } from "../../engine/runbook.js";
 import { type FindingInput, finding } from "../../kit/finding.js";
-import { parseCorosyncConf } from "../parsers/corosync-conf.js";
-import { ParseError } from "../parsers/format.js";
-import { interfacesOf, type NodeInterface } from "../probes/cluster-network.js";
+import { confLinks, interfacesOf, type NodeInterface } from "../probes/cluster-network.js";
 import { readPveCorosyncConf } from "../probes/corosync.js";
 import { parseDefaultRoutes } from "../probes/network.js";
 import { isNodeUnreachable } from "../probes/unreachable.js";
@@ -51,17 +49,9 @@ export async function clusterNetworkFindings(ctx: ProbeContext): Promise<Finding
   if (down.length > 0 || up.length < 2) return [];
   const text = await readPveCorosyncConf(ctx, up[0]!);
   if (typeof text !== "string") return [];
-  let links: number[];
-  let used: string[];
-  try {
-    const conf = parseCorosyncConf(text);
-    links = [...new Set(conf.nodes.flatMap((n) => Object.keys(n.rings).map(Number)))];
-    used = conf.nodes.flatMap((n) => Object.values(n.rings));
-    if (conf.nodes.some((n) => !up.includes(n.name))) return [];
-  } catch (error) {
-    if (error instanceof ParseError) return [];
-    throw error;
-  }
+  const conf = confLinks(text);
+  if (conf === null || conf.nodes.some((n) => !up.includes(n))) return [];
+  const { links, addrs: used } = conf;
   if (links.length !== 1) return [];
   let views: NodeView[];
   try {

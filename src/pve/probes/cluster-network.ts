@@ -9,6 +9,7 @@ import { ProbeError } from "../../engine/probe-context.js";
 import type { ProbeContext } from "../../engine/runbook.js";
 import { sh } from "../../shell/quote.js";
 import { cmapDown, cmapInteger, parseCorosyncCmapctl } from "../parsers/corosync-cmapctl.js";
+import { parseCorosyncConf } from "../parsers/corosync-conf.js";
 import { ParseError } from "../parsers/format.js";
 import { parseIpAddr, parseIpLink } from "../parsers/ip-link.js";
 import { parsePing, pingProblem } from "../parsers/ping.js";
@@ -275,4 +276,19 @@ export async function clusterNetworkFacts(
         )
       : [];
   return { nodes: [...ctx.nodes], states, writer, conf, confProblem, nets, pings };
+}
+
+/** The knet links of a corosync.conf, the addresses on them and the node names; null when it does not parse. */
+export function confLinks(text: string): { links: number[]; addrs: string[]; nodes: string[] } | null {
+  try {
+    const conf = parseCorosyncConf(text);
+    return {
+      links: [...new Set(conf.nodes.flatMap((n) => Object.keys(n.rings).map(Number)))].sort((a, b) => a - b),
+      addrs: conf.nodes.flatMap((n) => Object.values(n.rings)),
+      nodes: conf.nodes.map((n) => n.name),
+    };
+  } catch (error) {
+    if (error instanceof ParseError) return null;
+    throw error;
+  }
 }

@@ -13,7 +13,9 @@ import { PVE_COROSYNC_CONF } from "../probes/corosync.js";
 export function clusterNetworkUndoGuard(f: ClusterNetworkFacts, step: Step): UndoGuard {
   const writes = step.undo.kind === "actions" ? step.undo.actions : [];
   const write = writes.find((a) => a.kind === "write-file" && a.path === `${PVE_COROSYNC_CONF}.new`);
-  if (write?.kind !== "write-file") return { ok: true };
+  // Putting an earlier corosync.conf.bak back touches no running service: no gate of its own.
+  if (write?.kind !== "write-file")
+    return { ok: true, risk: "safe", evidence: "it puts back a copy no service reads" };
   const offline = f.states.flatMap((s) => {
     const why = !s.reachable
       ? "does not answer over SSH"
