@@ -32,7 +32,7 @@ async function links(node: string): Promise<Record<string, string[]>> {
     const head = /^LINK ID (\d+)/.exec(line);
     if (head) current = head[1]!;
     const row = /nodeid:\s+\d+:\s+(\S+)/.exec(line);
-    if (row && current) (out[current] ??= []).push(row[1]!);
+    if (row && current) out[current] = [...(out[current] ?? []), row[1]!];
   }
   return out;
 }
