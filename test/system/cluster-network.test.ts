@@ -4,7 +4,8 @@
  * 10.10.11.0/24 on `ring1` that corosync does not use yet). The run adds link 1 to the running
  * cluster: pmxcfs' copy and `corosync-cfgtool -R` load it live, and the real `corosync-cfgtool -s`
  * shows it connected everywhere; with link 0 cut on one node the cluster keeps its quorum; undo
- * puts the link-0-only config back with a higher config_version.
+ * puts the link-0-only config back with a higher config_version; a move (`--replace 0`) ends on link 1
+ * alone, which keeps the quorum with every ring0 interface down.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -147,5 +148,28 @@ describe("cluster-network on real corosync", () => {
       expect(await linkStates(node.name)).toEqual({ 0: ["connected", "connected"] });
     }
     expect(await allQuorate()).toBe(true);
+  }, 120_000);
+
+  it("moves corosync to ring1 (--replace 0): link 1 proven, then link 0 removed; quorum holds with every ring0 down", async () => {
+    const run = await runRunbook({
+      ...target(),
+      runbook: clusterNetwork,
+      rawParams: { ...PARAMS, replace: 0 },
+      mode: "interactive",
+      gate: operator,
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.outcome).toBe("done");
+    for (const node of bed.nodes) {
+      expect(await runningVersion(node.name)).toBe("5");
+      expect(await linkStates(node.name)).toEqual({ 1: ["connected", "connected"] });
+    }
+    await Promise.all(bed.nodes.map((n) => bed.cutLinks(n.name, [0])));
+    try {
+      await new Promise((done) => setTimeout(done, 5_000));
+      expect(await allQuorate()).toBe(true);
+    } finally {
+      await Promise.all(bed.nodes.map((n) => bed.restoreLinks(n.name, [0])));
+    }
   }, 120_000);
 });
