@@ -86,7 +86,7 @@ export const ClusterNetworkParams = z
         path: ["replace"],
         message: `Expected --replace to name the old link, not the new link ${p.link}: the new link needs a free number`,
       });
-    const names = (p.addr ?? []).map((a) => a.slice(0, a.indexOf("=")));
+    const names = (p.addr ?? []).flatMap((a) => (a.includes("=") ? [a.slice(0, a.indexOf("="))] : []));
     const twice = names.filter((n, i) => names.indexOf(n) !== i);
     if (twice.length > 0)
       ctx.addIssue({
