@@ -295,3 +295,31 @@ describe("cluster-network decide on the lab's scenarios", () => {
     });
   });
 });
+
+describe("cluster-network detect", () => {
+  const findings = async (scenario: string) => {
+    const temp = tempStateDir();
+    temps.push(temp);
+    await resetLab({ stateDir: temp.dir, scenario });
+    const ctx = createProbeContext({
+      transport: new LabTransport({ stateDir: temp.dir }),
+      nodes: NODES,
+      cluster: "lab",
+      retries: 0,
+    });
+    return runbook.detect!(ctx);
+  };
+
+  it("proposes the spare network as link 1 on a single-link cluster, and says nothing otherwise", async () => {
+    expect(await findings("cluster-network")).toEqual([
+      expect.objectContaining({
+        runbook: "cluster-network",
+        severity: "warning",
+        command: "pvefix plan cluster-network --link 1 --cidr 10.10.11.0/24",
+      }),
+    ]);
+    // Two links already; or no network besides the way out and link 0's.
+    expect(await findings("cluster-network-done")).toEqual([]);
+    expect(await findings("default")).toEqual([]);
+  });
+});

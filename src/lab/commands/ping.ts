@@ -2,7 +2,7 @@
  * iputils `ping` between lab nodes, for the flags a reachability sweep uses (`-M do|want|dont`,
  * `-s`, `-c`, `-W`, `-q`): the route is the interface whose IPv4 subnet holds the target, else the
  * default route. A DF packet above the outgoing interface's MTU fails locally (`message too long`),
- * one above the receiving interface's MTU is dropped there; no carrier on either end, switch ports in
+ * a frame above the receiving interface's MTU (either way) is dropped there; no carrier on either end, switch ports in
  * different VLANs, or a node that is down leave ARP unanswered (`Destination Host Unreachable`). Output as Debian's iputils prints it.
  */
 import { framesPass, linkWithAddress, nodeLinks } from "../model/network.js";
@@ -92,7 +92,12 @@ const ping: CommandHandler = (ctx) => {
     for (let i = 1; i <= count; i++) out += `From ${way.src} icmp_seq=${i} Destination Host Unreachable\n`;
     return { stdout: out + stats(0, count), stderr: "", exitCode: 1 };
   }
-  if (!self && packet > peerLink.mtu) return { stdout: out + stats(0, 0), stderr: "", exitCode: 1 };
+  // A frame above the receiving interface's MTU is dropped there, both ways: without DF the sender
+  // fragments to its own MTU, and the peer sends its reply in frames up to its own.
+  const request = o.df ? packet : Math.min(packet, way.link.mtu);
+  const reply = Math.min(packet, peerLink.mtu);
+  if (!self && (request > peerLink.mtu || reply > way.link.mtu))
+    return { stdout: out + stats(0, 0), stderr: "", exitCode: 1 };
   const times = Array.from({ length: count }, (_, i) => 0.187 + 0.023 * (i % 2));
   times.forEach((t, i) => {
     out += `${o.size + 8} bytes from ${target}: icmp_seq=${i + 1} ttl=64 time=${t.toFixed(3)} ms\n`;
