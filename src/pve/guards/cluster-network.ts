@@ -13,7 +13,7 @@ import type {
   ClusterNetworkParams,
   NodeInterface,
 } from "../probes/cluster-network.js";
-import { pickAddress } from "../probes/cluster-network.js";
+import { headerBytes, pickAddress } from "../probes/cluster-network.js";
 
 type Refused<C extends Parameters<typeof refusal>[0]> = { refusal: CodedRefusal<C> };
 
@@ -209,7 +209,7 @@ export function linkGuard(
 export function reachGuard(f: ClusterNetworkFacts): { evidence: string } | Refused<"link-unreachable"> {
   const failures = f.pings.flatMap((x) => (x.problem === null ? [] : [{ ...x, why: x.problem }]));
   if (failures.length > 0) return { refusal: refusal("link-unreachable", { failures }) };
-  const sizes = [...new Set(f.pings.map((x) => x.size + 28))].join("/");
+  const sizes = [...new Set(f.pings.map((x) => x.size + headerBytes(x.addr)))].join("/");
   return {
     evidence: `${f.pings.length} DF pings between every pair of nodes (${sizes}-byte packets) got replies`,
   };
