@@ -32,6 +32,14 @@ describe.each(onKit.map((r) => [r.meta.id, r] as const))("runbook %s on the kit"
   });
 });
 
+it("registers every runbook file of runbooks/ under its file name (runbooks/registry.ts is generated)", () => {
+  const files = fs
+    .readdirSync(path.join(ROOT, "runbooks"))
+    .filter((f) => f.endsWith(".ts") && f !== "index.ts" && f !== "registry.ts")
+    .map((f) => f.slice(0, -3));
+  expect(runbooks.map((r) => r.meta.id).sort()).toEqual(files.sort());
+});
+
 describe.each(runbooks.map((r) => [r.meta.id, r] as const))("runbook %s", (_id, runbook) => {
   it("says what it changes and undoes (from its step builders) unless it is a diagnostic", () => {
     if (runbook.meta.kind === "diagnostic") {
