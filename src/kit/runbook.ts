@@ -29,6 +29,11 @@ export type KitDecision<R extends RefusalCode> =
 export type KitMeta<R extends RefusalCode> = Omit<RunbookMeta, "changes" | "undoes" | "refuses" | "kind"> & {
   /** Every code `decide` (or the engine, for this runbook) may return, with when, for this runbook. */
   refuses: { readonly [K in R]: string };
+  /**
+   * The escape hatch of the lab contract (test/integration/runbooks/contract.test.ts): a declared
+   * refusal code (or `nothing-to-do`) that no lab state can reach, with why. Listed in the docs.
+   */
+  labUnreachable?: { readonly [K in NoInfer<R> | "nothing-to-do"]?: string };
   /** Changes no step builder describes (rare: prefer words on the builder). */
   changes?: string[];
   undoes?: string[];

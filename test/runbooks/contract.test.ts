@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { runbooks } from "../../runbooks/index.js";
 import { isRefusalCode, REFUSALS } from "../../src/kit/index.js";
 import { REFUSAL_DOMAINS } from "../../src/kit/refusals/index.js";
+import { renderRunbookDoc } from "../../src/views/runbook-doc.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -50,6 +51,37 @@ describe.each(runbooks.map((r) => [r.meta.id, r] as const))("runbook %s", (_id, 
     expect(runbook.meta.undoes.length).toBeGreaterThan(0);
     expect(runbook.examples.length, "an example per runbook").toBeGreaterThan(0);
   });
+});
+
+describe.each(runbooks.map((r) => [r.meta.id, r] as const))(
+  "runbook %s's lab escape hatch",
+  (id, runbook) => {
+    it("declares lab-unreachable only decisions it has, each with why", () => {
+      const decisions = ["nothing-to-do", ...Object.keys(runbook.meta.refuses)];
+      const hatch = Object.entries(runbook.meta.labUnreachable ?? {});
+      expect(
+        hatch.filter(([code]) => !decisions.includes(code)).map(([code]) => code),
+        id,
+      ).toEqual([]);
+      expect(
+        hatch.filter(([, why]) => why.trim() === "").map(([code]) => code),
+        id,
+      ).toEqual([]);
+    });
+  },
+);
+
+it("lists a lab-unreachable decision in the runbook's docs, with why", () => {
+  const stuck = runbooks.find((r) => r.meta.id === "stuck-lock")!;
+  const meta = {
+    ...stuck.meta,
+    labUnreachable: { "lock-not-stale": "the lab mounts no CT rootfs", "nothing-to-do": "it always acts" },
+  };
+  const md = renderRunbookDoc({ ...stuck, meta }, "md");
+  expect(md).toContain("lock-not-stale: ");
+  expect(md).toContain("(no lab scenario: the lab mounts no CT rootfs)");
+  expect(md).toContain("No lab scenario has nothing to do: it always acts");
+  expect(renderRunbookDoc(stuck, "md")).not.toContain("no lab scenario");
 });
 
 describe("refusal catalogue", () => {
