@@ -91,9 +91,9 @@ describe("refusal catalogue", () => {
     expect(new Set(all)).toEqual(new Set(Object.keys(REFUSALS)));
   });
 
-  it("holds every code the engine builds itself", () => {
+  it("holds every code the engine builds itself, and gives the engine all its words", () => {
     const dir = path.join(ROOT, "src/engine");
-    const built = fs
+    const sources = fs
       .readdirSync(dir, { recursive: true, encoding: "utf8" })
       // reachability.ts's codes say why a node did not answer, and params.ts's are zod issue
       // codes ("custom"): neither is a refusal.
@@ -103,12 +103,22 @@ describe("refusal catalogue", () => {
           !path.basename(f).startsWith("reachability") &&
           path.basename(f) !== "params.ts",
       )
-      .flatMap((f) =>
-        [...fs.readFileSync(path.join(dir, f), "utf8").matchAll(/code: "([a-z-]+)"/g)].map((m) => m[1]!),
-      );
+      .map((f) => ({ file: f, text: fs.readFileSync(path.join(dir, f), "utf8") }));
+    const built = sources.flatMap(({ text }) =>
+      [...text.matchAll(/engineRefusal\(\s*"([a-z-]+)"/g)].map((m) => m[1]!),
+    );
     expect(built).toEqual(
-      expect.arrayContaining(["stale-plan", "plan-mismatch", "file-changed", "probe-failed"]),
+      expect.arrayContaining([
+        "stale-plan",
+        "plan-mismatch",
+        "file-changed",
+        "probe-failed",
+        "node-unreachable",
+      ]),
     );
     expect(built.filter((c) => !isRefusalCode(c))).toEqual([]);
+    // A refusal object written by hand (`code: "…", message: …`) would carry words of its own.
+    const byHand = sources.filter(({ text }) => /code: "[a-z-]+"/.test(text)).map(({ file }) => file);
+    expect(byHand, "build engine refusals with engineRefusal(code, data)").toEqual([]);
   });
 });
