@@ -80,7 +80,10 @@ function refusalLines(meta: RunbookMeta): string[] {
 /** The runbook's notes, and why no lab scenario has nothing to do, when it says so. */
 function notes(meta: RunbookMeta): string[] {
   const never = meta.labUnreachable?.["nothing-to-do"];
-  return [...(meta.notes ?? []), ...(never === undefined ? [] : [`No lab scenario has nothing to do: ${never}`])];
+  return [
+    ...(meta.notes ?? []),
+    ...(never === undefined ? [] : [`No lab scenario has nothing to do: ${never}`]),
+  ];
 }
 
 /** Exit 3 lists this runbook's own refusal codes, from its declaration. */
