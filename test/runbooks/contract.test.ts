@@ -41,6 +41,17 @@ it("registers every runbook file of runbooks/ under its file name (runbooks/regi
   expect(runbooks.map((r) => r.meta.id).sort()).toEqual(files.sort());
 });
 
+it("gives two different checks two names across all runbooks (journals record checks by name)", () => {
+  const byName = new Map<string, Set<unknown>>();
+  for (const runbook of runbooks) {
+    for (const [name, fn] of Object.entries(runbook.checks ?? {})) {
+      byName.set(name, (byName.get(name) ?? new Set()).add(fn));
+    }
+  }
+  expect([...byName].filter(([, fns]) => fns.size > 1).map(([name]) => name)).toEqual([]);
+  expect(byName.has("node-quorate") && byName.has("back-in-quorum")).toBe(true);
+});
+
 describe.each(runbooks.map((r) => [r.meta.id, r] as const))("runbook %s", (_id, runbook) => {
   it("says what it changes and undoes (from its step builders) unless it is a diagnostic", () => {
     if (runbook.meta.kind === "diagnostic") {
