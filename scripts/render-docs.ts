@@ -159,10 +159,11 @@ export function staleDocs(root: string, docs: Map<string, string>): string[] {
   return [...stale, ...stray];
 }
 
-/** Whether runbooks/ holds a runbook file that the runbook list this script was built with lacks. */
-function newRunbookFiles(root: string): boolean {
-  const known = new Set(runbooks.map((r) => r.meta.id));
-  return runbookModules(fs.readdirSync(path.join(root, RUNBOOK_DIR))).some((m) => !known.has(m));
+/** The registries whose committed content differs from a fresh render: the build this script runs from lacks a file. */
+function staleRegistries(root: string, docs: Map<string, string>): string[] {
+  return [RUNBOOK_REGISTRY, SCENARIO_REGISTRY].filter(
+    (file) => readOrNull(path.join(root, file)) !== docs.get(file),
+  );
 }
 
 function readOrNull(file: string): string | null {
@@ -192,11 +193,12 @@ function main(argv: string[]): number {
     return 1;
   }
   fs.mkdirSync(path.join(root, DOCS_DIR), { recursive: true });
-  if (newRunbookFiles(root) && !process.env.PVEFIX_DOCS_SECOND_PASS) {
-    // This build's registry lacks a runbook file: write the registries, rebuild with them, render again.
-    for (const file of [RUNBOOK_REGISTRY, SCENARIO_REGISTRY])
-      fs.writeFileSync(path.join(root, file), docs.get(file)!);
-    process.stdout.write(`${RUNBOOK_REGISTRY} now lists every runbook file: building again\n`);
+  const stale = staleRegistries(root, docs);
+  if (stale.length > 0 && !process.env.PVEFIX_DOCS_SECOND_PASS) {
+    // This build lacks a new runbook or scenario file: write the registries, build with them, render
+    // again, so the docs list the new runbook and the CLI knows it after one `npm run docs`.
+    for (const file of stale) fs.writeFileSync(path.join(root, file), docs.get(file)!);
+    process.stdout.write(`${stale.join(" and ")} now list every file: building again\n`);
     const again = spawnSync("npm", ["run", "docs"], {
       cwd: root,
       stdio: "inherit",

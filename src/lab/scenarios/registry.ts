@@ -2,6 +2,7 @@
 import { scenarios as defaultScenarios } from "./default.js";
 import { scenarios as haReplicationScenarios } from "./ha-replication.js";
 import { scenarios as haReplicationMismatchBranchesScenarios } from "./ha-replication-mismatch-branches.js";
+import { scenarios as healthyScenarios } from "./healthy.js";
 import { scenarios as hungNfsScenarios } from "./hung-nfs.js";
 import { scenarios as hungNfsBranchesScenarios } from "./hung-nfs-branches.js";
 import { scenarios as notQuorateConfigScenarios } from "./not-quorate-config.js";
@@ -30,4 +31,5 @@ export const registered: readonly Scenario[] = [
   ...notQuorateConfigBranchesScenarios,
   ...restartPveServicesScenarios,
   ...restartPveServicesBranchesScenarios,
+  ...healthyScenarios,
 ];

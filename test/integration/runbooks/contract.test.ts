@@ -4,7 +4,7 @@
  * to do, or a refusal whose code the runbook declares. Together they reach every decision branch:
  * a plan, nothing to do, and every declared refusal code, but those the runbook declares no lab
  * state can reach (`meta.labUnreachable`, with why). A diagnostic finds something in a scenario
- * named after it and nothing in the healthy `default` lab.
+ * named after it; no runbook finds anything in the `healthy` lab.
  *
  * In process (no CLI spawned), on the QuickLab transport (a hung command gives up after 300 ms).
  */
@@ -106,22 +106,28 @@ describe.each(remedies.map((r) => [r.meta.id, r] as const))("runbook %s in the l
   }, 120_000);
 });
 
-describe.each(diagnostics.map((r) => [r.meta.id, r] as const))("diagnostic %s in the lab", (id, runbook) => {
-  const detect = async (scenario: string) => {
-    const { target } = await labOf(scenario);
-    const ctx = createProbeContext({ ...target, stateDir, memoize: true });
-    return runbook.detect!(ctx);
-  };
+const detect = async (runbook: AnyRunbook, scenario: string) => {
+  const { target } = await labOf(scenario);
+  const ctx = createProbeContext({ ...target, stateDir, memoize: true });
+  return runbook.detect!(ctx);
+};
 
-  it("finds something in a scenario named after it and nothing in the healthy default lab", async () => {
+describe.each(diagnostics.map((r) => [r.meta.id, r] as const))("diagnostic %s in the lab", (id, runbook) => {
+  it("finds something in a scenario named after it", async () => {
     const scenarios = scenariosOf(id);
     expect(scenarios, `add a lab scenario named ${id} (src/lab/scenarios/)`).not.toEqual([]);
     expect(runbook.detect, `${id} has no detect`).toBeTypeOf("function");
-    const found = await Promise.all(scenarios.map(async (s) => [s, (await detect(s)).length] as const));
+    const found: Array<[string, number]> = [];
+    for (const s of scenarios) found.push([s, (await detect(runbook, s)).length]);
     expect(
       found.filter(([, n]) => n > 0).map(([s]) => s),
       `${id} finds nothing in ${scenarios.join(", ")}`,
     ).not.toEqual([]);
-    expect(await detect("default"), `${id} finds something in the healthy default lab`).toEqual([]);
   }, 120_000);
 });
+
+it("finds nothing in the healthy lab, with any runbook", async () => {
+  const found = [];
+  for (const runbook of runbooks.filter((r) => r.detect)) found.push(...(await detect(runbook, "healthy")));
+  expect(found.map((f) => `${f.runbook}: ${f.summary}`)).toEqual([]);
+}, 120_000);
