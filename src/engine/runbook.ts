@@ -40,7 +40,7 @@ export interface RunbookMeta {
    * Decisions no lab state can reach (a refusal code of `refuses`, or `nothing-to-do`), each with
    * why: the contract test demands a lab scenario for every other one. The docs list them.
    */
-  labUnreachable?: Readonly<Record<string, string>>;
+  labUnreachable?: Readonly<Partial<Record<string, string>>>;
   notes?: string[];
   seeAlso?: string[];
 }

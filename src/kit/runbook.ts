@@ -26,7 +26,10 @@ export type KitDecision<R extends RefusalCode> =
   | { kind: "nothing-to-do"; reason: string };
 
 /** The meta a runbook writes: `changes`/`undoes` come from its step builders. */
-export type KitMeta<R extends RefusalCode> = Omit<RunbookMeta, "changes" | "undoes" | "refuses" | "kind"> & {
+export type KitMeta<R extends RefusalCode> = Omit<
+  RunbookMeta,
+  "changes" | "undoes" | "refuses" | "labUnreachable" | "kind"
+> & {
   /** Every code `decide` (or the engine, for this runbook) may return, with when, for this runbook. */
   refuses: { readonly [K in R]: string };
   /**

@@ -7,8 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { runbooks } from "../../runbooks/index.js";
-import { isRefusalCode, REFUSALS } from "../../src/kit/index.js";
+import { defineRunbook, isRefusalCode, REFUSALS } from "../../src/kit/index.js";
 import { REFUSAL_DOMAINS } from "../../src/kit/refusals/index.js";
 import { renderRunbookDoc } from "../../src/views/runbook-doc.js";
 
@@ -75,12 +76,51 @@ describe.each(runbooks.map((r) => [r.meta.id, r] as const))(
         id,
       ).toEqual([]);
       expect(
-        hatch.filter(([, why]) => why.trim() === "").map(([code]) => code),
+        hatch.filter(([, why]) => (why ?? "").trim() === "").map(([code]) => code),
         id,
       ).toEqual([]);
     });
   },
 );
+
+it("compiles labUnreachable only for codes the runbook declares, or nothing-to-do", () => {
+  const meta = {
+    id: "typed",
+    summary: "s",
+    description: "d",
+    risk: "safe" as const,
+    unattended: "never" as const,
+    undo: "none" as const,
+    checks: [],
+    asks: [],
+  };
+  const rest = {
+    params: z.object({}).strict(),
+    examples: [],
+    steps: [],
+    probe: async () => null,
+    decide: () => ({ kind: "nothing-to-do" as const, reason: "r" }),
+  };
+  const ok = defineRunbook({
+    meta: {
+      ...meta,
+      refuses: { "guest-not-found": "no guest" },
+      labUnreachable: { "guest-not-found": "why", "nothing-to-do": "why" },
+    },
+    ...rest,
+  });
+  expect(ok.meta.labUnreachable).toEqual({ "guest-not-found": "why", "nothing-to-do": "why" });
+  const wrong = defineRunbook({
+    meta: {
+      ...meta,
+      refuses: { "guest-not-found": "no guest" },
+      // @ts-expect-error: task-holds-lock is not among the codes the runbook declares
+      labUnreachable: { "task-holds-lock": "why" },
+    },
+    ...rest,
+  });
+  expect(Object.keys(wrong.meta.labUnreachable ?? {})).toEqual(["task-holds-lock"]);
+});
 
 it("lists a lab-unreachable decision in the runbook's docs, with why", () => {
   const stuck = runbooks.find((r) => r.meta.id === "stuck-lock")!;
