@@ -22,7 +22,15 @@ export {
 } from "./engine/diagnose.js";
 export { EngineError, InputError, type InputIssue } from "./engine/errors.js";
 export { combineListeners, type EngineListener, EVENT_TYPES, type StreamEvent } from "./engine/events.js";
-export { type JournalEntry, listRuns, readJournal, runsDir, summarizeRun } from "./engine/journal.js";
+export {
+  type JournalEntry,
+  listRuns,
+  readJournal,
+  runsDir,
+  scanRuns,
+  summarizeRun,
+  type UnreadableJournal,
+} from "./engine/journal.js";
 export { isStateDirFault, stateDirFault } from "./engine/lock.js";
 export * from "./engine/model.js";
 export { redact, redactDeep } from "./engine/redact.js";
@@ -32,6 +40,8 @@ export {
   applySavedPlan,
   type ClusterTarget,
   exitCodeFor,
+  type LastUndoable,
+  lastUndoableRun,
   loadSavedPlan,
   planOnly,
   planUndo,

@@ -148,7 +148,7 @@ export function buildProgram(version: string, setExit: Exit): Command {
     )
     .description(
       [
-        "Undo, from its journal, every change of a run that is still in place, last step first. The run is named by its id, a unique prefix of it, or `last`. The undo is a plan of its own, made on the cluster as it is now:",
+        "Undo, from its journal, every change of a run that is still in place, last step first. The run is named by its id, a unique prefix of it, or `last` (the latest run with something left to undo). The undo is a plan of its own, made on the cluster as it is now:",
         "",
         "- it probes again and runs the runbook's guards for each step it undoes (not-quorate-config: the split-brain guard before `pvecm expected` or `pmxcfs -l`, and quorum before writing /etc/pve); an undo that would now be unsafe is refused with the reason (exit 3);",
         "- it compares every file it would restore with the sha256 the run left there; a file someone changed since is shown as a diff and asked about (yes/no), and `--unattended` refuses (exit 3, naming node, file, expected and found sha256);",
@@ -167,9 +167,9 @@ export function buildProgram(version: string, setExit: Exit): Command {
     .addHelpText("after", "\nExample:\n  pvefix undo 20261123T103500Z-stuck-lock-1a2b --plan -o md")
     .action(
       act(async (ref: string, o: { plan?: boolean; unattended?: boolean }, cmd: Command) => {
-        const { globalsForRun, resolveRunId } = await import("./run-ref.js");
+        const { globalsForRun, resolveUndoRunId } = await import("./run-ref.js");
         const given = globals(cmd);
-        const id = resolveRunId(given.stateDir, ref);
+        const id = resolveUndoRunId(given.stateDir, ref, (line) => process.stderr.write(line));
         return (await import("./commands/run.js")).runUndo(globalsForRun(given, id), id, {
           plan: o.plan === true,
           unattended: o.unattended === true,

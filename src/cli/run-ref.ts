@@ -3,7 +3,8 @@
  * the id; and, for a command given no cluster, the cluster the run's journal names.
  */
 import * as fs from "node:fs";
-import { EngineError, readJournal, runsDir } from "../index.js";
+import { runbookById } from "../../runbooks/index.js";
+import { type AnyRunbook, EngineError, lastUndoableRun, readJournal, runsDir } from "../index.js";
 import { commandLine } from "../shell/quote.js";
 import { GlobalOptionError, type GlobalOptions } from "./global-options.js";
 
@@ -35,6 +36,27 @@ export function resolveRunId(stateDir: string, ref: string): string {
   // The journal's own message: a malformed id or no such run, with where it looked.
   readJournal(stateDir, ref);
   return ref;
+}
+
+/**
+ * The run `pvefix undo <ref>` undoes. `last` is the latest run with something left to undo (a
+ * later run that was declined, refused or had nothing to do has nothing to undo); which run that
+ * is, and which later ones were passed over, goes to stderr, so `-o json` stays one document.
+ */
+export function resolveUndoRunId(
+  stateDir: string,
+  ref: string,
+  say: (line: string) => void,
+  runbookFor: (id: string) => AnyRunbook = runbookById,
+): string {
+  if (ref !== "last") return resolveRunId(stateDir, ref);
+  const { runId, passedOver } = lastUndoableRun({ stateDir, runbookFor });
+  const skipped =
+    passedOver.length === 0
+      ? ""
+      : `; passed over ${passedOver.length} later run${passedOver.length === 1 ? "" : "s"} with nothing to undo: ${passedOver.join(", ")}`;
+  say(`\`last\` is run ${runId}, the latest with something to undo${skipped}\n`);
+  return runId;
 }
 
 /**

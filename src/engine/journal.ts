@@ -292,17 +292,38 @@ export function summarizeRun(entries: JournalEntry[]): RunSummary {
   };
 }
 
-export function listRuns(stateDir: string): RunSummary[] {
+/** A journal file `pvefix runs` cannot read (0 bytes after a crash, or from an older version). */
+export interface UnreadableJournal {
+  file: string;
+  reason: string;
+}
+
+/**
+ * Every run of the state directory, oldest first, and the journal files that are not a run's: one
+ * unreadable file (an empty one left by a crash) must not hide the others.
+ */
+export function scanRuns(stateDir: string): { runs: RunSummary[]; unreadable: UnreadableJournal[] } {
   const dir = runsDir(stateDir);
-  if (!fs.existsSync(dir)) return [];
-  return (
-    fs
-      .readdirSync(dir)
-      .filter((f) => f.endsWith(".jsonl"))
-      .map((f) => summarizeRun(readJournal(stateDir, f.slice(0, -".jsonl".length))))
-      // Run ids carry whole seconds; the start entry's time has milliseconds.
-      .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId))
-  );
+  if (!fs.existsSync(dir)) return { runs: [], unreadable: [] };
+  const runs: RunSummary[] = [];
+  const unreadable: UnreadableJournal[] = [];
+  for (const f of fs.readdirSync(dir).filter((name) => name.endsWith(".jsonl"))) {
+    const file = path.join(dir, f);
+    try {
+      runs.push(summarizeRun(readJournal(stateDir, f.slice(0, -".jsonl".length))));
+    } catch (error) {
+      const empty = fs.statSync(file, { throwIfNoEntry: false })?.size === 0;
+      unreadable.push({ file, reason: empty ? "empty file (0 bytes)" : (error as Error).message });
+    }
+  }
+  // Run ids carry whole seconds; the start entry's time has milliseconds.
+  runs.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId));
+  return { runs, unreadable };
+}
+
+/** The runs `scanRuns` can read, oldest first. */
+export function listRuns(stateDir: string): RunSummary[] {
+  return scanRuns(stateDir).runs;
 }
 
 export function pidAlive(pid: number): boolean {

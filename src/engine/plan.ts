@@ -16,6 +16,7 @@ import {
 } from "./model.js";
 import { ProbeError } from "./probe-context.js";
 import { redactDeep } from "./redact.js";
+import { engineRefusal } from "./refusals.js";
 import type { AnyRunbook, ProbeContext } from "./runbook.js";
 
 export type Planned =
@@ -95,29 +96,15 @@ function unattendedEligibility(runbook: AnyRunbook, draft: PlanDraft): Plan["una
 
 export function probeRefusal(error: unknown): Refusal {
   if (error instanceof TransportError) {
-    return {
-      code: "node-unreachable",
-      node: error.node,
-      message: `Cannot establish the facts: node ${error.node} is unreachable`,
-      detail: error.message,
-    };
+    return engineRefusal("node-unreachable", { case: "probe", node: error.node, error: error.message });
   }
   if (error instanceof ProbeError) {
-    return {
-      code: "probe-failed",
-      node: error.node,
-      message: "Cannot establish the facts",
-      detail: error.message,
-    };
+    return engineRefusal("probe-failed", { case: "probe", node: error.node, error: error.message });
   }
   // Output a probe could not read, or a file it could not fetch: the facts are unknown, so no plan.
   if (isPvefixError(error, "PVEFIX_PARSE_ERROR") || error instanceof FileOpError) {
-    return {
-      code: "probe-failed",
-      ...(error instanceof FileOpError ? { node: error.node } : {}),
-      message: "Cannot establish the facts: unexpected output from the cluster",
-      detail: error.message,
-    };
+    const node = error instanceof FileOpError ? { node: error.node } : {};
+    return engineRefusal("probe-failed", { case: "unexpected-output", ...node, error: error.message });
   }
   throw error;
 }

@@ -36,6 +36,11 @@ export interface RunbookMeta {
   undoes: string[];
   /** Every refusal code it can return (a code of the catalogue, src/kit/refusals) and when. */
   refuses: Readonly<Record<string, string>>;
+  /**
+   * Decisions no lab state can reach (a refusal code of `refuses`, or `nothing-to-do`), each with
+   * why: the contract test demands a lab scenario for every other one. The docs list them.
+   */
+  labUnreachable?: Readonly<Partial<Record<string, string>>>;
   notes?: string[];
   seeAlso?: string[];
 }

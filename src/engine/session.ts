@@ -11,4 +11,5 @@ export type { ClusterTarget, RunResult } from "./operations/frame.js";
 export { planOnly } from "./operations/plan.js";
 export { type RunOptions, runRunbook } from "./operations/run.js";
 export { planUndo, type UndoOptions, undoRun } from "./operations/undo.js";
+export { type LastUndoable, lastUndoableRun } from "./operations/undo-subject.js";
 export { stepsStillInPlace, type UndoPlan } from "./undo-plan.js";

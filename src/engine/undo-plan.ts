@@ -16,6 +16,7 @@ import {
   type UndoGuard,
 } from "./model.js";
 import { redact } from "./redact.js";
+import { describeDrift, engineRefusal } from "./refusals.js";
 import type { AnyRunbook } from "./runbook.js";
 
 const RISK_ORDER: Risk[] = ["safe", "guarded", "dangerous"];
@@ -148,22 +149,13 @@ function textDiff(target: RestoreTarget, left: Buffer | string | null, now: Buff
     .trimEnd();
 }
 
-export function describeDrift(d: FileDrift, runId: string): string {
-  const expected = d.expected ?? "not recorded";
-  return `${d.node}:${d.path} changed since run ${runId} left it (expected sha256 ${expected}, found ${d.found})`;
-}
+export { describeDrift };
 
 /** The refusal of an undo that would overwrite someone else's change without a human to ask. */
 export function driftRefusal(drift: readonly FileDrift[], runId: string): Refusal {
-  return {
-    code: "file-changed",
-    message: `${drift.length === 1 ? "A file" : `${drift.length} files`} changed after run ${runId}: undo would overwrite that change`,
-    detail: [
-      ...drift.map((d) => describeDrift(d, runId)),
-      `Check who changed ${drift.length === 1 ? "it" : "them"}; run \`pvefix undo ${runId}\` on a terminal to see the difference and decide.`,
-    ].join("\n"),
-    node: drift[0]!.node,
-  };
+  const [first, ...rest] = drift;
+  if (!first) throw new Error("driftRefusal: no drift");
+  return engineRefusal("file-changed", { runId, drift: [first, ...rest] });
 }
 
 export interface UndoPlan {

@@ -26,9 +26,17 @@ export type KitDecision<R extends RefusalCode> =
   | { kind: "nothing-to-do"; reason: string };
 
 /** The meta a runbook writes: `changes`/`undoes` come from its step builders. */
-export type KitMeta<R extends RefusalCode> = Omit<RunbookMeta, "changes" | "undoes" | "refuses" | "kind"> & {
+export type KitMeta<R extends RefusalCode> = Omit<
+  RunbookMeta,
+  "changes" | "undoes" | "refuses" | "labUnreachable" | "kind"
+> & {
   /** Every code `decide` (or the engine, for this runbook) may return, with when, for this runbook. */
   refuses: { readonly [K in R]: string };
+  /**
+   * The escape hatch of the lab contract (test/integration/runbooks/contract.test.ts): a declared
+   * refusal code (or `nothing-to-do`) that no lab state can reach, with why. Listed in the docs.
+   */
+  labUnreachable?: { readonly [K in NoInfer<R> | "nothing-to-do"]?: string };
   /** Changes no step builder describes (rare: prefer words on the builder). */
   changes?: string[];
   undoes?: string[];

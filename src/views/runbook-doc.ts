@@ -69,9 +69,21 @@ function attributes(meta: RunbookMeta): Array<[string, string, string]> {
   ];
 }
 
-/** `code: when` lines, from the declaration. */
+/** `code: when` lines, from the declaration; a code no lab scenario reaches says why. */
 function refusalLines(meta: RunbookMeta): string[] {
-  return Object.entries(meta.refuses).map(([code, when]) => `${code}: ${when}`);
+  return Object.entries(meta.refuses).map(([code, when]) => {
+    const why = meta.labUnreachable?.[code];
+    return why === undefined ? `${code}: ${when}` : `${code}: ${when} (no lab scenario: ${why})`;
+  });
+}
+
+/** The runbook's notes, and why no lab scenario has nothing to do, when it says so. */
+function notes(meta: RunbookMeta): string[] {
+  const never = meta.labUnreachable?.["nothing-to-do"];
+  return [
+    ...(meta.notes ?? []),
+    ...(never === undefined ? [] : [`No lab scenario has nothing to do: ${never}`]),
+  ];
 }
 
 /** Exit 3 lists this runbook's own refusal codes, from its declaration. */
@@ -117,7 +129,7 @@ function textDoc(runbook: AnyRunbook): string {
         .map((e) => `  # ${e.intent}\n  ${e.command}`)
         .join("\n\n") || "  None.",
     "What it returns": keyValues(exitCodes(meta).map(([code, meaning]) => [`exit ${code}`, meaning])),
-    Notes: list(meta.notes),
+    Notes: list(notes(meta)),
     "See also": list(meta.seeAlso),
   };
   return DOC_SECTIONS.map((section) => `${section.toUpperCase()}\n${body[section]}`).join("\n\n");
@@ -156,7 +168,7 @@ function markdownDoc(runbook: AnyRunbook): string {
         .map((e) => `### ${mdText(e.intent)}\n\n${mdFence("sh", e.command)}`)
         .join("\n\n") || "None.",
     "What it returns": mdTable(["Exit code", "Meaning"], exitCodes(meta)),
-    Notes: mdList(meta.notes ?? []),
+    Notes: mdList(notes(meta)),
     "See also": mdList(meta.seeAlso ?? []),
   };
   return [

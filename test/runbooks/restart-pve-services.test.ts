@@ -156,7 +156,7 @@ describe("restart-pve-services decide", () => {
     expect(verify("start-pve-cluster-pve2")).toEqual([
       'unit-state {"unit":"pve-cluster","want":"active"} 30000',
       "etc-pve-responsive {} 30000",
-      "node-quorate {} 90000",
+      "back-in-quorum {} 90000",
     ]);
     expect(verify("start-pveproxy-pve2")).toEqual(['unit-state {"unit":"pveproxy","want":"active"} 30000']);
   });
@@ -277,7 +277,7 @@ describe("restart-pve-services decide", () => {
       "pve2: no other node is quorate, so its return is checked by corosync being active; the cluster is quorate again once enough nodes run corosync",
     );
     const checks = plan.steps.flatMap((s) => s.verify.map((c: Check) => c.name));
-    expect(checks).not.toContain("node-quorate");
+    expect(checks).not.toContain("back-in-quorum");
   });
 
   it("starts a stopped corosync although no other node answers, since it cannot cost a vote", () => {
@@ -385,14 +385,14 @@ describe("restart-pve-services decide", () => {
       "pve2: systemctl start pveproxy",
     ]);
     expect(plan.warnings).toContain("pve2: pvestatd is failed but not in --services: it stays so");
-    expect(plan.steps.flatMap((s) => s.verify.map((c: Check) => c.name))).not.toContain("node-quorate");
+    expect(plan.steps.flatMap((s) => s.verify.map((c: Check) => c.name))).not.toContain("back-in-quorum");
   });
 
   it("checks the quorum right after corosync when pve-cluster is not restarted", () => {
     const plan = planOf(decide(facts(), { services: ["corosync", "pvestatd"] }));
     expect(plan.steps.find((s) => s.id === "start-corosync-pve2")?.verify.map((c: Check) => c.name)).toEqual([
       "unit-state",
-      "node-quorate",
+      "back-in-quorum",
     ]);
   });
 
@@ -413,7 +413,7 @@ describe("restart-pve-services decide", () => {
       expect(step("stop-corosync").warning).toContain(
         "the cluster keeps 2 votes (quorum 2; pve1 sees 3 votes",
       );
-      expect(step("start-pve-cluster").verify.map((c: Check) => c.name)).toContain("node-quorate");
+      expect(step("start-pve-cluster").verify.map((c: Check) => c.name)).toContain("back-in-quorum");
     }
     expect(plan.summary).toBe(
       "Restart pveproxy, spiceproxy, pvestatd, pve-cluster, corosync on pve2, then pve3, one node at a time",
@@ -619,7 +619,7 @@ describe("restart-pve-services checks", () => {
       ok: true,
     });
     expect((await checks["etc-pve-responsive"]!(ctx, check("etc-pve-responsive", "pve2"))).ok).toBe(false);
-    expect(await checks["node-quorate"]!(ctx, check("node-quorate", "pve1"))).toEqual({
+    expect(await checks["back-in-quorum"]!(ctx, check("back-in-quorum", "pve1"))).toEqual({
       ok: true,
       detail: "quorate (3 votes, quorum 2)",
     });

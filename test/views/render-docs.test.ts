@@ -30,6 +30,8 @@ describe("renderAllDocs", () => {
       `${DOCS_DIR}/README.md`,
       "docs/cli.md",
       "src/lab/scenarios/registry.ts",
+      "runbooks/registry.ts",
+      "README.md",
     ]);
     for (const r of runbooks)
       expect(docs.get(`${DOCS_DIR}/${r.meta.id}.md`)).toBe(`${renderRunbookDoc(r, "md")}\n`);

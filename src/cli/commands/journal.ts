@@ -1,5 +1,5 @@
 /** `pvefix runs` and `pvefix show <run-id>`: read the journal. */
-import { listRuns, readJournal, summarizeRun } from "../../index.js";
+import { readJournal, scanRuns, summarizeRun } from "../../index.js";
 import { renderRunDetail, renderRunList } from "../../views/index.js";
 import { GlobalOptionError, type GlobalOptions } from "../global-options.js";
 import { printOutput } from "../output.js";
@@ -16,12 +16,19 @@ export async function runRuns(globals: GlobalOptions, filter: RunsFilter = { lim
       `✖ Expected a number of runs (0 for all), got ${JSON.stringify(filter.limit)}\n  → at --limit`,
     );
   }
-  const matching = listRuns(globals.stateDir).filter((r) => !filter.runbook || r.runbook === filter.runbook);
+  const { runs: all, unreadable } = scanRuns(globals.stateDir);
+  const matching = all.filter((r) => !filter.runbook || r.runbook === filter.runbook);
   const runs = limit > 0 ? matching.slice(-limit) : matching;
   const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
   printOutput(globals, renderRunList(runs, globals.output, { color: globals.color, columns }));
   if (runs.length < matching.length && globals.output === "text") {
     process.stderr.write(`(the last ${runs.length} of ${matching.length} runs; --limit 0 shows all)\n`);
+  }
+  // On stderr, so `-o json` stays one document; the runs that could be read are listed all the same.
+  for (const { file, reason } of unreadable) {
+    process.stderr.write(
+      `⚠ Skipped ${file}: not a readable journal (${reason}); move it away to silence this\n`,
+    );
   }
   return 0;
 }

@@ -3,10 +3,11 @@
  */
 import { EngineError } from "../errors.js";
 import { canonicalJson, diffFacts } from "../fingerprint.js";
-import { PLAN_FORMAT_VERSION, Plan, type Refusal } from "../model.js";
+import { PLAN_FORMAT_VERSION, Plan } from "../model.js";
 import { paramFlags, parseParams } from "../params.js";
 import { planDifferences, planRunbook } from "../plan.js";
 import { redactDeep } from "../redact.js";
+import { engineRefusal } from "../refusals.js";
 import type { AnyRunbook } from "../runbook.js";
 import { executePlanned } from "./execute.js";
 import { type RunResult, withRun } from "./frame.js";
@@ -42,33 +43,23 @@ export async function applySavedPlan(options: ApplySavedOptions): Promise<RunRes
       const now = planned.kind === "plan" ? planned.plan.facts : refreshedFacts(runbook, planned.facts);
       const changes = diffFacts(redactDeep(saved.facts), redactDeep(now));
       const secretOnly = changes.length === 0 && planned.kind === "plan";
-      const refusal: Refusal = {
-        code: "stale-plan",
-        message: `Saved plan is stale: ${whatChanged(runbook, changes)} changed after the plan was made`,
-        detail: [
-          ...changes.map((c) => `changed: ${c}`),
-          secretOnly ? "changed: a redacted (secret) value in the facts" : "",
-          planned.kind === "refusal" ? `today the runbook refuses: ${planned.refusal.message}` : "",
-          planned.kind === "nothing-to-do" ? `today there is nothing to do: ${planned.reason}` : "",
-          again,
-        ]
-          .filter(Boolean)
-          .join("\n"),
-      };
+      const refusal = engineRefusal("stale-plan", {
+        what: whatChanged(runbook, changes),
+        changes,
+        secretOnly,
+        today:
+          planned.kind === "refusal"
+            ? { kind: "refusal", message: planned.refusal.message }
+            : planned.kind === "nothing-to-do"
+              ? { kind: "nothing-to-do", reason: planned.reason }
+              : { kind: "plan" },
+        again,
+      });
       return executePlanned(options, { kind: "refusal", refusal, facts: planned.facts }, ex);
     }
     const differences = planDifferences(saved, planned.plan);
     if (differences.length > 0) {
-      const refusal: Refusal = {
-        code: "plan-mismatch",
-        message:
-          "Saved plan differs from the plan pvefix builds now for the same facts: the file was edited or made by another pvefix version",
-        detail: [
-          ...differences,
-          "nothing runs from a plan file itself: pvefix runs only what it builds again and finds identical",
-          again,
-        ].join("\n"),
-      };
+      const refusal = engineRefusal("plan-mismatch", { differences, again });
       return executePlanned(options, { kind: "refusal", refusal, facts: planned.facts }, ex);
     }
     // Run what pvefix built just now; it equals the reviewed plan in everything but its time.

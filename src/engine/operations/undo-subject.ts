@@ -3,11 +3,12 @@
  * against the cluster as it is now: shared by `undo` and `undo --plan`. Reads only.
  */
 import * as fs from "node:fs";
+import { isPvefixError } from "../../errors/pvefix-error.js";
 import { readFile } from "../../transport/files.js";
 import type { CommandResult } from "../../transport/types.js";
 import { EngineError } from "../errors.js";
 import { sha256Hex } from "../fingerprint.js";
-import { type JournalEntry, readJournal, runsDir, summarizeRun } from "../journal.js";
+import { type JournalEntry, readJournal, runsDir, scanRuns, summarizeRun } from "../journal.js";
 import type { Plan, Refusal, Step } from "../model.js";
 import { probeRefusal } from "../plan.js";
 import { isSecretPath } from "../redact.js";
@@ -80,6 +81,38 @@ export function undoSubject(options: Pick<UndoOptions, "stateDir" | "runId" | "r
     toUndo,
     runbook: options.runbookFor(summary.runbook),
   };
+}
+
+/** `undo last`: the run picked, and the later runs passed over because they left nothing to undo. */
+export interface LastUndoable {
+  runId: string;
+  passedOver: string[];
+}
+
+/**
+ * `undo last`: the latest run that still has something to undo. A later run that was declined or
+ * refused, had nothing to do, or is undone already is passed over (named in `passedOver`); a run
+ * still running stops the search, as it would stop its undo.
+ */
+export function lastUndoableRun(options: Pick<UndoOptions, "stateDir" | "runbookFor">): LastUndoable {
+  const { runs } = scanRuns(options.stateDir);
+  if (runs.length === 0) {
+    throw new EngineError("PVEFIX_RUN_NOT_FOUND", `No runs yet in ${runsDir(options.stateDir)}`);
+  }
+  const passedOver: string[] = [];
+  for (const { runId } of [...runs].reverse()) {
+    try {
+      undoSubject({ ...options, runId });
+      return { runId, passedOver };
+    } catch (error) {
+      if (!isPvefixError(error, "PVEFIX_NOTHING_TO_UNDO")) throw error;
+      passedOver.push(runId);
+    }
+  }
+  throw new EngineError(
+    "PVEFIX_NOTHING_TO_UNDO",
+    `Nothing to undo: none of the ${runs.length} runs in ${runsDir(options.stateDir)} left a change in place`,
+  );
 }
 
 /** The undo entries earlier undos of `runId` journaled. An unreadable journal of another run is no reason to refuse. */

@@ -1,48 +1,6 @@
 /**
- * Codes the engine returns for every runbook (it builds their words itself, in src/engine): listed
- * here so a runbook may declare them and the docs can name them. A runbook that raises one of them
- * from its own guards uses the words below.
+ * Codes the engine returns for every runbook: the catalogue's `engine` domain. Their entries (data
+ * types and words) live in src/engine/refusals.ts, below the kit, because the engine builds these
+ * refusals itself from the same words; a runbook may declare them and raise them from its guards.
  */
-import { entry, onNode } from "./entry.js";
-
-export const engineRefusals = {
-  "node-unreachable": entry<
-    | { message: string; detail: string; node?: string }
-    | {
-        case: "mount-unchecked";
-        storage: string;
-        unreachable: ReadonlyArray<{ node: string; reason: string }>;
-        /** Where it was checked: `on pve2`, `on any node that answered`. */
-        where: string;
-        /** `node: liveness` of the nodes that answered. */
-        states: readonly string[];
-      }
-  >("a node the plan needs does not answer", (d) =>
-    "case" in d
-      ? {
-          message: `Cannot tell whether ${d.storage} hangs on ${d.unreachable.map((u) => u.node).join(", ")}: not answering`,
-          detail: `${d.unreachable.map((u) => `${u.node} (${u.reason})`).join("; ")}. It does not hang ${d.where} (${d.states.join(", ") || "none"}).`,
-          ...onNode(d.unreachable[0]?.node),
-        }
-      : { message: d.message, detail: d.detail, ...onNode(d.node) },
-  ),
-  "probe-failed": entry<
-    | { message: string; detail: string; node?: string }
-    | { case: "no-way-out"; node: string; defaultRouteDevs: readonly string[]; file: string }
-  >("a probe could not read what the plan needs", (d) =>
-    "case" in d
-      ? {
-          message: `${d.node} has no default route outside ZeroTier: cannot tell which interface leads out`,
-          detail: `\`ip -j route show default\` names ${d.defaultRouteDevs.join(", ") || "no device"}; blacklisting every other interface could cut ZeroTier off. Edit ${d.file} by hand.`,
-          node: d.node,
-        }
-      : { message: d.message, detail: d.detail, ...onNode(d.node) },
-  ),
-  "stale-plan": entry<never>("a saved plan was made for another cluster state (apply)", () => ({
-    message: "",
-  })),
-  "plan-mismatch": entry<never>("a saved plan differs from the plan made now (apply)", () => ({
-    message: "",
-  })),
-  "file-changed": entry<never>("a file changed since the run being undone (undo)", () => ({ message: "" })),
-};
+export { engineRefusals } from "../../engine/refusals.js";

@@ -1,25 +1,2 @@
-/**
- * One refusal code: what it means (for the docs) and the words its data becomes. The words are the
- * same in text, Markdown and JSON (`{ code, message, detail?, node? }`); only the layout differs.
- */
-export interface RefusalWords {
-  message: string;
-  detail?: string;
-  node?: string;
-}
-
-export interface RefusalEntry<D> {
-  /** One line for the catalogue: when this code is returned, in general. */
-  meaning: string;
-  words(data: D): RefusalWords;
-}
-
-/** Declare a code: the type of `words`' argument is the data `refuse(code, data)` takes. */
-export function entry<D>(meaning: string, words: (data: D) => RefusalWords): RefusalEntry<D> {
-  return { meaning, words };
-}
-
-/** For `node?`: present only when known, so the JSON stays `{ code, message, detail?, node? }`. */
-export function onNode(node: string | null | undefined): { node?: string } {
-  return node ? { node } : {};
-}
+/** The catalogue's entry helpers; they live in src/engine so the engine's own codes use them too. */
+export { entry, onNode, type RefusalEntry, type RefusalWords } from "../../engine/refusal-entry.js";

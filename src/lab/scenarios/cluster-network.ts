@@ -105,6 +105,47 @@ export const clusterNetworkDoneScenario: Scenario = {
     }),
 };
 
+export const clusterNetworkOtherAddressesScenario: Scenario = {
+  name: "cluster-network-other-addresses",
+  description:
+    "link 1 already runs on 10.10.12.0/24 (config_version 4): adding it on 10.10.11.0/24 conflicts with what corosync.conf says",
+  build: () =>
+    build("cluster-network-other-addresses", (state) => {
+      const nodes = state.nodes.map((n, i) => ({
+        name: n.name,
+        nodeid: n.nodeid,
+        ip: n.ip,
+        ring1: `10.10.12.${i + 1}`,
+      }));
+      setCorosyncConf(state, writeCorosyncConf({ clusterName: state.clusterName, configVersion: 4, nodes }));
+    }),
+};
+
+export const clusterNetworkNodeDownScenario: Scenario = {
+  name: "cluster-network-node-down",
+  description: "pve3 is powered off: SSH to it is refused, so its addresses and links cannot be checked",
+  build: () =>
+    build("cluster-network-node-down", (state) => {
+      nodeOf(state, "pve3").up = false;
+    }),
+};
+
+export const clusterNetworkSilentNodeScenario: Scenario = {
+  name: "cluster-network-silent-node",
+  description:
+    "pve3 answers the membership check, then its SSH connection drops when asked for its addresses (`ip -j addr show`)",
+  build: () =>
+    build("cluster-network-silent-node", (state) => {
+      state.faults.push({
+        id: "silent",
+        node: "pve3",
+        match: "ip -j addr show",
+        action: "drop",
+        times: null,
+      });
+    }),
+};
+
 export const scenarios: readonly Scenario[] = [
   clusterNetworkScenario,
   clusterNetworkUnreachableScenario,
@@ -112,4 +153,7 @@ export const scenarios: readonly Scenario[] = [
   clusterNetworkNoCarrierScenario,
   clusterNetworkNotQuorateScenario,
   clusterNetworkDoneScenario,
+  clusterNetworkOtherAddressesScenario,
+  clusterNetworkNodeDownScenario,
+  clusterNetworkSilentNodeScenario,
 ];

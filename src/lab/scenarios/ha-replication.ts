@@ -11,11 +11,11 @@ import { addReplicationJob } from "./build/replication.js";
 import { setStorages, ZFS_STORAGES } from "./build/storage.js";
 import type { Scenario } from "./types.js";
 
-const ZFS_DISK = (vmid: number) => `local-zfs:vm-${vmid}-disk-0,iothread=1,size=32G`;
+export const ZFS_DISK = (vmid: number) => `local-zfs:vm-${vmid}-disk-0,iothread=1,size=32G`;
 
 /** vm:100 on pve1 replicated to pve2; ct:101 on pve2 (HA, no replication); vm:102 on pve3 replicated to pve1 (no HA). */
-function buildReplicatedCluster(scenario: string): LabState {
-  const state = baseCluster({ scenario });
+export function buildReplicatedCluster(scenario: string, nodes?: number): LabState {
+  const state = baseCluster({ scenario, ...(nodes ? { nodes } : {}) });
   setStorages(state, ZFS_STORAGES);
   addGuest(state, vm(100, "pve1", "db01", "running", { scsi0: ZFS_DISK(100) }));
   addGuest(

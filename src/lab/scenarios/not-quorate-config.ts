@@ -3,13 +3,14 @@
  * `pvecm expected 1`), only one node cut off (the other two are quorate: split-brain risk), or
  * corosync dead everywhere after a broken config (Path B: `pmxcfs -l`).
  */
+import { writeCorosyncConf } from "../model/corosync-conf.js";
 import type { LabState } from "../state.js";
 import { baseCluster, nodeOf, setCorosyncConf } from "./build/cluster.js";
 import { addGuest, container, vm } from "./build/guests.js";
 import { LOCAL_STORAGES, setStorages } from "./build/storage.js";
 import type { Scenario } from "./types.js";
 
-function buildBase(scenario: string): LabState {
+export function buildBase(scenario: string): LabState {
   const state = baseCluster({ scenario });
   setStorages(state, LOCAL_STORAGES);
   addGuest(state, vm(100, "pve1", "web01", "running"));
@@ -18,7 +19,7 @@ function buildBase(scenario: string): LabState {
   return state;
 }
 
-function cutLinks(state: LabState, ...names: string[]): LabState {
+export function cutLinks(state: LabState, ...names: string[]): LabState {
   for (const name of names) nodeOf(state, name).clusterLink = false;
   state.membershipEpoch += 1;
   return state;
@@ -36,34 +37,58 @@ export function brokenCorosyncConf(state: LabState): string {
     .replace(/( {4}ring0_addr: 10\.10\.10\.(\d)\n)/g, "$1    ring1_addr: 10.20.20.$2\n");
 }
 
+/**
+ * What the operator prepared for the runbook's examples: a valid corosync.conf one version above the
+ * cluster's, with a longer token (`--file corosync.conf.fixed`), and storage.cfg with one more
+ * storage (`--file storage.cfg`).
+ */
+export function fixedFiles(state: LabState): Record<string, string> {
+  const version = Number(/config_version: (\d+)/.exec(state.pve["corosync.conf"] ?? "")?.[1] ?? 0);
+  const nodes = state.nodes.map(({ name, nodeid, ip }) => ({ name, nodeid, ip }));
+  return {
+    "corosync.conf.fixed": writeCorosyncConf({
+      clusterName: state.clusterName,
+      configVersion: version + 1,
+      nodes,
+    }).replace("  secauth: on\n", "  secauth: on\n  token: 5000\n"),
+    "storage.cfg": `${state.pve["storage.cfg"] ?? ""}\ndir: backup2\n\tpath /srv/backup2\n\tcontent backup\n`,
+  };
+}
+
 export const notQuorateConfigScenario: Scenario = {
   name: "not-quorate-config",
   description:
     "corosync links of all three nodes cut: each node alone, reachable over SSH, corosync running, none quorate",
   build: () => cutLinks(buildBase("not-quorate-config"), "pve1", "pve2", "pve3"),
+  operatorFiles: fixedFiles,
 };
 
 export const notQuorateConfigSplitScenario: Scenario = {
   name: "not-quorate-config-split",
   description: "only pve1 cut off: pve2 and pve3 are quorate together, so forcing pve1 would split the brain",
   build: () => cutLinks(buildBase("not-quorate-config-split"), "pve1"),
+  operatorFiles: fixedFiles,
 };
+
+/** Every node's corosync failed on a config with a missing brace (version 4). */
+export function buildCorosyncDown(scenario: string): LabState {
+  const state = buildBase(scenario);
+  setCorosyncConf(state, brokenCorosyncConf(state));
+  for (const node of state.nodes) {
+    node.services.corosync = "failed";
+    node.corosyncLoaded = null;
+    node.procs = node.procs.filter((p) => p.unit !== "corosync");
+  }
+  state.membershipEpoch += 1;
+  return state;
+}
 
 export const notQuorateConfigCorosyncDownScenario: Scenario = {
   name: "not-quorate-config-corosync-down",
   description:
     "a corosync.conf with a missing brace (version 4) reached every node: corosync failed everywhere, pve-cluster runs without quorum",
-  build() {
-    const state = buildBase("not-quorate-config-corosync-down");
-    setCorosyncConf(state, brokenCorosyncConf(state));
-    for (const node of state.nodes) {
-      node.services.corosync = "failed";
-      node.corosyncLoaded = null;
-      node.procs = node.procs.filter((p) => p.unit !== "corosync");
-    }
-    state.membershipEpoch += 1;
-    return state;
-  },
+  build: () => buildCorosyncDown("not-quorate-config-corosync-down"),
+  operatorFiles: fixedFiles,
 };
 
 export const corosyncStaleConfigScenario: Scenario = {

@@ -2,22 +2,36 @@
 import { scenarios as clusterNetworkScenarios } from "./cluster-network.js";
 import { scenarios as defaultScenarios } from "./default.js";
 import { scenarios as haReplicationScenarios } from "./ha-replication.js";
+import { scenarios as haReplicationMismatchBranchesScenarios } from "./ha-replication-mismatch-branches.js";
+import { scenarios as healthyScenarios } from "./healthy.js";
 import { scenarios as hungNfsScenarios } from "./hung-nfs.js";
+import { scenarios as hungNfsBranchesScenarios } from "./hung-nfs-branches.js";
 import { scenarios as notQuorateConfigScenarios } from "./not-quorate-config.js";
+import { scenarios as notQuorateConfigBranchesScenarios } from "./not-quorate-config-branches.js";
 import { scenarios as restartPveServicesScenarios } from "./restart-pve-services.js";
+import { scenarios as restartPveServicesBranchesScenarios } from "./restart-pve-services-branches.js";
 import { scenarios as stuckLockScenarios } from "./stuck-lock.js";
+import { scenarios as stuckLockBranchesScenarios } from "./stuck-lock-branches.js";
 import { scenarios as stuckLockNoQuorumScenarios } from "./stuck-lock-no-quorum.js";
 import type { Scenario } from "./types.js";
 import { scenarios as zerotierBlacklistScenarios } from "./zerotier-blacklist.js";
+import { scenarios as zerotierBlacklistBranchesScenarios } from "./zerotier-blacklist-branches.js";
 
 export const registered: readonly Scenario[] = [
   ...defaultScenarios,
   ...stuckLockScenarios,
+  ...stuckLockBranchesScenarios,
   ...stuckLockNoQuorumScenarios,
   ...hungNfsScenarios,
+  ...hungNfsBranchesScenarios,
   ...zerotierBlacklistScenarios,
-  ...haReplicationScenarios,
-  ...notQuorateConfigScenarios,
-  ...restartPveServicesScenarios,
+  ...zerotierBlacklistBranchesScenarios,
   ...clusterNetworkScenarios,
+  ...haReplicationScenarios,
+  ...haReplicationMismatchBranchesScenarios,
+  ...notQuorateConfigScenarios,
+  ...notQuorateConfigBranchesScenarios,
+  ...restartPveServicesScenarios,
+  ...restartPveServicesBranchesScenarios,
+  ...healthyScenarios,
 ];

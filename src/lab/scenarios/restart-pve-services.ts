@@ -11,8 +11,11 @@ import { setHaResources } from "./build/ha.js";
 import { LOCAL_STORAGES, setStorages } from "./build/storage.js";
 import type { Scenario } from "./types.js";
 
-export function buildRestartServices(scenario: string, options: { haOnTarget: boolean }): LabState {
-  const state = baseCluster({ scenario });
+export function buildRestartServices(
+  scenario: string,
+  options: { haOnTarget: boolean; nodes?: number },
+): LabState {
+  const state = baseCluster({ scenario, ...(options.nodes ? { nodes: options.nodes } : {}) });
   setStorages(state, LOCAL_STORAGES);
   addGuest(state, vm(100, "pve1", "web01", "running"));
   addGuest(state, container(101, "pve2", "dns01", "running"));

@@ -25,7 +25,7 @@ export const EXISTING_LOCAL_CONF = `{
 }
 `;
 
-function buildBase(scenario: string): LabState {
+export function buildBase(scenario: string): LabState {
   const state = baseCluster({ scenario });
   setStorages(state, LOCAL_STORAGES);
   addGuest(state, vm(100, "pve1", "web01", "running"));

@@ -36,8 +36,13 @@ export const etcPveResponsive = defineCheck("etc-pve-responsive", z.object({}), 
   return { ok: etcPve.state === "responsive", detail: etcPve.detail };
 });
 
-/** `pvecm status` answers on the node and says Quorate: Yes. */
-export const backInQuorum = defineCheck("node-quorate", z.object({}), async (ctx, node) => {
+/**
+ * `pvecm status` answers on the node and says Quorate: Yes. Named `node-quorate` in pvefix 0.1.0 (the
+ * name of cluster-config's check, which only reads the quorum): journals of older
+ * restart-pve-services runs record this check under that name; a plan saved by such a version is
+ * refused by `apply` as made by another version (plan-mismatch), as any renamed check would be.
+ */
+export const backInQuorum = defineCheck("back-in-quorum", z.object({}), async (ctx, node) => {
   const tools = await toolsOf(ctx, node);
   return { ok: tools.view?.quorate === true, detail: tools.detail };
 });
