@@ -201,7 +201,9 @@ export function buildProgram(version: string, setExit: Exit): Command {
         });
       }),
     );
-  const token = serve.command("token").description("bearer tokens of the service (stored hashed in the state directory)");
+  const token = serve
+    .command("token")
+    .description("bearer tokens of the service (stored hashed in the state directory)");
   token
     .command("add <name>")
     .description("add a token for a person or system; printed once")
@@ -222,11 +224,17 @@ export function buildProgram(version: string, setExit: Exit): Command {
   token
     .command("list")
     .description("token names and roles")
-    .action(act(async (_o: unknown, cmd: Command) => (await import("./commands/serve.js")).runTokenList(globals(cmd))));
+    .action(
+      act(async (_o: unknown, cmd: Command) =>
+        (await import("./commands/serve.js")).runTokenList(globals(cmd)),
+      ),
+    );
 
   program
     .command("pause")
-    .description("stop `pvefix serve` from starting new remediations, on one cluster or all (at once, for the next run)")
+    .description(
+      "stop `pvefix serve` from starting new remediations, on one cluster or all (at once, for the next run)",
+    )
     .option("--cluster <name>", "only this cluster")
     .option("--reason <text>", "why, shown with every refused run")
     .action(
@@ -236,10 +244,14 @@ export function buildProgram(version: string, setExit: Exit): Command {
     );
   program
     .command("resume")
-    .description("undo `pvefix pause` (and a storm pause); without --cluster, every cluster and the global pause")
+    .description(
+      "undo `pvefix pause` (and a storm pause); without --cluster, every cluster and the global pause",
+    )
     .option("--cluster <name>", "only this cluster")
     .action(
-      act(async (o: { cluster?: string }, cmd: Command) => (await import("./commands/serve.js")).runResume(globals(cmd), o)),
+      act(async (o: { cluster?: string }, cmd: Command) =>
+        (await import("./commands/serve.js")).runResume(globals(cmd), o),
+      ),
     );
   program
     .command("approvals [id]")

@@ -13,7 +13,9 @@ export interface Logger {
 export function jsonLogger(write: (line: string) => void, now: () => number = Date.now): Logger {
   return {
     log(level, msg, fields = {}) {
-      write(`${JSON.stringify({ time: new Date(now()).toISOString(), level, msg, ...redactDeep(fields) })}\n`);
+      write(
+        `${JSON.stringify({ time: new Date(now()).toISOString(), level, msg, ...redactDeep(fields) })}\n`,
+      );
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import {
   type AnyRunbook,
+  applySavedPlan,
   type ClusterTarget,
   type Diagnosis,
   diagnoseCluster,
@@ -16,7 +17,6 @@ import {
   runbooks,
   runRunbook,
   undoRun,
-  applySavedPlan,
 } from "../index.js";
 
 export type PlanResult =
@@ -64,7 +64,12 @@ export function engineRemediator(stateDir: string): Remediator {
         trigger: o.trigger,
       }),
     plan: async (o) => {
-      const planned = await planOnly({ ...o.target, stateDir, runbook: runbookById(o.runbook), rawParams: o.params });
+      const planned = await planOnly({
+        ...o.target,
+        stateDir,
+        runbook: runbookById(o.runbook),
+        rawParams: o.params,
+      });
       if (planned.kind === "plan") return { kind: "plan", plan: planned.plan };
       if (planned.kind === "refusal") {
         return { kind: "refusal", message: planned.refusal.message, code: planned.refusal.code };

@@ -5,10 +5,10 @@
  * PostgreSQL store or a stand-in engine fits without changing this file.
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { ClusterTarget, Gate, Plan, RunResult } from "../index.js";
-import { listRuns, readJournal, runbookById } from "../index.js";
 import { parseParams } from "../engine/params.js";
 import { redactDeep } from "../engine/redact.js";
+import type { ClusterTarget, Diagnosis, Gate, Plan, RunResult } from "../index.js";
+import { listRuns, readJournal, runbookById } from "../index.js";
 import { planMarkdown } from "../views/plan-md.js";
 import type { IncomingAlert } from "./alerts/alertmanager.js";
 import { type Approval, decide, effectiveStatus, planHash } from "./approvals/approval.js";
@@ -16,11 +16,11 @@ import { ServeError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { ServeMetrics } from "./metrics.js";
 import type { Notification, Notifier } from "./notify/webhook.js";
-import { admit, finish, pause, receive, resume, type ReceiveVerdict } from "./policy/policy.js";
-import { canonicalParams, matchAlert, type Trigger } from "./rules/match.js";
-import type { RulesFile } from "./rules/schema.js";
+import { admit, finish, pause, prune, type ReceiveVerdict, receive, resume } from "./policy/policy.js";
 import type { JobQueue } from "./queue.js";
 import type { Remediator } from "./remediator.js";
+import { canonicalParams, matchAlert, type Trigger } from "./rules/match.js";
+import type { RulesFile } from "./rules/schema.js";
 import type { ServeStores } from "./store/types.js";
 
 export interface ClusterDirectory {
@@ -104,7 +104,7 @@ export class ServeService {
     const at = now();
     const verdicts = await stores.policy.update((state) => {
       const out: ReceiveVerdict[] = [];
-      let s = state;
+      let s = prune(state, at, rules.policy);
       for (const c of candidates) {
         const r = receive(s, c.alert, c.trigger, clusters.nodeCount(c.trigger.cluster), at, rules.policy);
         s = r.state;
@@ -124,12 +124,18 @@ export class ServeService {
       if (verdict.kind === "storm-pause") {
         result.message = verdict.reason;
         metrics.refusals.inc({ reason: "storm" });
-        logger.log("warn", "cluster paused by the storm guard", { cluster: c.trigger.cluster, ...verdict.numbers });
+        logger.log("warn", "cluster paused by the storm guard", {
+          cluster: c.trigger.cluster,
+          ...verdict.numbers,
+        });
         void this.notify({
           event: "storm-pause",
           cluster: c.trigger.cluster,
           title: `${verdict.reason}: no remediation starts until a human runs pvefix resume --cluster ${c.trigger.cluster}`,
-          fields: { alertsInWindow: String(verdict.numbers.alertsInWindow), nodesInWindow: String(verdict.numbers.nodesInWindow) },
+          fields: {
+            alertsInWindow: String(verdict.numbers.alertsInWindow),
+            nodesInWindow: String(verdict.numbers.nodesInWindow),
+          },
         });
       } else if (verdict.kind === "paused") {
         result.message = `paused by ${verdict.pause.by}: ${verdict.pause.reason}`;
@@ -140,7 +146,11 @@ export class ServeService {
           severity: c.alert.labels.severity ?? "unknown",
           cluster: c.trigger.cluster,
         });
-        const queued = this.enqueueTrigger(c.trigger, { source: c.alert.source, by, fingerprint: c.alert.fingerprint });
+        const queued = this.enqueueTrigger(c.trigger, {
+          source: c.alert.source,
+          by,
+          fingerprint: c.alert.fingerprint,
+        });
         result.verdict = queued;
       }
     }
@@ -173,13 +183,23 @@ export class ServeService {
           node: null,
           unattended: true,
         },
-        { source: "alertmanager", status: "firing", labels: {}, fingerprint, startsAt: new Date(this.deps.now()).toISOString() },
+        {
+          source: "alertmanager",
+          status: "firing",
+          labels: {},
+          fingerprint,
+          startsAt: new Date(this.deps.now()).toISOString(),
+        },
         by,
       )
     )[0] as AlertResult;
   }
 
-  private async receiveAlertsOfTrigger(trigger: Trigger, alert: IncomingAlert, by: string): Promise<AlertResult[]> {
+  private async receiveAlertsOfTrigger(
+    trigger: Trigger,
+    alert: IncomingAlert,
+    by: string,
+  ): Promise<AlertResult[]> {
     const { clusters, stores, now, rules } = this.deps;
     if (!clusters.names().includes(trigger.cluster)) {
       throw new ServeError(
@@ -193,7 +213,12 @@ export class ServeService {
       const r = receive(s, alert, trigger, clusters.nodeCount(trigger.cluster), now(), rules.policy);
       return { state: r.state, result: r.verdict };
     });
-    const result: AlertResult = { fingerprint: alert.fingerprint, verdict: verdict.kind, runbook: trigger.runbook, cluster: trigger.cluster };
+    const result: AlertResult = {
+      fingerprint: alert.fingerprint,
+      verdict: verdict.kind,
+      runbook: trigger.runbook,
+      cluster: trigger.cluster,
+    };
     if (verdict.kind === "accept") result.verdict = this.enqueueTrigger(trigger, { source: "api", by });
     if (verdict.kind === "paused") result.message = `paused by ${verdict.pause.by}: ${verdict.pause.reason}`;
     if (verdict.kind === "storm-pause") result.message = verdict.reason;
@@ -215,10 +240,20 @@ export class ServeService {
     if (this.stopping) return "shutting-down";
     const job = trigger.unattended
       ? { cluster: trigger.cluster, key: `run|${trigger.key}`, run: () => this.runJob(trigger, origin) }
-      : { cluster: trigger.cluster, key: `ask|${trigger.key}`, run: () => this.askJob(trigger, origin, "the rule does not allow it unattended") };
+      : {
+          cluster: trigger.cluster,
+          key: `ask|${trigger.key}`,
+          run: () => this.askJob(trigger, origin, "the rule does not allow it unattended"),
+        };
     const queued = this.deps.queue.enqueue(job);
     if (queued === "full") this.deps.metrics.refusals.inc({ reason: "queue-full" });
-    return queued === "queued" ? "queued" : queued === "duplicate" ? "duplicate-queued" : queued === "full" ? "queue-full" : "shutting-down";
+    return queued === "queued"
+      ? "queued"
+      : queued === "duplicate"
+        ? "duplicate-queued"
+        : queued === "full"
+          ? "queue-full"
+          : "shutting-down";
   }
 
   /** One unattended run: the policy admits it (or says why not), the engine runs it, the policy remembers how it ended. */
@@ -230,7 +265,12 @@ export class ServeService {
     });
     if (admitted.kind === "refuse") {
       metrics.refusals.inc({ reason: admitted.reason });
-      logger.log("info", "policy refused a run", { key: trigger.key, reason: admitted.reason, message: admitted.message, ...admitted.numbers });
+      logger.log("info", "policy refused a run", {
+        key: trigger.key,
+        reason: admitted.reason,
+        message: admitted.message,
+        ...admitted.numbers,
+      });
       if (admitted.reason === "attempt-cap") {
         await this.notify({
           event: "needs-human",
@@ -249,32 +289,63 @@ export class ServeService {
         target,
         runbook: trigger.runbook,
         params: trigger.params,
-        trigger: { ...origin, rule: trigger.rule, key: trigger.key, policy: { verdict: "start", ...admitted.numbers } },
+        trigger: {
+          ...origin,
+          rule: trigger.rule,
+          key: trigger.key,
+          policy: { verdict: "start", ...admitted.numbers },
+        },
         signal: this.controller.signal,
       });
     } catch (error) {
-      await stores.policy.update((s) => ({ state: finish(s, trigger.key, "failed-rolled-back", null), result: null }));
+      await stores.policy.update((s) => ({
+        state: finish(s, trigger.key, "failed-rolled-back", null),
+        result: null,
+      }));
       metrics.runs.inc({ outcome: "error" });
       logger.log("error", "run could not start", { key: trigger.key, error: (error as Error).message });
-      await this.notify({ event: "failed", cluster: trigger.cluster, title: `${trigger.runbook} could not run: ${(error as Error).message}`, fields: {} });
+      await this.notify({
+        event: "failed",
+        cluster: trigger.cluster,
+        title: `${trigger.runbook} could not run: ${(error as Error).message}`,
+        fields: {},
+      });
       return;
     } finally {
       await target.transport.close();
     }
     await this.ended(trigger, result, started);
-    if (result.outcome === "interrupted" && this.controller.signal.aborted) await this.rollBack(result, trigger.cluster);
+    if (result.outcome === "interrupted" && this.controller.signal.aborted)
+      await this.rollBack(result, trigger.cluster);
     if (result.outcome === "needs-human" && result.plan) {
-      await this.requestApproval(trigger, result.plan, String(origin.by ?? "service"), result.reason ?? "the plan has steps that need a person");
+      await this.requestApproval(
+        trigger,
+        result.plan,
+        String(origin.by ?? "service"),
+        result.reason ?? "the plan has steps that need a person",
+      );
     }
   }
 
-  private async ended(trigger: Pick<Trigger, "key" | "cluster" | "runbook">, result: RunResult, started: number): Promise<void> {
+  private async ended(
+    trigger: Pick<Trigger, "key" | "cluster" | "runbook">,
+    result: RunResult,
+    started: number,
+  ): Promise<void> {
     const { stores, metrics, logger, now } = this.deps;
-    await stores.policy.update((s) => ({ state: finish(s, trigger.key, result.outcome, result.runId), result: null }));
+    await stores.policy.update((s) => ({
+      state: finish(s, trigger.key, result.outcome, result.runId),
+      result: null,
+    }));
     metrics.runs.inc({ outcome: result.outcome });
     metrics.runDuration.observe({ runbook: trigger.runbook }, (now() - started) / 1000);
     if (result.outcome === "refused") metrics.refusals.inc({ reason: result.refusal?.code ?? "refused" });
-    logger.log("info", "run ended", { runId: result.runId, key: trigger.key, outcome: result.outcome, ms: now() - started });
+    logger.log("info", "run ended", {
+      runId: result.runId,
+      key: trigger.key,
+      outcome: result.outcome,
+      ms: now() - started,
+    });
     const event =
       result.outcome === "done"
         ? "done"
@@ -303,9 +374,17 @@ export class ServeService {
   private async askJob(trigger: Trigger, origin: Record<string, unknown>, reason: string): Promise<void> {
     const target = await this.deps.clusters.open(trigger.cluster);
     try {
-      const planned = await this.deps.remediator.plan({ target, runbook: trigger.runbook, params: trigger.params });
+      const planned = await this.deps.remediator.plan({
+        target,
+        runbook: trigger.runbook,
+        params: trigger.params,
+      });
       if (planned.kind !== "plan") {
-        this.deps.logger.log("info", "nothing to approve", { key: trigger.key, kind: planned.kind, ...(planned.kind === "refusal" ? { code: planned.code } : {}) });
+        this.deps.logger.log("info", "nothing to approve", {
+          key: trigger.key,
+          kind: planned.kind,
+          ...(planned.kind === "refusal" ? { code: planned.code } : {}),
+        });
         return;
       }
       await this.requestApproval(trigger, planned.plan, String(origin.by ?? "service"), reason);
@@ -314,7 +393,12 @@ export class ServeService {
     }
   }
 
-  private async requestApproval(trigger: Trigger, plan: Plan, requestedBy: string, reason: string): Promise<Approval | null> {
+  private async requestApproval(
+    trigger: Trigger,
+    plan: Plan,
+    requestedBy: string,
+    reason: string,
+  ): Promise<Approval | null> {
     const { stores, now, rules } = this.deps;
     const open = (await stores.approvals.list()).find(
       (a) => a.key === trigger.key && ["pending", "approved", "applying"].includes(effectiveStatus(a, now())),
@@ -335,7 +419,7 @@ export class ServeService {
       createdAt: at,
       expiresAt: at + rules.approvals.ttl,
       required: rules.approvals.required,
-      dangerousNodes: plan.steps.filter((s) => s.risk === "dangerous").map((s) => s.node),
+      dangerousNodes: [...new Set(plan.steps.filter((s) => s.risk === "dangerous").map((s) => s.node))],
       decisions: [],
       status: "pending",
       runId: null,
@@ -344,12 +428,21 @@ export class ServeService {
     };
     await stores.approvals.create(approval, saved);
     this.deps.metrics.approvals.inc({ event: "requested" });
-    this.deps.logger.log("info", "approval requested", { id: approval.id, key: trigger.key, planHash: approval.planHash, expiresAt: new Date(approval.expiresAt).toISOString() });
+    this.deps.logger.log("info", "approval requested", {
+      id: approval.id,
+      key: trigger.key,
+      planHash: approval.planHash,
+      expiresAt: new Date(approval.expiresAt).toISOString(),
+    });
     await this.notify({
       event: "approval-requested",
       cluster: plan.cluster,
       title: `${plan.runbook} needs ${approval.required} approval(s): pvefix approve ${approval.id}${approval.dangerousNodes.length ? ` --confirm ${approval.dangerousNodes.join(",")}` : ""}`,
-      fields: { reason, expires: new Date(approval.expiresAt).toISOString(), plan: approval.planHash.slice(0, 12) },
+      fields: {
+        reason,
+        expires: new Date(approval.expiresAt).toISOString(),
+        plan: approval.planHash.slice(0, 12),
+      },
       body: approval.markdown,
     });
     return approval;
@@ -358,11 +451,21 @@ export class ServeService {
   /** An approver's decision (HTTP or the CLI through the same store); an approval that is complete is queued to apply. */
   async decideApproval(
     id: string,
-    input: { by: string; verdict: "approve" | "deny"; confirm?: string | undefined; planHash?: string | undefined },
+    input: {
+      by: string;
+      verdict: "approve" | "deny";
+      confirm?: string | undefined;
+      planHash?: string | undefined;
+    },
   ): Promise<Approval> {
     const approval = await this.deps.stores.approvals.update(id, (a) => decide(a, input, this.deps.now()));
     this.deps.metrics.approvals.inc({ event: input.verdict });
-    this.deps.logger.log("info", "approval decision", { id, by: input.by, verdict: input.verdict, status: approval.status });
+    this.deps.logger.log("info", "approval decision", {
+      id,
+      by: input.by,
+      verdict: input.verdict,
+      status: approval.status,
+    });
     if (approval.status === "approved") this.enqueueApply(approval);
     return approval;
   }
@@ -386,7 +489,11 @@ export class ServeService {
 
   private enqueueApply(approval: Approval): void {
     if (this.stopping) return;
-    this.deps.queue.enqueue({ cluster: approval.cluster, key: `apply|${approval.id}`, run: () => this.applyJob(approval.id) });
+    this.deps.queue.enqueue({
+      cluster: approval.cluster,
+      key: `apply|${approval.id}`,
+      run: () => this.applyJob(approval.id),
+    });
   }
 
   /** Apply an approved plan: once (approved → applying), in time, bound to its hash, checked for staleness by `apply`. */
@@ -413,12 +520,21 @@ export class ServeService {
     if (planHash(plan) !== approval.planHash) {
       logger.log("error", "saved plan does not match its approval", { id });
       await finishWith("plan-mismatch", null);
-      await this.notify({ event: "needs-human", cluster: approval.cluster, title: `approval ${id}: the saved plan changed after it was approved; nothing ran`, fields: {} });
+      await this.notify({
+        event: "needs-human",
+        cluster: approval.cluster,
+        title: `approval ${id}: the saved plan changed after it was approved; nothing ran`,
+        fields: {},
+      });
       return;
     }
     const admitted = await stores.policy.update((s) => {
       // A person approved this plan: cooldown and the attempt cap were for unattended runs; pause still holds.
-      const r = admit(s, { cluster: approval.cluster, key: approval.key }, false, now(), { ...rules.policy, cooldown: 0, maxAttempts: Number.MAX_SAFE_INTEGER });
+      const r = admit(s, { cluster: approval.cluster, key: approval.key }, false, now(), {
+        ...rules.policy,
+        cooldown: 0,
+        maxAttempts: Number.MAX_SAFE_INTEGER,
+      });
       return { state: r.state, result: r.verdict };
     });
     if (admitted.kind === "refuse") {
@@ -441,20 +557,36 @@ export class ServeService {
         target,
         plan,
         gate,
-        trigger: { source: "approval", approval: id, approvers, planHash: approval.planHash, policy: { verdict: "start", ...admitted.numbers } },
+        trigger: {
+          source: "approval",
+          approval: id,
+          approvers,
+          planHash: approval.planHash,
+          policy: { verdict: "start", ...admitted.numbers },
+        },
         signal: this.controller.signal,
       });
     } catch (error) {
       await finishWith(`error: ${(error as Error).message}`, null);
       logger.log("error", "approved plan could not run", { id, error: (error as Error).message });
-      await this.notify({ event: "failed", cluster: approval.cluster, title: `approval ${id}: ${(error as Error).message}`, fields: {} });
+      await this.notify({
+        event: "failed",
+        cluster: approval.cluster,
+        title: `approval ${id}: ${(error as Error).message}`,
+        fields: {},
+      });
       return;
     } finally {
       await target.transport.close();
     }
     await finishWith(result.outcome, result.runId);
-    await this.ended({ key: approval.key, cluster: approval.cluster, runbook: approval.runbook }, result, started);
-    if (result.outcome === "interrupted" && this.controller.signal.aborted) await this.rollBack(result, approval.cluster);
+    await this.ended(
+      { key: approval.key, cluster: approval.cluster, runbook: approval.runbook },
+      result,
+      started,
+    );
+    if (result.outcome === "interrupted" && this.controller.signal.aborted)
+      await this.rollBack(result, approval.cluster);
   }
 
   /** A run the shutdown stopped between steps: put back what it changed, from its journal. */
@@ -468,7 +600,12 @@ export class ServeService {
     const target = await this.deps.clusters.open(cluster);
     try {
       const undo = await this.deps.remediator.undo({ target, runId, trigger: { source: "serve", why } });
-      logger.log("info", "rolled back a stopped run", { runId, why, outcome: undo.outcome, undoRun: undo.runId });
+      logger.log("info", "rolled back a stopped run", {
+        runId,
+        why,
+        outcome: undo.outcome,
+        undoRun: undo.runId,
+      });
       if (undo.outcome !== "undone") {
         await this.notify({
           event: "rollback-incomplete",
@@ -484,7 +621,12 @@ export class ServeService {
         return;
       }
       logger.log("error", "rollback of a stopped run failed", { runId, error: (error as Error).message });
-      await this.notify({ event: "rollback-incomplete", cluster, title: `run ${runId} was ${why}; its rollback failed: ${(error as Error).message}`, fields: {} });
+      await this.notify({
+        event: "rollback-incomplete",
+        cluster,
+        title: `run ${runId} was ${why}; its rollback failed: ${(error as Error).message}`,
+        fields: {},
+      });
     } finally {
       await target.transport.close();
     }
@@ -506,7 +648,11 @@ export class ServeService {
       recovered.push(run.runId);
       await this.undoRun(run.runId, run.cluster, "interrupted (the service died)");
       const key = typeof start.trigger.key === "string" ? start.trigger.key : null;
-      if (key) await this.deps.stores.policy.update((s) => ({ state: finish(s, key, "interrupted", run.runId), result: null }));
+      if (key)
+        await this.deps.stores.policy.update((s) => ({
+          state: finish(s, key, "interrupted", run.runId),
+          result: null,
+        }));
     }
     return recovered;
   }
@@ -514,7 +660,7 @@ export class ServeService {
   /** One sweep: `diagnose` on a cluster, its findings through the same path as alerts. */
   async sweep(cluster: string): Promise<AlertResult[]> {
     const target = await this.deps.clusters.open(cluster);
-    let findings;
+    let findings: Diagnosis["findings"];
     try {
       findings = (await this.deps.remediator.diagnose(target)).findings;
     } finally {
@@ -524,7 +670,9 @@ export class ServeService {
     const results: AlertResult[] = [];
     const triggers: Array<{ alert: IncomingAlert; trigger: Trigger }> = [];
     for (const f of findings) {
-      const rule = this.deps.rules.findings.find((r) => r.runbook === f.runbook && r.severity.includes(f.severity));
+      const rule = this.deps.rules.findings.find(
+        (r) => r.runbook === f.runbook && r.severity.includes(f.severity),
+      );
       const key = `${f.runbook}|${cluster}|${canonicalParams(f.params)}`;
       const fingerprint = createHash("sha256").update(key).digest("hex").slice(0, 16);
       this.deps.metrics.findings.inc({ runbook: f.runbook, severity: f.severity, cluster });
@@ -534,16 +682,32 @@ export class ServeService {
       }
       triggers.push({
         alert: { source: "sweep", status: "firing", labels: {}, fingerprint, startsAt: at },
-        trigger: { rule: `findings:${f.runbook}`, runbook: f.runbook, params: f.params, cluster, key, node: f.node ?? null, unattended: rule.unattended },
+        trigger: {
+          rule: `findings:${f.runbook}`,
+          runbook: f.runbook,
+          params: f.params,
+          cluster,
+          key,
+          node: f.node ?? null,
+          unattended: rule.unattended,
+        },
       });
     }
-    for (const t of triggers) results.push(...(await this.receiveAlertsOfTrigger(t.trigger, t.alert, "sweep")));
-    this.deps.logger.log("info", "sweep", { cluster, findings: findings.length, verdicts: countBy(results.map((r) => r.verdict)) });
+    for (const t of triggers)
+      results.push(...(await this.receiveAlertsOfTrigger(t.trigger, t.alert, "sweep")));
+    this.deps.logger.log("info", "sweep", {
+      cluster,
+      findings: findings.length,
+      verdicts: countBy(results.map((r) => r.verdict)),
+    });
     return results;
   }
 
   async pause(cluster: string | null, by: string, reason: string): Promise<void> {
-    await this.deps.stores.policy.update((s) => ({ state: pause(s, cluster, by, reason, this.deps.now()), result: null }));
+    await this.deps.stores.policy.update((s) => ({
+      state: pause(s, cluster, by, reason, this.deps.now()),
+      result: null,
+    }));
   }
 
   async resume(cluster: string | null): Promise<void> {
@@ -558,7 +722,8 @@ export class ServeService {
     this.stopping = true;
     this.controller.abort();
     const dropped = await this.deps.queue.close();
-    if (dropped.length > 0) this.deps.logger.log("info", "dropped queued jobs at shutdown", { count: dropped.length });
+    if (dropped.length > 0)
+      this.deps.logger.log("info", "dropped queued jobs at shutdown", { count: dropped.length });
   }
 
   private async notify(n: Notification): Promise<void> {

@@ -5,7 +5,6 @@
  */
 import type { AddressInfo } from "node:net";
 import { runbooks } from "../index.js";
-import type { RulesFile } from "./rules/schema.js";
 import { buildHttpServer } from "./http/server.js";
 import type { Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
@@ -13,6 +12,7 @@ import { Notifier } from "./notify/webhook.js";
 import { pauseOf } from "./policy/policy.js";
 import { InProcessQueue } from "./queue.js";
 import { engineRemediator, type Remediator } from "./remediator.js";
+import type { RulesFile } from "./rules/schema.js";
 import { type ClusterDirectory, ServeService } from "./service.js";
 import { stateDirStores } from "./store/state-dir.js";
 import type { ServeStores } from "./store/types.js";
@@ -69,7 +69,8 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
     stateDir: o.stateDir,
   });
   const recovered = await service.recover();
-  if (recovered.length > 0) o.logger.log("warn", "rolled back runs a previous service left unfinished", { runs: recovered });
+  if (recovered.length > 0)
+    o.logger.log("warn", "rolled back runs a previous service left unfinished", { runs: recovered });
 
   const app = await buildHttpServer({
     service,
@@ -103,7 +104,12 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
         running = true;
         service
           .sweep(sweep.cluster)
-          .catch((error: unknown) => o.logger.log("error", "sweep failed", { cluster: sweep.cluster, error: (error as Error).message }))
+          .catch((error: unknown) =>
+            o.logger.log("error", "sweep failed", {
+              cluster: sweep.cluster,
+              error: (error as Error).message,
+            }),
+          )
           .finally(() => {
             running = false;
           });
@@ -112,10 +118,19 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
   }
   timers.push(
     setInterval(() => {
-      service.pollApprovals().catch((error: unknown) => o.logger.log("error", "approval poll failed", { error: (error as Error).message }));
+      service
+        .pollApprovals()
+        .catch((error: unknown) =>
+          o.logger.log("error", "approval poll failed", { error: (error as Error).message }),
+        );
     }, o.approvalPollMs ?? 1_000),
   );
-  o.logger.log("info", "listening", { url, clusters: o.clusters.names(), rules: o.rules.rules.length, sweeps: o.rules.sweeps.length });
+  o.logger.log("info", "listening", {
+    url,
+    clusters: o.clusters.names(),
+    rules: o.rules.rules.length,
+    sweeps: o.rules.sweeps.length,
+  });
 
   let stopped: Promise<void> | undefined;
   return {

@@ -42,17 +42,22 @@ function knownRunbooks(): string[] {
 export function runCheckRules(file: string): number {
   const checked = checkRules(readText(file, "--check-rules"), knownRunbooks());
   if (!checked.ok) {
-    process.stderr.write(`✖ ${file}: ${checked.errors.length} problem(s)\n${checked.errors.map((e) => `  ${e}`).join("\n")}\n`);
+    process.stderr.write(
+      `✖ ${file}: ${checked.errors.length} problem(s)\n${checked.errors.map((e) => `  ${e}`).join("\n")}\n`,
+    );
     return EXIT.badInput;
   }
   const r = checked.rules;
-  print(`✔ ${file}: ${r.rules.length} rule(s), ${r.sweeps.length} sweep(s), ${r.findings.length} finding rule(s), ${r.notify.length} notification target(s)`);
+  print(
+    `✔ ${file}: ${r.rules.length} rule(s), ${r.sweeps.length} sweep(s), ${r.findings.length} finding rule(s), ${r.notify.length} notification target(s)`,
+  );
   return EXIT.ok;
 }
 
 function positiveInt(text: string, field: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new InputError([{ field, message: `Expected a positive whole number, got "${text}"` }]);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InputError([{ field, message: `Expected a positive whole number, got "${text}"` }]);
   return n;
 }
 
@@ -60,7 +65,9 @@ function listenAddress(text: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[2]) : Number.NaN;
   if (!m || port > 65535) {
-    throw new InputError([{ field: "--listen", message: `Expected HOST:PORT like 127.0.0.1:9797, got "${text}"` }]);
+    throw new InputError([
+      { field: "--listen", message: `Expected HOST:PORT like 127.0.0.1:9797, got "${text}"` },
+    ]);
   }
   return { host: (m[1] as string).replace(/^\[|\]$/g, ""), port };
 }
@@ -68,12 +75,19 @@ function listenAddress(text: string): { host: string; port: number } {
 export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): Promise<number> {
   const { host, port } = listenAddress(o.listen);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
-    throw new InputError([{ field: o.tlsCert ? "--tls-key" : "--tls-cert", message: "TLS needs both --tls-cert and --tls-key" }]);
+    throw new InputError([
+      { field: o.tlsCert ? "--tls-key" : "--tls-cert", message: "TLS needs both --tls-cert and --tls-key" },
+    ]);
   }
   let rules = RulesFile.parse({ version: 1 });
   if (o.rules) {
     const checked = checkRules(readText(o.rules, "--rules"), knownRunbooks());
-    if (!checked.ok) throw new ServeError("PVEFIX_SERVE_RULES", `✖ ${o.rules}:\n${checked.errors.map((e) => `  ${e}`).join("\n")}`, "check it with pvefix serve --check-rules FILE");
+    if (!checked.ok)
+      throw new ServeError(
+        "PVEFIX_SERVE_RULES",
+        `✖ ${o.rules}:\n${checked.errors.map((e) => `  ${e}`).join("\n")}`,
+        "check it with pvefix serve --check-rules FILE",
+      );
     rules = checked.rules;
   }
   // One cluster per service, the one -i/--lab names; its size is what the storm guard measures against.
@@ -114,11 +128,20 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
 
 export async function runTokenAdd(globals: GlobalOptions, name: string, role: string): Promise<number> {
   const n = TokenName.safeParse(name);
-  if (!n.success) throw new InputError([{ field: "<name>", message: `${n.error.issues[0]?.message}, got "${name}"` }]);
+  if (!n.success)
+    throw new InputError([{ field: "<name>", message: `${n.error.issues[0]?.message}, got "${name}"` }]);
   const r = Role.safeParse(role);
-  if (!r.success) throw new InputError([{ field: "--role", message: `Expected one of ${Role.options.join(", ")}, got "${role}"` }]);
+  if (!r.success)
+    throw new InputError([
+      { field: "--role", message: `Expected one of ${Role.options.join(", ")}, got "${role}"` },
+    ]);
   const token = newToken();
-  await stateDirStores(globals.stateDir).tokens.add({ name, role: r.data, hash: hashToken(token), createdAt: new Date().toISOString() });
+  await stateDirStores(globals.stateDir).tokens.add({
+    name,
+    role: r.data,
+    hash: hashToken(token),
+    createdAt: new Date().toISOString(),
+  });
   process.stderr.write(`Token for ${name} (${r.data}); it is shown once and stored only as its sha256:\n`);
   print(token);
   return EXIT.ok;
@@ -137,18 +160,26 @@ export async function runTokenList(globals: GlobalOptions): Promise<number> {
   return EXIT.ok;
 }
 
-export async function runPause(globals: GlobalOptions, o: { cluster?: string; reason?: string }): Promise<number> {
+export async function runPause(
+  globals: GlobalOptions,
+  o: { cluster?: string; reason?: string },
+): Promise<number> {
   const who = `user:${os.userInfo().username}`;
   await stateDirStores(globals.stateDir).policy.update((s) => ({
     state: pause(s, o.cluster ?? null, who, o.reason ?? "paused by hand", Date.now()),
     result: null,
   }));
-  print(`Paused ${o.cluster ? `cluster ${o.cluster}` : "every cluster"}: no new remediation starts (a running one ends its run); resume with pvefix resume${o.cluster ? ` --cluster ${o.cluster}` : ""}`);
+  print(
+    `Paused ${o.cluster ? `cluster ${o.cluster}` : "every cluster"}: no new remediation starts (a running one ends its run); resume with pvefix resume${o.cluster ? ` --cluster ${o.cluster}` : ""}`,
+  );
   return EXIT.ok;
 }
 
 export async function runResume(globals: GlobalOptions, o: { cluster?: string }): Promise<number> {
-  await stateDirStores(globals.stateDir).policy.update((s) => ({ state: resume(s, o.cluster ?? null), result: null }));
+  await stateDirStores(globals.stateDir).policy.update((s) => ({
+    state: resume(s, o.cluster ?? null),
+    result: null,
+  }));
   print(`Resumed ${o.cluster ? `cluster ${o.cluster}` : "every cluster"}`);
   return EXIT.ok;
 }
@@ -184,7 +215,9 @@ export async function runApprovals(globals: GlobalOptions, id?: string): Promise
       [
         `Approval ${a.id}: ${effectiveStatus(a, Date.now())}, requested by ${a.requestedBy} (${a.reason})`,
         `expires ${new Date(a.expiresAt).toISOString()}; ${a.required} approval(s) needed; plan sha256 ${a.planHash}`,
-        ...(a.dangerousNodes.length ? [`dangerous steps: approve with --confirm ${a.dangerousNodes.join(",")}`] : []),
+        ...(a.dangerousNodes.length
+          ? [`dangerous steps: approve with --confirm ${a.dangerousNodes.join(",")}`]
+          : []),
         "",
         a.markdown,
       ].join("\n"),
@@ -196,7 +229,10 @@ export async function runApprovals(globals: GlobalOptions, id?: string): Promise
     all.length === 0
       ? "No approvals"
       : all
-          .map((a) => `${a.id}\t${effectiveStatus(a, Date.now())}\t${a.runbook}\t${a.cluster}\t${new Date(a.expiresAt).toISOString()}`)
+          .map(
+            (a) =>
+              `${a.id}\t${effectiveStatus(a, Date.now())}\t${a.runbook}\t${a.cluster}\t${new Date(a.expiresAt).toISOString()}`,
+          )
           .join("\n"),
   );
   return EXIT.ok;

@@ -77,7 +77,12 @@ function refuse(message: string, hint?: string): never {
  */
 export function decide(
   approval: Approval,
-  input: { by: string; verdict: "approve" | "deny"; confirm?: string | undefined; planHash?: string | undefined },
+  input: {
+    by: string;
+    verdict: "approve" | "deny";
+    confirm?: string | undefined;
+    planHash?: string | undefined;
+  },
   now: number,
 ): Approval {
   const status = effectiveStatus(approval, now);
@@ -94,12 +99,20 @@ export function decide(
       "look at the plan again: the one you reviewed is not the one waiting",
     );
   }
-  if (approval.decisions.some((d) => d.by === input.by)) refuse(`✖ ${input.by} has already decided on ${approval.id}`);
+  if (approval.decisions.some((d) => d.by === input.by))
+    refuse(`✖ ${input.by} has already decided on ${approval.id}`);
   if (input.verdict === "deny") {
-    return { ...approval, status: "denied", decisions: [...approval.decisions, { by: input.by, verdict: "deny", at: now }] };
+    return {
+      ...approval,
+      status: "denied",
+      decisions: [...approval.decisions, { by: input.by, verdict: "deny", at: now }],
+    };
   }
   if (input.by === approval.requestedBy) {
-    refuse(`✖ ${input.by} requested ${approval.id} and cannot approve it (four eyes)`, "another approver must approve");
+    refuse(
+      `✖ ${input.by} requested ${approval.id} and cannot approve it (four eyes)`,
+      "another approver must approve",
+    );
   }
   if (approval.dangerousNodes.length > 0) {
     const want = approval.dangerousNodes.join(",");

@@ -34,20 +34,33 @@ export interface HttpOptions {
 
 const RunRequest = z.strictObject({
   runbook: z.string().min(1).max(128),
-  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).default({}),
+  params: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]))
+    .default({}),
   cluster: z.string().min(1).max(128),
 });
 
 const DecisionBody = z
   .strictObject({
     confirm: z.string().max(1024).optional(),
-    planHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    planHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
   })
   .default({});
 
-const ApprovalId = z.strictObject({ id: z.string().regex(/^[a-z0-9-]{6,64}$/), verdict: z.enum(["approve", "deny"]) });
+const ApprovalId = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]{6,64}$/),
+  verdict: z.enum(["approve", "deny"]),
+});
 
-const PauseBody = z.strictObject({ cluster: z.string().min(1).max(128).optional(), reason: z.string().max(512).default("paused over HTTP") }).default({ reason: "paused over HTTP" });
+const PauseBody = z
+  .strictObject({
+    cluster: z.string().min(1).max(128).optional(),
+    reason: z.string().max(512).default("paused over HTTP"),
+  })
+  .default({ reason: "paused over HTTP" });
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -116,13 +129,24 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   });
 
   app.setErrorHandler((error, _req, reply) => {
-    if (error instanceof HttpInputError) return reply.code(400).send({ error: "bad-request", field: error.field, message: error.message });
+    if (error instanceof HttpInputError)
+      return reply.code(400).send({ error: "bad-request", field: error.field, message: error.message });
     if (isPvefixError(error)) {
-      const status = error.code === "PVEFIX_APPROVAL_NOT_FOUND" ? 404 : error.exitCode === 3 ? 409 : error.exitCode === 2 ? 400 : 500;
-      return reply.code(status).send({ error: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) });
+      const status =
+        error.code === "PVEFIX_APPROVAL_NOT_FOUND"
+          ? 404
+          : error.exitCode === 3
+            ? 409
+            : error.exitCode === 2
+              ? 400
+              : 500;
+      return reply
+        .code(status)
+        .send({ error: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) });
     }
     const e = error as { statusCode?: number; code?: string; message: string };
-    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.code ?? "bad-request", message: e.message });
+    if (e.statusCode && e.statusCode < 500)
+      return reply.code(e.statusCode).send({ error: e.code ?? "bad-request", message: e.message });
     o.logger.log("error", "request failed", { error: e.message });
     return reply.code(500).send({ error: "internal", message: "internal error (see the service log)" });
   });
@@ -148,7 +172,9 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
 
   app.get("/v1/approvals", { preHandler: authorize("read") }, async () => {
     const all = await o.service.listApprovals();
-    return { approvals: all.map((a) => ({ ...a, status: effectiveStatus(a, o.now()), markdown: undefined })) };
+    return {
+      approvals: all.map((a) => ({ ...a, status: effectiveStatus(a, o.now()), markdown: undefined })),
+    };
   });
 
   app.get("/v1/approvals/:id", { preHandler: authorize("read") }, async (req) => {
@@ -160,7 +186,12 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   app.post("/v1/approvals/:id/:verdict", { preHandler: authorize("approve") }, async (req) => {
     const { id, verdict } = parse(ApprovalId, req.params, "path");
     const body = parse(DecisionBody, req.body ?? {}, "body");
-    const a = await o.service.decideApproval(id, { by: req.who!.name, verdict, confirm: body.confirm, planHash: body.planHash });
+    const a = await o.service.decideApproval(id, {
+      by: req.who!.name,
+      verdict,
+      confirm: body.confirm,
+      planHash: body.planHash,
+    });
     return { id: a.id, status: a.status, decisions: a.decisions.length, required: a.required };
   });
 
@@ -171,7 +202,11 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   });
 
   app.post("/v1/resume", { preHandler: authorize("admin") }, async (req) => {
-    const body = parse(z.strictObject({ cluster: z.string().min(1).max(128).optional() }).default({}), req.body ?? {}, "body");
+    const body = parse(
+      z.strictObject({ cluster: z.string().min(1).max(128).optional() }).default({}),
+      req.body ?? {},
+      "body",
+    );
     await o.service.resume(body.cluster ?? null);
     return { resumed: body.cluster ?? "all" };
   });

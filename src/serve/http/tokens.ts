@@ -10,7 +10,10 @@ export type Role = z.infer<typeof Role>;
 
 export const TokenName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, "letters, digits, . _ @ - (up to 64), starting with a letter or digit");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/,
+    "letters, digits, . _ @ - (up to 64), starting with a letter or digit",
+  );
 
 export const TokenRecord = z.object({
   name: TokenName,

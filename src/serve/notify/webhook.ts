@@ -34,7 +34,9 @@ const ICON: Record<NotifyEvent, string> = {
 };
 
 export function notificationText(n: Notification): string {
-  const lines = [`${ICON[n.event]} pvefix ${n.event} on cluster ${escapeUntrusted(n.cluster)}: ${escapeUntrusted(n.title)}`];
+  const lines = [
+    `${ICON[n.event]} pvefix ${n.event} on cluster ${escapeUntrusted(n.cluster)}: ${escapeUntrusted(n.title)}`,
+  ];
   for (const [k, v] of Object.entries(n.fields)) lines.push(`• ${escapeUntrusted(k)}: ${escapeUntrusted(v)}`);
   if (n.body) lines.push("", n.body);
   return lines.join("\n");
@@ -47,7 +49,9 @@ export function payloadFor(target: NotifyTarget, n: Notification): unknown {
     event: n.event,
     cluster: escapeUntrusted(n.cluster),
     title: escapeUntrusted(n.title),
-    fields: Object.fromEntries(Object.entries(n.fields).map(([k, v]) => [escapeUntrusted(k), escapeUntrusted(v)])),
+    fields: Object.fromEntries(
+      Object.entries(n.fields).map(([k, v]) => [escapeUntrusted(k), escapeUntrusted(v)]),
+    ),
     text,
   };
 }

@@ -54,7 +54,10 @@ export function dedupeKey(alert: Pick<IncomingAlert, "fingerprint" | "status" | 
     .slice(0, 16);
 }
 
-export function pauseOf(state: PolicyState, cluster: string): { scope: "all" | "cluster"; pause: Pause } | null {
+export function pauseOf(
+  state: PolicyState,
+  cluster: string,
+): { scope: "all" | "cluster"; pause: Pause } | null {
   if (state.paused.all) return { scope: "all", pause: state.paused.all };
   const p = state.paused.clusters[cluster];
   return p ? { scope: "cluster", pause: p } : null;
@@ -85,26 +88,34 @@ export function prune(state: PolicyState, now: number, config: PolicyConfig): Po
 /**
  * An alert arrives: drop a repeat, note a resolve, count it in the storm window, and pause the
  * cluster when the window holds too many alerts or too large a share of its nodes (the probe
- * may be what is wrong: a human looks first).
+ * may be what is wrong: a human looks first). `draft` is changed in place and returned: a store
+ * hands each transaction its own copy, and copying the dedupe memory per alert would make a
+ * storm quadratic.
  */
 export function receive(
-  input: PolicyState,
+  draft: PolicyState,
   alert: IncomingAlert,
   trigger: Pick<Trigger, "cluster" | "node">,
   nodeCount: number,
   now: number,
   config: PolicyConfig,
 ): Outcome<ReceiveVerdict> {
-  const state = prune(input, now, config);
+  // The caller prunes once per transaction (`prune`); a delivery holds at most 1,000 alerts.
+  const state = draft;
   const key = dedupeKey(alert);
   const firstSeenAt = state.seen[key];
-  if (firstSeenAt !== undefined) return { state, verdict: { kind: "duplicate", numbers: { firstSeenAt } } };
-  state.seen = { ...state.seen, [key]: now };
+  if (firstSeenAt !== undefined && now - firstSeenAt < config.dedupeFor) {
+    return { state, verdict: { kind: "duplicate", numbers: { firstSeenAt } } };
+  }
+  state.seen[key] = now;
   if (alert.status === "resolved") return { state, verdict: { kind: "resolved" } };
   const paused = pauseOf(state, trigger.cluster);
   if (paused) return { state, verdict: { kind: "paused", ...paused } };
-  const window = [...(state.windows[trigger.cluster] ?? []), { at: now, node: trigger.node }];
-  state.windows = { ...state.windows, [trigger.cluster]: window.slice(-(config.storm.maxAlerts + 1)) };
+  const window = [
+    ...(state.windows[trigger.cluster] ?? []).filter((e) => now - e.at < config.storm.window),
+    { at: now, node: trigger.node },
+  ];
+  state.windows[trigger.cluster] = window.slice(-(config.storm.maxAlerts + 1));
   const nodes = new Set(window.map((e) => e.node).filter((n): n is string => n !== null));
   const numbers: StormNumbers = {
     windowMs: config.storm.window,
@@ -122,10 +133,7 @@ export function receive(
   const reason = tooMany
     ? `storm: ${numbers.alertsInWindow} alerts in ${seconds(numbers.windowMs)} (more than ${numbers.maxAlerts})`
     : `storm: ${numbers.nodesInWindow} of ${nodeCount} nodes alerting in ${seconds(numbers.windowMs)} (more than ${Math.round(numbers.maxNodeShare * 100)} %)`;
-  state.paused = {
-    ...state.paused,
-    clusters: { ...state.paused.clusters, [trigger.cluster]: { by: "storm-guard", reason, at: now } },
-  };
+  state.paused.clusters[trigger.cluster] = { by: "storm-guard", reason, at: now };
   return { state, verdict: { kind: "storm-pause", numbers, reason } };
 }
 
@@ -165,7 +173,8 @@ export function admit(
       `${paused.scope === "all" ? "every cluster" : `cluster ${trigger.cluster}`} is paused by ${paused.pause.by}: ${paused.pause.reason}`,
     );
   }
-  if (clusterBusy) return refuse("cluster-busy", `a remediation is already running on cluster ${trigger.cluster}`);
+  if (clusterBusy)
+    return refuse("cluster-busy", `a remediation is already running on cluster ${trigger.cluster}`);
   if (memory.attempts >= config.maxAttempts) {
     return refuse(
       "attempt-cap",
@@ -203,17 +212,28 @@ export function finish(input: PolicyState, key: string, outcome: string, runId: 
   };
 }
 
-export function pause(input: PolicyState, cluster: string | null, by: string, reason: string, now: number): PolicyState {
+export function pause(
+  input: PolicyState,
+  cluster: string | null,
+  by: string,
+  reason: string,
+  now: number,
+): PolicyState {
   const record: Pause = { by, reason, at: now };
   if (cluster === null) return { ...input, paused: { ...input.paused, all: record } };
   return { ...input, paused: { ...input.paused, clusters: { ...input.paused.clusters, [cluster]: record } } };
 }
 
-/** Resume one cluster, or (no cluster) everything: the global pause and every cluster's. */
+/**
+ * Resume one cluster, or (no cluster) everything: the global pause and every cluster's. The storm
+ * window starts empty again: a human has looked, and the alerts that paused the cluster must not
+ * pause it again with the next one.
+ */
 export function resume(input: PolicyState, cluster: string | null): PolicyState {
-  if (cluster === null) return { ...input, paused: { all: null, clusters: {} } };
+  if (cluster === null) return { ...input, paused: { all: null, clusters: {} }, windows: {} };
   const { [cluster]: _gone, ...rest } = input.paused.clusters;
-  return { ...input, paused: { ...input.paused, clusters: rest } };
+  const { [cluster]: _window, ...windows } = input.windows;
+  return { ...input, paused: { ...input.paused, clusters: rest }, windows };
 }
 
 /** Forget a target's attempts: what a human does after looking (`pvefix resume` does not). */

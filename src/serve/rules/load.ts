@@ -23,7 +23,9 @@ export function checkRules(text: string, knownRunbooks: readonly string[]): Rule
   const names = new Set<string>();
   parsed.data.rules.forEach((rule, i) => {
     if (!known.has(rule.runbook)) {
-      errors.push(`rules[${i}].runbook: unknown runbook "${rule.runbook}" (one of ${knownRunbooks.join(", ")})`);
+      errors.push(
+        `rules[${i}].runbook: unknown runbook "${rule.runbook}" (one of ${knownRunbooks.join(", ")})`,
+      );
     }
     if (names.has(rule.name)) errors.push(`rules[${i}].name: "${rule.name}" is used by an earlier rule`);
     names.add(rule.name);
@@ -32,13 +34,17 @@ export function checkRules(text: string, knownRunbooks: readonly string[]): Rule
       try {
         new RegExp(value.slice(1));
       } catch (error) {
-        errors.push(`rules[${i}].match.${label}: not a valid regular expression: ${(error as Error).message}`);
+        errors.push(
+          `rules[${i}].match.${label}: not a valid regular expression: ${(error as Error).message}`,
+        );
       }
     }
   });
   parsed.data.findings.forEach((f, i) => {
     if (!known.has(f.runbook)) {
-      errors.push(`findings[${i}].runbook: unknown runbook "${f.runbook}" (one of ${knownRunbooks.join(", ")})`);
+      errors.push(
+        `findings[${i}].runbook: unknown runbook "${f.runbook}" (one of ${knownRunbooks.join(", ")})`,
+      );
     }
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, rules: parsed.data };

@@ -51,7 +51,10 @@ export function matchAlert(rules: RulesFile, alert: Pick<IncomingAlert, "labels"
   }
   const cluster = fillTemplate(rule.cluster, alert.labels);
   if (typeof cluster !== "string" || cluster === "") {
-    return { kind: "no-rule", reason: `rule ${rule.name}: the cluster template needs a label the alert lacks` };
+    return {
+      kind: "no-rule",
+      reason: `rule ${rule.name}: the cluster template needs a label the alert lacks`,
+    };
   }
   const node = fillTemplate(rule.node, alert.labels);
   const target = rule.target ? fillTemplate(rule.target, alert.labels) : canonicalParams(params);

@@ -10,9 +10,15 @@ import { Duration } from "../duration.js";
 export const Template = z
   .string()
   .max(512)
-  .refine((t) => [...t.matchAll(/\{\{(.*?)\}\}/g)].every((m) => /^\s*labels\.[A-Za-z_][A-Za-z0-9_]*\s*$/.test(m[1] ?? "")), {
-    message: "a template may hold only {{ labels.NAME }} placeholders",
-  });
+  .refine(
+    (t) =>
+      [...t.matchAll(/\{\{(.*?)\}\}/g)].every((m) =>
+        /^\s*labels\.[A-Za-z_][A-Za-z0-9_]*\s*$/.test(m[1] ?? ""),
+      ),
+    {
+      message: "a template may hold only {{ labels.NAME }} placeholders",
+    },
+  );
 
 export const Rule = z.strictObject({
   name: z.string().min(1).max(128),
@@ -72,7 +78,9 @@ export const NotifyTarget = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
   format: z.enum(["json", "slack"]).default("json"),
   events: z
-    .array(z.enum(["needs-human", "approval-requested", "done", "failed", "rollback-incomplete", "storm-pause"]))
+    .array(
+      z.enum(["needs-human", "approval-requested", "done", "failed", "rollback-incomplete", "storm-pause"]),
+    )
     .optional(),
 });
 export type NotifyTarget = z.infer<typeof NotifyTarget>;

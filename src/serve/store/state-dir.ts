@@ -21,9 +21,14 @@ function readJson(file: string): unknown {
     return JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new ServeError("PVEFIX_SERVE_STATE", `cannot read ${file}: ${(error as Error).message}`, undefined, {
-      cause: error,
-    });
+    throw new ServeError(
+      "PVEFIX_SERVE_STATE",
+      `cannot read ${file}: ${(error as Error).message}`,
+      undefined,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -73,7 +78,10 @@ export class FileApprovalStore implements ApprovalStore {
 
   private file(id: string, kind: "json" | "plan.json"): string {
     if (!/^[a-z0-9-]{6,64}$/.test(id)) {
-      throw new ServeError("PVEFIX_APPROVAL_NOT_FOUND", `✖ Expected an approval id like a1b2c3d4e5f6, got "${id}"`);
+      throw new ServeError(
+        "PVEFIX_APPROVAL_NOT_FOUND",
+        `✖ Expected an approval id like a1b2c3d4e5f6, got "${id}"`,
+      );
     }
     return path.join(this.dir, `${id}.${kind}`);
   }

@@ -3,9 +3,10 @@
  * (`state-dir.ts`); a database implementation replaces these without touching the policy, the
  * rules or the approvals, which only ever see these interfaces and plain values.
  */
-import type { PolicyState } from "../policy/state.js";
+
 import type { Approval } from "../approvals/approval.js";
 import type { TokenRecord } from "../http/tokens.js";
+import type { PolicyState } from "../policy/state.js";
 
 export interface PolicyStore {
   read(): Promise<PolicyState>;
