@@ -2,7 +2,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "vitest";
-import { type JournalEntry, listRuns, type RunSummary, readJournal } from "../../../src/index.js";
+import type { RunSummary } from "../../../src/engine/journal.js";
+import { type JournalEntry, listRuns, readJournal } from "../../../src/index.js";
 import type { cliSession, Started } from "../cli/pvefix.js";
 
 type Cli = ReturnType<typeof cliSession>;
