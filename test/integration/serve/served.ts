@@ -24,10 +24,15 @@ export async function addToken(cli: Cli, name: string, role: string): Promise<st
   return r.stdout.trim();
 }
 
-export async function startServed(cli: Cli, rules: string, tokens: Record<string, string>): Promise<Served> {
+export async function startServed(
+  cli: Cli,
+  rules: string,
+  tokens: Record<string, string>,
+  listen = "127.0.0.1:0",
+): Promise<Served> {
   const rulesFile = path.join(cli.stateDir, "rules.yaml");
   fs.writeFileSync(rulesFile, rules);
-  const child = cli.start(["serve", "--lab", "--rules", rulesFile, "--listen", "127.0.0.1:0"]);
+  const child = cli.start(["serve", "--lab", "--rules", rulesFile, "--listen", listen]);
   await child.waitFor(/"listening":"http:\/\/127\.0\.0\.1:\d+"/, 30_000);
   const url = /"listening":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(child.output())?.[1] as string;
   return {
