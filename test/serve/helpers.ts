@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Plan, RunOutcome, RunResult } from "../../src/index.js";
+import type { Diagnosis, Plan, RunOutcome, RunResult } from "../../src/index.js";
 import type { IncomingAlert } from "../../src/serve/alerts/alertmanager.js";
 import { silentLogger } from "../../src/serve/log.js";
 import { createMetrics } from "../../src/serve/metrics.js";
@@ -24,7 +24,9 @@ export interface FakeCall {
   trigger?: Record<string, unknown>;
 }
 
-export function fakeRemediator(opts: { outcome?: () => RunOutcome; plan?: Plan; delayMs?: number } = {}) {
+export function fakeRemediator(
+  opts: { outcome?: () => RunOutcome; plan?: Plan; delayMs?: number; findings?: Diagnosis["findings"] } = {},
+) {
   const calls: FakeCall[] = [];
   let n = 0;
   const result = (outcome: RunOutcome, params: Record<string, unknown>): RunResult => ({
@@ -56,8 +58,17 @@ export function fakeRemediator(opts: { outcome?: () => RunOutcome; plan?: Plan; 
       calls.push({ kind: "undo", cluster: o.target.cluster });
       return result("undone", {});
     },
-    async diagnose() {
-      throw new Error("no sweeps here");
+    async diagnose(target) {
+      if (!opts.findings) throw new Error("no sweeps here");
+      return {
+        cluster: target.cluster,
+        generatedAt: new Date(0).toISOString(),
+        nodes: { up: [], down: [] },
+        findings: opts.findings,
+        unreachable: [],
+        failures: [],
+        status: "findings",
+      } as Diagnosis;
     },
   };
   return { remediator, calls };

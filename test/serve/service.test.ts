@@ -190,4 +190,41 @@ describe("the service", () => {
     await queue.idle();
     expect(calls).toHaveLength(0);
   });
+
+  it("a sweep's findings take the alert path: only rules for their runbook and severity run, the policy dedupes", async () => {
+    let now = 0;
+    const finding = (runbook: string, severity: "warning" | "critical" | "info", vmid: number) => ({
+      runbook,
+      severity,
+      summary: "s",
+      params: { vmid },
+      command: `pvefix run ${runbook} --vmid ${vmid}`,
+      node: "pve1",
+    });
+    const { remediator, calls } = fakeRemediator({
+      findings: [
+        finding("stuck-lock", "warning", 100),
+        finding("stuck-lock", "info", 101),
+        finding("hung-nfs", "critical", 102),
+      ],
+    });
+    const { service, queue } = makeService({
+      rules: {
+        version: 1,
+        findings: [{ runbook: "stuck-lock", unattended: true }],
+        policy: { cooldown: "10m" },
+      },
+      remediator,
+      now: () => now,
+    });
+    const first = await service.sweep("lab");
+    expect(first.map((r) => r.verdict).sort()).toEqual(["no-rule", "no-rule", "queued"]);
+    await queue.idle();
+    expect(calls.filter((c) => c.kind === "run").map((c) => c.params)).toEqual([{ vmid: 100 }]);
+    // The finding is still there at the next sweep: a new alert, but the cooldown holds the run.
+    now = 60_000;
+    await service.sweep("lab");
+    await queue.idle();
+    expect(calls.filter((c) => c.kind === "run")).toHaveLength(1);
+  });
 });

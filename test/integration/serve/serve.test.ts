@@ -3,6 +3,8 @@
  * across alerts, pause/resume from the CLI take effect at once, an approval runs from request to
  * apply, and SIGTERM/SIGKILL in the middle of a run end in a rolled-back journal.
  */
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliSession } from "../cli/pvefix.js";
 import { addToken, journal, metric, runsOf, type Served, startServed, waitUntil, webhook } from "./served.js";
@@ -23,6 +25,8 @@ rules:
 policy:
   cooldown: 10m
   storm: { maxAlerts: 50, maxNodeShare: 1 }
+notify:
+  - { url: "http://127.0.0.1:HOOK_PORT/slack", format: slack }
 `;
 
 const locked = (vmid: string, fingerprint: string, startsAt?: string) => ({
@@ -38,18 +42,37 @@ describe("pvefix serve on the lab", () => {
   let alice: string;
   let admin: string;
   let viewer: string;
+  const hooks: Array<{ path: string; body: { text: string } }> = [];
+  const receiver = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => {
+      body += d;
+    });
+    req.on("end", () => {
+      hooks.push({ path: req.url ?? "", body: JSON.parse(body) });
+      res.writeHead(204).end();
+    });
+  });
 
   beforeAll(async () => {
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const hookPort = (receiver.address() as AddressInfo).port;
     expect((await cli.pvefix(["lab", "reset", "--scenario", "stuck-lock", "--quiet"])).code).toBe(0);
     am = await addToken(cli, "alertmanager", "requester");
     alice = await addToken(cli, "alice", "approver");
     admin = await addToken(cli, "root", "admin");
     viewer = await addToken(cli, "grafana", "viewer");
-    served = await startServed(cli, RULES, { am, alice, admin, viewer });
+    served = await startServed(cli, RULES.replace("HOOK_PORT", String(hookPort)), {
+      am,
+      alice,
+      admin,
+      viewer,
+    });
   });
 
   afterAll(async () => {
     await served?.stop();
+    receiver.close();
   });
 
   it("an alert remediates the lab; the journal says why it ran, with the policy's numbers", async () => {
@@ -71,6 +94,13 @@ describe("pvefix serve on the lab", () => {
       },
     });
     expect((await cli.labExec("pve1", "pct", "config", "100")).stdout).not.toMatch(/^lock:/m);
+    const done = await waitUntil("the done notification", () =>
+      hooks.find((h) => h.body.text.includes("done")),
+    );
+    expect(done.path).toBe("/slack");
+    expect(Object.keys(done.body)).toEqual(["text"]);
+    expect(done.body.text).toMatch(/^✅ pvefix done on cluster lab: stuck-lock done/);
+    expect(done.body.text).toContain(run.runId);
   });
 
   it("drops a repeated delivery and throttles the same alert firing again (cooldown)", async () => {
@@ -112,6 +142,11 @@ describe("pvefix serve on the lab", () => {
       return (JSON.parse(list).approvals as Array<{ id: string; status: string }>)[0];
     });
     expect(approval.status).toBe("pending");
+    const asked = await waitUntil("the approval notification", () =>
+      hooks.find((h) => h.body.text.includes("approval-requested")),
+    );
+    expect(asked.body.text).toContain(`pvefix approve ${approval.id}`);
+    expect(asked.body.text).toContain("pct unlock 103");
     const shown = await cli.pvefix(["approvals", approval.id]);
     expect(shown.stdout).toMatch(/requested by root/);
     expect(shown.stdout).toMatch(/pct unlock 103/);
