@@ -38,6 +38,8 @@ export interface ServeOptions {
 export interface ServeHandle {
   url: string;
   service: ServeService;
+  /** Resolves when no run waits or runs (tests and the benchmark). */
+  idle(): Promise<void>;
   /** Stop taking requests, let the running remediation end cleanly, stop the timers. */
   shutdown(): Promise<void>;
 }
@@ -136,6 +138,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
   return {
     url,
     service,
+    idle: () => queue.idle(),
     shutdown: () => {
       stopped ??= (async () => {
         for (const t of timers) clearInterval(t);

@@ -145,8 +145,11 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
         .send({ error: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) });
     }
     const e = error as { statusCode?: number; code?: string; message: string };
-    if (e.statusCode && e.statusCode < 500)
-      return reply.code(e.statusCode).send({ error: e.code ?? "bad-request", message: e.message });
+    if (e.statusCode && e.statusCode < 500) {
+      return reply
+        .code(e.statusCode)
+        .send({ error: STATUS_NAMES[e.statusCode] ?? "bad-request", message: e.message });
+    }
     o.logger.log("error", "request failed", { error: e.message });
     return reply.code(500).send({ error: "internal", message: "internal error (see the service log)" });
   });
@@ -213,6 +216,12 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
 
   return app;
 }
+
+const STATUS_NAMES: Record<number, string> = {
+  413: "payload-too-large",
+  415: "unsupported-media-type",
+  429: "rate-limited",
+};
 
 function bearer(req: FastifyRequest): string | null {
   const h = req.headers.authorization;

@@ -60,12 +60,53 @@ export class FilePolicyStore implements PolicyStore {
     return this.load();
   }
 
-  async update<T>(fn: (state: PolicyState) => { state: PolicyState; result: T }): Promise<T> {
-    return withFileLock(this.lock, () => {
-      const { state, result } = fn(this.load());
-      writeFileAtomic(this.file, JSON.stringify(state));
-      return result;
+  /**
+   * Group commit: the updates that arrive while one is being written are applied together, in
+   * order, under one lock and with one fsync'd write, so a storm costs a write per turn of the
+   * event loop rather than per alert. Each caller still gets its own result, or its own error
+   * (an update that throws changes nothing and the others go on).
+   */
+  update<T>(fn: (state: PolicyState) => { state: PolicyState; result: T }): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => this.flush());
+      }
     });
+  }
+
+  private pending: Array<{
+    fn: (state: PolicyState) => { state: PolicyState; result: unknown };
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+  }> = [];
+  private flushing = false;
+
+  private flush(): void {
+    const batch = this.pending.splice(0);
+    const settled: Array<() => void> = [];
+    try {
+      withFileLock(this.lock, () => {
+        let state = this.load();
+        for (const u of batch) {
+          try {
+            // The policy's functions change the draft only on their way to a result, never before a throw.
+            const out = u.fn(state);
+            state = out.state;
+            settled.push(() => u.resolve(out.result));
+          } catch (error) {
+            settled.push(() => u.reject(error));
+          }
+        }
+        writeFileAtomic(this.file, JSON.stringify(state));
+      });
+      for (const s of settled) s();
+    } catch (error) {
+      for (const u of batch) u.reject(error);
+    }
+    if (this.pending.length > 0) setImmediate(() => this.flush());
+    else this.flushing = false;
   }
 }
 
