@@ -219,7 +219,11 @@ export class ServeService {
       runbook: trigger.runbook,
       cluster: trigger.cluster,
     };
-    if (verdict.kind === "accept") result.verdict = this.enqueueTrigger(trigger, { source: "api", by });
+    if (verdict.kind === "accept")
+      result.verdict = this.enqueueTrigger(trigger, {
+        source: alert.source === "sweep" ? "sweep" : "api",
+        by,
+      });
     if (verdict.kind === "paused") result.message = `paused by ${verdict.pause.by}: ${verdict.pause.reason}`;
     if (verdict.kind === "storm-pause") result.message = verdict.reason;
     this.deps.metrics.alerts.inc({ verdict: result.verdict });
