@@ -16,7 +16,16 @@ import { ServeError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { ServeMetrics } from "./metrics.js";
 import type { Notification, Notifier } from "./notify/webhook.js";
-import { admit, finish, pause, prune, type ReceiveVerdict, receive, resume } from "./policy/policy.js";
+import {
+  admit,
+  cancelStart,
+  finish,
+  pause,
+  prune,
+  type ReceiveVerdict,
+  receive,
+  resume,
+} from "./policy/policy.js";
 import type { JobQueue } from "./queue.js";
 import type { Remediator } from "./remediator.js";
 import { canonicalParams, matchAlert, type Trigger } from "./rules/match.js";
@@ -302,6 +311,19 @@ export class ServeService {
         signal: this.controller.signal,
       });
     } catch (error) {
+      if ((error as { code?: string }).code === "PVEFIX_LOCKED") {
+        // Another pvefix (a person's `pvefix run`) holds the cluster: not an attempt; the alert's next delivery tries again.
+        await stores.policy.update((s) => ({
+          state: cancelStart(s, trigger.key, admitted.before),
+          result: null,
+        }));
+        metrics.refusals.inc({ reason: "cluster-busy" });
+        logger.log("info", "cluster busy: another pvefix run holds its lock", {
+          key: trigger.key,
+          error: (error as Error).message,
+        });
+        return;
+      }
       await stores.policy.update((s) => ({
         state: finish(s, trigger.key, "failed-rolled-back", null),
         result: null,

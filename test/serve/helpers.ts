@@ -25,7 +25,14 @@ export interface FakeCall {
 }
 
 export function fakeRemediator(
-  opts: { outcome?: () => RunOutcome; plan?: Plan; delayMs?: number; findings?: Diagnosis["findings"] } = {},
+  opts: {
+    outcome?: () => RunOutcome;
+    plan?: Plan;
+    delayMs?: number;
+    findings?: Diagnosis["findings"];
+    /** Throw this from run() instead (e.g. the engine's PVEFIX_LOCKED). */
+    fail?: () => Error | null;
+  } = {},
 ) {
   const calls: FakeCall[] = [];
   let n = 0;
@@ -43,6 +50,8 @@ export function fakeRemediator(
     async run(o) {
       calls.push({ kind: "run", cluster: o.target.cluster, params: o.params, trigger: o.trigger });
       await wait();
+      const failure = opts.fail?.();
+      if (failure) throw failure;
       return result(opts.outcome?.() ?? "done", o.params);
     },
     async plan(o) {

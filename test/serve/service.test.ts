@@ -227,4 +227,34 @@ describe("the service", () => {
     await queue.idle();
     expect(calls.filter((c) => c.kind === "run")).toHaveLength(1);
   });
+
+  it("a run refused by the engine's cluster lock (a person's pvefix run) is not an attempt", async () => {
+    let locked = true;
+    const { remediator, calls } = fakeRemediator({
+      fail: () =>
+        locked
+          ? Object.assign(new Error("Another pvefix run is active on cluster lab"), { code: "PVEFIX_LOCKED" })
+          : null,
+    });
+    const { service, queue, stores, metrics } = makeService({
+      rules: { version: 1, rules: [LOCK_RULE] },
+      remediator,
+    });
+    const labels = { alertname: "PveGuestLocked", vmid: "100", cluster: "lab" };
+    await service.receiveAlerts([firing(labels, "l1")], "am");
+    await queue.idle();
+    expect((await stores.policy.read()).targets).toEqual({});
+    expect((await metrics.refusals.get()).values.find((v) => v.labels.reason === "cluster-busy")?.value).toBe(
+      1,
+    );
+    // The alert firing again runs at once: no cooldown was set by the run that never started.
+    locked = false;
+    await service.receiveAlerts([firing(labels, "l1", "2026-12-01T00:01:00Z")], "am");
+    await queue.idle();
+    expect(calls.filter((c) => c.kind === "run")).toHaveLength(2);
+    expect((await stores.policy.read()).targets['stuck-lock|lab|vmid="100"']).toMatchObject({
+      attempts: 0,
+      lastOutcome: "done",
+    });
+  });
 });

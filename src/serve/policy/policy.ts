@@ -28,7 +28,7 @@ export interface StormNumbers {
 }
 
 export type AdmitVerdict =
-  | { kind: "start"; numbers: AdmitNumbers }
+  | { kind: "start"; numbers: AdmitNumbers; before: TargetMemory | null }
   | { kind: "refuse"; reason: RefuseReason; message: string; numbers: AdmitNumbers };
 
 export type RefuseReason = "paused" | "cooldown" | "attempt-cap" | "cluster-busy";
@@ -191,7 +191,16 @@ export function admit(
     ...state.targets,
     [trigger.key]: { ...memory, attempts: memory.attempts + 1, lastStartAt: now },
   };
-  return { state, verdict: { kind: "start", numbers } };
+  return { state, verdict: { kind: "start", numbers, before: input.targets[trigger.key] ?? null } };
+}
+
+/**
+ * The run the policy admitted never started (another pvefix holds the cluster's lock): it was
+ * not an attempt, so the target's memory goes back to what it was before `admit`.
+ */
+export function cancelStart(input: PolicyState, key: string, before: TargetMemory | null): PolicyState {
+  const { [key]: _admitted, ...rest } = input.targets;
+  return { ...input, targets: before ? { ...rest, [key]: before } : rest };
 }
 
 /** A run ended: remember how; only a verified success (`done`) resets the attempts. */
