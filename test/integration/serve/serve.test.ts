@@ -167,4 +167,19 @@ describe("pvefix serve on the lab", () => {
     });
     expect((await cli.labExec("pve3", "pct", "config", "103")).stdout).not.toMatch(/^lock:/m);
   });
+
+  it("logs JSON lines with who and what, never a token", async () => {
+    const lines = served.child
+      .output()
+      .split("\n")
+      .filter((l) => l.startsWith('{"time"'));
+    expect(lines.length).toBeGreaterThan(5);
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed).toContainEqual(
+      expect.objectContaining({ msg: "http", route: "/v1/alerts", status: 202, who: "alertmanager" }),
+    );
+    expect(parsed).toContainEqual(expect.objectContaining({ msg: "run ended", outcome: "done" }));
+    for (const token of [am, alice, admin, viewer])
+      expect(served.child.output()).not.toContain(token.slice(7));
+  });
 });
