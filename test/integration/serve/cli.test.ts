@@ -61,6 +61,21 @@ describe("pvefix serve token", () => {
   });
 });
 
+describe("pvefix pause across processes", () => {
+  it("six concurrent pauses from six processes all land (file lock, atomic writes)", async () => {
+    const clusters = ["c1", "c2", "c3", "c4", "c5", "c6"];
+    const results = await Promise.all(
+      clusters.map((c) => cli.pvefix(["pause", "--cluster", c, "--reason", `r-${c}`])),
+    );
+    expect(results.map((r) => r.code)).toEqual(clusters.map(() => 0));
+    const state = JSON.parse(fs.readFileSync(path.join(cli.stateDir, "serve", "policy.json"), "utf8"));
+    expect(Object.keys(state.paused.clusters).sort()).toEqual(clusters);
+    expect((await cli.pvefix(["resume"])).code).toBe(0);
+    const after = JSON.parse(fs.readFileSync(path.join(cli.stateDir, "serve", "policy.json"), "utf8"));
+    expect(after.paused).toEqual({ all: null, clusters: {} });
+  });
+});
+
 describe("pvefix serve over TLS", () => {
   it("serves HTTPS from the cert files", async () => {
     const cert = path.join(cli.stateDir, "cert.pem");
