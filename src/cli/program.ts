@@ -177,6 +177,110 @@ export function buildProgram(version: string, setExit: Exit): Command {
       }),
     );
 
+  const serve = program
+    .command("serve")
+    .description(
+      "the unattended service: Alertmanager webhooks and run requests over HTTP, rules, policy across runs, approvals, metrics (docs/unattended.md)",
+    )
+    .option("--rules <file>", "rules YAML: alerts → runbooks, sweeps, policy, approvals, notifications")
+    .option("--check-rules <file>", "only check a rules file: print each problem with the path of its field")
+    .option("--listen <host:port>", "address to listen on", "127.0.0.1:9797")
+    .option("--tls-cert <file>", "serve HTTPS with this certificate (PEM); with --tls-key")
+    .option("--tls-key <file>", "the certificate's private key (PEM)")
+    .option("--trust-proxy", "behind a reverse proxy: the client address comes from X-Forwarded-For")
+    .option("--body-limit <bytes>", "largest request body", "1048576")
+    .option("--rate-limit <n>", "requests per minute per token (or per address)", "600")
+    .action(
+      act(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
+        const m = await import("./commands/serve.js");
+        if (typeof o.checkRules === "string") return m.runCheckRules(o.checkRules);
+        return m.runServe(globals(cmd), {
+          ...(typeof o.rules === "string" ? { rules: o.rules } : {}),
+          listen: String(o.listen),
+          ...(typeof o.tlsCert === "string" ? { tlsCert: o.tlsCert } : {}),
+          ...(typeof o.tlsKey === "string" ? { tlsKey: o.tlsKey } : {}),
+          trustProxy: o.trustProxy === true,
+          bodyLimit: String(o.bodyLimit),
+          rateLimit: String(o.rateLimit),
+        });
+      }),
+    );
+  const token = serve
+    .command("token")
+    .description("bearer tokens of the service (stored hashed in the state directory)");
+  token
+    .command("add <name>")
+    .description("add a token for a person or system; printed once")
+    .requiredOption("--role <role>", "viewer | requester | approver | admin")
+    .action(
+      act(async (name: string, o: { role: string }, cmd: Command) =>
+        (await import("./commands/serve.js")).runTokenAdd(globals(cmd), name, o.role),
+      ),
+    );
+  token
+    .command("remove <name>")
+    .description("remove a token (effective for the next request)")
+    .action(
+      act(async (name: string, _o: unknown, cmd: Command) =>
+        (await import("./commands/serve.js")).runTokenRemove(globals(cmd), name),
+      ),
+    );
+  token
+    .command("list")
+    .description("token names and roles")
+    .action(
+      act(async (_o: unknown, cmd: Command) =>
+        (await import("./commands/serve.js")).runTokenList(globals(cmd)),
+      ),
+    );
+
+  program
+    .command("pause")
+    .description(
+      "stop `pvefix serve` from starting new remediations, on one cluster or all (at once, for the next run)",
+    )
+    .option("--cluster <name>", "only this cluster")
+    .option("--reason <text>", "why, shown with every refused run")
+    .action(
+      act(async (o: { cluster?: string; reason?: string }, cmd: Command) =>
+        (await import("./commands/serve.js")).runPause(globals(cmd), o),
+      ),
+    );
+  program
+    .command("resume")
+    .description(
+      "undo `pvefix pause` (and a storm pause); without --cluster, every cluster and the global pause",
+    )
+    .option("--cluster <name>", "only this cluster")
+    .action(
+      act(async (o: { cluster?: string }, cmd: Command) =>
+        (await import("./commands/serve.js")).runResume(globals(cmd), o),
+      ),
+    );
+  program
+    .command("approvals [id]")
+    .description("approval requests of `pvefix serve`; with an id, the request and its plan")
+    .action(
+      act(async (id: string | undefined, _o: unknown, cmd: Command) =>
+        (await import("./commands/serve.js")).runApprovals(globals(cmd), id),
+      ),
+    );
+  for (const verdict of ["approve", "deny"] as const) {
+    program
+      .command(`${verdict} <id>`)
+      .description(
+        verdict === "approve"
+          ? "approve a plan waiting in `pvefix serve` (not your own request; dangerous steps need --confirm with their node names)"
+          : "deny a plan waiting in `pvefix serve`: it will not run",
+      )
+      .option("--confirm <nodes>", "the node names of the plan's dangerous steps, comma-separated")
+      .action(
+        act(async (id: string, o: { confirm?: string }, cmd: Command) =>
+          (await import("./commands/serve.js")).runDecide(globals(cmd), id, verdict, o),
+        ),
+      );
+  }
+
   program
     .command("runs")
     .description("list runs from the journal, latest last")

@@ -32,6 +32,11 @@ export const JournalEntry = z.discriminatedUnion("type", [
     host: z.string(),
     pid: z.number().int(),
     undoOf: z.string().optional(),
+    /**
+     * Who started the run and why (`pvefix serve`): the trigger and the policy verdict with its
+     * numbers (attempts, cooldown, storm window), so the journal answers "why did this run".
+     */
+    trigger: z.record(z.string(), z.unknown()).optional(),
   }),
   z.object({ type: z.literal("facts"), time, facts: z.unknown() }),
   z.object({

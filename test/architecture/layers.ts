@@ -25,6 +25,7 @@ export type Layer =
   | "views"
   | "runbooks"
   | "api"
+  | "serve"
   | "cli";
 
 /** Where each layer lives, relative to the repository root (a folder ends with `/`). */
@@ -45,6 +46,7 @@ export const LAYER_PATHS: Record<Layer, string> = {
   views: "src/views/",
   runbooks: "runbooks/",
   api: "src/index.ts",
+  serve: "src/serve/",
   cli: "src/cli/",
 };
 
@@ -76,6 +78,7 @@ export const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
     "pve/findings",
   ],
   api: ["errors", "inventory", "transport", "engine", "pve/probes", "runbooks"],
+  serve: ["errors", "engine", "views", "api"],
   cli: [
     "errors",
     "shell",
@@ -87,6 +90,7 @@ export const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
     "views",
     "runbooks",
     "api",
+    "serve",
   ],
 };
 

@@ -86,6 +86,8 @@ export async function withRun(
     gate: Gate;
     signal?: AbortSignal;
     runId?: string;
+    /** Recorded in the run-start entry: what started this run and the policy's verdict (`pvefix serve`). */
+    trigger?: Record<string, unknown>;
   },
   runbook: AnyRunbook,
   params: Record<string, unknown>,
@@ -104,6 +106,7 @@ export async function withRun(
       transport: options.transport.kind,
       ...(options.inventoryPath ? { inventory: options.inventoryPath } : {}),
       ...(mode === "undo" && typeof options.runId === "string" ? { undoOf: options.runId } : {}),
+      ...(options.trigger ? { trigger: options.trigger } : {}),
     });
     const events = new EventStream(journal, options.listener);
     if (journal.start) events.forward(journal.start);

@@ -15,6 +15,8 @@ export interface RunOptions extends ClusterTarget {
   gate: Gate;
   listener?: EngineListener;
   signal?: AbortSignal;
+  /** What started the run and the policy's verdict, for the journal (`pvefix serve`). */
+  trigger?: Record<string, unknown>;
 }
 
 export async function runRunbook(options: RunOptions): Promise<RunResult> {

@@ -27,6 +27,8 @@ export interface UndoOptions extends ClusterTarget {
   listener?: EngineListener;
   /** Aborting stops before the next undo step; the run stays undoable. */
   signal?: AbortSignal;
+  /** What started the undo (`pvefix serve` rolling back a run it stopped), for the journal. */
+  trigger?: Record<string, unknown>;
 }
 
 /** `pvefix undo <run> --plan`: what an undo would do now, and whether it may. Changes nothing, writes no journal. */

@@ -1,0 +1,239 @@
+/** `pvefix serve` and its companions (`serve token`, `pause`, `resume`, `approve`, `deny`, `approvals`): flags in, the service's functions called. */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { InputError, runbooks } from "../../index.js";
+import { decide, effectiveStatus } from "../../serve/approvals/approval.js";
+import { ServeError } from "../../serve/errors.js";
+import { hashToken, newToken, Role, TokenName } from "../../serve/http/tokens.js";
+import { jsonLogger } from "../../serve/log.js";
+import { pause, resume } from "../../serve/policy/policy.js";
+import { checkRules } from "../../serve/rules/load.js";
+import { RulesFile } from "../../serve/rules/schema.js";
+import { startServe } from "../../serve/start.js";
+import { stateDirStores } from "../../serve/store/state-dir.js";
+import { EXIT } from "../exit-codes.js";
+import type { GlobalOptions } from "../global-options.js";
+import { openTarget } from "../target.js";
+import { print } from "./shared.js";
+
+export interface ServeCommandOptions {
+  rules?: string;
+  listen: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  trustProxy: boolean;
+  bodyLimit: string;
+  rateLimit: string;
+}
+
+function readText(file: string, flag: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new InputError([{ field: flag, message: `Cannot read ${file}: ${(error as Error).message}` }]);
+  }
+}
+
+function knownRunbooks(): string[] {
+  return runbooks.map((r) => r.meta.id);
+}
+
+/** `pvefix serve --check-rules FILE`: every problem with the path of its field; exit 2 if any. */
+export function runCheckRules(file: string): number {
+  const checked = checkRules(readText(file, "--check-rules"), knownRunbooks());
+  if (!checked.ok) {
+    process.stderr.write(
+      `✖ ${file}: ${checked.errors.length} problem(s)\n${checked.errors.map((e) => `  ${e}`).join("\n")}\n`,
+    );
+    return EXIT.badInput;
+  }
+  const r = checked.rules;
+  print(
+    `✔ ${file}: ${r.rules.length} rule(s), ${r.sweeps.length} sweep(s), ${r.findings.length} finding rule(s), ${r.notify.length} notification target(s)`,
+  );
+  return EXIT.ok;
+}
+
+function positiveInt(text: string, field: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InputError([{ field, message: `Expected a positive whole number, got "${text}"` }]);
+  return n;
+}
+
+function listenAddress(text: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65535) {
+    throw new InputError([
+      { field: "--listen", message: `Expected HOST:PORT like 127.0.0.1:9797, got "${text}"` },
+    ]);
+  }
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ""), port };
+}
+
+export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): Promise<number> {
+  const { host, port } = listenAddress(o.listen);
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
+    throw new InputError([
+      { field: o.tlsCert ? "--tls-key" : "--tls-cert", message: "TLS needs both --tls-cert and --tls-key" },
+    ]);
+  }
+  let rules = RulesFile.parse({ version: 1 });
+  if (o.rules) {
+    const checked = checkRules(readText(o.rules, "--rules"), knownRunbooks());
+    if (!checked.ok)
+      throw new ServeError(
+        "PVEFIX_SERVE_RULES",
+        `✖ ${o.rules}:\n${checked.errors.map((e) => `  ${e}`).join("\n")}`,
+        "check it with pvefix serve --check-rules FILE",
+      );
+    rules = checked.rules;
+  }
+  // One cluster per service, the one -i/--lab names; its size is what the storm guard measures against.
+  const first = await openTarget(globals);
+  const cluster = first.cluster;
+  const nodeCount = first.nodes.length;
+  await first.transport.close();
+  const logger = jsonLogger((line) => process.stderr.write(line));
+  const handle = await startServe({
+    stateDir: globals.stateDir,
+    rules,
+    clusters: { names: () => [cluster], nodeCount: () => nodeCount, open: () => openTarget(globals) },
+    host,
+    port,
+    logger,
+    trustProxy: o.trustProxy,
+    bodyLimit: positiveInt(o.bodyLimit, "--body-limit"),
+    rateLimit: positiveInt(o.rateLimit, "--rate-limit"),
+    ...(o.tlsCert && o.tlsKey
+      ? { tls: { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey) } }
+      : {}),
+  });
+  print(JSON.stringify({ listening: handle.url, cluster }));
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.log("info", "signal", { signal });
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+      handle.shutdown().then(resolve, resolve);
+    };
+    const onTerm = () => stop("SIGTERM");
+    const onInt = () => stop("SIGINT");
+    process.on("SIGTERM", onTerm);
+    process.on("SIGINT", onInt);
+  });
+  return EXIT.ok;
+}
+
+export async function runTokenAdd(globals: GlobalOptions, name: string, role: string): Promise<number> {
+  const n = TokenName.safeParse(name);
+  if (!n.success)
+    throw new InputError([{ field: "<name>", message: `${n.error.issues[0]?.message}, got "${name}"` }]);
+  const r = Role.safeParse(role);
+  if (!r.success)
+    throw new InputError([
+      { field: "--role", message: `Expected one of ${Role.options.join(", ")}, got "${role}"` },
+    ]);
+  const token = newToken();
+  await stateDirStores(globals.stateDir).tokens.add({
+    name,
+    role: r.data,
+    hash: hashToken(token),
+    createdAt: new Date().toISOString(),
+  });
+  process.stderr.write(`Token for ${name} (${r.data}); it is shown once and stored only as its sha256:\n`);
+  print(token);
+  return EXIT.ok;
+}
+
+export async function runTokenRemove(globals: GlobalOptions, name: string): Promise<number> {
+  const removed = await stateDirStores(globals.stateDir).tokens.remove(name);
+  if (!removed) throw new ServeError("PVEFIX_SERVE_TOKEN", `✖ No token named ${name}`);
+  print(`Removed the token of ${name}`);
+  return EXIT.ok;
+}
+
+export async function runTokenList(globals: GlobalOptions): Promise<number> {
+  const all = await stateDirStores(globals.stateDir).tokens.list();
+  print(all.length === 0 ? "No tokens" : all.map((t) => `${t.name}\t${t.role}\t${t.createdAt}`).join("\n"));
+  return EXIT.ok;
+}
+
+export async function runPause(
+  globals: GlobalOptions,
+  o: { cluster?: string; reason?: string },
+): Promise<number> {
+  const who = `user:${os.userInfo().username}`;
+  await stateDirStores(globals.stateDir).policy.update((s) => ({
+    state: pause(s, o.cluster ?? null, who, o.reason ?? "paused by hand", Date.now()),
+    result: null,
+  }));
+  print(
+    `Paused ${o.cluster ? `cluster ${o.cluster}` : "every cluster"}: no new remediation starts (a running one ends its run); resume with pvefix resume${o.cluster ? ` --cluster ${o.cluster}` : ""}`,
+  );
+  return EXIT.ok;
+}
+
+export async function runResume(globals: GlobalOptions, o: { cluster?: string }): Promise<number> {
+  await stateDirStores(globals.stateDir).policy.update((s) => ({
+    state: resume(s, o.cluster ?? null),
+    result: null,
+  }));
+  print(`Resumed ${o.cluster ? `cluster ${o.cluster}` : "every cluster"}`);
+  return EXIT.ok;
+}
+
+/** `pvefix approve|deny <id>`: decided in the store; the running service applies a complete approval within a second. */
+export async function runDecide(
+  globals: GlobalOptions,
+  id: string,
+  verdict: "approve" | "deny",
+  o: { confirm?: string },
+): Promise<number> {
+  const who = `user:${os.userInfo().username}`;
+  const a = await stateDirStores(globals.stateDir).approvals.update(id, (approval) =>
+    decide(approval, { by: who, verdict, confirm: o.confirm }, Date.now()),
+  );
+  const left = a.required - a.decisions.filter((d) => d.verdict === "approve").length;
+  print(
+    a.status === "approved"
+      ? `✔ Approved ${id} (${a.runbook} on ${a.cluster}): pvefix serve applies it now, checking the plan is not stale`
+      : a.status === "denied"
+        ? `Denied ${id}: nothing will run`
+        : `Approved ${id} by ${who}; ${left} more approval(s) needed`,
+  );
+  return EXIT.ok;
+}
+
+export async function runApprovals(globals: GlobalOptions, id?: string): Promise<number> {
+  const store = stateDirStores(globals.stateDir).approvals;
+  if (id) {
+    const a = await store.get(id);
+    if (!a) throw new ServeError("PVEFIX_APPROVAL_NOT_FOUND", `✖ No approval ${id}`);
+    print(
+      [
+        `Approval ${a.id}: ${effectiveStatus(a, Date.now())}, requested by ${a.requestedBy} (${a.reason})`,
+        `expires ${new Date(a.expiresAt).toISOString()}; ${a.required} approval(s) needed; plan sha256 ${a.planHash}`,
+        ...(a.dangerousNodes.length
+          ? [`dangerous steps: approve with --confirm ${a.dangerousNodes.join(",")}`]
+          : []),
+        "",
+        a.markdown,
+      ].join("\n"),
+    );
+    return EXIT.ok;
+  }
+  const all = await store.list();
+  print(
+    all.length === 0
+      ? "No approvals"
+      : all
+          .map(
+            (a) =>
+              `${a.id}\t${effectiveStatus(a, Date.now())}\t${a.runbook}\t${a.cluster}\t${new Date(a.expiresAt).toISOString()}`,
+          )
+          .join("\n"),
+  );
+  return EXIT.ok;
+}
