@@ -12,6 +12,7 @@ import { serviceCommands } from "./services.js";
 import { storageCommands } from "./storage.js";
 import { textCommands } from "./text.js";
 import type { CommandHandler } from "./types.js";
+import { zfsCommands } from "./zfs.js";
 
 export const commands: Readonly<Record<string, CommandHandler>> = Object.freeze({
   ...fileReadCommands,
@@ -26,4 +27,5 @@ export const commands: Readonly<Record<string, CommandHandler>> = Object.freeze(
   ...replicationCommands,
   ...processCommands,
   ...networkCommands,
+  ...zfsCommands,
 });

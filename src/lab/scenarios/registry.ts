@@ -8,6 +8,7 @@ import { scenarios as stuckLockScenarios } from "./stuck-lock.js";
 import { scenarios as stuckLockNoQuorumScenarios } from "./stuck-lock-no-quorum.js";
 import type { Scenario } from "./types.js";
 import { scenarios as zerotierBlacklistScenarios } from "./zerotier-blacklist.js";
+import { scenarios as zfsReplicationDivergenceScenarios } from "./zfs-replication-divergence.js";
 
 export const registered: readonly Scenario[] = [
   ...defaultScenarios,
@@ -18,4 +19,5 @@ export const registered: readonly Scenario[] = [
   ...haReplicationScenarios,
   ...notQuorateConfigScenarios,
   ...restartPveServicesScenarios,
+  ...zfsReplicationDivergenceScenarios,
 ];
