@@ -7,6 +7,7 @@ import notQuorateConfig from "./not-quorate-config.js";
 import restartPveServices from "./restart-pve-services.js";
 import stuckLock from "./stuck-lock.js";
 import zerotierBlacklist from "./zerotier-blacklist.js";
+import zfsReplicationDivergence from "./zfs-replication-divergence.js";
 
 export const runbooks: AnyRunbook[] = [
   stuckLock,
@@ -15,6 +16,7 @@ export const runbooks: AnyRunbook[] = [
   haReplicationMismatch,
   notQuorateConfig,
   restartPveServices,
+  zfsReplicationDivergence,
 ];
 
 export function runbookById(id: string): AnyRunbook {

@@ -10,6 +10,7 @@ import { engineRefusals } from "./engine.js";
 import type { RefusalEntry } from "./entry.js";
 import { guestRefusals } from "./guests.js";
 import { haRefusals } from "./ha.js";
+import { replicationRefusals } from "./replication.js";
 import { storageRefusals } from "./storage.js";
 
 /** Each domain's codes; the contract test proves no code is in two of them. */
@@ -19,6 +20,7 @@ export const REFUSAL_DOMAINS = {
   cluster: clusterRefusals,
   config: configRefusals,
   ha: haRefusals,
+  replication: replicationRefusals,
   storage: storageRefusals,
 } as const;
 
@@ -28,6 +30,7 @@ export const REFUSALS = {
   ...clusterRefusals,
   ...configRefusals,
   ...haRefusals,
+  ...replicationRefusals,
   ...storageRefusals,
 };
 

@@ -122,8 +122,8 @@ export const zfsReplicationDivergenceTargetNewerScenario: Scenario = {
 export const zfsReplicationDivergenceNoSpaceScenario: Scenario = {
   name: "zfs-replication-divergence-no-space",
   description:
-    "job 100-0 fails with no common base, and pve2's 128 GiB pool cannot hold a full copy beside the one set aside",
-  build: () => build("zfs-replication-divergence-no-space", { targetPool: 128 * GiB }),
+    "job 100-0 fails with no common base, and pve2's 112 GiB pool cannot hold a full copy beside the one set aside",
+  build: () => build("zfs-replication-divergence-no-space", { targetPool: 112 * GiB }),
 };
 
 export const zfsReplicationDivergenceHealthyScenario: Scenario = {
