@@ -165,14 +165,11 @@ function padded(lines: string[][], fields: string[]): string {
   const widths = fields.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? "").length)));
   const right = (i: number) => SIZE_FIELDS.has(fields[i] ?? "");
   return lines
-    .map((l, n) =>
+    .map((l) =>
       l
         .map((cell, i) =>
-          n > 0 && right(i)
-            ? cell.padStart(widths[i] ?? 0)
-            : i === l.length - 1
-              ? cell
-              : cell.padEnd(widths[i] ?? 0),
+          // zfs_main.c print_header/print_dataset: numeric columns are right-justified, headers too.
+          right(i) ? cell.padStart(widths[i] ?? 0) : i === l.length - 1 ? cell : cell.padEnd(widths[i] ?? 0),
         )
         .join("  ")
         .trimEnd(),
