@@ -11,7 +11,7 @@
  * - on the target, a `vm-<vmid>-…` volume of the storage that the job no longer sends and that
  *   carries a replication snapshot of the job is destroyed as stale (`delete stale volume`).
  */
-import type { LabNode, LabState, ReplicationRun } from "../state.js";
+import type { LabNode, LabState, LabZfsDataset, ReplicationRun } from "../state.js";
 import { strftime } from "./clock.js";
 import { mainKeys } from "./guest-conf.js";
 import { guestConfigPaths } from "./pmxcfs.js";
@@ -36,8 +36,6 @@ function nodeNamed(state: LabState, name: string): LabNode | undefined {
   return state.nodes.find((n) => n.name === name);
 }
 
-class ReplicationError extends Error {}
-
 /** Run job `id` now on the node its guest lives on; writes the log and the job state. */
 export function runReplication(state: LabState, id: string): void {
   const job = replicationJobs(state).find((j) => j.id === id);
@@ -50,14 +48,13 @@ export function runReplication(state: LabState, id: string): void {
   const before = lastRun(state, id);
   log("start replication job");
   let run: ReplicationRun;
-  try {
-    replicate(state, job, source, guest, start, before.lastSync ?? 0, log);
+  const error = replicate(state, job, source, guest, start, before.lastSync ?? 0, log);
+  if (error === null) {
     log("end replication job");
     run = { lastSync: start, duration: 2.4061, failCount: 0, error: null };
-  } catch (error) {
-    if (!(error instanceof ReplicationError)) throw error;
-    log(`end replication job with error: ${error.message}`);
-    run = { ...before, duration: 0.8127, failCount: before.failCount + 1, error: error.message };
+  } else {
+    log(`end replication job with error: ${error}`);
+    run = { ...before, duration: 0.8127, failCount: before.failCount + 1, error };
   }
   state.replication[id] = run;
   source.files[`${REPLICATE_LOG_DIR}/${id}`] = `${lines.join("\n")}\n`;
@@ -71,24 +68,23 @@ function replicate(
   start: number,
   lastSync: number,
   log: (msg: string) => void,
-): void {
-  if (start <= lastSync)
-    throw new ReplicationError(`start time before last sync (${start} <= ${lastSync}) - abort sync`);
+): string | null {
+  if (start <= lastSync) return `start time before last sync (${start} <= ${lastSync}) - abort sync`;
   const target = nodeNamed(state, job.target);
   const pid = state.guests[String(guest.vmid)]?.pid ?? 0;
   log(`guest => ${guest.type === "qemu" ? "VM" : "CT"} ${guest.vmid}, running => ${pid}`);
   const volids = guestVolumes(mainKeys(state.pve[guest.rel] ?? ""), guest.type).sort();
   log(`volumes => ${volids.join(",")}`);
-  if (!target?.up)
-    throw new ReplicationError(`ssh: connect to host ${target?.ip ?? job.target} port 22: No route to host`);
+  if (!target?.up) return `ssh: connect to host ${target?.ip ?? job.target} port 22: No route to host`;
   const lastName = snapName(job.id, lastSync);
-  const volumes = volids.map((volid) => {
+  const volumes: Array<{ volid: string; dataset: string; src: LabZfsDataset }> = [];
+  for (const volid of volids) {
     const dataset = datasetOfVolid(state, volid);
-    if (dataset === null) throw new ReplicationError(`missing replicate feature on volume '${volid}'`);
+    if (dataset === null) return `missing replicate feature on volume '${volid}'`;
     const src = findDataset(source, dataset);
-    if (!src) throw new ReplicationError(`zfs error: ${DOES_NOT_EXIST(dataset)}`);
-    return { volid, dataset, src };
-  });
+    if (!src) return `zfs error: ${DOES_NOT_EXIST(dataset)}`;
+    volumes.push({ volid, dataset, src });
+  }
   removeStaleVolumes(state, target, job, new Set(volumes.map((v) => v.dataset)), log);
   const missing: string[] = [];
   const bases = new Map<string, string>();
@@ -105,9 +101,7 @@ function replicate(
     else missing.push(v.volid);
   }
   if (missing.length > 0) {
-    throw new ReplicationError(
-      `No common base snapshot on volume(s) ${missing.join(",")}\nPlease remove the problematic volume(s) from the replication target or delete and re-create the whole job ${job.id}`,
-    );
+    return `No common base snapshot on volume(s) ${missing.join(",")}\nPlease remove the problematic volume(s) from the replication target or delete and re-create the whole job ${job.id}`;
   }
   const name = snapName(job.id, start);
   for (const v of volumes) {
@@ -130,6 +124,7 @@ function replicate(
     const tgt = findDataset(target, v.dataset);
     if (tgt) tgt.snapshots = tgt.snapshots.filter((s) => !isJobSnapshot(job.id, s.name) || s.name === name);
   }
+  return null;
 }
 
 /** `pvesr prepare-local-job` on the target: volumes of the guest the job no longer sends. */
