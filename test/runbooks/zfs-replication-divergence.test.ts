@@ -15,7 +15,7 @@ function facts(over: Partial<ZfsReplicationFacts> = {}): ZfsReplicationFacts {
   return {
     jobId: "100-0",
     knownJobs: ["100-0"],
-    job: { id: "100-0", guest: 100, target: "pve2", disabled: false },
+    job: { id: "100-0", guest: 100, target: "pve2", disabled: false, rate: 50 },
     cluster: {
       nodes: ["pve1", "pve2", "pve3"].map((name, i) => ({ name, id: i + 1, reachable: true, quorate: true })),
       seenBy: "pve1",
@@ -95,6 +95,8 @@ describe("zfs-replication-divergence decide", () => {
     expect(d.plan.steps[1]!.verify?.[0]).toMatchObject({
       name: "replication-synced",
       args: { job: "100-0", before: "2026-03-08T14:02:07" },
+      // 41 GiB at the job's 50 MB/s, after pvescheduler's minute and a margin.
+      waitMs: 120_000 + Math.ceil((41 * GiB) / 50_000),
     });
   });
 

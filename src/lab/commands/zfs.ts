@@ -102,7 +102,7 @@ function parseTypes(text: string | undefined): Set<string> | null {
   return types;
 }
 
-function rowsOf(node: LabNode, d: LabZfsDataset, types: Set<string>): Row[] {
+function rowsOf(d: LabZfsDataset, types: Set<string>): Row[] {
   const rows: Row[] = types.has(d.type) ? [{ ds: d, snap: null }] : [];
   if (types.has("snapshot")) {
     const snaps = [...d.snapshots].sort((a, b) => a.creation - b.creation);
@@ -130,7 +130,7 @@ function list(ctx: CommandContext, args: string[]): ReturnType<CommandHandler> {
   let stderr = "";
   let exitCode = 0;
   if (opts.operands.length === 0) {
-    for (const d of sorted) rows.push(...rowsOf(node, d, types));
+    for (const d of sorted) rows.push(...rowsOf(d, types));
   }
   for (const name of opts.operands) {
     const [dsName = "", snapName] = name.split("@");
@@ -148,7 +148,7 @@ function list(ctx: CommandContext, args: string[]): ReturnType<CommandHandler> {
     // `zfs list -t snapshot <fs>` lists the snapshots of <fs> (OpenZFS ≥ 0.8), -r/-d its children's too.
     const limit = depth ?? 0;
     for (const c of sorted.filter((c) => c.name === d.name || c.name.startsWith(`${d.name}/`))) {
-      if (depthBelow(d.name, c.name) <= limit) rows.push(...rowsOf(node, c, types));
+      if (depthBelow(d.name, c.name) <= limit) rows.push(...rowsOf(c, types));
     }
   }
   const parsable = opts.flags.has("p");

@@ -45,7 +45,16 @@ export const SetAside = z.object({ node: z.string(), from: z.string(), to: z.str
 export const ZfsReplicationFacts = z.object({
   jobId: z.string(),
   knownJobs: z.array(z.string()),
-  job: z.object({ id: z.string(), guest: z.number(), target: z.string(), disabled: z.boolean() }).nullable(),
+  job: z
+    .object({
+      id: z.string(),
+      guest: z.number(),
+      target: z.string(),
+      disabled: z.boolean(),
+      /** MB/s (`rate` in replication.cfg); null = unlimited. */
+      rate: z.number().nullable(),
+    })
+    .nullable(),
   cluster: ClusterView,
   guest: GuestRef.nullable(),
   label: z.string(),
@@ -113,7 +122,7 @@ export async function zfsReplicationFacts(
   const { cluster, config, guests, services, writer } = survey;
   const found = config.jobs.find((j) => j.id === jobId && j.removeJob === null);
   const job = found
-    ? { id: found.id, guest: found.guest, target: found.target, disabled: found.disabled }
+    ? { id: found.id, guest: found.guest, target: found.target, disabled: found.disabled, rate: found.rate }
     : null;
   const guest = guests.find((g) => g.vmid === job?.guest) ?? null;
   const up = (n: string) => cluster.nodes.some((c) => c.name === n && c.reachable);

@@ -23,7 +23,14 @@ export function resyncPlan(f: ZfsReplicationFacts, c: Diverged): PlanDraftInput 
     }),
   );
   steps.push(
-    resyncStep({ node: guest.node, job: job.id, target: job.target, lastSync: f.status?.lastSync ?? null }),
+    resyncStep({
+      node: guest.node,
+      job: job.id,
+      target: job.target,
+      lastSync: f.status?.lastSync ?? null,
+      bytes: c.need,
+      rate: job.rate,
+    }),
   );
   return {
     summary: `Set aside ${c.volumes.length} diverged replica(s) of ${f.label} on ${job.target} and resync job ${job.id} in full`,

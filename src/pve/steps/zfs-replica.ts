@@ -106,6 +106,16 @@ export const setAsideReplicaStep = defineStep(
   },
 );
 
+/**
+ * How long to wait for the full sync: pvescheduler starts it within a minute, then the stream
+ * goes at the job's rate limit, or at an assumed 20 MB/s (slow links, busy pools) without one;
+ * never more than six hours.
+ */
+export function resyncWaitMs(bytes: number, rateMBps: number | null): number {
+  const sending = (bytes / ((rateMBps ?? 20) * 1_000_000)) * 1000;
+  return Math.min(6 * 3_600_000, Math.ceil(120_000 + sending));
+}
+
 export const resyncStep = defineStep(
   {
     changes: ["`pvesr schedule-now <job>` on the guest's node: the job runs within a minute, as a full sync"],
@@ -114,7 +124,14 @@ export const resyncStep = defineStep(
     ],
     checks: [replicationSynced],
   },
-  (o: { node: string; job: string; target: string; lastSync: string | null }): StepInput => ({
+  (o: {
+    node: string;
+    job: string;
+    target: string;
+    lastSync: string | null;
+    bytes: number;
+    rate: number | null;
+  }): StepInput => ({
     id: "resync",
     title: `Run job ${o.job} now (a full sync to ${o.target})`,
     node: o.node,
@@ -130,7 +147,7 @@ export const resyncStep = defineStep(
         o.node,
         `job ${o.job} synced after the trigger with no failure`,
         { job: o.job, before: pvesrTimestamp(o.lastSync) },
-        { waitMs: 180_000 },
+        { waitMs: resyncWaitMs(o.bytes, o.rate) },
       ),
     ],
   }),
