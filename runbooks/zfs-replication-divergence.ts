@@ -21,7 +21,7 @@ export default defineRunbook({
       'When a replica and its source diverge (a restore on the source, a rollback or a stray snapshot on the target), every run of the job fails with "No common base snapshot" and the replica grows old. PVE\'s advice is to delete the target volume so the next run sends it whole. This runbook proves the target copy is a mere replica, renames it aside instead of destroying it, triggers the job and waits for a successful full sync. Destroying the set-aside copy is a separate, typed request (`--purge-renamed <run> --confirm <dataset>`).',
     risk: "dangerous",
     unattended: "never",
-    undo: "full",
+    undo: "partial",
     checks: [
       "/etc/pve/replication.cfg, /etc/pve/.vmlist and the guest's config (its volumes; storage.cfg maps them to ZFS datasets), read on a quorate node; every node SSH-reachable and quorate",
       "`pvesr status` and /var/log/pve/replicate/<job> on the guest's node: the job's fail count and error; only 'No common base snapshot', 'volume … already exists' and 'base snapshot … doesn't exist' are fixed",
@@ -52,6 +52,7 @@ export default defineRunbook({
     },
     notes: [
       "The copy is renamed to `<pool>/pvefix-<guid>-<vol>`: a name still starting with `vm-<vmid>-` would be destroyed as a stale volume by the very replication run this triggers (`pvesr prepare-local-job`).",
+      "Undo is full for the resync; the purge mode (`--purge-renamed`) is the one irreversible step, and it only runs for a completed, not undone run whose job has synced since.",
       "Undo after a successful resync moves the new replica to `<pool>/pvefix-<guid>-resync-<vol>` and puts the old copy back; the job then fails as before.",
       "The lab runs a job made due by `pvesr schedule-now` the next time `pvesr status` is read on the guest's node, standing in for pvescheduler.",
     ],
