@@ -85,6 +85,7 @@ export const setAsideReplicaStep = defineStep(
   (o: SetAsideOptions): StepInput => {
     const to = setAsideName(o.dataset, o.guid);
     const fresh = setAsideName(o.dataset, o.guid, "-resync");
+    const absentOrOld = `${absent(o.dataset)} || ${sh`zfs list -H -p -o guid ${o.dataset} | grep -qx ${o.guid}`}`;
     return {
       id: `set-aside-${o.dataset.slice(o.dataset.lastIndexOf("/") + 1)}`,
       title: `Set aside the diverged replica ${o.dataset} on ${o.node} as ${to}`,
@@ -97,7 +98,8 @@ export const setAsideReplicaStep = defineStep(
         kind: "actions",
         description: `rename ${to} back to ${o.dataset} (a copy the resync made there moves to ${fresh})`,
         actions: [
-          { kind: "exec", command: sh`zfs rename ${o.dataset} ${fresh}`, skipIf: absent(o.dataset) },
+          // Only a copy the resync made moves: never the old one, if the rename itself never ran.
+          { kind: "exec", command: sh`zfs rename ${o.dataset} ${fresh}`, skipIf: absentOrOld },
           { kind: "exec", command: sh`zfs rename ${to} ${o.dataset}`, skipIf: absent(to) },
         ],
       },

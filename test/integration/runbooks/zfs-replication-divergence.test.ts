@@ -155,6 +155,21 @@ describe("zfs-replication-divergence: running it", () => {
     expect(await datasets()).toBe(before);
   });
 
+  it.each([
+    ["before", []],
+    ["after", ["--after"]],
+  ])("leaves the replica under its name when the connection drops %s the rename", async (_when, after) => {
+    await reset();
+    const before = await datasets();
+    const fault = ["lab", "fault", "add", "--node", "pve2", "--match", "zfs rename", "--action", "drop"];
+    expect((await cli.pvefix([...fault, ...after, "--times", "1"])).code).toBe(0);
+    const run = await interactiveRun(JOB, [[STEP1, "pve2\r"]]);
+    expect(run.code).toBe(1);
+    expect(await stepStatuses(await lastRunId())).toEqual([["set-aside-vm-100-disk-0", "undone"]]);
+    // Never the old copy moved to the -resync name: its guid is checked before anything moves.
+    expect(await datasets()).toBe(before);
+  });
+
   it("sets the replica aside, proves a full sync, and undo puts the old copy back", async () => {
     await reset();
     const before = await datasets();
