@@ -53,7 +53,7 @@ export default defineRunbook({
     notes: [
       "The copy is renamed to `<pool>/pvefix-<guid>-<vol>`: a name still starting with `vm-<vmid>-` would be destroyed as a stale volume by the very replication run this triggers (`pvesr prepare-local-job`).",
       "Undo is full for the resync; the purge mode (`--purge-renamed`) is the one irreversible step, and it only runs for a completed, not undone run whose job has synced since.",
-      "Undo after a successful resync moves the new replica to `<pool>/pvefix-<guid>-resync-<vol>` and puts the old copy back; the job then fails as before.",
+      "Undo after a successful resync moves the new replica to `<pool>/pvefix-<guid>-resync-<vol>` and puts the old copy back; the job then fails as before. `--purge-renamed <run>` of the undone run removes that copy.",
       "The lab runs a job made due by `pvesr schedule-now` the next time `pvesr status` is read on the guest's node, standing in for pvescheduler.",
     ],
     seeAlso: ["proxmox-facts §7 (replication)", "ha-replication-mismatch"],

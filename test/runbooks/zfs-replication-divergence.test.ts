@@ -179,7 +179,8 @@ describe("--purge-renamed", () => {
     return f;
   };
   const run = { run: "r1", outcome: "done", runbook: "zfs-replication-divergence", undone: false };
-  const aside = [{ node: "pve2", from: DISK, to: ASIDE, exists: true }];
+  const RESYNC = "rpool/data/pvefix-77-resync-vm-100-disk-0";
+  const aside = [{ node: "pve2", from: DISK, to: ASIDE, exists: true, resync: RESYNC, resyncExists: false }];
 
   it("destroys only with the exact name typed", () => {
     expect(code(decide(healthy({ ...run, setAside: aside }), { purgeRenamed: "r1" }))).toBe(
@@ -197,13 +198,22 @@ describe("--purge-renamed", () => {
   it.each([
     [{ ...run, outcome: null, runbook: null }, "no such run"],
     [{ ...run, runbook: "stuck-lock" }, "it is a run of stuck-lock"],
-    [{ ...run, undone: true }, "it was undone"],
+    [{ ...run, undone: true }, "it was undone: its copy is back in place and no resynced copy is left"],
     [{ ...run, outcome: "failed-rolled-back" }, "it ended failed-rolled-back"],
   ])("refuses run %j: %s", (purge, why) => {
     const d = decide(healthy({ ...purge, setAside: aside }), { purgeRenamed: "r1", confirm: ASIDE });
     expect(d.kind === "refusal" && [d.refusal.code, d.refusal.message]).toEqual([
       "purge-not-safe",
       expect.stringContaining(why),
+    ]);
+  });
+
+  it("after an undo, purges only the replica the resync made, by its own typed name", () => {
+    const undone = healthy({ ...run, undone: true, setAside: [{ ...aside[0]!, resyncExists: true }] });
+    expect(code(decide(undone, { purgeRenamed: "r1", confirm: ASIDE }))).toBe("purge-not-confirmed");
+    const d = decide(undone, { purgeRenamed: "r1", confirm: RESYNC });
+    expect(d.kind === "plan" && d.plan.steps[0]!.actions).toEqual([
+      { kind: "exec", command: `zfs destroy -r ${RESYNC}` },
     ]);
   });
 

@@ -154,6 +154,7 @@ export interface PurgeTarget {
   run: string;
   node: string;
   dataset: string;
+  why: string;
 }
 
 /**
@@ -171,7 +172,15 @@ export function checkPurge(
   });
   if (!p || p.outcome === null) return no("no such run in this pvefix state directory");
   if (p.runbook !== "zfs-replication-divergence") return no(`it is a run of ${p.runbook}`);
-  if (p.undone) return no("it was undone: its copy is back in place");
+  if (p.undone) {
+    // The old copy is back in place; what is left is the replica the resync made, set aside by the undo.
+    const made = p.setAside.find((s) => s.resyncExists);
+    if (!made) return no("it was undone: its copy is back in place and no resynced copy is left");
+    if (confirm !== made.resync)
+      return { refusal: refusal("purge-not-confirmed", { dataset: made.resync, typed: confirm }) };
+    const why = `run ${run} was undone: this is the replica its resync made, set aside by the undo`;
+    return { run, node: made.node, dataset: made.resync, why };
+  }
   if (p.outcome !== "done") return no(`it ended ${p.outcome}, so no resync was proven`);
   const left = p.setAside.find((s) => s.exists);
   if (!left) return no("what it set aside is gone already");
@@ -181,7 +190,12 @@ export function checkPurge(
     );
   if (confirm !== left.to)
     return { refusal: refusal("purge-not-confirmed", { dataset: left.to, typed: confirm }) };
-  return { run, node: left.node, dataset: left.to };
+  return {
+    run,
+    node: left.node,
+    dataset: left.to,
+    why: `run ${run} set it aside and the job has synced since`,
+  };
 }
 
 /** Undo of a set-aside: never under a guest that now lives on the target, never without the old copy. */

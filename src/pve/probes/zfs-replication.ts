@@ -40,7 +40,15 @@ export const ReplicatedVolume = z.object({
 export type ReplicatedVolume = z.infer<typeof ReplicatedVolume>;
 
 /** A dataset an earlier run renamed (`zfs rename <from> <to>` on `node`), read from its journal. */
-export const SetAside = z.object({ node: z.string(), from: z.string(), to: z.string(), exists: z.boolean() });
+export const SetAside = z.object({
+  node: z.string(),
+  from: z.string(),
+  to: z.string(),
+  exists: z.boolean(),
+  /** Where the run's undo put the replica the resync made (`pvefix-<guid>-resync-<vol>`). */
+  resync: z.string(),
+  resyncExists: z.boolean(),
+});
 
 export const ZfsReplicationFacts = z.object({
   jobId: z.string(),
@@ -237,11 +245,18 @@ async function purgeFacts(
       .filter((c) => c.name === "zfs-set-aside")
       .map((c) => ({ node: s.node, from: String(c.args.from ?? ""), to: String(c.args.to ?? "") })),
   );
+  const present = async (node: string, name: string) =>
+    (await ctx.run(node, sh`zfs list -H -o name ${name}`, { fresh: true })).exitCode === 0;
   const setAside = await Promise.all(
-    renames.map(async (r) => ({
-      ...r,
-      exists: (await ctx.run(r.node, sh`zfs list -H -o name ${r.to}`, { fresh: true })).exitCode === 0,
-    })),
+    renames.map(async (r) => {
+      const resync = r.to.replace(/\/pvefix-(\d+)-([^/]+)$/, "/pvefix-$1-resync-$2");
+      return {
+        ...r,
+        exists: await present(r.node, r.to),
+        resync,
+        resyncExists: await present(r.node, resync),
+      };
+    }),
   );
   return {
     run,

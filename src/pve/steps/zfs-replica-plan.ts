@@ -41,7 +41,7 @@ export function resyncPlan(f: ZfsReplicationFacts, c: Diverged): PlanDraftInput 
 
 export function purgePlan(p: PurgeTarget): PlanDraftInput {
   return {
-    summary: `Destroy ${p.dataset} on ${p.node}, set aside by run ${p.run}`,
+    summary: `Destroy ${p.dataset} on ${p.node}, left by run ${p.run}`,
     steps: [purgeSetAsideStep(p)],
   };
 }

@@ -162,12 +162,12 @@ export const purgeSetAsideStep = defineStep(
     ],
     undoes: ["nothing: a destroyed dataset is gone (the purge is irreversible and never unattended)"],
   },
-  (o: { node: string; dataset: string; run: string }): StepInput => ({
+  (o: { node: string; dataset: string; run: string; why: string }): StepInput => ({
     id: "purge-set-aside",
-    title: `Destroy ${o.dataset} on ${o.node}, set aside by run ${o.run}`,
+    title: `Destroy ${o.dataset} on ${o.node}, left by run ${o.run}`,
     node: o.node,
     risk: "dangerous",
-    reason: `run ${o.run} set it aside and the job has synced since`,
+    reason: o.why,
     warning: `${o.dataset} and its snapshots are destroyed for good.`,
     actions: [{ kind: "exec", command: sh`zfs destroy -r ${o.dataset}` }],
     undo: { kind: "irreversible", reason: "zfs destroy frees the blocks; nothing can bring the copy back" },

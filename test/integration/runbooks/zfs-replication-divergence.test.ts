@@ -129,6 +129,18 @@ describe("zfs-replication-divergence: running it", () => {
     expect(await datasets()).toBe(before);
   });
 
+  it("renames the replica back when the trigger is declined at the second gate", async () => {
+    await reset();
+    const before = await datasets();
+    const run = await interactiveRun(JOB, [
+      [STEP1, "pve2\r"],
+      [STEP2, "n\r"],
+    ]);
+    expect(run.code).toBe(1);
+    expect(await stepStatuses(await lastRunId())).toEqual([["set-aside-vm-100-disk-0", "undone"]]);
+    expect(await datasets()).toBe(before);
+  });
+
   it("renames the replica back when `pvesr schedule-now` fails", async () => {
     await reset();
     const before = await datasets();
@@ -186,7 +198,8 @@ describe("zfs-replication-divergence: running it", () => {
     const log = (await cli.labExec("pve1", "cat", "/var/log/pve/replicate/100-0")).stdout;
     expect(log).toMatch(/100-0: full sync 'local-zfs:vm-100-disk-0' \(__replicate_100-0_\d+__\)\n/);
 
-    const session = cli.inPty(pvefixLine(["undo", await lastRunId(), "--lab"]));
+    const runId = await lastRunId();
+    const session = cli.inPty(pvefixLine(["undo", runId, "--lab"]));
     await session.waitFor(STEP1, 60_000);
     session.type("pve2\r");
     const undone = await session.exited;
@@ -196,6 +209,12 @@ describe("zfs-replication-divergence: running it", () => {
     expect(restored).toContain(`${RESYNCED}\t`);
     expect(restored).not.toContain(`${ASIDE}\t`);
     expect(restored.replace(/^rpool\/data\/pvefix-.*\n/m, "")).toBe(before);
+
+    // The undone run's purge removes the copy its resync made, and nothing else.
+    const purge = [...JOB, "--purge-renamed", runId, "--confirm", RESYNCED];
+    const purged = await interactiveRun(purge, [[STEP1, "pve2\r"]]);
+    expect(purged.code).toBe(0);
+    expect(await datasets()).toBe(before);
   });
 });
 
