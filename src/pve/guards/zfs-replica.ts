@@ -45,6 +45,8 @@ export type ReplicaCheck =
       kind: "diverged";
       volumes: Array<ReplicatedVolume & { dataset: string; target: NonNullable<ReplicatedVolume["target"]> }>;
       need: number;
+      /** Bytes available on the target pool now. */
+      avail: number;
       haWarning: string | null;
     };
 
@@ -147,7 +149,7 @@ export function checkReplica(f: ZfsReplicationFacts): ReplicaCheck {
     if (p?.haNodes.includes(job.target))
       haWarning = `HA may recover ${f.ha.sid} on ${job.target} if ${guest.node} fails before the full sync ends: it would find no disk there (the old copy is set aside, not gone).`;
   }
-  return { kind: "diverged", volumes: affected, need, haWarning };
+  return { kind: "diverged", volumes: affected, need, avail, haWarning };
 }
 
 export interface PurgeTarget {

@@ -29,6 +29,7 @@ export function resyncPlan(f: ZfsReplicationFacts, c: Diverged): PlanDraftInput 
       target: job.target,
       lastSync: f.status?.lastSync ?? null,
       bytes: c.need,
+      avail: c.avail,
       rate: job.rate,
     }),
   );

@@ -19,6 +19,8 @@ import { sh } from "../../shell/quote.js";
 import { parsePvesrStatus, pvesrTimestamp } from "../parsers/pvesr-status.js";
 import { PVE_TOOL } from "../probes/pve-tools.js";
 
+const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
+
 export function setAsideName(dataset: string, guid: string, suffix = ""): string {
   const slash = dataset.lastIndexOf("/");
   return `${dataset.slice(0, slash)}/pvefix-${guid}${suffix}-${dataset.slice(slash + 1)}`;
@@ -132,13 +134,14 @@ export const resyncStep = defineStep(
     target: string;
     lastSync: string | null;
     bytes: number;
+    avail: number;
     rate: number | null;
   }): StepInput => ({
     id: "resync",
     title: `Run job ${o.job} now (a full sync to ${o.target})`,
     node: o.node,
     risk: "guarded",
-    reason: `with no copy on ${o.target}, the job's next run sends the whole disk`,
+    reason: `with no copy on ${o.target}, the job's next run sends the whole disk: ${gib(o.bytes)} GiB, ${gib(o.avail)} GiB available there`,
     actions: [{ kind: "exec", command: sh`pvesr schedule-now ${o.job}` }],
     undo: {
       kind: "none",
