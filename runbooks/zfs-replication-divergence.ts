@@ -9,7 +9,11 @@ import { defineRunbook, refuse } from "../src/kit/index.js";
 import { replicationFindings } from "../src/pve/findings/zfs-replication.js";
 import { checkPurge, checkReplica, setAsideUndoGuard } from "../src/pve/guards/zfs-replica.js";
 import { haSurvey } from "../src/pve/probes/ha-replication.js";
-import { type ZfsReplicationFacts, zfsReplicationFacts } from "../src/pve/probes/zfs-replication.js";
+import {
+  stableZfsFacts,
+  type ZfsReplicationFacts,
+  zfsReplicationFacts,
+} from "../src/pve/probes/zfs-replication.js";
 import { purgeSetAsideStep, resyncStep, setAsideReplicaStep } from "../src/pve/steps/zfs-replica.js";
 import { purgePlan, resyncPlan } from "../src/pve/steps/zfs-replica-plan.js";
 
@@ -114,10 +118,7 @@ export default defineRunbook({
     return { kind: "plan", plan: resyncPlan(f, c) };
   },
 
-  stableFacts: ({ status, logError: _log, ...stable }: ZfsReplicationFacts) => ({
-    ...stable,
-    status: status && { jobId: status.jobId, lastSync: status.lastSync, stateKind: status.stateKind },
-  }),
+  stableFacts: stableZfsFacts,
 
   guardUndo: (_params, facts, step) => setAsideUndoGuard(facts, step),
 

@@ -95,8 +95,8 @@ describe("zfs-replication-divergence decide", () => {
     expect(d.plan.steps[1]!.verify?.[0]).toMatchObject({
       name: "replication-synced",
       args: { job: "100-0", before: "2026-03-08T14:02:07" },
-      // 41 GiB at the job's 50 MB/s, after pvescheduler's minute and a margin.
-      waitMs: 120_000 + Math.ceil((41 * GiB) / 50_000),
+      // 41 GiB (rounded up to 48) at the job's 50 MB/s, after pvescheduler's minute and a margin.
+      waitMs: 120_000 + Math.ceil((48 * GiB) / 50_000),
     });
   });
 
@@ -168,6 +168,18 @@ describe("zfs-replication-divergence decide", () => {
     expect(d.kind === "plan" && d.plan.steps[0]!.warning).toMatch(
       /^HA may recover vm:100 on pve2 if pve1 fails/,
     );
+  });
+});
+
+describe("a saved plan while the guest keeps writing", () => {
+  it("keeps the same fingerprinted facts and the same plan when sizes move within 8 GiB", () => {
+    const now = facts();
+    const later = facts();
+    later.volumes[0]!.source!.used += 3 * GiB;
+    target(later).avail -= GiB;
+    later.targetPool!.free -= GiB;
+    expect(runbook.stableFacts!(later)).toEqual(runbook.stableFacts!(now));
+    expect(decide(later)).toEqual(decide(now));
   });
 });
 

@@ -266,3 +266,30 @@ async function purgeFacts(
     setAside,
   };
 }
+
+/**
+ * What a saved plan relies on: everything but the job's moment-to-moment health and the sizes,
+ * which change with every write (the plan only uses sizes rounded up, and the space guard runs
+ * again at apply time).
+ */
+export function stableZfsFacts({
+  status,
+  logError: _log,
+  volumes,
+  targetPool,
+  ...rest
+}: ZfsReplicationFacts) {
+  const shape = (v: ZfsVolume | null) =>
+    v && { name: v.name, guid: v.guid, creation: v.creation, written: v.written, snapshots: v.snapshots };
+  return {
+    ...rest,
+    status: status && { jobId: status.jobId, lastSync: status.lastSync, stateKind: status.stateKind },
+    volumes: volumes.map((v) => ({
+      volid: v.volid,
+      dataset: v.dataset,
+      source: shape(v.source),
+      target: shape(v.target),
+    })),
+    targetPool: targetPool && { name: targetPool.name, health: targetPool.health },
+  };
+}

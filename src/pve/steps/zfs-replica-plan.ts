@@ -29,7 +29,6 @@ export function resyncPlan(f: ZfsReplicationFacts, c: Diverged): PlanDraftInput 
       target: job.target,
       lastSync: f.status?.lastSync ?? null,
       bytes: c.need,
-      avail: c.avail,
       rate: job.rate,
     }),
   );

@@ -19,7 +19,16 @@ import { sh } from "../../shell/quote.js";
 import { parsePvesrStatus, pvesrTimestamp } from "../parsers/pvesr-status.js";
 import { PVE_TOOL } from "../probes/pve-tools.js";
 
-const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
+const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(0);
+
+/**
+ * Sizes rounded up to 8 GiB: a plan saved now must still be the plan made at apply time, while
+ * the guest keeps writing to its disk.
+ */
+export function roughly(bytes: number): number {
+  const unit = 8 * 1024 ** 3;
+  return Math.max(1, Math.ceil(bytes / unit)) * unit;
+}
 
 export function setAsideName(dataset: string, guid: string, suffix = ""): string {
   const slash = dataset.lastIndexOf("/");
@@ -134,14 +143,13 @@ export const resyncStep = defineStep(
     target: string;
     lastSync: string | null;
     bytes: number;
-    avail: number;
     rate: number | null;
   }): StepInput => ({
     id: "resync",
     title: `Run job ${o.job} now (a full sync to ${o.target})`,
     node: o.node,
     risk: "guarded",
-    reason: `with no copy on ${o.target}, the job's next run sends the whole disk: ${gib(o.bytes)} GiB, ${gib(o.avail)} GiB available there`,
+    reason: `with no copy on ${o.target}, the job's next run sends the whole disk (up to ${gib(roughly(o.bytes))} GiB)`,
     actions: [{ kind: "exec", command: sh`pvesr schedule-now ${o.job}` }],
     undo: {
       kind: "none",
@@ -152,7 +160,7 @@ export const resyncStep = defineStep(
         o.node,
         `job ${o.job} synced after the trigger with no failure`,
         { job: o.job, before: pvesrTimestamp(o.lastSync) },
-        { waitMs: resyncWaitMs(o.bytes, o.rate) },
+        { waitMs: resyncWaitMs(roughly(o.bytes), o.rate) },
       ),
     ],
   }),
