@@ -100,7 +100,10 @@ export async function zfsVolumeOn(
 ): Promise<ZfsVolume | null> {
   const [vol, snaps] = await Promise.all([
     ctx.run(node, sh`zfs list -H -p -o ${VOLUME_FIELDS.join(",")} ${dataset}`, { fresh: true }),
-    ctx.run(node, sh`zfs list -H -p -t snapshot -o ${SNAPSHOT_FIELDS.join(",")} ${dataset}`, { fresh: true }),
+    // The same listing as PVE's volume_snapshot_info (`-Hp -r -t snapshot -o name,guid,creation`).
+    ctx.run(node, sh`zfs list -H -p -r -t snapshot -o ${SNAPSHOT_FIELDS.join(",")} ${dataset}`, {
+      fresh: true,
+    }),
   ]);
   if (vol.exitCode !== 0) return null;
   const [v] = parseZfsList(vol.stdout, VOLUME_FIELDS);

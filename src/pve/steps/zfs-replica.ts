@@ -98,7 +98,10 @@ export const setAsideReplicaStep = defineStep(
     const fresh = setAsideName(o.dataset, o.guid, "-resync");
     const absentOrOld = `${absent(o.dataset)} || ${sh`zfs list -H -p -o guid ${o.dataset} | grep -qx ${o.guid}`}`;
     return {
-      id: `set-aside-${o.dataset.slice(o.dataset.lastIndexOf("/") + 1)}`,
+      id: `set-aside-${o.dataset
+        .slice(o.dataset.lastIndexOf("/") + 1)
+        .toLowerCase()
+        .replace(/[^a-z0-9.-]/g, "-")}`,
       title: `Set aside the diverged replica ${o.dataset} on ${o.node} as ${to}`,
       node: o.node,
       risk: "dangerous",
