@@ -42,7 +42,8 @@ export default defineRunbook({
         "a node lacks the address (or has several in --cidr), an --addr names an unknown node or misses one, or the interface is down",
       "link-unreachable":
         "a DF ping at the interface MTU from one node to another on the new addresses got no reply",
-      "probe-failed": "a node's answer could not be read, or its SSH connection dropped in the middle of the probe",
+      "probe-failed":
+        "a node's answer could not be read, or its SSH connection dropped in the middle of the probe",
     },
     notes: [
       "Reboots are never part of it: corosync loads added and removed links on reload (`corosync-cfgtool -R`, which pmxcfs runs after the copy).",

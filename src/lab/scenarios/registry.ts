@@ -16,6 +16,7 @@ import { scenarios as stuckLockNoQuorumScenarios } from "./stuck-lock-no-quorum.
 import type { Scenario } from "./types.js";
 import { scenarios as zerotierBlacklistScenarios } from "./zerotier-blacklist.js";
 import { scenarios as zerotierBlacklistBranchesScenarios } from "./zerotier-blacklist-branches.js";
+import { scenarios as zfsReplicationDivergenceScenarios } from "./zfs-replication-divergence.js";
 
 export const registered: readonly Scenario[] = [
   ...defaultScenarios,
@@ -33,5 +34,6 @@ export const registered: readonly Scenario[] = [
   ...notQuorateConfigBranchesScenarios,
   ...restartPveServicesScenarios,
   ...restartPveServicesBranchesScenarios,
+  ...zfsReplicationDivergenceScenarios,
   ...healthyScenarios,
 ];
