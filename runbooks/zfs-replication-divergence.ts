@@ -54,6 +54,12 @@ export default defineRunbook({
       "purge-not-safe":
         "the run is unknown, failed or undone, its copy is gone, or the job has not synced since",
     },
+    labUnreachable: {
+      "set-aside-gone":
+        "an undo guard, reached only by `pvefix undo` of a run whose set-aside copy was purged since; planning an example never reaches it. Its test: test/integration/runbooks/zfs-replication-divergence.test.ts",
+      "purge-not-confirmed":
+        "needs a completed run of this runbook in the operator's pvefix journal, which no lab state holds: for a run the journal lacks, the answer is purge-not-safe. Its test: test/integration/runbooks/zfs-replication-divergence.test.ts",
+    },
     notes: [
       "The copy is renamed to `<pool>/pvefix-<guid>-<vol>`: a name still starting with `vm-<vmid>-` would be destroyed as a stale volume by the very replication run this triggers (`pvesr prepare-local-job`).",
       "Undo is full for the resync; the purge mode (`--purge-renamed`) is the one irreversible step, and it only runs for a completed, not undone run whose job has synced since.",

@@ -17,6 +17,7 @@ import type { Scenario } from "./types.js";
 import { scenarios as zerotierBlacklistScenarios } from "./zerotier-blacklist.js";
 import { scenarios as zerotierBlacklistBranchesScenarios } from "./zerotier-blacklist-branches.js";
 import { scenarios as zfsReplicationDivergenceScenarios } from "./zfs-replication-divergence.js";
+import { scenarios as zfsReplicationDivergenceBranchesScenarios } from "./zfs-replication-divergence-branches.js";
 
 export const registered: readonly Scenario[] = [
   ...defaultScenarios,
@@ -35,5 +36,6 @@ export const registered: readonly Scenario[] = [
   ...restartPveServicesScenarios,
   ...restartPveServicesBranchesScenarios,
   ...zfsReplicationDivergenceScenarios,
+  ...zfsReplicationDivergenceBranchesScenarios,
   ...healthyScenarios,
 ];

@@ -2,8 +2,8 @@
  * ZFS replication of vm:100 (pve1 → pve2, job 100-0) that no longer finds a common base snapshot,
  * one scenario per decision of zfs-replication-divergence: the divergence to fix, the guest living
  * on the target, a target copy newer than anything pve1 has, a target pool too small for a full
- * copy, and a healthy job. The failing runs are real lab runs, so `pvesr status` and the job log
- * say what PVE says.
+ * copy, and a healthy job (the other refusals: zfs-replication-divergence-branches.ts). The failing
+ * runs are real lab runs, so `pvesr status` and the job log say what PVE says.
  */
 import { runReplication } from "../model/replication-run.js";
 import { REQUIRED_KEYS, readSections, writeSections } from "../model/section-config.js";
@@ -15,12 +15,12 @@ import { setStorages, ZFS_STORAGES } from "./build/storage.js";
 import { addRpool, addZvol, GiB } from "./build/zfs.js";
 import type { Scenario } from "./types.js";
 
-const DISK = "rpool/data/vm-100-disk-0";
+export const DISK = "rpool/data/vm-100-disk-0";
 const T1 = LAB_EPOCH - 3 * 86_400; // the last sync both sides had
 const RESTORED = LAB_EPOCH - 2 * 86_400; // vm:100's disk restored from a backup on pve1
 const SNAP = (t: number) => `__replicate_100-0_${t}__`;
 
-interface Options {
+export interface Options {
   /** Where vm:100 lives. @default pve1 */
   guestOn?: string;
   /** Size of pve2's pool. @default 1 TiB */
@@ -30,7 +30,7 @@ interface Options {
   healthy?: boolean;
 }
 
-function build(scenario: string, o: Options = {}): LabState {
+export function buildDivergence(scenario: string, o: Options = {}): LabState {
   const state = baseCluster({ scenario });
   setStorages(state, ZFS_STORAGES);
   addRpool(state, "pve1", 1024 * GiB);
@@ -102,34 +102,34 @@ export const zfsReplicationDivergenceScenario: Scenario = {
   name: "zfs-replication-divergence",
   description:
     "vm:100's disk was restored from a backup on pve1: job 100-0 to pve2 fails with 'No common base snapshot' (3 failures); pve2's copy is an older replica",
-  build: () => build("zfs-replication-divergence"),
+  build: () => buildDivergence("zfs-replication-divergence"),
 };
 
 export const zfsReplicationDivergenceGuestOnTargetScenario: Scenario = {
   name: "zfs-replication-divergence-guest-on-target",
   description:
     "vm:100 was recovered by hand onto pve2, the target of its job 100-0: pve2's copy is the disk it runs from",
-  build: () => build("zfs-replication-divergence-guest-on-target", { guestOn: "pve2" }),
+  build: () => buildDivergence("zfs-replication-divergence-guest-on-target", { guestOn: "pve2" }),
 };
 
 export const zfsReplicationDivergenceTargetNewerScenario: Scenario = {
   name: "zfs-replication-divergence-target-newer",
   description:
     "job 100-0 fails with no common base, and pve2's copy carries a sync newer than anything pve1's disk has",
-  build: () => build("zfs-replication-divergence-target-newer", { targetNewer: true }),
+  build: () => buildDivergence("zfs-replication-divergence-target-newer", { targetNewer: true }),
 };
 
 export const zfsReplicationDivergenceNoSpaceScenario: Scenario = {
   name: "zfs-replication-divergence-no-space",
   description:
     "job 100-0 fails with no common base, and pve2's 112 GiB pool cannot hold a full copy beside the one set aside",
-  build: () => build("zfs-replication-divergence-no-space", { targetPool: 112 * GiB }),
+  build: () => buildDivergence("zfs-replication-divergence-no-space", { targetPool: 112 * GiB }),
 };
 
 export const zfsReplicationDivergenceHealthyScenario: Scenario = {
   name: "zfs-replication-divergence-healthy",
   description: "job 100-0 (vm:100, pve1 → pve2) replicates fine: nothing to do",
-  build: () => build("zfs-replication-divergence-healthy", { healthy: true }),
+  build: () => buildDivergence("zfs-replication-divergence-healthy", { healthy: true }),
 };
 
 export const scenarios: readonly Scenario[] = [
