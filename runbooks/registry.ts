@@ -7,6 +7,7 @@ import notQuorateConfig from "./not-quorate-config.js";
 import restartPveServices from "./restart-pve-services.js";
 import stuckLock from "./stuck-lock.js";
 import zerotierBlacklist from "./zerotier-blacklist.js";
+import zfsReplicationDivergence from "./zfs-replication-divergence.js";
 
 /** Every runbook file, by file name: runbooks/index.ts puts them in `pvefix list` order. */
 export const registered: readonly AnyRunbook[] = [
@@ -17,4 +18,5 @@ export const registered: readonly AnyRunbook[] = [
   restartPveServices,
   stuckLock,
   zerotierBlacklist,
+  zfsReplicationDivergence,
 ];

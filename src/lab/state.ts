@@ -82,6 +82,43 @@ export const LabZerotier = z.object({
 });
 export type LabZerotier = z.infer<typeof LabZerotier>;
 
+/** A snapshot of a ZFS dataset (`zfs list -t snapshot`); received snapshots keep guid and creation. */
+export const LabZfsSnapshot = z.object({
+  /** The part after `@`. */
+  name: z.string(),
+  /** 64-bit guid as decimal text; identical on both sides of a replication. */
+  guid: z.string().regex(/^\d+$/),
+  /** Epoch seconds. */
+  creation: z.number().int(),
+  /** Bytes only this snapshot holds. */
+  used: z.number().int().nonnegative(),
+});
+export type LabZfsSnapshot = z.infer<typeof LabZfsSnapshot>;
+
+/** A ZFS dataset (a zvol or a filesystem) with its snapshots; sizes in bytes. */
+export const LabZfsDataset = z.object({
+  /** Full name, `rpool/data/vm-100-disk-0`. */
+  name: z.string(),
+  type: z.enum(["filesystem", "volume"]),
+  guid: z.string().regex(/^\d+$/),
+  creation: z.number().int(),
+  referenced: z.number().int().nonnegative(),
+  /** Volumes only. */
+  volsize: z.number().int().positive().nullable(),
+  /** Bytes written since the newest snapshot (0 on a replica only `zfs recv` writes to). */
+  written: z.number().int().nonnegative(),
+  snapshots: z.array(LabZfsSnapshot),
+});
+export type LabZfsDataset = z.infer<typeof LabZfsDataset>;
+
+export const LabZpool = z.object({
+  name: z.string(),
+  /** Bytes. */
+  size: z.number().int().positive(),
+  health: z.enum(["ONLINE", "DEGRADED", "FAULTED", "OFFLINE", "UNAVAIL", "REMOVED"]),
+});
+export type LabZpool = z.infer<typeof LabZpool>;
+
 export const LabNode = z.object({
   name: z.string(),
   nodeid: z.number().int().positive(),
@@ -121,6 +158,10 @@ export const LabNode = z.object({
   zerotier: LabZerotier.nullable().default(null),
   /** Volumes present on this node's local (non-shared) storages, as volume ids (`local-zfs:vm-100-disk-0`). */
   volumes: z.array(z.string()).default(() => []),
+  /** ZFS pools and datasets of this node (empty = no ZFS, `zfs list` prints "no datasets available"). */
+  zfs: z
+    .object({ pools: z.array(LabZpool), datasets: z.array(LabZfsDataset) })
+    .default(() => ({ pools: [], datasets: [] })),
 });
 export type LabNode = z.infer<typeof LabNode>;
 
@@ -185,5 +226,10 @@ export const LabState = z.object({
   /** Bumped on every membership change: ring id sequence and `.members` version. */
   membershipEpoch: z.number().int().positive(),
   replication: z.record(z.string(), ReplicationRun).default(() => ({})),
+  /**
+   * Jobs `pvesr schedule-now` made due: pvescheduler runs them within a minute; the lab runs them
+   * the next time `pvesr status` is read on the guest's node.
+   */
+  replicationDue: z.array(z.string()).default(() => []),
 });
 export type LabState = z.infer<typeof LabState>;

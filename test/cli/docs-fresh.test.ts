@@ -29,9 +29,9 @@ describe("generated docs", () => {
   });
 
   it("call the runbook registry and README.md stale when a runbook file is missing from them", () => {
-    const withNew = runbookRegistry([...fs.readdirSync(path.join(ROOT, "runbooks")), "zfs-new-thing.ts"]);
-    expect(withNew).toContain('import zfsNewThing from "./zfs-new-thing.js";');
-    expect(withNew).toContain("  zfsNewThing,\n];");
+    const withNew = runbookRegistry([...fs.readdirSync(path.join(ROOT, "runbooks")), "zz-new-thing.ts"]);
+    expect(withNew).toContain('import zzNewThing from "./zz-new-thing.js";');
+    expect(withNew).toContain("  zzNewThing,\n];");
     const docs = renderAllDocs();
     docs.set("runbooks/registry.ts", withNew);
     const readme = docs.get("README.md")!;
@@ -39,7 +39,7 @@ describe("generated docs", () => {
       "README.md",
       readme.replace(
         "| [stuck-lock]",
-        "| [zfs-new-thing](docs/runbooks/zfs-new-thing.md) | x | safe | eligible |\n| [stuck-lock]",
+        "| [zz-new-thing](docs/runbooks/zz-new-thing.md) | x | safe | eligible |\n| [stuck-lock]",
       ),
     );
     expect(staleDocs(ROOT, docs)).toEqual(["runbooks/registry.ts", "README.md"]);

@@ -11,6 +11,7 @@ import type { RefusalEntry } from "./entry.js";
 import { guestRefusals } from "./guests.js";
 import { haRefusals } from "./ha.js";
 import { networkRefusals } from "./network.js";
+import { replicationRefusals } from "./replication.js";
 import { storageRefusals } from "./storage.js";
 
 /** Each domain's codes; the contract test proves no code is in two of them. */
@@ -20,6 +21,7 @@ export const REFUSAL_DOMAINS = {
   cluster: clusterRefusals,
   config: configRefusals,
   ha: haRefusals,
+  replication: replicationRefusals,
   storage: storageRefusals,
   network: networkRefusals,
 } as const;
@@ -30,6 +32,7 @@ export const REFUSALS = {
   ...clusterRefusals,
   ...configRefusals,
   ...haRefusals,
+  ...replicationRefusals,
   ...storageRefusals,
   ...networkRefusals,
 };

@@ -13,6 +13,7 @@ import { serviceCommands } from "./services.js";
 import { storageCommands } from "./storage.js";
 import { textCommands } from "./text.js";
 import type { CommandHandler } from "./types.js";
+import { zfsCommands } from "./zfs.js";
 
 export const commands: Readonly<Record<string, CommandHandler>> = Object.freeze({
   ...fileReadCommands,
@@ -28,4 +29,5 @@ export const commands: Readonly<Record<string, CommandHandler>> = Object.freeze(
   ...processCommands,
   ...networkCommands,
   ...pingCommands,
+  ...zfsCommands,
 });

@@ -16,6 +16,8 @@ import { scenarios as stuckLockNoQuorumScenarios } from "./stuck-lock-no-quorum.
 import type { Scenario } from "./types.js";
 import { scenarios as zerotierBlacklistScenarios } from "./zerotier-blacklist.js";
 import { scenarios as zerotierBlacklistBranchesScenarios } from "./zerotier-blacklist-branches.js";
+import { scenarios as zfsReplicationDivergenceScenarios } from "./zfs-replication-divergence.js";
+import { scenarios as zfsReplicationDivergenceBranchesScenarios } from "./zfs-replication-divergence-branches.js";
 
 export const registered: readonly Scenario[] = [
   ...defaultScenarios,
@@ -33,5 +35,7 @@ export const registered: readonly Scenario[] = [
   ...notQuorateConfigBranchesScenarios,
   ...restartPveServicesScenarios,
   ...restartPveServicesBranchesScenarios,
+  ...zfsReplicationDivergenceScenarios,
+  ...zfsReplicationDivergenceBranchesScenarios,
   ...healthyScenarios,
 ];

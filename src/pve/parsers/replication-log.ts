@@ -2,7 +2,9 @@
  * A replication job's log of its last run, `/var/log/pve/replicate/<jobid>` (proxmox-facts §7.2;
  * pve-guest-common PVE/Replication.pm `run_replication` logs through `$logfunc` as
  * `YYYY-MM-DD HH:MM:SS <jobid>: <msg>`). The end is `end replication job` or, on failure,
- * `end replication job with error: <msg>`.
+ * `end replication job with error: <msg>`. A message is printed as it is (`print $logfd "$ctime
+ * $jobid: $msg\n"`), so a multi-line error — "No common base snapshot on volume(s) …" + newline +
+ * "Please remove …" — continues on lines without the prefix: they belong to the line before.
  */
 import { z } from "zod";
 import { ParseError, type ParserFormat } from "./format.js";
@@ -25,7 +27,7 @@ export const ReplicationLog = z.object({
   /** Whether the run sent a full stream (no common base) instead of an incremental one. */
   fullSync: z.boolean(),
   lines: z.array(ReplicationLogLine),
-  /** Lines without the log prefix (kept, not read). */
+  /** Lines without the log prefix before the first prefixed one (kept, not read). */
   warnings: z.array(z.string()),
 });
 export type ReplicationLog = z.infer<typeof ReplicationLog>;
@@ -38,13 +40,15 @@ export function parseReplicationLog(text: string): ReplicationLog {
   for (const raw of splitLines(text)) {
     if (raw.trim() === "") continue;
     const m = LINE.exec(raw.trim());
+    const previous = lines[lines.length - 1];
     if (m) lines.push({ time: `${m[1]}T${m[2]}`, jobId: m[3] as string, message: m[4] as string });
+    else if (previous) previous.message += `\n${raw.trimEnd()}`;
     else warnings.push(raw.trim());
   }
   const first = lines[0];
   if (!first) throw new ParseError("replication-log", "no 'YYYY-MM-DD HH:MM:SS <jobid>: <message>' line");
   const end = [...lines].reverse().find((l) => /^end replication job\b/.test(l.message));
-  const error = end ? (/^end replication job with error: (.*)$/.exec(end.message)?.[1] ?? null) : null;
+  const error = end ? (/^end replication job with error: (.*)$/s.exec(end.message)?.[1] ?? null) : null;
   const snapshots = new Set<string>();
   for (const l of lines)
     for (const s of l.message.matchAll(/__replicate_[\w-]+?_\d+__/g)) snapshots.add(s[0]);

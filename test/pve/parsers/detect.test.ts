@@ -100,6 +100,7 @@ const EXPECTED: Array<[string, string | null]> = [
   ["replication-cfg-jobs.txt", "replication-cfg"],
   ["replication-log-100-0-ok.txt", "replication-log"],
   ["replication-log-102-0-error.txt", "replication-log"],
+  ["replication-log-100-0-no-common-base.txt", "replication-log"],
   ["storage-cfg-hand-edited.txt", "storage-cfg"],
   ["storage-cfg-pve-written.txt", "storage-cfg"],
   ["syslog-network-flap.txt", "corosync-log"],
@@ -127,6 +128,10 @@ const EXPECTED: Array<[string, string | null]> = [
   ["zerotier-local-conf-formatted.txt", "zerotier-local-conf"],
   ["zerotier-local-conf-seed.txt", "zerotier-local-conf"],
   ["zerotier-local-conf-trailing-comma.txt", "zerotier-local-conf"],
+  // `zfs list -H -p` / `zpool list -H -p`: only the caller knows the -o fields, so no --auto.
+  ["zfs-list-snapshots-hp.txt", null],
+  ["zfs-list-volume-hp.txt", null],
+  ["zpool-list-hp.txt", null],
 ];
 
 // Recognised by their marks but broken on purpose: --auto names the format and reports its error.

@@ -75,6 +75,7 @@ export function baseCluster(options: ClusterOptions): LabState {
       defaultRoute: null,
       zerotier: null,
       volumes: [],
+      zfs: { pools: [], datasets: [] },
     };
     setStandardNetwork(node, i + 1);
     bootServices(node, i);
@@ -103,6 +104,7 @@ export function baseCluster(options: ClusterOptions): LabState {
     nextPid: 4_100,
     membershipEpoch: 0x4f2,
     replication: {},
+    replicationDue: [],
   };
 }
 
