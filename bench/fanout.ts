@@ -4,8 +4,10 @@
  * namespace with the test bed's Proxmox stand-ins; `pct list`/`qm list` cached per node, see
  * bench/standins/pct; the real `stat`, as no bench node has a hung storage for the bed's `stat` to fake). Prints medians, ratios and pvefix's peak memory.
  * Also prints, per contender, the CPU it used itself and the CPU the nodes spent for it (cpu-groups.ts).
+ * With --latency, the same sweep again with every node behind a round-trip delay (bench/latency.ts:
+ * a userspace delay, as this kernel has no netem): 1 ms for a LAN, 20 ms for a remote site.
  * Not a test: it asserts nothing and needs root (namespaces, cgroups) and the peers (scripts/install-bench-deps.sh).
- *   npm run bench -- [--nodes 4,16,64] [--runs 5]
+ *   npm run bench -- [--nodes 4,16,64] [--runs 5] [--latency 0,1,20]
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -17,15 +19,21 @@ import { startSshdCluster } from "../test/system/loopback/sshd-cluster.js";
 import { sweepCommands } from "./commands.js";
 import { median, type Timing, timeAnsible, timeFloor, timePssh, timePvefix } from "./contenders.js";
 import { type Accounting, CpuGroup } from "./cpu-groups.js";
+import { withLatency } from "./latency.js";
 
 // Run from source with tsx (it imports the test bed, which finds its scripts beside its source).
 const root = fileURLToPath(new URL("..", import.meta.url));
 const here = (p: string) => join(root, p);
 
 const { values } = parseArgs({
-  options: { nodes: { type: "string", default: "4,16,64" }, runs: { type: "string", default: "5" } },
+  options: {
+    nodes: { type: "string", default: "4,16,64" },
+    runs: { type: "string", default: "5" },
+    latency: { type: "string", default: "0,1,20" },
+  },
 });
 const sizes = values.nodes.split(",").map(Number);
+const latencies = values.latency.split(",").map(Number);
 const runs = Number(values.runs);
 
 execFileSync("bash", [here("scripts/install-bench-deps.sh")], { stdio: "inherit" });
@@ -36,6 +44,8 @@ type Medians = Record<Contender, Timing>;
 
 interface Row {
   nodes: number;
+  /** Round trip added to every connection, ms. */
+  rttMs: number;
   commands: number;
   medians: Medians;
   peakMb: number;
@@ -62,6 +72,7 @@ for (const n of sizes) {
     ],
     launcher: here("test/system/pve-bed/node-namespace.sh"),
   });
+  // One pair of CPU groups per bed: the nodes stay in theirs across the latency runs.
   const own = CpuGroup.create("contender");
   const nodes = CpuGroup.create("nodes");
   const accounting: Accounting = own && nodes ? { own, nodes } : null;
@@ -69,23 +80,32 @@ for (const n of sizes) {
     if (accounting) for (const node of cluster.nodes) accounting.nodes.add(node.pid);
     const perNode = await sweepCommands(cluster.inventoryPath);
     const commands = [...perNode.values()].reduce((sum, list) => sum + list.length, 0);
-    const times: Record<Contender, Timing[]> = { pvefix: [], ansible: [], pssh: [], floor: [] };
-    let peakKb = 0;
-    const rounds = n >= 64 ? Math.min(runs, 3) : runs;
-    for (let r = 0; r < rounds; r++) {
-      const p = timePvefix(accounting, root, cluster.inventoryPath, stateDir);
-      times.pvefix.push(p);
-      peakKb = Math.max(peakKb, p.peakKb);
-      times.ansible.push(timeAnsible(accounting, cluster, perNode, stateDir));
-      times.pssh.push(timePssh(accounting, cluster, perNode));
-      times.floor.push(timeFloor(accounting, root, cluster, perNode, stateDir));
+    for (const rttMs of latencies) {
+      const delayed = rttMs > 0 ? await withLatency(cluster, rttMs, stateDir) : null;
+      const bed = delayed?.view ?? cluster;
+      try {
+        if (accounting && delayed) accounting.nodes.add(delayed.pid);
+        const times: Record<Contender, Timing[]> = { pvefix: [], ansible: [], pssh: [], floor: [] };
+        let peakKb = 0;
+        const rounds = n >= 64 ? Math.min(runs, 3) : runs;
+        for (let r = 0; r < rounds; r++) {
+          const p = timePvefix(accounting, root, bed.inventoryPath, stateDir);
+          times.pvefix.push(p);
+          peakKb = Math.max(peakKb, p.peakKb);
+          times.ansible.push(timeAnsible(accounting, bed, perNode, stateDir));
+          times.pssh.push(timePssh(accounting, bed, perNode));
+          times.floor.push(timeFloor(accounting, root, bed, perNode, stateDir));
+        }
+        const medians = Object.fromEntries(contenders.map((c) => [c, medianOf(times[c])])) as Medians;
+        rows.push({ nodes: n, rttMs, commands, medians, peakMb: peakKb / 1024 });
+        const list = (c: Contender) => times[c].map((t) => t.seconds.toFixed(2)).join(" ");
+        console.log(
+          `${n} nodes, +${rttMs} ms, ${commands} commands, ${rounds} runs: pvefix ${list("pvefix")} s · ansible ${list("ansible")} s`,
+        );
+      } finally {
+        await delayed?.stop();
+      }
     }
-    const medians = Object.fromEntries(contenders.map((c) => [c, medianOf(times[c])])) as Medians;
-    rows.push({ nodes: n, commands, medians, peakMb: peakKb / 1024 });
-    const list = (c: Contender) => times[c].map((t) => t.seconds.toFixed(2)).join(" ");
-    console.log(
-      `${n} nodes, ${commands} commands, ${rounds} runs: pvefix ${list("pvefix")} s · ansible ${list("ansible")} s`,
-    );
   } finally {
     await cluster.stop();
     await own?.remove();
@@ -99,9 +119,11 @@ const table = (title: string, header: string, line: (r: Row) => string[]) => {
   console.log(`\n${title}`);
   console.log(header);
   for (const r of rows)
-    console.log([String(r.nodes), String(r.commands), ...line(r)].map((c) => c.padStart(7)).join("  "));
+    console.log(
+      [String(r.nodes), `+${r.rttMs}`, String(r.commands), ...line(r)].map((c) => c.padStart(7)).join("  "),
+    );
 };
-const cols = "  nodes     cmds   pvefix  ansible     pssh    floor";
+const cols = "  nodes   rtt ms     cmds   pvefix  ansible     pssh    floor";
 
 table(
   "medians (whole-command wall time, seconds) and pvefix's peak RSS",

@@ -1,8 +1,9 @@
 /**
- * The floor of the fan-out benchmark: a bare ssh2 loop with nothing on top. All handshakes in
- * parallel (no-delay sockets), then each node's commands one after another on its connection:
- * one handshake round plus one round trip per command. Run as its own process so its timing
- * includes Node's start-up, like every other contender.
+ * The floor of the fan-out benchmark: a bare ssh2 loop with nothing on top, that knows every
+ * command in advance (pvefix does not: later probes depend on earlier answers). All handshakes in
+ * parallel (no-delay sockets), then all of a node's commands at once, one channel each, on its
+ * connection: one handshake plus one round trip, whatever the latency. Run as its own process so
+ * its timing includes Node's start-up, like every other contender.
  *   node dist/bench/floor.js JOB.json
  */
 import { readFileSync } from "node:fs";
@@ -42,7 +43,7 @@ function exec(client: InstanceType<typeof Client>, command: string): Promise<voi
 await Promise.all(
   job.nodes.map(async (node) => {
     const client = await connect(node);
-    for (const command of node.commands) await exec(client, command);
+    await Promise.all(node.commands.map((command) => exec(client, command)));
     client.end();
   }),
 );

@@ -16,7 +16,8 @@ await build({
   platform: "node",
   target: "node20.19",
   outfile: "dist/cli/pvefix.cjs",
-  external: ["ssh2", "cpu-features"],
+  // @pnpm/tabtab reads its shell scripts from files beside its own code.
+  external: ["ssh2", "cpu-features", "@pnpm/tabtab"],
   // main.js finds package.json from its own location.
   define: { "import.meta.url": "__pvefixModuleUrl" },
   banner: { js: 'const __pvefixModuleUrl = require("node:url").pathToFileURL(__filename).href;' },

@@ -188,11 +188,20 @@ done
 
 echo "$links" >"$state/links"
 (IFS=,; echo "[${routes[*]}]") >"$state/bridge.json"
+rm -f "$state/bridge.json.ready"
 setsid node "$here/stdio-bridge.mjs" "$state/bridge.json" </dev/null >>"$state/bridge.log" 2>&1 &
-echo $! >"$state/bridge.pid"
-for ((i = 1; i <= count; i++)); do
-  for _ in $(seq 200); do port_open $((base_port + i - 1)) && break; sleep 0.02; done
+bridge=$!
+echo $bridge >"$state/bridge.pid"
+# Ready when the bridge itself says every port listens: an open port could be someone else's.
+for _ in $(seq 250); do
+  [[ -f $state/bridge.json.ready ]] && break
+  kill -0 "$bridge" 2>/dev/null || break
+  sleep 0.02
 done
+if [[ ! -f $state/bridge.json.ready ]]; then
+  echo "netns-up.sh: the stdio bridge did not start: $(tail -n 1 "$state/bridge.log")" >&2
+  exit 1
+fi
 
 {
   echo "cluster: pvefix-lab"

@@ -6,10 +6,12 @@
  *
  *   node stdio-bridge.mjs CONFIG.json      CONFIG: [{ "port": 22201, "command": ["nsenter", ...] }]
  *
- * Runs until SIGTERM; started and stopped by netns-up.sh / netns-down.sh.
+ * Runs until SIGTERM; started and stopped by netns-up.sh / netns-down.sh. Writes CONFIG.json.ready
+ * once every port listens, so netns-up.sh never mistakes another process's listener for its own;
+ * a port it cannot take ends it with "port P is in use" on stderr.
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 const routes = JSON.parse(readFileSync(process.argv[2], "utf8"));
@@ -30,8 +32,21 @@ const servers = routes.map(({ port, command }) =>
     socket.on("close", () => {
       if (child.exitCode === null) child.stdin.end();
     });
-  }).listen(port, "127.0.0.1"),
+  })
+    .on("error", (error) => {
+      const why = error.code === "EADDRINUSE" ? `port ${port} is in use` : `port ${port}: ${error.message}`;
+      process.stderr.write(`stdio-bridge: ${why}\n`);
+      process.exit(1);
+    })
+    .listen(port, "127.0.0.1"),
 );
+let listening = 0;
+for (const server of servers) {
+  server.on("listening", () => {
+    listening += 1;
+    if (listening === servers.length) writeFileSync(`${process.argv[2]}.ready`, `${process.pid}\n`);
+  });
+}
 const stop = () => {
   for (const server of servers) server.close();
   process.exit(0);

@@ -35,8 +35,10 @@ export interface CachedModule {
   save(): void;
 }
 
-/** Files kept per cache directory; the oldest go first. */
+/** Files kept per installed bundle; the oldest go first. */
 const MAX_FILES = 16;
+/** Another install's cache untouched this long is abandoned (a removed checkout, an old global install). */
+const ABANDONED_MS = 30 * 24 * 3600 * 1000;
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | null {
   if (env.PVEFIX_NO_CODE_CACHE === "1") return null;
@@ -73,10 +75,13 @@ export function requireWithCodeCache(
   const { size, mtimeMs } = statSync(file);
   // Node's version and arch make V8's format; size and mtime make the bundle (V8 checks only the length).
   const key = createHash("sha256")
-    .update(`${process.version} ${process.arch} ${size} ${mtimeMs} ${file}`)
+    .update(`${process.version} ${process.arch} ${size} ${mtimeMs}`)
     .digest("hex")
     .slice(0, 16);
-  const prefix = `${basename(file)}-`;
+  // One prefix per installed bundle (its path): two checkouts, or a checkout and a global install,
+  // keep their own caches instead of pruning each other's at every start.
+  const install = createHash("sha256").update(file).digest("hex").slice(0, 8);
+  const prefix = `${basename(file)}-${install}-`;
   const cacheFile = options.cacheDir && join(options.cacheDir, `${prefix}${key}-${options.flavor}.v8`);
   const cachedData = cacheFile ? readOwnFile(cacheFile) : undefined;
 
@@ -132,12 +137,17 @@ function writeCache(cacheFile: string, data: Buffer, prefix: string, key: string
   prune(dir, prefix, key);
 }
 
-/** Drop caches of other bundles or Node versions, and the oldest beyond MAX_FILES. */
+/**
+ * Drop this install's caches of an older bundle or Node version, its oldest beyond MAX_FILES, and
+ * other installs' caches only once abandoned.
+ */
 function prune(dir: string, prefix: string, key: string): void {
-  const ours = readdirSync(dir)
-    .filter((name) => name.startsWith(prefix) && name.endsWith(".v8"))
+  const all = readdirSync(dir)
+    .filter((name) => name.endsWith(".v8"))
     .map((name) => ({ name, path: join(dir, name) }));
-  const stale = ours.filter((f) => !f.name.startsWith(`${prefix}${key}-`));
+  const ours = all.filter((f) => f.name.startsWith(prefix));
+  const abandoned = all.filter((f) => !f.name.startsWith(prefix) && ageMs(f.path) > ABANDONED_MS);
+  const stale = [...ours.filter((f) => !f.name.startsWith(`${prefix}${key}-`)), ...abandoned];
   const current = ours
     .filter((f) => f.name.startsWith(`${prefix}${key}-`))
     .map((f) => ({ ...f, mtime: statSync(f.path).mtimeMs }))
@@ -148,5 +158,13 @@ function prune(dir: string, prefix: string, key: string): void {
     } catch {
       // Another pvefix may have removed it first.
     }
+  }
+}
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
   }
 }

@@ -13,6 +13,8 @@ export const OutputFlag = z.enum(["text", "md", "json", "jsonl"]);
 
 export interface GlobalOptions {
   inventory?: string;
+  /** The Ansible group that is the cluster, for an Ansible `-i`. */
+  group?: string;
   lab: boolean;
   stateDir: string;
   /** Set when `--state-dir` was given: next commands must repeat it to find the same runs and lab. */
@@ -42,6 +44,7 @@ export function normalizeGlobals(raw: Record<string, unknown>): GlobalOptions {
   const given = typeof raw.stateDir === "string" ? path.resolve(raw.stateDir) : undefined;
   return {
     ...(typeof raw.inventory === "string" ? { inventory: raw.inventory } : {}),
+    ...(typeof raw.group === "string" ? { group: raw.group } : {}),
     lab: raw.lab === true,
     stateDir: given ?? path.resolve(defaultStateDir()),
     ...(given ? { stateDirFlag: given } : {}),

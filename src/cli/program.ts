@@ -18,7 +18,11 @@ export function buildProgram(version: string, setExit: Exit): Command {
   const program = new Command("pvefix")
     .description("Guarded, reversible remediation runbooks for Proxmox VE clusters")
     .version(version)
-    .option("-i, --inventory <file>", "inventory YAML of the cluster to work on")
+    .option(
+      "-i, --inventory <file>",
+      "inventory of the cluster: pvefix YAML or an Ansible inventory, INI or YAML (default on a Proxmox VE node: the node's own cluster)",
+    )
+    .option("--group <name>", "with an Ansible -i: the group that is the cluster (as ansible -l NAME)")
     .option("--lab", "work on the embedded lab cluster (state in --state-dir)")
     .option(
       "--state-dir <dir>",
@@ -302,6 +306,21 @@ export function buildProgram(version: string, setExit: Exit): Command {
     );
 
   program
+    .command("inventory")
+    .description(
+      "print the inventory of the cluster as an inventory file for -i: found on this Proxmox VE node (no -i), converted from -i (an Ansible inventory too), or the lab's",
+    )
+    .addHelpText(
+      "after",
+      "\nExample, on a PVE node:\n  pvefix inventory > cluster.yaml   # then, from anywhere: pvefix diagnose -i cluster.yaml",
+    )
+    .action(
+      act(async (_o: unknown, cmd: Command) =>
+        (await import("./commands/inventory.js")).runInventory(globals(cmd)),
+      ),
+    );
+
+  program
     .command("parse [format] [file]")
     .description(
       "parse pasted Proxmox output (file or - for stdin) into structured facts; `parse report FILE` reads a whole pvereport",
@@ -326,6 +345,30 @@ export function buildProgram(version: string, setExit: Exit): Command {
     );
 
   addLabCommands(program, globals, act);
+
+  program
+    .command("completion <shell>")
+    .description("print the shell completion script: bash, zsh or fish (see `pvefix help completion`)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  source <(pvefix completion bash)     # in ~/.bashrc\n  pvefix completion fish > ~/.config/fish/completions/pvefix.fish",
+    )
+    .action(
+      act(async (shell: string) => (await import("./commands/completion.js")).runCompletionScript(shell)),
+    );
+  // What the completion script calls on every Tab (COMP_LINE, COMP_POINT and SHELL in the environment).
+  program
+    .command("completion-server [words...]", { hidden: true })
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(act(async () => (await import("./commands/completion.js")).runCompletionServer(program)));
+  program.helpCommand(false);
+  program
+    .command("help [topic...]")
+    .description("a page of the reference, a command's help or a runbook's page; without a topic, the list")
+    .action(
+      act(async (topic: string[]) => (await import("./commands/help.js")).runHelp(program, topic ?? [])),
+    );
   return program;
 }
 

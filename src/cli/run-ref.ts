@@ -39,14 +39,16 @@ export function resolveRunId(stateDir: string, ref: string): string {
 
 /**
  * The cluster of a command about one run (`undo`): as given, or else the one its journal names.
- * The lab is found again from the state directory; an inventory cannot be guessed safely, so the
- * error says which `-i` to pass.
+ * The lab is found again from the state directory, a PVE node's own cluster by discovering it
+ * again; an inventory cannot be guessed safely, so the error says which `-i` to pass.
  */
 export function globalsForRun(globals: GlobalOptions, runId: string): GlobalOptions {
   if (globals.lab || globals.inventory) return globals;
   const start = readJournal(globals.stateDir, runId).find((e) => e.type === "run-start");
   if (start?.type !== "run-start") return globals;
   if (start.transport === "lab") return { ...globals, lab: true };
+  // Made on a PVE node with no inventory: that node finds the same cluster again by itself.
+  if (start.transport === "node") return globals;
   const how = start.inventory
     ? `pass ${commandLine(["-i", start.inventory])}`
     : `pass -i with the inventory of cluster ${start.cluster}`;

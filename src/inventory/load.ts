@@ -5,26 +5,16 @@
 import { readFileSync } from "node:fs";
 import { parseDocument, stringify } from "yaml";
 import { z } from "zod";
-import { EXIT } from "../errors/exit-codes.js";
-import { PvefixError } from "../errors/pvefix-error.js";
-import { Inventory, InventoryNode } from "./schema.js";
+import {
+  type AnsibleFormat,
+  ansibleGroups,
+  looksLikeAnsibleYaml,
+  readAnsibleInventory,
+} from "./ansible/index.js";
+import { InventoryError } from "./errors.js";
+import { Inventory, InventoryNode, NodeDefaults } from "./schema.js";
 
-export class InventoryError extends PvefixError {
-  override readonly name = "InventoryError";
-  readonly code = "PVEFIX_BAD_INVENTORY";
-  constructor(
-    /** The file (or source such as `discovered from pve1`) the problem is in. */
-    readonly source: string,
-    /** One line per problem, each starting with the field path. */
-    readonly problems: string[],
-    options?: { cause?: unknown },
-  ) {
-    super(`${source}: ${problems.length === 1 ? problems[0] : `\n  ${problems.join("\n  ")}`}`, {
-      exitCode: EXIT.badInput,
-      cause: options?.cause,
-    });
-  }
-}
+export { InventoryError };
 
 /** `nodes[1].port`: the path as an operator reads it in the YAML. */
 export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
@@ -52,7 +42,7 @@ function unknownKeys(raw: unknown): string[] {
   };
   check(raw, TOP_KEYS, []);
   const record = raw as Record<string, unknown>;
-  const defaults = new Set([...NODE_KEYS].filter((k) => k !== "name"));
+  const defaults = new Set(Object.keys(NodeDefaults.shape));
   check(record.defaults, defaults, ["defaults"]);
   if (Array.isArray(record.nodes)) {
     for (const [i, node] of record.nodes.entries()) check(node, NODE_KEYS, ["nodes", i]);
@@ -83,19 +73,81 @@ export function parseInventory(raw: unknown, source: string): Inventory {
   return result.data;
 }
 
-/**
- * Read and validate an inventory file.
- * @example loadInventory("cluster.yaml") // throws InventoryError "cluster.yaml: nodes[1].port: Invalid input: ..."
- */
-export function loadInventory(path: string): Inventory {
-  let text: string;
+export type InventoryFormat = "pvefix" | AnsibleFormat;
+
+export interface LoadedInventory {
+  inventory: Inventory;
+  format: InventoryFormat;
+  /** The Ansible group read as the cluster. */
+  group?: string;
+  /** Things the operator should know (ssh options pvefix does not follow). */
+  notes: string[];
+}
+
+export interface LoadOptions {
+  /** For an Ansible inventory: the group that is the cluster (as `ansible -l GROUP`). */
+  group?: string | undefined;
+}
+
+/** A `[section]` line or a plain `host key=value` line: what YAML cannot be but Ansible's INI is. */
+function looksLikeIni(text: string): boolean {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .some((l) => /^\[[^\]]+\]$/.test(l) || /^[^\s:#;=]+(\s+[\w.-]+=\S*)+$/.test(l));
+}
+
+function readText(path: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : String(error);
     throw new InventoryError(path, [`cannot read the inventory: ${reason}`], { cause: error });
   }
+}
+
+/** What an inventory file holds, told from its content: pvefix's YAML, Ansible YAML or Ansible INI, or unreadable (`null`). */
+function detectFormat(text: string): { format: InventoryFormat; value: unknown } | null {
+  const doc = parseDocument(text);
+  const value: unknown = doc.errors.length === 0 ? doc.toJS() : undefined;
+  const isMapping = typeof value === "object" && value !== null && !Array.isArray(value);
+  if (isMapping && ("nodes" in value || "cluster" in value)) return { format: "pvefix", value };
+  if (isMapping && looksLikeAnsibleYaml(value)) return { format: "ansible-yaml", value };
+  if (!isMapping && text.trim() !== "" && (doc.errors.length > 0 ? looksLikeIni(text) : true)) {
+    return { format: "ansible-ini", value };
+  }
+  return null;
+}
+
+/** The Ansible groups with hosts in an inventory file; none for a pvefix inventory or a file that cannot be read. */
+export function inventoryGroups(path: string): Array<{ name: string; hosts: number }> {
+  try {
+    const text = readFileSync(path, "utf8");
+    const found = detectFormat(text);
+    if (!found || found.format === "pvefix") return [];
+    return ansibleGroups(text, path, found.format);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Read and validate an inventory file: pvefix's YAML, or an Ansible inventory (INI or YAML),
+ * told apart by what the file holds, not by its name.
+ */
+export function loadInventoryFile(path: string, options: LoadOptions = {}): LoadedInventory {
+  const text = readText(path);
   const doc = parseDocument(text, { prettyErrors: true });
+  const detected = detectFormat(text);
+  const format = detected?.format;
+  if (format === "ansible-ini" || format === "ansible-yaml") {
+    return readAnsibleInventory(text, path, format, options);
+  }
+  if (options.group !== undefined) {
+    throw new InventoryError(path, [
+      `--group ${options.group}: --group picks a group of an Ansible inventory; this is a pvefix inventory, one cluster already`,
+    ]);
+  }
   if (doc.errors.length > 0) {
     throw new InventoryError(
       path,
@@ -105,7 +157,15 @@ export function loadInventory(path: string): Inventory {
       }),
     );
   }
-  return parseInventory(doc.toJS(), path);
+  return { inventory: parseInventory(doc.toJS(), path), format: "pvefix", notes: [] };
+}
+
+/**
+ * Read and validate an inventory file (see loadInventoryFile).
+ * @example loadInventory("cluster.yaml") // throws InventoryError "cluster.yaml: nodes[1].port: Invalid input: ..."
+ */
+export function loadInventory(path: string, options: LoadOptions = {}): Inventory {
+  return loadInventoryFile(path, options).inventory;
 }
 
 /** A node with the inventory defaults applied. `port` and `user` stay unset so ~/.ssh/config can fill them. */
@@ -117,6 +177,7 @@ export const ResolvedNode = z.object({
   user: z.string().optional(),
   identity: z.string().optional(),
   jump: z.string().optional(),
+  hostKeyAlias: z.string().optional(),
 });
 export type ResolvedNode = z.infer<typeof ResolvedNode>;
 

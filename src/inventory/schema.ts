@@ -43,6 +43,12 @@ export const InventoryNode = z.object({
   /** ProxyJump: another node's name or `[user@]host[:port]`. */
   jump: JumpHost.optional(),
   /**
+   * The name the node's host key is looked up under in known_hosts, whatever address or port it
+   * is reached at (OpenSSH `HostKeyAlias`). Proxmox VE pins every node's key by its node name
+   * (`ssh -o HostKeyAlias=<node>`), so an inventory found on a PVE node sets it to the name.
+   */
+  hostKeyAlias: HostName.optional(),
+  /**
    * Send the read-only probes of one node that are ready at the same moment as one POSIX sh
    * script on one channel. Turn off for a login shell that is not POSIX sh, a forced command,
    * or when every probe must appear as its own command in the node's logs. @default true
@@ -61,10 +67,14 @@ export const InventoryNode = z.object({
 });
 export type InventoryNode = z.infer<typeof InventoryNode>;
 
+/** What `defaults` may set: every node field but the ones that name one node. */
+export const NodeDefaults = InventoryNode.omit({ name: true, hostKeyAlias: true }).partial();
+export type NodeDefaults = z.infer<typeof NodeDefaults>;
+
 export const Inventory = z
   .object({
     cluster: z.string().min(1),
-    defaults: InventoryNode.omit({ name: true }).partial().default({}),
+    defaults: NodeDefaults.default({}),
     /** known_hosts file used for host-key verification. @default ~/.ssh/known_hosts */
     knownHosts: z.string().min(1).optional(),
     nodes: z.array(InventoryNode).min(1),

@@ -50,6 +50,10 @@ export const LabLink = z.object({
   /** IPv4/IPv6 addresses in CIDR notation (`10.10.10.1/24`). */
   addrs: z.array(z.string()),
   altnames: z.array(z.string()).default(() => []),
+  /** false: no carrier (cable out, switch port down): `NO-CARRIER`, operstate DOWN, nothing passes. */
+  carrier: z.boolean().default(true),
+  /** Access VLAN of the switch port behind it: ports in different VLANs exchange no frames. null = untagged. */
+  portVlan: z.number().int().nullable().default(null),
 });
 export type LabLink = z.infer<typeof LabLink>;
 

@@ -48,8 +48,8 @@ export interface BatchCommand {
   timeoutMs: number;
 }
 
-/** `report`: answers from a pvereport, offline (src/report). */
-export type TransportKind = "ssh" | "local" | "lab" | "report";
+/** `report`: answers from a pvereport, offline (src/report). `node`: on a PVE node, itself locally and its peers over SSH. */
+export type TransportKind = "ssh" | "local" | "lab" | "report" | "node";
 
 export interface Transport {
   readonly kind: TransportKind;

@@ -15,9 +15,16 @@ export function pvefixCommand(
   return onTarget(["pvefix", verb, shellQuote(runbook), ...paramFlags(params), ...extra].join(" "), target);
 }
 
-/** A `pvefix …` line with the target flags (`--lab`, `-i FILE`) appended; anything else is left alone. */
+/** Commands that never reach a cluster: a target flag after them would be noise, or an error. */
+const WITHOUT_TARGET = new Set(["list", "explain", "parse", "lab", "help", "completion"]);
+
+/**
+ * A `pvefix …` line with the target flags (`--lab`, `-i FILE`) appended when its command takes a
+ * target; anything else is left alone.
+ */
 export function onTarget(command: string, target = ""): string {
-  return target && command.startsWith("pvefix ") ? `${command} ${target}` : command;
+  const verb = /^pvefix (\S+)/.exec(command)?.[1];
+  return target && verb !== undefined && !WITHOUT_TARGET.has(verb) ? `${command} ${target}` : command;
 }
 
 /** Every `` `pvefix …` `` quoted in prose (a warning, a refusal's detail) with the target flags appended. */

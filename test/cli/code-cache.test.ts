@@ -50,9 +50,13 @@ interface Loaded {
 }
 
 function load(flavor = "diagnose", dirOfCache: string | null = cacheDir): Loaded {
+  return loadBundle(bundle, flavor, dirOfCache);
+}
+
+function loadBundle(file: string, flavor = "diagnose", dirOfCache: string | null = cacheDir): Loaded {
   const script = `
     import { requireWithCodeCache } from ${JSON.stringify(pathToFileURL(BUILT).href)};
-    const m = requireWithCodeCache(${JSON.stringify(bundle)}, { cacheDir: ${JSON.stringify(dirOfCache)}, flavor: ${JSON.stringify(flavor)} });
+    const m = requireWithCodeCache(${JSON.stringify(file)}, { cacheDir: ${JSON.stringify(dirOfCache)}, flavor: ${JSON.stringify(flavor)} });
     const { answer, file, dep } = m.exports;
     console.log(JSON.stringify({ fromCache: m.fromCache, answer: answer(), file, dep }));
     m.save();`;
@@ -68,7 +72,7 @@ describe("requireWithCodeCache", () => {
     const first = load();
     expect(first).toEqual({ fromCache: false, answer: 42, file: bundle, dep: "/" });
     const [file] = cacheFiles();
-    expect(file).toMatch(/^bundle\.cjs-[0-9a-f]{16}-diagnose\.v8$/);
+    expect(file).toMatch(/^bundle\.cjs-[0-9a-f]{8}-[0-9a-f]{16}-diagnose\.v8$/);
     expect(statSync(join(cacheDir, file!)).mode & 0o777).toBe(0o600);
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
   });
@@ -96,6 +100,26 @@ describe("requireWithCodeCache", () => {
     expect(load()).toMatchObject({ fromCache: false, answer: 43 });
     expect(cacheFiles()).toHaveLength(1);
     expect(cacheFiles()[0]).not.toBe(old);
+  });
+
+  it("keeps the cache of another install of the same bundle until it is abandoned", () => {
+    load();
+    const [mine] = cacheFiles();
+    // A second checkout: the same bundle file name in another directory.
+    const other = join(dir, "other-checkout");
+    mkdirSync(other);
+    const otherBundle = join(other, "bundle.cjs");
+    writeFileSync(otherBundle, "exports.answer = () => 7; exports.file = __filename; exports.dep = '/';");
+    const loadOther = () => loadBundle(otherBundle);
+    expect(loadOther().answer).toBe(7);
+    expect(cacheFiles()).toHaveLength(2);
+    expect(load().fromCache).toBe(true);
+    expect(loadOther().fromCache).toBe(true);
+    // Untouched for 31 days: the next write of the other install removes it.
+    const old = new Date(Date.now() - 31 * 24 * 3600 * 1000);
+    utimesSync(join(cacheDir, mine!), old, old);
+    loadBundle(otherBundle, "list");
+    expect(cacheFiles()).not.toContain(mine);
   });
 
   it("ignores a cache file that others can write, and replaces a corrupt one", () => {

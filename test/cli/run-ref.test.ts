@@ -31,6 +31,9 @@ const OLD = "20261205T000200Z-stuck-lock-cccc";
 journal(LAB, { cluster: "lab", transport: "lab" });
 journal(SSH, { cluster: "prod", transport: "ssh", inventory: "/etc/pvefix/prod cl.yaml" });
 journal(OLD, { cluster: "prod", transport: "ssh" });
+// Made on a PVE node with no -i (the day before, so `last` and the prefixes above are unchanged).
+const NODE = "20261204T230000Z-stuck-lock-dddd";
+journal(NODE, { cluster: "prod", transport: "node" });
 
 const globals: GlobalOptions = {
   lab: false,
@@ -65,5 +68,9 @@ describe("the cluster of a run given without --lab or -i", () => {
       `✖ No cluster given: run ${SSH} was made on cluster prod over ssh; pass -i '/etc/pvefix/prod cl.yaml'`,
     );
     expect(() => globalsForRun(globals, OLD)).toThrow(/pass -i with the inventory of cluster prod/);
+  });
+
+  it("finds the cluster again on the node for a run made there with no -i", () => {
+    expect(globalsForRun(globals, NODE)).toEqual(globals);
   });
 });

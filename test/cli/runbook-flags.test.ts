@@ -30,7 +30,8 @@ function twoItems(runbook: AnyRunbook, key: string): string[] {
   const out = z.toJSONSchema(runbook.params, { io: "output", unrepresentable: "any" }) as {
     properties: Record<string, { items?: { enum?: string[] } }>;
   };
-  return out.properties[key]?.items?.enum?.slice(0, 2) ?? ["pve2", "pve3"];
+  const addrs = key === "addr" ? ["pve2=10.10.11.2", "pve3=10.10.11.3"] : ["pve2", "pve3"];
+  return out.properties[key]?.items?.enum?.slice(0, 2) ?? addrs;
 }
 
 const withLists = runbooks.filter((r) => listParams(r).size > 0);
@@ -40,13 +41,15 @@ describe("list flags round-trip between print-back and parsing", () => {
     expect(withLists.map((r) => [r.meta.id, [...listParams(r)]])).toEqual([
       ["not-quorate-config", ["nodesDown"]],
       ["restart-pve-services", ["node", "services"]],
+      ["cluster-network", ["addr"]],
     ]);
   });
 
   for (const runbook of withLists) {
     for (const key of listParams(runbook)) {
       it(`${runbook.meta.id} --${key}: printed back, then parsed, gives the same list`, () => {
-        const base = { ...(runbook.examples[0]?.params ?? {}) } as Record<string, unknown>;
+        const example = runbook.examples.find((e) => key in e.params) ?? runbook.examples[0];
+        const base = { ...(example?.params ?? {}) } as Record<string, unknown>;
         const items = twoItems(runbook, key);
         const parsed = parseParams(runbook, { ...base, [key]: items.join(",") });
         expect(parsed[key]).toEqual(items);

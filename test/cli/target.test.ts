@@ -47,4 +47,12 @@ describe("target flags for printed next commands", () => {
       "ssh pve1 pct unlock 100",
     );
   });
+
+  it("adds no target to commands that never reach a cluster", () => {
+    const g = globals({ inventory: "cluster.yaml" });
+    expect(withTargetFlags("pvefix list", g)).toBe("pvefix list");
+    expect(withTargetFlags("pvefix explain stuck-lock", g)).toBe("pvefix explain stuck-lock");
+    expect(withTargetFlags("pvefix lab scenarios", g)).toBe("pvefix lab scenarios");
+    expect(withTargetFlags("pvefix diagnose", g)).toBe("pvefix diagnose -i cluster.yaml");
+  });
 });

@@ -67,7 +67,7 @@ describe("loadInventory", () => {
     expect(problem(path).problems).toEqual([
       "nodes[1].name: duplicate node name 'pve1'",
       "defaults.identity_file: Unknown key (expected one of host, port, user, identity, jump, batchReads, connectTimeout)",
-      "nodes[0].hostname: Unknown key (expected one of name, host, port, user, identity, jump, batchReads, connectTimeout)",
+      "nodes[0].hostname: Unknown key (expected one of name, host, port, user, identity, jump, hostKeyAlias, batchReads, connectTimeout)",
     ]);
   });
 

@@ -782,14 +782,14 @@ describe("not-quorate-config detect", () => {
       [
         "critical",
         "pve1",
-        "pve1 is not quorate (1 of 2 votes) and no node is: /etc/pve is read-only there",
-        "pvefix plan not-quorate-config --node pve1 --file PATH-TO-NEW-CONF",
+        "pve1 is not quorate (1 of 2 votes) and no node is: /etc/pve is read-only there; pve3 does not answer: if it is really down (powered off), name it with --nodes-down",
+        "pvefix plan not-quorate-config --node pve1 --file PATH-TO-NEW-CONF --nodes-down NODES-KNOWN-TO-BE-DOWN",
       ],
       [
         "critical",
         "pve2",
-        "pve2 is not quorate (1 of 2 votes) and no node is: /etc/pve is read-only there",
-        "pvefix plan not-quorate-config --node pve2 --file PATH-TO-NEW-CONF",
+        "pve2 is not quorate (1 of 2 votes) and no node is: /etc/pve is read-only there; pve3 does not answer: if it is really down (powered off), name it with --nodes-down",
+        "pvefix plan not-quorate-config --node pve2 --file PATH-TO-NEW-CONF --nodes-down NODES-KNOWN-TO-BE-DOWN",
       ],
       [
         "warning",

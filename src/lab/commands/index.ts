@@ -6,6 +6,7 @@ import { guestCommands } from "./guests.js";
 import { haCommands } from "./ha.js";
 import { miscCommands } from "./misc.js";
 import { networkCommands } from "./network.js";
+import { pingCommands } from "./ping.js";
 import { processCommands } from "./processes.js";
 import { replicationCommands } from "./replication.js";
 import { serviceCommands } from "./services.js";
@@ -26,4 +27,5 @@ export const commands: Readonly<Record<string, CommandHandler>> = Object.freeze(
   ...replicationCommands,
   ...processCommands,
   ...networkCommands,
+  ...pingCommands,
 });

@@ -24,6 +24,8 @@ export function nodeLinks(node: LabNode): LinkView[] {
         mtu: 2800,
         addrs: n.ips,
         altnames: [],
+        carrier: true,
+        portVlan: null,
         ifindex: node.links.length + 1 + i,
         tap: true,
       });
@@ -36,12 +38,13 @@ function flags(link: LinkView, all: LinkView[]): string[] {
   if (link.type === "loopback") return ["LOOPBACK", "UP", "LOWER_UP"];
   const inBond = all.some((l) => l.name === link.master && l.type === "bond");
   return [
+    ...(link.carrier ? [] : ["NO-CARRIER"]),
     "BROADCAST",
     "MULTICAST",
     ...(link.type === "bond" ? ["MASTER"] : []),
     ...(inBond ? ["SLAVE"] : []),
     "UP",
-    "LOWER_UP",
+    ...(link.carrier ? ["LOWER_UP"] : []),
   ];
 }
 
@@ -57,7 +60,7 @@ function linkFields(link: LinkView, all: LinkView[], withLinkmode: boolean): Jso
     qdisc,
   };
   if (link.master !== null) json.master = link.master;
-  json.operstate = loopback || link.tap ? "UNKNOWN" : "UP";
+  json.operstate = loopback || link.tap ? "UNKNOWN" : link.carrier ? "UP" : "DOWN";
   if (withLinkmode) json.linkmode = "DEFAULT";
   json.group = "default";
   json.txqlen = 1000;
@@ -111,4 +114,14 @@ export function ipDefaultRouteJson(node: LabNode): string {
     ? [{ dst: "default", gateway: route.gateway, dev: route.dev, protocol: "kernel", flags: ["onlink"] }]
     : [];
   return `${JSON.stringify(routes)}\n`;
+}
+
+/** Whether frames pass between two interfaces on one segment: both have carrier, same switch VLAN. */
+export function framesPass(a: LabLink, b: LabLink): boolean {
+  return a.carrier && b.carrier && (a.portVlan ?? null) === (b.portVlan ?? null);
+}
+
+/** The interface of `node` that holds `ip` (any prefix), or null. */
+export function linkWithAddress(node: LabNode, ip: string): LinkView | null {
+  return nodeLinks(node).find((l) => l.addrs.some((a) => a.split("/")[0] === ip)) ?? null;
 }

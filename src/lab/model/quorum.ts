@@ -6,6 +6,7 @@
  */
 import type { LabNode, LabState } from "../state.js";
 import { type LabCorosyncConf, readCorosyncConf } from "./corosync-conf.js";
+import { framesPass, linkWithAddress } from "./network.js";
 
 export const COROSYNC_CONF = "/etc/corosync/corosync.conf";
 
@@ -65,7 +66,22 @@ export function knetLinkUp(a: LabNode, b: LabNode, link: number): boolean {
     return [a, b].every((m) => entries.some((e) => e.name === m.name && e.rings[link] !== undefined));
   };
   const up = (n: LabNode) => n.clusterLink && !n.downLinks.includes(link);
-  return configured(a) && configured(b) && up(a) && up(b);
+  return configured(a) && configured(b) && up(a) && up(b) && wired(a, b, link);
+}
+
+/**
+ * The interfaces under link `link` on both ends pass frames (carrier, same switch VLAN). An address
+ * the lab does not model as an interface counts as wired, as scenarios without interfaces expect.
+ */
+function wired(a: LabNode, b: LabNode, link: number): boolean {
+  const iface = (n: LabNode) => {
+    const addr = runningConf(n).nodes.find((e) => e.name === n.name)?.rings[link];
+    return addr === undefined ? null : linkWithAddress(n, addr);
+  };
+  const [x, y] = [iface(a), iface(b)];
+  if (x && !x.carrier) return false;
+  if (y && !y.carrier) return false;
+  return x === null || y === null || framesPass(x, y);
 }
 
 /** The knet link numbers in `node`'s running corosync.conf, ascending. */

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { InventoryError, parseInventory } from "../../inventory/load.js";
-import { type Inventory, InventoryNode } from "../../inventory/schema.js";
+import { type Inventory, NodeDefaults } from "../../inventory/schema.js";
 import { readFile } from "../../transport/files.js";
 import type { Transport } from "../../transport/types.js";
 import { parseCorosyncConf } from "../parsers/corosync-conf.js";
@@ -14,25 +14,29 @@ import { parsePmxcfsMembers } from "../parsers/pmxcfs-members.js";
 
 export const DiscoverOptions = z.object({
   /** Connection settings every discovered node gets (user, port, identity, jump). @default {} */
-  defaults: InventoryNode.omit({ name: true }).partial().default({}),
+  defaults: NodeDefaults.default({}),
   /** known_hosts file written into the inventory. */
   knownHosts: z.string().min(1).optional(),
   /** Used only when neither file names the cluster. @default "pve" */
   clusterName: z.string().min(1).default("pve"),
+  /**
+   * Look every node's host key up under its node name (`hostKeyAlias`), as PVE itself does
+   * (`ssh -o HostKeyAlias=<node>` against /etc/pve/priv/known_hosts). @default false
+   */
+  pinByName: z.boolean().default(false),
   /** Per-command timeout for the two reads. @default 15000 */
   timeoutMs: z.number().int().positive().default(15_000),
 });
 export type DiscoverOptions = z.input<typeof DiscoverOptions>;
 
-const COROSYNC_CONF = "/etc/pve/corosync.conf";
-const MEMBERS = "/etc/pve/.members";
+export const COROSYNC_CONF = "/etc/pve/corosync.conf";
+export const MEMBERS = "/etc/pve/.members";
 /** corosync's own copy: still there when pmxcfs is down and /etc/pve is an empty directory. */
-const LOCAL_COROSYNC_CONF = "/etc/corosync/corosync.conf";
+export const LOCAL_COROSYNC_CONF = "/etc/corosync/corosync.conf";
 
 /**
- * Ask `seedNode` which nodes make up its cluster. The address of each node is its corosync
- * `ring0_addr`, else the IP pmxcfs learned, else its name (resolved by DNS or ~/.ssh/config).
- * When pmxcfs is down on the seed, corosync's local copy of corosync.conf is used instead.
+ * Ask `seedNode` which nodes make up its cluster (see inventoryFromClusterFiles). When pmxcfs is
+ * down on the seed, corosync's local copy of corosync.conf is used instead.
  * @example const inv = await discoverInventory(transport, "pve1", { defaults: { user: "root" } });
  */
 export async function discoverInventory(
@@ -41,23 +45,57 @@ export async function discoverInventory(
   options: DiscoverOptions = {},
 ): Promise<Inventory> {
   const opts = DiscoverOptions.parse(options);
-  const source = `inventory discovered from ${seedNode}`;
-  const read = (path: string) => readFile(t, seedNode, path, { timeoutMs: opts.timeoutMs });
-  const [pveConf, members] = await Promise.all([read(COROSYNC_CONF), read(MEMBERS)]);
-  const conf = pveConf.exists || members.exists ? pveConf : await read(LOCAL_COROSYNC_CONF);
-  if (!conf.exists && !members.exists) {
+  const read = async (path: string) => {
+    const file = await readFile(t, seedNode, path, { timeoutMs: opts.timeoutMs });
+    return file.exists ? file.content.toString("utf8") : undefined;
+  };
+  const [pveCorosyncConf, members] = await Promise.all([read(COROSYNC_CONF), read(MEMBERS)]);
+  const localCorosyncConf =
+    pveCorosyncConf !== undefined || members !== undefined ? undefined : await read(LOCAL_COROSYNC_CONF);
+  return inventoryFromClusterFiles(
+    { pveCorosyncConf, members, localCorosyncConf },
+    seedNode,
+    `inventory discovered from ${seedNode}`,
+    opts,
+  );
+}
+
+/** The three cluster files as one node has them; `undefined` for a file that does not exist (or cannot be read). */
+export interface ClusterFiles {
+  /** /etc/pve/corosync.conf (pmxcfs). */
+  pveCorosyncConf?: string | undefined;
+  /** /etc/pve/.members (pmxcfs). */
+  members?: string | undefined;
+  /** /etc/corosync/corosync.conf: corosync's own copy, read when pmxcfs is down. */
+  localCorosyncConf?: string | undefined;
+}
+
+/**
+ * The inventory the cluster files describe (pure). The address of each node is its corosync
+ * `ring0_addr`, else the IP pmxcfs learned, else its name; a standalone node is just `seedNode`.
+ * `source` names where the files came from in every error.
+ */
+export function inventoryFromClusterFiles(
+  files: ClusterFiles,
+  seedNode: string,
+  source: string,
+  options: DiscoverOptions = {},
+): Inventory {
+  const opts = DiscoverOptions.parse(options);
+  const conf = files.pveCorosyncConf ?? files.localCorosyncConf;
+  if (conf === undefined && files.members === undefined) {
     throw new InventoryError(source, [
       `none of ${COROSYNC_CONF}, ${MEMBERS} and ${LOCAL_COROSYNC_CONF} exists on ${seedNode}: ` +
         "pmxcfs (pve-cluster) is not running there and corosync is not configured. Write an inventory file and pass it with -i.",
     ]);
   }
-  const parsedMembers = members.exists ? parsePmxcfsMembers(members.content.toString("utf8")) : null;
+  const parsedMembers = files.members !== undefined ? parsePmxcfsMembers(files.members) : null;
   const ipOf = new Map((parsedMembers?.nodelist ?? []).map((n) => [n.name, n.ip]));
 
   let clusterName: string | null = parsedMembers?.cluster?.name ?? null;
   let nodes: Inventory["nodes"];
-  if (conf.exists) {
-    const parsedConf = parseCorosyncConf(conf.content.toString("utf8"));
+  if (conf !== undefined) {
+    const parsedConf = parseCorosyncConf(conf);
     clusterName = parsedConf.clusterName ?? clusterName;
     nodes = [...parsedConf.nodes]
       .sort((a, b) => (a.nodeid ?? Number.MAX_SAFE_INTEGER) - (b.nodeid ?? Number.MAX_SAFE_INTEGER))
@@ -71,12 +109,13 @@ export async function discoverInventory(
   if (nodes.length === 0) {
     throw new InventoryError(source, [`${COROSYNC_CONF} on ${seedNode} lists no nodes in its nodelist`]);
   }
+  const pinned = opts.pinByName ? nodes.map((n) => ({ ...n, hostKeyAlias: n.name })) : nodes;
   return parseInventory(
     {
       cluster: clusterName ?? opts.clusterName,
       defaults: opts.defaults,
       ...(opts.knownHosts ? { knownHosts: opts.knownHosts } : {}),
-      nodes,
+      nodes: pinned,
     },
     source,
   );

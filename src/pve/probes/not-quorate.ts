@@ -49,10 +49,24 @@ export async function quorumFindings(ctx: ProbeContext): Promise<FindingInput[]>
         });
       else {
         const why = `${s.quorum.totalVotes ?? 0} of ${s.quorum.expectedVotes ?? "?"} votes`;
+        const silent = states.filter((o) => !o.reachable).map((o) => o.node);
+        // The plan refuses while silent nodes could form a quorate partition: only the operator
+        // knows they are really down, so the command asks for them instead of naming them.
+        const downHint =
+          silent.length > 0
+            ? silent.length === 1
+              ? `; ${silent[0]} does not answer: if it is really down (powered off), name it with --nodes-down`
+              : `; ${silent.join(", ")} do not answer: if they are really down (powered off), name them with --nodes-down`
+            : "";
         found(
           s.node,
           "critical",
-          `${s.node} is not quorate (${why}) and no node is: /etc/pve is read-only there`,
+          `${s.node} is not quorate (${why}) and no node is: /etc/pve is read-only there${downHint}`,
+          {
+            ...(silent.length > 0
+              ? { placeholders: [...NEW_FILE, "--nodes-down NODES-KNOWN-TO-BE-DOWN"] }
+              : {}),
+          },
         );
       }
     }

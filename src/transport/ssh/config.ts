@@ -24,6 +24,8 @@ export const SshEndpoint = z.object({
   identityFiles: z.array(z.string()),
   /** The inventory named the key: a missing file is an error, not something to skip. */
   identityRequired: z.boolean(),
+  /** Look the host key up under this name, port 22 (OpenSSH HostKeyAlias), not under host:port. */
+  hostKeyAlias: z.string().optional(),
 });
 export type SshEndpoint = z.infer<typeof SshEndpoint>;
 
@@ -86,7 +88,7 @@ function expandTokens(path: string, host: string, user: string): string {
   return expandHome(path.replace(/%([%dhru])/g, (_, t: string) => tokens[t] ?? ""));
 }
 
-type Overrides = { port?: number; user?: string; identity?: string };
+type Overrides = { port?: number; user?: string; identity?: string; hostKeyAlias?: string };
 
 /** Resolve an alias through ssh config, letting explicit values win. */
 function endpoint(label: string, alias: string, overrides: Overrides, config: SSHConfig | null): SshEndpoint {
@@ -101,6 +103,7 @@ function endpoint(label: string, alias: string, overrides: Overrides, config: SS
     user,
     identityFiles: files.map((f) => expandTokens(f, host, user)),
     identityRequired: overrides.identity !== undefined,
+    ...(overrides.hostKeyAlias ? { hostKeyAlias: overrides.hostKeyAlias } : {}),
   };
 }
 

@@ -108,6 +108,7 @@ export function openClient(opts: OpenClientOptions): Promise<Client> {
     label: endpoint.label,
     host: endpoint.host,
     port: endpoint.port,
+    ...(endpoint.hostKeyAlias ? { hostKeyAlias: endpoint.hostKeyAlias } : {}),
     knownHostsPath: settings.knownHostsPath,
     acceptNew: settings.acceptNewHostKeys,
   });

@@ -26,6 +26,8 @@ export type HostKeyCheckOptions = {
   label: string;
   host: string;
   port: number;
+  /** Look the key up under this name (port 22) instead of host:port, as OpenSSH's HostKeyAlias. */
+  hostKeyAlias?: string;
   knownHostsPath: string;
   acceptNew: boolean;
 };
@@ -70,9 +72,16 @@ export class HostKeyCheck {
 
   /** Ask for the key types already on file first, so a host known by its ECDSA key is not offered as "new" ED25519. */
   algorithms(): ServerHostKeyAlgorithm[] {
-    const known = knownKeyTypes(readEntries(this.opts.knownHostsPath), this.opts.host, this.opts.port);
+    const { name, port } = this.lookup();
+    const known = knownKeyTypes(readEntries(this.opts.knownHostsPath), name, port);
     const first = known.flatMap((type) => ALGORITHMS_BY_KEY_TYPE[type] ?? []);
     return [...new Set([...first, ...DEFAULT_ORDER])];
+  }
+
+  /** The name and port known_hosts lines are matched against. */
+  private lookup(): { name: string; port: number } {
+    const { hostKeyAlias, host, port } = this.opts;
+    return hostKeyAlias ? { name: hostKeyAlias, port: 22 } : { name: host, port };
   }
 
   /** The error explaining why the last verification refused, if it did. */
@@ -99,16 +108,17 @@ export class HostKeyCheck {
   };
 
   private decide(key: Buffer): boolean {
-    const { node, label, host, port, knownHostsPath, acceptNew } = this.opts;
-    const where = `${label} (${host}:${port})`;
+    const { node, label, host, port, knownHostsPath, acceptNew, hostKeyAlias } = this.opts;
+    const lookup = this.lookup();
+    const where = `${label} (${host}:${port}${hostKeyAlias ? `, host key alias ${hostKeyAlias}` : ""})`;
     const offered = `${keyTypeOf(key) ?? "unknown"} ${fingerprint(key)}`;
-    const verdict = checkHostKey(readEntries(knownHostsPath), host, port, key);
+    const verdict = checkHostKey(readEntries(knownHostsPath), lookup.name, lookup.port, key);
     switch (verdict.status) {
       case "known":
         return true;
       case "unknown":
         if (acceptNew) {
-          appendLine(knownHostsPath, knownHostsLine(host, port, key));
+          appendLine(knownHostsPath, knownHostsLine(lookup.name, lookup.port, key));
           return true;
         }
         this.refusal = new TransportError(
@@ -127,7 +137,7 @@ export class HostKeyCheck {
           `HOST KEY CHANGED for ${where}: the server offered ${offered}, but ${knownHostsPath} line ` +
             `${verdict.entry.line} has ${fingerprint(old)}. This is a reinstalled node or someone in the middle; ` +
             "pvefix does not connect (--accept-new-host-keys never replaces a key). If the node was reinstalled, " +
-            `remove the old key with \`ssh-keygen -f ${shellQuote(knownHostsPath)} -R ${shellQuote(hostPattern(host, port))}\`.`,
+            `remove the old key with \`ssh-keygen -f ${shellQuote(knownHostsPath)} -R ${shellQuote(hostPattern(lookup.name, lookup.port))}\`.`,
         );
         return false;
       }

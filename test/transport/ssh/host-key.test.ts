@@ -89,4 +89,40 @@ describe("HostKeyCheck", () => {
     rmSync(path);
     expect(check().algorithms()[0]).toBe("ssh-ed25519");
   });
+
+  it("looks the key up under the host key alias, whatever address and port (PVE pins nodes by name)", () => {
+    write(`pve2 ssh-rsa AAAA\npve2 ssh-ed25519 ${ED25519_B}\n10.0.0.2 ssh-ed25519 ${ED25519_A}\n`);
+    const aliased = (acceptNew = false) =>
+      new HostKeyCheck({
+        node: "pve2",
+        label: "pve2",
+        host: "127.0.0.1",
+        port: 2222,
+        hostKeyAlias: "pve2",
+        knownHostsPath: path,
+        acceptNew,
+      });
+    expect(aliased().verify(blob(ED25519_B))).toBe(true);
+    const c = aliased(true);
+    // The address's own line does not count: the alias replaces it, as in OpenSSH.
+    expect(c.verify(blob(ED25519_A))).toBe(false);
+    expect(c.error?.code).toBe("PVEFIX_HOST_KEY_CHANGED");
+    expect(c.error?.message).toContain("pve2 (127.0.0.1:2222, host key alias pve2)");
+    expect(c.error?.message).toContain(`ssh-keygen -f ${path} -R pve2\``);
+  });
+
+  it("records a new key accepted under an alias by the alias", () => {
+    write("");
+    const c = new HostKeyCheck({
+      node: "pve3",
+      label: "pve3",
+      host: "127.0.0.1",
+      port: 2222,
+      hostKeyAlias: "pve3",
+      knownHostsPath: path,
+      acceptNew: true,
+    });
+    expect(c.verify(blob(ED25519_A))).toBe(true);
+    expect(readFileSync(path, "utf8")).toBe(`pve3 ssh-ed25519 ${ED25519_A}\n`);
+  });
 });

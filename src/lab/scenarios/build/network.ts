@@ -31,6 +31,8 @@ export function standardLinks(index: number, clusterIp: string): LabLink[] {
       mtu: 65536,
       addrs: ["127.0.0.1/8", "::1/128"],
       altnames: [],
+      carrier: true,
+      portVlan: null,
     },
     {
       name: "eno1",
@@ -40,6 +42,8 @@ export function standardLinks(index: number, clusterIp: string): LabLink[] {
       mtu: 1500,
       addrs: [],
       altnames: ["enp1s0f0"],
+      carrier: true,
+      portVlan: null,
     },
     {
       name: "eno2",
@@ -49,6 +53,8 @@ export function standardLinks(index: number, clusterIp: string): LabLink[] {
       mtu: 1500,
       addrs: [],
       altnames: ["enp1s0f1"],
+      carrier: true,
+      portVlan: null,
     },
     {
       name: "vmbr0",
@@ -58,6 +64,8 @@ export function standardLinks(index: number, clusterIp: string): LabLink[] {
       mtu: 1500,
       addrs: [`${managementAddress(index)}/24`, linkLocal(mac(0))],
       altnames: [],
+      carrier: true,
+      portVlan: null,
     },
     {
       name: "vmbr1",
@@ -67,6 +75,8 @@ export function standardLinks(index: number, clusterIp: string): LabLink[] {
       mtu: 1500,
       addrs: [`${clusterIp}/24`, linkLocal(mac(1))],
       altnames: [],
+      carrier: true,
+      portVlan: null,
     },
   ];
 }
