@@ -8,6 +8,7 @@ import type { IncomingAlert } from "../../src/serve/alerts/alertmanager.js";
 import { Approval } from "../../src/serve/approvals/approval.js";
 import { admit, receive } from "../../src/serve/policy/policy.js";
 import { PolicyConfig } from "../../src/serve/rules/schema.js";
+import { withClusterLock } from "../../src/serve/store/postgres/cluster-lock.js";
 import { type Db, openDb, transaction } from "../../src/serve/store/postgres/db.js";
 import { checkSchema, MIGRATIONS, migrate } from "../../src/serve/store/postgres/migrations.js";
 import { postgresStores } from "../../src/serve/store/postgres/stores.js";
@@ -207,5 +208,54 @@ describe("approvals and tokens", () => {
     expect(await tokens.remove("alice")).toBe(true);
     expect(await tokens.byHash(hash)).toBeNull();
     expect(await tokens.remove("alice")).toBe(false);
+  });
+});
+
+describe("the cluster lock", () => {
+  it("runs on one cluster never overlap across workers; runs on two clusters do", async () => {
+    const url = await bed.database("locks");
+    const [a, b] = await Promise.all([db(url), db(url)]);
+    const spans: Array<{ cluster: string; from: number; to: number }> = [];
+    const hold = (d: Db, cluster: string) =>
+      withClusterLock(d, cluster, async () => {
+        const from = performance.now();
+        await new Promise((r) => setTimeout(r, 150));
+        spans.push({ cluster, from, to: performance.now() });
+      });
+    await Promise.all([hold(a as Db, "c1"), hold(b as Db, "c1"), hold(a as Db, "c1"), hold(b as Db, "c2")]);
+    const c1 = spans.filter((s) => s.cluster === "c1").sort((x, y) => x.from - y.from);
+    expect(c1).toHaveLength(3);
+    for (let i = 1; i < c1.length; i++) expect(c1[i]!.from).toBeGreaterThanOrEqual(c1[i - 1]!.to);
+    const c2 = spans.find((s) => s.cluster === "c2")!;
+    expect(c1.some((s) => s.from < c2.to && c2.from < s.to)).toBe(true);
+  });
+
+  it("a worker whose session dies mid-run releases the cluster for the next one", async () => {
+    const url = await bed.database("locks_crash");
+    const [a, b] = await Promise.all([db(url), db(url)]);
+    let pid = 0;
+    let finish: () => void = () => undefined;
+    const never = new Promise<void>((r) => {
+      finish = r;
+    });
+    const held = withClusterLock(a as Db, "c1", async () => {
+      const r = await transaction(a as Db, (c) => c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid"));
+      pid = r.rows[0]!.pid;
+      await never;
+    }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    // The lock's session is not the one pg_backend_pid ran on: end every other session of worker a.
+    await transaction(b as Db, (c) =>
+      c.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()",
+      ),
+    );
+    const started = performance.now();
+    await withClusterLock(b as Db, "c1", async () => undefined);
+    // Worker a's run never ended on its own: only the dead session let b in.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(pid).toBeGreaterThan(0);
+    finish();
+    await held;
   });
 });

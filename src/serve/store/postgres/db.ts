@@ -3,6 +3,8 @@
  * errors PostgreSQL asks a client to retry (serialization failure, deadlock). `pg` is loaded
  * only when a database is given: the embedded default never needs it.
  */
+import { createRequire } from "node:module";
+import type * as PgModule from "pg";
 import type { Pool, PoolClient } from "pg";
 import { ServeError } from "../../errors.js";
 
@@ -41,7 +43,9 @@ export function redact(url: URL): string {
 
 export async function openDb(raw: string, o: { max?: number; field?: string } = {}): Promise<Db> {
   const url = parseDatabaseUrl(raw, o.field);
-  const pg = (await import("pg")).default;
+  // require, not import(): the CLI bundle runs from V8's code cache, where a dynamic import of an
+  // external package has no loader; pg is CommonJS either way.
+  const pg = createRequire(import.meta.url)("pg") as typeof PgModule;
   const pool = new pg.Pool({
     connectionString: url.href,
     max: o.max ?? 10,
@@ -73,6 +77,9 @@ export async function transaction<T>(
   const attempts = o.attempts ?? 8;
   for (let attempt = 1; ; attempt++) {
     const client = await connect(db);
+    // A session ended by the server while checked out is an 'error' event; the query's rejection reports it.
+    const ignore = () => undefined;
+    client.on("error", ignore);
     try {
       await client.query(`BEGIN ISOLATION LEVEL ${(o.isolation ?? "read committed").toUpperCase()}`);
       const out = await fn(client);
@@ -85,22 +92,36 @@ export async function transaction<T>(
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
         continue;
       }
-      throw error;
+      throw lostConnection(error) ? unavailable(db, error) : error;
     } finally {
+      client.off("error", ignore);
       client.release();
     }
   }
 }
 
-async function connect(db: Db): Promise<PoolClient> {
+export async function connect(db: Db): Promise<PoolClient> {
   try {
     return await db.pool.connect();
   } catch (error) {
-    throw new ServeError(
-      "PVEFIX_SERVE_STATE",
-      `✖ Cannot reach the database ${db.label}: ${(error as Error).message}`,
-      "check that PostgreSQL runs and the URL is right; no change was made",
-      { cause: error },
-    );
+    throw unavailable(db, error);
   }
+}
+
+/** The server went away or cannot be reached (as opposed to a statement PostgreSQL refused). */
+function lostConnection(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  if (e.code && /^(08|57P)/.test(e.code)) return true;
+  if (e.code && ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND"].includes(e.code))
+    return true;
+  return /Connection terminated|Query read timeout|connection timeout/i.test(e.message ?? "");
+}
+
+function unavailable(db: Db, error: unknown): ServeError {
+  return new ServeError(
+    "PVEFIX_SERVE_DATABASE",
+    `✖ Cannot reach the database ${db.label}: ${(error as Error).message}`,
+    "check that PostgreSQL runs and the URL is right; nothing was decided or started",
+    { cause: error },
+  );
 }

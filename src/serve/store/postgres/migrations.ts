@@ -6,7 +6,7 @@
  */
 import type { PoolClient } from "pg";
 import { ServeError } from "../../errors.js";
-import type { Db } from "./db.js";
+import { connect, type Db } from "./db.js";
 
 export interface Migration {
   version: number;
@@ -70,7 +70,7 @@ async function appliedVersions(client: PoolClient): Promise<number[]> {
 
 /** Apply the migrations not yet applied; returns the versions this call applied. */
 export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
-  const client = await db.pool.connect();
+  const client = await connect(db);
   const applied: number[] = [];
   try {
     await inTransaction(client, async () => {
@@ -111,7 +111,7 @@ function refuseNewer(versions: number[]): never {
 
 /** Refuse to serve on a database that is behind or ahead of this binary's schema. */
 export async function checkSchema(db: Db, migrations: readonly Migration[] = MIGRATIONS): Promise<void> {
-  const client = await db.pool.connect();
+  const client = await connect(db);
   try {
     const exists = await client.query("SELECT to_regclass('pvefix_migrations') AS t");
     const versions = exists.rows[0]?.t ? await appliedVersions(client) : [];
