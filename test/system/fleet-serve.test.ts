@@ -17,6 +17,11 @@ import { type PostgresBed, startPostgres } from "./postgres/bed.js";
 const RULES = `
 version: 1
 rules:
+  - name: locked-ask
+    match: { alertname: PveGuestLocked, vmid: "103" }
+    runbook: stuck-lock
+    params: { vmid: "{{ labels.vmid }}" }
+    unattended: false
   - name: locked
     match: { alertname: PveGuestLocked }
     runbook: stuck-lock
@@ -134,6 +139,34 @@ describe("three serve workers on one PostgreSQL", () => {
     expect((await admin.pvefix(["resume", "--database", bed.url])).code).toBe(0);
     const res = await workers[1]!.post("/v1/alerts", webhook([locked("100", "fp-resumed")]), token);
     expect(res.json.results[0].verdict).toBe("queued");
+  });
+
+  it("an approval given by the CLI to the database is applied by exactly one of the three workers", async () => {
+    const before = allRuns().length;
+    const res = await workers[0]!.post("/v1/alerts", webhook([locked("103", "fp-ask")]), token);
+    expect(res.json.results[0].verdict).toBe("queued");
+    const pending = await waitUntil("the approval request", async () => {
+      const list = JSON.parse((await workers[1]!.get("/v1/approvals", token)).text) as {
+        approvals: Array<{ id: string; status: string }>;
+      };
+      return list.approvals.find((a) => a.status === "pending");
+    });
+    const approved = await admin.pvefix(["approve", pending.id, "--database", bed.url]);
+    expect(approved.code, approved.stderr).toBe(0);
+    const applied = await waitUntil(
+      "the approval applied",
+      async () => {
+        const list = JSON.parse((await workers[2]!.get("/v1/approvals", token)).text) as {
+          approvals: Array<{ id: string; status: string; outcome: string | null }>;
+        };
+        return list.approvals.find((a) => a.id === pending.id && a.status === "applied");
+      },
+      60_000,
+    );
+    expect(applied.outcome).toBe("done");
+    // Every worker polls every second: give a second apply time to show.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(allRuns()).toHaveLength(before + 1);
   });
 
   it("a worker that loses PostgreSQL takes no new work and starts nothing", async () => {
