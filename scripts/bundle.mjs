@@ -17,7 +17,8 @@ await build({
   target: "node20.19",
   outfile: "dist/cli/pvefix.cjs",
   // @pnpm/tabtab reads its shell scripts from files beside its own code.
-  external: ["ssh2", "cpu-features", "@pnpm/tabtab"],
+  // pg loads its optional native binding by name; it is loaded only with --database.
+  external: ["ssh2", "cpu-features", "@pnpm/tabtab", "pg", "pg-native"],
   // main.js finds package.json from its own location.
   define: { "import.meta.url": "__pvefixModuleUrl" },
   banner: { js: 'const __pvefixModuleUrl = require("node:url").pathToFileURL(__filename).href;' },

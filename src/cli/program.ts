@@ -190,6 +190,10 @@ export function buildProgram(version: string, setExit: Exit): Command {
     .option("--trust-proxy", "behind a reverse proxy: the client address comes from X-Forwarded-For")
     .option("--body-limit <bytes>", "largest request body", "1048576")
     .option("--rate-limit <n>", "requests per minute per token (or per address)", "600")
+    .option(
+      "--database <url>",
+      "PostgreSQL shared by serve workers (postgres://…; else PVEFIX_DATABASE_URL; else the state dir)",
+    )
     .action(
       act(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
         const m = await import("./commands/serve.js");
@@ -202,9 +206,13 @@ export function buildProgram(version: string, setExit: Exit): Command {
           trustProxy: o.trustProxy === true,
           bodyLimit: String(o.bodyLimit),
           rateLimit: String(o.rateLimit),
+          ...(typeof o.database === "string" ? { database: o.database } : {}),
         });
       }),
     );
+  // `serve` has --database too, and commander gives a flag to the first command that knows it.
+  const tokenDatabase = (o: { database?: string }, cmd: Command): string | undefined =>
+    o.database ?? (cmd.optsWithGlobals() as { database?: string }).database;
   const token = serve
     .command("token")
     .description("bearer tokens of the service (stored hashed in the state directory)");
@@ -212,25 +220,37 @@ export function buildProgram(version: string, setExit: Exit): Command {
     .command("add <name>")
     .description("add a token for a person or system; printed once")
     .requiredOption("--role <role>", "viewer | requester | approver | admin")
+    .option(
+      "--database <url>",
+      "PostgreSQL shared by serve workers (postgres://…; else PVEFIX_DATABASE_URL; else the state dir)",
+    )
     .action(
-      act(async (name: string, o: { role: string }, cmd: Command) =>
-        (await import("./commands/serve.js")).runTokenAdd(globals(cmd), name, o.role),
+      act(async (name: string, o: { role: string; database?: string }, cmd: Command) =>
+        (await import("./commands/serve.js")).runTokenAdd(globals(cmd), name, o.role, tokenDatabase(o, cmd)),
       ),
     );
   token
     .command("remove <name>")
     .description("remove a token (effective for the next request)")
+    .option(
+      "--database <url>",
+      "PostgreSQL shared by serve workers (postgres://…; else PVEFIX_DATABASE_URL; else the state dir)",
+    )
     .action(
-      act(async (name: string, _o: unknown, cmd: Command) =>
-        (await import("./commands/serve.js")).runTokenRemove(globals(cmd), name),
+      act(async (name: string, o: { database?: string }, cmd: Command) =>
+        (await import("./commands/serve.js")).runTokenRemove(globals(cmd), name, tokenDatabase(o, cmd)),
       ),
     );
   token
     .command("list")
     .description("token names and roles")
+    .option(
+      "--database <url>",
+      "PostgreSQL shared by serve workers (postgres://…; else PVEFIX_DATABASE_URL; else the state dir)",
+    )
     .action(
-      act(async (_o: unknown, cmd: Command) =>
-        (await import("./commands/serve.js")).runTokenList(globals(cmd)),
+      act(async (o: { database?: string }, cmd: Command) =>
+        (await import("./commands/serve.js")).runTokenList(globals(cmd), tokenDatabase(o, cmd)),
       ),
     );
 
@@ -241,8 +261,12 @@ export function buildProgram(version: string, setExit: Exit): Command {
     )
     .option("--cluster <name>", "only this cluster")
     .option("--reason <text>", "why, shown with every refused run")
+    .option(
+      "--database <url>",
+      "PostgreSQL shared by serve workers (postgres://…; else PVEFIX_DATABASE_URL; else the state dir)",
+    )
     .action(
-      act(async (o: { cluster?: string; reason?: string }, cmd: Command) =>
+      act(async (o: { cluster?: string; reason?: string; database?: string }, cmd: Command) =>
         (await import("./commands/serve.js")).runPause(globals(cmd), o),
       ),
     );
@@ -252,17 +276,25 @@ export function buildProgram(version: string, setExit: Exit): Command {
       "undo `pvefix pause` (and a storm pause); without --cluster, every cluster and the global pause",
     )
     .option("--cluster <name>", "only this cluster")
+    .option(
+      "--database <url>",
+      "PostgreSQL shared by serve workers (postgres://…; else PVEFIX_DATABASE_URL; else the state dir)",
+    )
     .action(
-      act(async (o: { cluster?: string }, cmd: Command) =>
+      act(async (o: { cluster?: string; database?: string }, cmd: Command) =>
         (await import("./commands/serve.js")).runResume(globals(cmd), o),
       ),
     );
   program
     .command("approvals [id]")
     .description("approval requests of `pvefix serve`; with an id, the request and its plan")
+    .option(
+      "--database <url>",
+      "PostgreSQL shared by serve workers (postgres://…; else PVEFIX_DATABASE_URL; else the state dir)",
+    )
     .action(
-      act(async (id: string | undefined, _o: unknown, cmd: Command) =>
-        (await import("./commands/serve.js")).runApprovals(globals(cmd), id),
+      act(async (id: string | undefined, o: { database?: string }, cmd: Command) =>
+        (await import("./commands/serve.js")).runApprovals(globals(cmd), id, o.database),
       ),
     );
   for (const verdict of ["approve", "deny"] as const) {
@@ -274,12 +306,29 @@ export function buildProgram(version: string, setExit: Exit): Command {
           : "deny a plan waiting in `pvefix serve`: it will not run",
       )
       .option("--confirm <nodes>", "the node names of the plan's dangerous steps, comma-separated")
+      .option(
+        "--database <url>",
+        "PostgreSQL shared by serve workers (postgres://…; else PVEFIX_DATABASE_URL; else the state dir)",
+      )
       .action(
-        act(async (id: string, o: { confirm?: string }, cmd: Command) =>
+        act(async (id: string, o: { confirm?: string; database?: string }, cmd: Command) =>
           (await import("./commands/serve.js")).runDecide(globals(cmd), id, verdict, o),
         ),
       );
   }
+
+  program
+    .command("db")
+    .description("the PostgreSQL database of `pvefix serve` workers (docs/fleet.md)")
+    .command("migrate")
+    .description("apply the schema migrations not yet applied, each once, in order, in a transaction")
+    .option(
+      "--database <url>",
+      "PostgreSQL shared by serve workers (postgres://…; else PVEFIX_DATABASE_URL; else the state dir)",
+    )
+    .action(
+      act(async (o: { database?: string }) => (await import("./commands/db.js")).runDbMigrate(o.database)),
+    );
 
   program
     .command("runs")

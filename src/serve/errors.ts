@@ -8,7 +8,8 @@ export type ServeErrorCode =
   | "PVEFIX_SERVE_TOKEN"
   | "PVEFIX_APPROVAL_NOT_FOUND"
   | "PVEFIX_APPROVAL_REFUSED"
-  | "PVEFIX_SERVE_STATE";
+  | "PVEFIX_SERVE_STATE"
+  | "PVEFIX_SERVE_DATABASE";
 
 const SERVE_EXIT: Record<ServeErrorCode, ExitCode> = {
   PVEFIX_BAD_INPUT: EXIT.badInput,
@@ -17,6 +18,7 @@ const SERVE_EXIT: Record<ServeErrorCode, ExitCode> = {
   PVEFIX_APPROVAL_NOT_FOUND: EXIT.badInput,
   PVEFIX_APPROVAL_REFUSED: EXIT.refused,
   PVEFIX_SERVE_STATE: EXIT.badInput,
+  PVEFIX_SERVE_DATABASE: EXIT.failed,
 };
 
 export class ServeError extends PvefixError {

@@ -526,12 +526,16 @@ export class ServeService {
   private async applyJob(id: string): Promise<void> {
     const { stores, now, rules, remediator, logger } = this.deps;
     let expired = false;
+    // Only the worker whose transaction moved it to applying runs it: another (a second serve on
+    // the same database) that finds it already applying must not run it again.
+    let claimed = false;
     const approval = await stores.approvals.update(id, (a) => {
       if (a.status !== "approved") return a;
       if (now() >= a.expiresAt) {
         expired = true;
         return { ...a, status: "expired" };
       }
+      claimed = true;
       return { ...a, status: "applying" };
     });
     if (expired) {
@@ -539,7 +543,7 @@ export class ServeService {
       this.deps.metrics.approvals.inc({ event: "expired" });
       return;
     }
-    if (approval.status !== "applying") return;
+    if (!claimed) return;
     const plan = await stores.approvals.plan(id);
     const finishWith = async (outcome: string, runId: string | null) =>
       stores.approvals.update(id, (a) => ({ ...a, status: "applied", outcome, runId }));

@@ -7,10 +7,13 @@ import { ServeError } from "../../serve/errors.js";
 import { hashToken, newToken, Role, TokenName } from "../../serve/http/tokens.js";
 import { jsonLogger } from "../../serve/log.js";
 import { pause, resume } from "../../serve/policy/policy.js";
+import { engineRemediator } from "../../serve/remediator.js";
 import { checkRules } from "../../serve/rules/load.js";
 import { RulesFile } from "../../serve/rules/schema.js";
 import { startServe } from "../../serve/start.js";
-import { stateDirStores } from "../../serve/store/state-dir.js";
+import { databaseUrl, type OpenStores, openStores } from "../../serve/store/choose.js";
+import { clusterLockedRemediator } from "../../serve/store/postgres/cluster-lock.js";
+import type { ApprovalStore } from "../../serve/store/types.js";
 import { EXIT } from "../exit-codes.js";
 import type { GlobalOptions } from "../global-options.js";
 import { openTarget } from "../target.js";
@@ -18,12 +21,28 @@ import { print } from "./shared.js";
 
 export interface ServeCommandOptions {
   rules?: string;
+  /** PostgreSQL URL: the stores shared by every worker (else PVEFIX_DATABASE_URL, else the state dir). */
+  database?: string;
   listen: string;
   tlsCert?: string;
   tlsKey?: string;
   trustProxy: boolean;
   bodyLimit: string;
   rateLimit: string;
+}
+
+/** The stores the command's flags name, closed when `fn` ends. */
+async function withStores<T>(
+  globals: GlobalOptions,
+  database: string | undefined,
+  fn: (open: OpenStores) => Promise<T>,
+): Promise<T> {
+  const open = await openStores({ stateDir: globals.stateDir, database: databaseUrl(database) });
+  try {
+    return await fn(open);
+  } finally {
+    await open.close();
+  }
 }
 
 function readText(file: string, flag: string): string {
@@ -96,37 +115,46 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
   const nodeCount = first.nodes.length;
   await first.transport.close();
   const logger = jsonLogger((line) => process.stderr.write(line));
-  const handle = await startServe({
-    stateDir: globals.stateDir,
-    rules,
-    clusters: { names: () => [cluster], nodeCount: () => nodeCount, open: () => openTarget(globals) },
-    host,
-    port,
-    logger,
-    trustProxy: o.trustProxy,
-    bodyLimit: positiveInt(o.bodyLimit, "--body-limit"),
-    rateLimit: positiveInt(o.rateLimit, "--rate-limit"),
-    ...(o.tlsCert && o.tlsKey
-      ? { tls: { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey) } }
-      : {}),
+  return withStores(globals, o.database, async ({ stores, db }) => {
+    const handle = await startServe({
+      stores,
+      ...(db ? { remediator: clusterLockedRemediator(engineRemediator(globals.stateDir), db) } : {}),
+      stateDir: globals.stateDir,
+      rules,
+      clusters: { names: () => [cluster], nodeCount: () => nodeCount, open: () => openTarget(globals) },
+      host,
+      port,
+      logger,
+      trustProxy: o.trustProxy,
+      bodyLimit: positiveInt(o.bodyLimit, "--body-limit"),
+      rateLimit: positiveInt(o.rateLimit, "--rate-limit"),
+      ...(o.tlsCert && o.tlsKey
+        ? { tls: { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey) } }
+        : {}),
+    });
+    print(JSON.stringify({ listening: handle.url, cluster }));
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        logger.log("info", "signal", { signal });
+        process.off("SIGTERM", onTerm);
+        process.off("SIGINT", onInt);
+        handle.shutdown().then(resolve, resolve);
+      };
+      const onTerm = () => stop("SIGTERM");
+      const onInt = () => stop("SIGINT");
+      process.on("SIGTERM", onTerm);
+      process.on("SIGINT", onInt);
+    });
+    return EXIT.ok;
   });
-  print(JSON.stringify({ listening: handle.url, cluster }));
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.log("info", "signal", { signal });
-      process.off("SIGTERM", onTerm);
-      process.off("SIGINT", onInt);
-      handle.shutdown().then(resolve, resolve);
-    };
-    const onTerm = () => stop("SIGTERM");
-    const onInt = () => stop("SIGINT");
-    process.on("SIGTERM", onTerm);
-    process.on("SIGINT", onInt);
-  });
-  return EXIT.ok;
 }
 
-export async function runTokenAdd(globals: GlobalOptions, name: string, role: string): Promise<number> {
+export async function runTokenAdd(
+  globals: GlobalOptions,
+  name: string,
+  role: string,
+  database?: string,
+): Promise<number> {
   const n = TokenName.safeParse(name);
   if (!n.success)
     throw new InputError([{ field: "<name>", message: `${n.error.issues[0]?.message}, got "${name}"` }]);
@@ -136,50 +164,60 @@ export async function runTokenAdd(globals: GlobalOptions, name: string, role: st
       { field: "--role", message: `Expected one of ${Role.options.join(", ")}, got "${role}"` },
     ]);
   const token = newToken();
-  await stateDirStores(globals.stateDir).tokens.add({
-    name,
-    role: r.data,
-    hash: hashToken(token),
-    createdAt: new Date().toISOString(),
-  });
+  await withStores(globals, database, ({ stores }) =>
+    stores.tokens.add({
+      name,
+      role: r.data,
+      hash: hashToken(token),
+      createdAt: new Date().toISOString(),
+    }),
+  );
   process.stderr.write(`Token for ${name} (${r.data}); it is shown once and stored only as its sha256:\n`);
   print(token);
   return EXIT.ok;
 }
 
-export async function runTokenRemove(globals: GlobalOptions, name: string): Promise<number> {
-  const removed = await stateDirStores(globals.stateDir).tokens.remove(name);
+export async function runTokenRemove(
+  globals: GlobalOptions,
+  name: string,
+  database?: string,
+): Promise<number> {
+  const removed = await withStores(globals, database, ({ stores }) => stores.tokens.remove(name));
   if (!removed) throw new ServeError("PVEFIX_SERVE_TOKEN", `✖ No token named ${name}`);
   print(`Removed the token of ${name}`);
   return EXIT.ok;
 }
 
-export async function runTokenList(globals: GlobalOptions): Promise<number> {
-  const all = await stateDirStores(globals.stateDir).tokens.list();
+export async function runTokenList(globals: GlobalOptions, database?: string): Promise<number> {
+  const all = await withStores(globals, database, ({ stores }) => stores.tokens.list());
   print(all.length === 0 ? "No tokens" : all.map((t) => `${t.name}\t${t.role}\t${t.createdAt}`).join("\n"));
   return EXIT.ok;
 }
 
 export async function runPause(
   globals: GlobalOptions,
-  o: { cluster?: string; reason?: string },
+  o: { cluster?: string; reason?: string; database?: string },
 ): Promise<number> {
   const who = `user:${os.userInfo().username}`;
-  await stateDirStores(globals.stateDir).policy.update((s) => ({
-    state: pause(s, o.cluster ?? null, who, o.reason ?? "paused by hand", Date.now()),
-    result: null,
-  }));
+  await withStores(globals, o.database, ({ stores }) =>
+    stores.policy.update((s) => ({
+      state: pause(s, o.cluster ?? null, who, o.reason ?? "paused by hand", Date.now()),
+      result: null,
+    })),
+  );
   print(
     `Paused ${o.cluster ? `cluster ${o.cluster}` : "every cluster"}: no new remediation starts (a running one ends its run); resume with pvefix resume${o.cluster ? ` --cluster ${o.cluster}` : ""}`,
   );
   return EXIT.ok;
 }
 
-export async function runResume(globals: GlobalOptions, o: { cluster?: string }): Promise<number> {
-  await stateDirStores(globals.stateDir).policy.update((s) => ({
-    state: resume(s, o.cluster ?? null),
-    result: null,
-  }));
+export async function runResume(
+  globals: GlobalOptions,
+  o: { cluster?: string; database?: string },
+): Promise<number> {
+  await withStores(globals, o.database, ({ stores }) =>
+    stores.policy.update((s) => ({ state: resume(s, o.cluster ?? null), result: null })),
+  );
   print(`Resumed ${o.cluster ? `cluster ${o.cluster}` : "every cluster"}`);
   return EXIT.ok;
 }
@@ -189,11 +227,13 @@ export async function runDecide(
   globals: GlobalOptions,
   id: string,
   verdict: "approve" | "deny",
-  o: { confirm?: string },
+  o: { confirm?: string; database?: string },
 ): Promise<number> {
   const who = `user:${os.userInfo().username}`;
-  const a = await stateDirStores(globals.stateDir).approvals.update(id, (approval) =>
-    decide(approval, { by: who, verdict, confirm: o.confirm }, Date.now()),
+  const a = await withStores(globals, o.database, ({ stores }) =>
+    stores.approvals.update(id, (approval) =>
+      decide(approval, { by: who, verdict, confirm: o.confirm }, Date.now()),
+    ),
   );
   const left = a.required - a.decisions.filter((d) => d.verdict === "approve").length;
   print(
@@ -206,8 +246,11 @@ export async function runDecide(
   return EXIT.ok;
 }
 
-export async function runApprovals(globals: GlobalOptions, id?: string): Promise<number> {
-  const store = stateDirStores(globals.stateDir).approvals;
+export async function runApprovals(globals: GlobalOptions, id?: string, database?: string): Promise<number> {
+  return withStores(globals, database, ({ stores }) => showApprovals(stores.approvals, id));
+}
+
+async function showApprovals(store: ApprovalStore, id?: string): Promise<number> {
   if (id) {
     const a = await store.get(id);
     if (!a) throw new ServeError("PVEFIX_APPROVAL_NOT_FOUND", `✖ No approval ${id}`);

@@ -135,11 +135,13 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
       const status =
         error.code === "PVEFIX_APPROVAL_NOT_FOUND"
           ? 404
-          : error.exitCode === 3
-            ? 409
-            : error.exitCode === 2
-              ? 400
-              : 500;
+          : error.code === "PVEFIX_SERVE_DATABASE"
+            ? 503
+            : error.exitCode === 3
+              ? 409
+              : error.exitCode === 2
+                ? 400
+                : 500;
       return reply
         .code(status)
         .send({ error: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) });

@@ -29,10 +29,12 @@ export async function startServed(
   rules: string,
   tokens: Record<string, string>,
   listen = "127.0.0.1:0",
+  /** Instead of --lab: the cluster and store flags (-i, --database …). */
+  target: readonly string[] = ["--lab"],
 ): Promise<Served> {
   const rulesFile = path.join(cli.stateDir, "rules.yaml");
   fs.writeFileSync(rulesFile, rules);
-  const child = cli.start(["serve", "--lab", "--rules", rulesFile, "--listen", listen]);
+  const child = cli.start(["serve", ...target, "--rules", rulesFile, "--listen", listen]);
   await child.waitFor(/"listening":"http:\/\/127\.0\.0\.1:\d+"/, 30_000);
   const url = /"listening":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(child.output())?.[1] as string;
   return {
