@@ -1,6 +1,7 @@
 /** The runbook registry: one file per runbook, listed here in the order `pvefix list` shows them. */
 import { EngineError } from "../src/engine/errors.js";
 import type { AnyRunbook } from "../src/engine/runbook.js";
+import corosyncLinks from "./corosync-links.js";
 import haReplicationMismatch from "./ha-replication-mismatch.js";
 import hungNfs from "./hung-nfs.js";
 import notQuorateConfig from "./not-quorate-config.js";
@@ -15,6 +16,7 @@ export const runbooks: AnyRunbook[] = [
   haReplicationMismatch,
   notQuorateConfig,
   restartPveServices,
+  corosyncLinks,
 ];
 
 export function runbookById(id: string): AnyRunbook {
