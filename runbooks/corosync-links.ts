@@ -31,10 +31,15 @@ export default defineDiagnostic({
       "Fixes other runbooks make are named by id in the finding: cluster-network (a second or separate link), two-node-qdevice (a tiebreaker), zerotier-blacklist (a link over ZeroTier).",
       "knet uses UDP 5405 for every link unless mcastport says otherwise; PVE documents 5405–5412.",
     ],
-    seeAlso: ["proxmox-facts §2 (corosync-cfgtool), §3 (corosync.conf), §11 (log lines)", "pvecm(1) Cluster Network"],
+    seeAlso: [
+      "proxmox-facts §2 (corosync-cfgtool), §3 (corosync.conf), §11 (log lines)",
+      "pvecm(1) Cluster Network",
+    ],
   },
   params: z
-    .object({ node: NodeParam.optional().describe("Only findings about this node (all nodes are still read)") })
+    .object({
+      node: NodeParam.optional().describe("Only findings about this node (all nodes are still read)"),
+    })
     .strict(),
   examples: [
     { intent: "Find out why corosync link 1 of pve3 keeps going down", params: { node: "pve3" } },

@@ -50,6 +50,10 @@ export const LabLink = z.object({
   /** IPv4/IPv6 addresses in CIDR notation (`10.10.10.1/24`). */
   addrs: z.array(z.string()),
   altnames: z.array(z.string()).default(() => []),
+  /** `down`: set down by hand (no UP flag); `no-carrier`: UP but the cable or peer port is dead. @default up */
+  state: z.enum(["up", "down", "no-carrier"]).optional(),
+  /** `ip -s link` RX dropped counter. */
+  rxDropped: z.number().int().nonnegative().optional(),
 });
 export type LabLink = z.infer<typeof LabLink>;
 
@@ -117,6 +121,8 @@ export const LabNode = z.object({
   zerotier: LabZerotier.nullable().default(null),
   /** Volumes present on this node's local (non-shared) storages, as volume ids (`local-zfs:vm-100-disk-0`). */
   volumes: z.array(z.string()).default(() => []),
+  /** `nft list ruleset` as nft prints it; empty = no tables. */
+  nftRuleset: z.string().optional(),
 });
 export type LabNode = z.infer<typeof LabNode>;
 

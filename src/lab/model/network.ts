@@ -32,16 +32,28 @@ export function nodeLinks(node: LabNode): LinkView[] {
   return links;
 }
 
+/** up, down or no-carrier, as the kernel derives it: a bridge or bond has a carrier while one port has. */
+export function linkState(link: LabLink, all: readonly LabLink[]): "up" | "down" | "no-carrier" {
+  const own = link.state ?? "up";
+  if (own !== "up" || (link.type !== "bridge" && link.type !== "bond")) return own;
+  const ports = all.filter((l) => l.master === link.name);
+  if (ports.length === 0) return link.type === "bridge" ? "up" : "no-carrier";
+  return ports.some((p) => linkState(p, all) === "up") ? "up" : "no-carrier";
+}
+
 function flags(link: LinkView, all: LinkView[]): string[] {
+  const state = linkState(link, all);
   if (link.type === "loopback") return ["LOOPBACK", "UP", "LOWER_UP"];
   const inBond = all.some((l) => l.name === link.master && l.type === "bond");
+  // iproute2 prints NO-CARRIER first (print_link_flags), LOWER_UP only with a carrier.
   return [
+    ...(state === "no-carrier" ? ["NO-CARRIER"] : []),
     "BROADCAST",
     "MULTICAST",
     ...(link.type === "bond" ? ["MASTER"] : []),
     ...(inBond ? ["SLAVE"] : []),
-    "UP",
-    "LOWER_UP",
+    ...(state === "down" ? [] : ["UP"]),
+    ...(state === "up" ? ["LOWER_UP"] : []),
   ];
 }
 
@@ -57,7 +69,7 @@ function linkFields(link: LinkView, all: LinkView[], withLinkmode: boolean): Jso
     qdisc,
   };
   if (link.master !== null) json.master = link.master;
-  json.operstate = loopback || link.tap ? "UNKNOWN" : "UP";
+  json.operstate = loopback || link.tap ? "UNKNOWN" : linkState(link, all) === "up" ? "UP" : "DOWN";
   if (withLinkmode) json.linkmode = "DEFAULT";
   json.group = "default";
   json.txqlen = 1000;
@@ -102,6 +114,44 @@ export function ipLinkJson(node: LabNode): string {
 export function ipAddrJson(node: LabNode): string {
   const all = nodeLinks(node);
   return `${JSON.stringify(all.map((l) => ({ ...linkFields(l, all, false), addr_info: addrInfo(l) })))}\n`;
+}
+
+/**
+ * `ip -s -d -j link show`: the same keys, then the details iproute2 adds with `-d` (promiscuity,
+ * MTU bounds, `linkinfo` with `info_kind` for bridges and bonds and `info_slave_kind` for their
+ * ports; the kernel's long `info_data`/`info_slave_data` blocks are left out) and `stats64`.
+ */
+export function ipLinkDetailsJson(node: LabNode): string {
+  const all = nodeLinks(node);
+  const rows = all.map((l) => {
+    const json = linkFields(l, all, true);
+    const master = all.find((m) => m.name === l.master);
+    const kind = l.type === "bridge" || l.type === "bond" ? l.type : l.tap ? "tun" : null;
+    const linkinfo = {
+      ...(kind ? { info_kind: kind } : {}),
+      ...(master && (master.type === "bridge" || master.type === "bond")
+        ? { info_slave_kind: master.type }
+        : {}),
+    };
+    Object.assign(json, {
+      promiscuity: l.master === null ? 0 : 1,
+      allmulti: l.master === null ? 0 : 1,
+      min_mtu: l.type === "loopback" ? 0 : 68,
+      max_mtu: l.type === "loopback" ? 0 : l.type === "ether" && !l.tap ? 9216 : 65535,
+      ...(Object.keys(linkinfo).length > 0 ? { linkinfo } : {}),
+      inet6_addr_gen_mode: "eui64",
+      num_tx_queues: 1,
+      num_rx_queues: 1,
+      gso_max_size: 65536,
+      gso_max_segs: 65535,
+      stats64: {
+        rx: { bytes: 0, packets: 0, errors: 0, dropped: l.rxDropped ?? 0, over_errors: 0, multicast: 0 },
+        tx: { bytes: 0, packets: 0, errors: 0, dropped: 0, carrier_errors: 0, collisions: 0 },
+      },
+    });
+    return json;
+  });
+  return `${JSON.stringify(rows)}\n`;
 }
 
 /** ifupdown2 installs the default route with `proto kernel onlink`. */

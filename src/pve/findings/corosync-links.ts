@@ -9,7 +9,7 @@ import { type FindingInput, finding } from "../../kit/finding.js";
 import { sh } from "../../shell/quote.js";
 import type { DropRule } from "../parsers/firewall-rules.js";
 import { lowerChain, physicalEnds } from "../parsers/ip-link-stats.js";
-import { type LinkConf, type NodeLinkFacts, type PeerPing, interfaceOf } from "../probes/corosync-links.js";
+import { interfaceOf, type LinkConf, type NodeLinkFacts, type PeerPing } from "../probes/corosync-links.js";
 import { cidrContains } from "../probes/network.js";
 
 type Facts = readonly NodeLinkFacts[];
@@ -20,7 +20,8 @@ interface ConfNode {
 }
 
 const list = (xs: readonly string[]) => xs.join(", ");
-const time = (ms: number | null) => (ms === null ? "" : new Date(ms).toISOString().slice(0, 19).replace("T", " "));
+const time = (ms: number | null) =>
+  ms === null ? "" : new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 const running = (f: NodeLinkFacts) => f.cfgtool?.state === "running";
 
 /** The cluster's nodelist: the first usable corosync.conf of a node that answered. */
@@ -74,7 +75,9 @@ const ruleWords = (f: NodeLinkFacts, rules: readonly DropRule[]) =>
 
 function firstDown(facts: Facts, nodeid: number | null, link: number): string | null {
   const seen = facts.flatMap((f) =>
-    f.events.filter((e) => e.kind === "link-down" && e.host === nodeid && e.link === link).map((e) => ({ f, e })),
+    f.events
+      .filter((e) => e.kind === "link-down" && e.host === nodeid && e.link === link)
+      .map((e) => ({ f, e })),
   );
   if (seen.length === 0) return null;
   const first = [...seen].sort((a, b) => (a.e.at ?? 0) - (b.e.at ?? 0))[0]!;
@@ -189,7 +192,9 @@ function mtuFindings(facts: Facts, nodes: readonly ConfNode[]): FindingInput[] {
     const low = mtus.length > 0 ? Math.min(...mtus.map((m) => m.mtu)) : null;
     const lowNodes = mtus.filter((m) => m.mtu === low);
     const evidence = [
-      distinct.length > 1 ? `interface MTUs differ: ${list(mtus.map((m) => `${m.node} ${m.dev} ${m.mtu}`))}` : "",
+      distinct.length > 1
+        ? `interface MTUs differ: ${list(mtus.map((m) => `${m.node} ${m.dev} ${m.mtu}`))}`
+        : "",
       failed.length > 0
         ? `DF pings that do not fit: ${list(failed.map((p) => `${p.from} → ${p.to} ${p.size} bytes lost${p.df?.reportedMtu ? ` (mtu ${p.df.reportedMtu})` : ""}, 56 bytes pass`))}`
         : "",
@@ -283,7 +288,8 @@ function fakeRedundancy(facts: Facts, nodes: readonly ConfNode[]): FindingInput[
         const ends = physicalEnds(ifs, a.dev);
         const shared = a.dev === b.dev ? [a.dev] : ends.filter((e) => physicalEnds(ifs, b.dev).includes(e));
         if (shared.length === 0) continue;
-        const how = a.dev === b.dev ? `both on ${a.dev}` : `${a.dev} and ${b.dev} both run over ${list(shared)}`;
+        const how =
+          a.dev === b.dev ? `both on ${a.dev}` : `${a.dev} and ${b.dev} both run over ${list(shared)}`;
         out.push(
           finding({
             severity: "warning",
@@ -303,7 +309,8 @@ function fakeRedundancy(facts: Facts, nodes: readonly ConfNode[]): FindingInput[
 /** (d) the config each node runs and the one pmxcfs holds. */
 function configFindings(facts: Facts): FindingInput[] {
   const answered = facts.filter((f) => f.reachable && f.localConf);
-  const describe = (c: LinkConf | null) => (c === null ? "missing" : `config_version ${c.version ?? "(none)"}`);
+  const describe = (c: LinkConf | null) =>
+    c === null ? "missing" : `config_version ${c.version ?? "(none)"}`;
   const out: FindingInput[] = [];
   const texts = new Set(answered.map((f) => f.localConf!.text));
   if (texts.size > 1)

@@ -45,5 +45,7 @@ export function corosyncJournalEvents(text: string, year: number): TimedEvent[] 
 
 /** `No journal files were found.` / `-- No entries --`: journald has nothing for corosync here. */
 export function journalEmpty(text: string): boolean {
-  return text.split("\n").every((l) => l.trim() === "" || /^(-- No entries --|No journal files were found\.)$/.test(l.trim()));
+  return text
+    .split("\n")
+    .every((l) => l.trim() === "" || /^(-- No entries --|No journal files were found\.)$/.test(l.trim()));
 }

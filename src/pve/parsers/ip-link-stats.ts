@@ -60,7 +60,10 @@ export function parseIpLinkDetails(text: string): LinkDetail[] {
     value.map((item, i) => {
       const r = Raw.safeParse(item);
       if (!r.success)
-        throw new ParseError("ip-link-details", `interface #${i}: ${r.error.issues[0]?.message ?? "invalid"}`);
+        throw new ParseError(
+          "ip-link-details",
+          `interface #${i}: ${r.error.issues[0]?.message ?? "invalid"}`,
+        );
       const raw = r.data;
       const stats = raw.stats64 ?? raw.stats;
       const flags = new Set(raw.flags);

@@ -10,22 +10,22 @@ import { z } from "zod";
 import type { ProbeContext } from "../../engine/runbook.js";
 import { sh } from "../../shell/quote.js";
 import type { CommandResult } from "../../transport/types.js";
-import { clockFacts } from "./corosync-links-clock.js";
+import { ClockSync } from "../parsers/clock-sync.js";
 import { CfgtoolReading, readCorosyncCfgtool } from "../parsers/corosync-cfgtool.js";
 import { CfgtoolNodes, parseCfgtoolNodes } from "../parsers/corosync-cfgtool-nodes.js";
 import { cmapDown, parseCorosyncCmapctl } from "../parsers/corosync-cmapctl.js";
 import { parseCorosyncConf } from "../parsers/corosync-conf.js";
 import { corosyncJournalEvents, journalEmpty } from "../parsers/corosync-journal.js";
-import { QdeviceToolStatus, parseQdeviceTool } from "../parsers/corosync-qdevice-tool.js";
+import { parseQdeviceTool, QdeviceToolStatus } from "../parsers/corosync-qdevice-tool.js";
 import { DropRule, iptablesCorosyncDrops, nftCorosyncDrops } from "../parsers/firewall-rules.js";
 import { parseIpAddr } from "../parsers/ip-link.js";
 import { LinkDetail, parseIpLinkDetails } from "../parsers/ip-link-stats.js";
 import { KnetLinkStats, knetLinkStats } from "../parsers/knet-stats.js";
 import { PingResult, parsePing } from "../parsers/ping.js";
-import { SoftnetTotals, parseSoftnetStat } from "../parsers/softnet-stat.js";
-import { ClockSync } from "../parsers/clock-sync.js";
-import { isNodeUnreachable } from "./unreachable.js";
+import { parseSoftnetStat, SoftnetTotals } from "../parsers/softnet-stat.js";
 import { LOCAL_COROSYNC_CONF, PVE_COROSYNC_CONF, readPveCorosyncConf } from "./corosync.js";
+import { clockFacts } from "./corosync-links-clock.js";
+import { isNodeUnreachable } from "./unreachable.js";
 
 /** A corosync.conf copy as this diagnosis needs it. */
 export const LinkConf = z.object({
@@ -33,7 +33,11 @@ export const LinkConf = z.object({
   /** sha-free identity: the text itself is small; equal texts mean equal configs. */
   text: z.string(),
   nodes: z.array(
-    z.object({ name: z.string(), nodeid: z.number().int().nullable(), rings: z.record(z.string(), z.string()) }),
+    z.object({
+      name: z.string(),
+      nodeid: z.number().int().nullable(),
+      rings: z.record(z.string(), z.string()),
+    }),
   ),
   hasQdevice: z.boolean(),
   twoNode: z.boolean(),
@@ -201,7 +205,7 @@ async function firewallOf(ctx: ProbeContext, node: string, problems: string[]) {
   if (nft.exitCode === 0) rules.push(...nftCorosyncDrops(nft.stdout));
   else if (!missing(nft)) problems.push(`\`nft list ruleset\` failed: ${firstLine(nft)}`);
   if (ipt.exitCode === 0) rules.push(...iptablesCorosyncDrops(ipt.stdout));
-  const status = pve.exitCode === 0 ? /^Status:\s*(.*)$/m.exec(pve.stdout)?.[1]?.trim() ?? null : null;
+  const status = pve.exitCode === 0 ? (/^Status:\s*(.*)$/m.exec(pve.stdout)?.[1]?.trim() ?? null) : null;
   return { dropRules: rules, pveFirewall: status };
 }
 
