@@ -47,16 +47,23 @@ function disconnectedFrom(f: NodeLinkFacts, link: number, nodes: readonly ConfNo
 }
 
 /** The interface a link uses on a node and what is wrong with it, in words; null when it looks fine. */
-function interfaceProblem(f: NodeLinkFacts, addr: string): { dev: string | null; problem: string | null } {
+function interfaceProblem(
+  f: NodeLinkFacts,
+  addr: string,
+): { dev: string | null; at: string | null; problem: string | null } {
   const dev = interfaceOf(f.addrs, addr);
-  if (dev === null) return { dev, problem: `${addr} is on no interface of ${f.node}` };
+  if (dev === null) return { dev, at: null, problem: `${addr} is on no interface of ${f.node}` };
   const chain = lowerChain(f.interfaces ?? [], dev);
-  for (const l of chain) {
-    if (!l.adminUp) return { dev, problem: `${l.ifname} is administratively down` };
-    if (!l.carrier) return { dev, problem: `${l.ifname} has no carrier (operstate ${l.operstate})` };
+  // The deepest interface that fails is the cause: a bridge has no carrier because its port has none.
+  const failing = chain.filter((l) => !l.adminUp || !l.carrier);
+  const ports = chain.filter((l) => l.ifname !== dev);
+  const root = failing.find((l) => !ports.some((p) => p.master === l.ifname && failing.includes(p))) ?? failing[0];
+  if (root) {
+    const under = root.ifname === dev ? "" : ` (under ${dev})`;
+    const what = root.adminUp ? `has no carrier (operstate ${root.operstate})` : "is administratively down";
+    return { dev, at: root.ifname, problem: `${root.ifname}${under} ${what}` };
   }
-  // A bond or bridge is up while one port is: say which ports lost their carrier.
-  return { dev, problem: null };
+  return { dev, at: dev, problem: null };
 }
 
 function rulesFor(f: NodeLinkFacts, dev: string | null, addrs: readonly string[]): DropRule[] {
@@ -69,7 +76,7 @@ function rulesFor(f: NodeLinkFacts, dev: string | null, addrs: readonly string[]
 }
 
 const ruleWords = (f: NodeLinkFacts, rules: readonly DropRule[]) =>
-  `${rules.length === 1 ? "a firewall rule" : `${rules.length} firewall rules`} on ${f.node} drop corosync's UDP: ${rules
+  `${rules.length === 1 ? "a firewall rule on" : `${rules.length} firewall rules on`} ${f.node} ${rules.length === 1 ? "drops" : "drop"} corosync's UDP: ${rules
     .map((r) => `\`${r.rule}\` (${r.source} ${r.chain})`)
     .join("; ")}`;
 
@@ -86,8 +93,11 @@ function firstDown(facts: Facts, nodeid: number | null, link: number): string | 
 
 function pingWords(pings: readonly PeerPing[]): string | null {
   const silent = pings.filter((p) => p.df && p.df.received === 0 && p.small && p.small.received === 0);
-  if (silent.length === 0) return null;
-  return `no ping answer on it (${list(silent.map((p) => `${p.from} → ${p.to}`))})`;
+  if (silent.length > 0) return `no ping answer on it (${list(silent.map((p) => `${p.from} → ${p.to}`))})`;
+  const passed = pings.filter((p) => (p.df?.received ?? 0) > 0 || (p.small?.received ?? 0) > 0);
+  if (passed.length > 0 && passed.length === pings.length)
+    return "pings over it pass: the network carries ICMP, not corosync's UDP";
+  return null;
 }
 
 /** (a) + (b) + (e firewall): link state per node and link, with the cause found on the node. */
@@ -115,12 +125,12 @@ function linkStateFindings(facts: Facts, nodes: readonly ConfNode[]): FindingInp
       const addr = target.rings[String(link)];
       if (!f?.reachable || addr === undefined) continue;
       const peerAddrs = nodes.flatMap((n) => (n.name === target.name ? [] : [n.rings[String(link)] ?? ""]));
-      const { dev, problem } = interfaceProblem(f, addr);
+      const { dev, at, problem } = interfaceProblem(f, addr);
       const rules = rulesFor(f, dev, [addr, ...peerAddrs]);
       const why: string[] = [];
       if (problem) {
         why.push(problem);
-        next = dev === null ? sh`ip -j addr show` : sh`ip -d link show dev ${dev}`;
+        next = at === null ? sh`ip -j addr show` : sh`ip -d link show dev ${at}`;
       }
       if (rules.length > 0) {
         why.push(ruleWords(f, rules));
