@@ -57,7 +57,8 @@ function interfaceProblem(
   // The deepest interface that fails is the cause: a bridge has no carrier because its port has none.
   const failing = chain.filter((l) => !l.adminUp || !l.carrier);
   const ports = chain.filter((l) => l.ifname !== dev);
-  const root = failing.find((l) => !ports.some((p) => p.master === l.ifname && failing.includes(p))) ?? failing[0];
+  const root =
+    failing.find((l) => !ports.some((p) => p.master === l.ifname && failing.includes(p))) ?? failing[0];
   if (root) {
     const under = root.ifname === dev ? "" : ` (under ${dev})`;
     const what = root.adminUp ? `has no carrier (operstate ${root.operstate})` : "is administratively down";
@@ -105,6 +106,7 @@ function linkStateFindings(facts: Facts, nodes: readonly ConfNode[]): FindingInp
   const out: FindingInput[] = [];
   const links = linkNumbers(nodes);
   const answering = facts.filter((f) => f.reachable && running(f));
+  const cut = new Set<string>();
   for (const target of nodes) {
     const f = facts.find((x) => x.node === target.name);
     const peers = answering.filter((p) => p.node !== target.name);
@@ -116,8 +118,10 @@ function linkStateFindings(facts: Facts, nodes: readonly ConfNode[]): FindingInp
       return seen.length > 0 && seen.length === peers.length && (own === null || own.length === allPeers);
     });
     if (down.length === 0) continue;
+    for (const link of down) cut.add(`${target.name} ${link}`);
     const all = down.length === links.length;
-    if (f?.reachable && f.cfgtool?.state === "corosync-down") continue; // named by the corosync finding
+    // corosync not running is restart-pve-services' finding: its links are not the cause.
+    if (f?.reachable && f.cfgtool?.state === "corosync-down") continue;
     const causes: string[] = [];
     let runbook: string | null = null;
     let next = sh`corosync-cfgtool -n`;
@@ -160,16 +164,19 @@ function linkStateFindings(facts: Facts, nodes: readonly ConfNode[]): FindingInp
       }),
     );
   }
-  // Single pairs: two nodes that do not hear each other on a link that works for the others.
+  // Single pairs: two nodes that do not hear each other on a link, neither of them its broken end.
+  const pairs = new Set<string>();
   for (const f of answering) {
     for (const link of links) {
       for (const peer of disconnectedFrom(f, link, nodes)) {
-        if (out.some((o) => o.node === peer || o.node === f.node)) continue;
-        if (peer < f.node && answering.some((p) => p.node === peer)) continue;
+        const ends = [f.node, peer].sort();
+        const key = `${ends.join(" ")} ${link}`;
+        if (pairs.has(key) || ends.some((n) => cut.has(`${n} ${link}`))) continue;
+        pairs.add(key);
         out.push(
           finding({
             severity: "warning",
-            summary: `corosync link ${link} between ${f.node} and ${peer} is down while the other nodes reach both on it`,
+            summary: `corosync link ${link} between ${ends[0]} and ${ends[1]} is down (seen from ${f.node}); their other peers still reach them on it`,
             verb: "plan",
             node: f.node,
             params: { node: f.node, links: [link], peer },
@@ -349,22 +356,11 @@ function configFindings(facts: Facts): FindingInput[] {
   return out;
 }
 
-/** (e) rules not already named as the cause of a down link, the clock, softnet drops, corosync down. */
+/** (e) rules not already named as the cause of a down link, the clock, softnet drops. */
 function hostFindings(facts: Facts, named: readonly FindingInput[]): FindingInput[] {
   const out: FindingInput[] = [];
   for (const f of facts) {
     if (!f.reachable) continue;
-    if (f.cfgtool?.state === "corosync-down")
-      out.push(
-        finding({
-          severity: "critical",
-          summary: `corosync does not run on ${f.node} (${f.cfgtool.error ?? "corosync-cfgtool cannot reach it"}): every link of it is down`,
-          verb: "plan",
-          node: f.node,
-          params: { node: f.node, cause: "corosync-down" },
-          manual: "systemctl status corosync",
-        }),
-      );
     const rules = f.dropRules.filter((r) => !named.some((n) => n.summary.includes(r.rule)));
     if (rules.length > 0)
       out.push(
