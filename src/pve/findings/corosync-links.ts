@@ -7,9 +7,15 @@
  */
 import { type FindingInput, finding } from "../../kit/finding.js";
 import { sh } from "../../shell/quote.js";
-import type { DropRule } from "../parsers/firewall-rules.js";
-import { lowerChain, physicalEnds } from "../parsers/ip-link-stats.js";
-import { interfaceOf, type LinkConf, type NodeLinkFacts, type PeerPing } from "../probes/corosync-links.js";
+import {
+  type DropRule,
+  interfaceOf,
+  type LinkConf,
+  lowerChain,
+  type NodeLinkFacts,
+  type PeerPing,
+  physicalEnds,
+} from "../probes/corosync-links.js";
 import { cidrContains } from "../probes/network.js";
 
 type Facts = readonly NodeLinkFacts[];

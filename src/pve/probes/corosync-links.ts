@@ -19,13 +19,16 @@ import { corosyncJournalEvents, journalEmpty } from "../parsers/corosync-journal
 import { parseQdeviceTool, QdeviceToolStatus } from "../parsers/corosync-qdevice-tool.js";
 import { DropRule, iptablesCorosyncDrops, nftCorosyncDrops } from "../parsers/firewall-rules.js";
 import { parseIpAddr } from "../parsers/ip-link.js";
-import { LinkDetail, parseIpLinkDetails } from "../parsers/ip-link-stats.js";
+import { LinkDetail, lowerChain, parseIpLinkDetails, physicalEnds } from "../parsers/ip-link-stats.js";
 import { KnetLinkStats, knetLinkStats } from "../parsers/knet-stats.js";
 import { PingResult, parsePing } from "../parsers/ping.js";
 import { parseSoftnetStat, SoftnetTotals } from "../parsers/softnet-stat.js";
 import { LOCAL_COROSYNC_CONF, PVE_COROSYNC_CONF, readPveCorosyncConf } from "./corosync.js";
 import { clockFacts } from "./corosync-links-clock.js";
 import { isNodeUnreachable } from "./unreachable.js";
+
+// What the findings need from the parsers (findings sit above the probes, never beside the parsers).
+export { type DropRule, lowerChain, physicalEnds };
 
 /** A corosync.conf copy as this diagnosis needs it. */
 export const LinkConf = z.object({
