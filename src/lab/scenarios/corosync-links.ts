@@ -7,7 +7,9 @@
 import { writeCorosyncConf } from "../model/corosync-conf.js";
 import type { LabLink, LabState } from "../state.js";
 import { baseCluster, nodeOf, setCorosyncConf } from "./build/cluster.js";
+import { addGuest, container, vm } from "./build/guests.js";
 import { linkLocal } from "./build/network.js";
+import { LOCAL_STORAGES, setStorages } from "./build/storage.js";
 import type { Scenario } from "./types.js";
 
 const ring1 = (index: number) => `10.10.11.${index}`;
@@ -31,6 +33,9 @@ function ringLinks(index: number): LabLink[] {
 /** The healthy two-link cluster every scenario here starts from. */
 export function twoLinkCluster(scenario: string, options: { ring1OnVmbr1?: boolean } = {}): LabState {
   const state = baseCluster({ scenario });
+  setStorages(state, LOCAL_STORAGES);
+  addGuest(state, vm(100, "pve1", "web01", "running"));
+  addGuest(state, container(101, "pve2", "dns01", "running"));
   state.nodes.forEach((node, i) => {
     if (options.ring1OnVmbr1) {
       const vmbr1 = node.links.find((l) => l.name === "vmbr1");
