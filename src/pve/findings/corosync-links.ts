@@ -329,13 +329,21 @@ function fakeRedundancy(facts: Facts, nodes: readonly ConfNode[]): FindingInput[
   return out;
 }
 
+/** The config as corosync reads it: trailing blanks and empty lines carry nothing (a report may drop them). */
+const normalized = (c: LinkConf) =>
+  c.text
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== "")
+    .join("\n");
+
 /** (d) the config each node runs and the one pmxcfs holds. */
 function configFindings(facts: Facts): FindingInput[] {
   const answered = facts.filter((f) => f.reachable && f.localConf);
   const describe = (c: LinkConf | null) =>
     c === null ? "missing" : `config_version ${c.version ?? "(none)"}`;
   const out: FindingInput[] = [];
-  const texts = new Set(answered.map((f) => f.localConf!.text));
+  const texts = new Set(answered.map((f) => normalized(f.localConf!)));
   if (texts.size > 1)
     out.push(
       finding({
@@ -347,7 +355,7 @@ function configFindings(facts: Facts): FindingInput[] {
       }),
     );
   for (const f of answered) {
-    if (f.pveConf === null || f.pveConf.text === f.localConf!.text) continue;
+    if (f.pveConf === null || normalized(f.pveConf) === normalized(f.localConf!)) continue;
     out.push(
       finding({
         severity: "warning",
