@@ -138,6 +138,8 @@ function linkStateFindings(facts: Facts, nodes: readonly ConfNode[]): FindingInp
       const { dev, at, problem } = interfaceProblem(f, addr);
       const rules = rulesFor(f, dev, [addr, ...peerAddrs]);
       const why: string[] = [];
+      const drops = lowerChain(f.interfaces ?? [], dev ?? "").filter((l) => (l.rxDropped ?? 0) > 0);
+      if (drops.length > 0) why.push(`RX dropped ${list(drops.map((l) => `${l.ifname} ${l.rxDropped}`))}`);
       if (problem) {
         why.push(problem);
         next = at === null ? sh`ip -j addr show` : sh`ip -d link show dev ${at}`;
@@ -193,6 +195,24 @@ function linkStateFindings(facts: Facts, nodes: readonly ConfNode[]): FindingInp
     }
   }
   return out;
+}
+
+/** corosync 2.x redundant rings: `Marking ringid 1 interface … FAULTY` (`corosync-cfgtool -r` re-enabled them there). */
+function faultyRings(facts: Facts): FindingInput[] {
+  return facts.flatMap((f) =>
+    (f.cfgtool?.rings ?? [])
+      .filter((r) => r.faulty)
+      .map((r) =>
+        finding({
+          severity: "warning",
+          summary: `corosync ring ${r.ringId} of ${f.node} (${r.addr}) is FAULTY: ${r.status} (corosync 2.x redundant ring)`,
+          verb: "plan",
+          node: f.node,
+          params: { node: f.node, links: [r.ringId] },
+          manual: "corosync-cfgtool -s",
+        }),
+      ),
+  );
 }
 
 /** (c) MTU along each link: interface MTUs that differ, and DF pings that fail where small ones pass. */
@@ -451,6 +471,7 @@ export function corosyncLinkFindings(facts: Facts, node?: string): FindingInput[
   const links = linkStateFindings(facts, nodes);
   const all = [
     ...links,
+    ...faultyRings(facts),
     ...hostFindings(facts, links),
     ...mtuFindings(facts, nodes),
     ...lossFindings(facts),

@@ -320,3 +320,35 @@ describe("corosyncLinkFindings", () => {
     expect(found[0]?.manual).toBe("ip -j addr show");
   });
 });
+
+describe("corosyncLinkFindings on older layouts and counters", () => {
+  it("a FAULTY corosync 2.x ring, and RX drops named as evidence of a down link", () => {
+    const f = node("pve1", N3);
+    f.cfgtool = {
+      ...f.cfgtool!,
+      links: [],
+      rings: [
+        {
+          ringId: 1,
+          addr: "10.20.20.1",
+          status: "Marking ringid 1 interface 10.20.20.1 FAULTY",
+          faulty: true,
+        },
+      ],
+    };
+    const rings = corosyncLinkFindings([f, node("pve2", N3), node("pve3", N3)]);
+    expect(rings.map((x) => x.summary)).toEqual([
+      "corosync ring 1 of pve1 (10.20.20.1) is FAULTY: Marking ringid 1 interface 10.20.20.1 FAULTY (corosync 2.x redundant ring)",
+    ]);
+    const cut = node("pve3", N3, { 1: ["disconnected", "disconnected", "localhost"] });
+    cut.interfaces = cut.interfaces!.map((l) => (l.ifname === "vmbr2" ? { ...l, rxDropped: 4711 } : l));
+    const peers = ["pve1", "pve2"].map((n, i) =>
+      node(n, N3, {
+        1: i === 0 ? ["localhost", "connected", "disconnected"] : ["connected", "localhost", "disconnected"],
+      }),
+    );
+    expect(corosyncLinkFindings([...peers, cut])[0]?.summary).toContain(
+      "link 1 (vmbr2, 10.10.11.3): RX dropped vmbr2 4711",
+    );
+  });
+});
