@@ -299,10 +299,11 @@ function flapFindings(facts: Facts, nodes: readonly ConfNode[]): FindingInput[] 
     if (lost.length > 0) {
       const retransmits = f.events.filter((e) => e.kind === "retransmit").length;
       const downs = f.events.filter((e) => e.kind === "link-down");
+      const left = f.events.filter((e) => e.kind === "sync-left").length;
       out.push(
         finding({
           severity: "warning",
-          summary: `${f.node}'s corosync log has ${lost.length} token loss${lost.length === 1 ? "" : "es"} (last at ${time(lost[lost.length - 1]!.at)} UTC: "${lost[lost.length - 1]!.message}"), ${retransmits} retransmit line${retransmits === 1 ? "" : "s"} and ${downs.length} link-down line${downs.length === 1 ? "" : "s"}: the network under corosync lost packets for seconds`,
+          summary: `${f.node}'s corosync log has ${lost.length} token loss${lost.length === 1 ? "" : "es"} (last at ${time(lost[lost.length - 1]!.at)} UTC: "${lost[lost.length - 1]!.message}"), ${retransmits} retransmit line${retransmits === 1 ? "" : "s"}, ${downs.length} link-down line${downs.length === 1 ? "" : "s"} and ${left} \`Sync left\`: the network under corosync lost packets for seconds`,
           verb: "plan",
           node: f.node,
           params: { node: f.node, cause: "token-loss" },
