@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { corosyncLinkFindings } from "../../../src/pve/findings/corosync-links.js";
+import type { LinkDetail } from "../../../src/pve/parsers/ip-link-stats.js";
 import type { LinkConf, NodeLinkFacts } from "../../../src/pve/probes/corosync-links.js";
 
 type Status = "localhost" | "connected" | "disconnected";
@@ -24,6 +25,22 @@ function conf(names: string[], extra: Partial<LinkConf> = {}): LinkConf {
     ...extra,
   };
 }
+
+const bridge = (ifname: string): LinkDetail => ({
+  ifname,
+  master: null,
+  operstate: "UP",
+  adminUp: true,
+  carrier: true,
+  mtu: 1500,
+  kind: "bridge",
+  slaveKind: null,
+  lowerDev: null,
+  rxDropped: 0,
+  rxErrors: 0,
+  txDropped: 0,
+  txErrors: 0,
+});
 
 /** A node that answered, with every link connected unless `links` says otherwise (per link, per node id). */
 function node(name: string, names: string[], links?: Record<number, Status[]>): NodeLinkFacts {
@@ -52,38 +69,7 @@ function node(name: string, names: string[], links?: Record<number, Status[]>): 
     cfgNodes: null,
     localConf: c,
     pveConf: c,
-    interfaces: [
-      {
-        ifname: "vmbr1",
-        master: null,
-        operstate: "UP",
-        adminUp: true,
-        carrier: true,
-        mtu: 1500,
-        kind: "bridge",
-        slaveKind: null,
-        lowerDev: null,
-        rxDropped: 0,
-        rxErrors: 0,
-        txDropped: 0,
-        txErrors: 0,
-      },
-      {
-        ifname: "vmbr2",
-        master: null,
-        operstate: "UP",
-        adminUp: true,
-        carrier: true,
-        mtu: 1500,
-        kind: "bridge",
-        slaveKind: null,
-        lowerDev: null,
-        rxDropped: 0,
-        rxErrors: 0,
-        txDropped: 0,
-        txErrors: 0,
-      },
-    ],
+    interfaces: ["vmbr1", "vmbr2"].map(bridge),
     addrs: { vmbr1: [`10.10.10.${i + 1}/24`], vmbr2: [`10.10.11.${i + 1}/24`] },
     knet: [],
     events: [],
