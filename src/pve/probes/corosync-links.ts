@@ -111,6 +111,7 @@ const KEPT_EVENTS = new Set([
 ]);
 const JOURNAL_LINES = 300;
 const PING_SECONDS = 5;
+const PINGS_AT_ONCE = 4;
 
 function linkConfOf(text: string | null): LinkConf | null {
   if (text === null) return null;
@@ -246,15 +247,18 @@ async function pingsOf(
       return { error: r.exitCode === 137 ? `ping did not end within ${PING_SECONDS} s` : String(error) };
     }
   };
-  return Promise.all(
-    jobs.map(async (j): Promise<PeerPing> => {
-      const df = await ping(sh`-M do -s ${j.size} -c 3 -i 0.2 -W 1 -I ${j.from} ${j.to}`);
-      if (df.result === undefined) return { ...j, df: null, small: null, error: df.error };
-      if (df.result.received > 0) return { ...j, df: df.result, small: null, error: null };
-      const small = await ping(sh`-c 3 -i 0.2 -W 1 -I ${j.from} ${j.to}`);
-      return { ...j, df: df.result, small: small.result ?? null, error: null };
-    }),
-  );
+  const one = async (j: (typeof jobs)[number]): Promise<PeerPing> => {
+    const df = await ping(sh`-M do -s ${j.size} -c 3 -i 0.2 -W 1 -I ${j.from} ${j.to}`);
+    if (df.result === undefined) return { ...j, df: null, small: null, error: df.error };
+    if (df.result.received > 0) return { ...j, df: df.result, small: null, error: null };
+    const small = await ping(sh`-c 3 -i 0.2 -W 1 -I ${j.from} ${j.to}`);
+    return { ...j, df: df.result, small: small.result ?? null, error: null };
+  };
+  // A few at a time: each ping has an SSH channel of its own, and sshd allows ten per connection.
+  const out: PeerPing[] = [];
+  for (let i = 0; i < jobs.length; i += PINGS_AT_ONCE)
+    out.push(...(await Promise.all(jobs.slice(i, i + PINGS_AT_ONCE).map(one))));
+  return out;
 }
 
 /** One node's facts. Throws only when the node stops answering. */
