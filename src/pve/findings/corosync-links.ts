@@ -230,6 +230,18 @@ function mtuFindings(facts: Facts, nodes: readonly ConfNode[]): FindingInput[] {
         (p) => p.link === link && p.df !== null && p.df.received === 0 && (p.small?.received ?? 0) > 0,
       ),
     );
+    // knet's own path MTU per peer (`corosync-cfgtool -n`): PMTUD shrinks it where a hop is smaller.
+    const knet = facts.flatMap((f) =>
+      (f.cfgNodes?.nodes ?? []).flatMap((n) =>
+        n.links
+          .filter((l) => l.linkId === link)
+          .map((l) => ({
+            path: `${f.node} → ${nodes.find((c) => c.nodeid === n.nodeId)?.name ?? n.nodeId}`,
+            mtu: l.mtu,
+          })),
+      ),
+    );
+    const knetDiffers = new Set(knet.map((k) => k.mtu)).size > 1;
     const distinct = [...new Set(mtus.map((m) => m.mtu))];
     if (distinct.length < 2 && failed.length === 0) continue;
     const low = mtus.length > 0 ? Math.min(...mtus.map((m) => m.mtu)) : null;
@@ -241,6 +253,7 @@ function mtuFindings(facts: Facts, nodes: readonly ConfNode[]): FindingInput[] {
       failed.length > 0
         ? `DF pings that do not fit: ${list(failed.map((p) => `${p.from} → ${p.to} ${p.size} bytes lost${p.df?.reportedMtu ? ` (mtu ${p.df.reportedMtu})` : ""}, 56 bytes pass`))}`
         : "",
+      knetDiffers ? `knet path MTUs: ${list(knet.map((k) => `${k.path} ${k.mtu}`))}` : "",
     ].filter(Boolean);
     const culprit = distinct.length > 1 && lowNodes.length === 1 ? lowNodes[0]! : null;
     const p = failed[0];
