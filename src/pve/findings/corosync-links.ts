@@ -116,12 +116,17 @@ function linkStateFindings(facts: Facts, nodes: readonly ConfNode[]): FindingInp
   for (const target of nodes) {
     const f = facts.find((x) => x.node === target.name);
     const peers = answering.filter((p) => p.node !== target.name);
+    const seenOn = (link: number) =>
+      peers.filter((p) => disconnectedFrom(p, link, nodes).includes(target.name));
     const down = links.filter((link) => {
-      const seen = peers.filter((p) => disconnectedFrom(p, link, nodes).includes(target.name));
+      const seen = seenOn(link);
       const own = f && running(f) ? disconnectedFrom(f, link, nodes) : null;
+      // A silent node is the broken end when every peer that answered sees it gone.
+      if (own === null) return seen.length > 0 && seen.length === peers.length;
+      // Otherwise it sees every peer gone and (some of) them see it gone: a one-way filter makes the
+      // peers' view flap (a packet from it brings the link up until the next pong is missed).
       const allPeers = nodes.length - 1;
-      // The broken end: its peers that answered all see it gone, and it sees all of them gone.
-      return seen.length > 0 && seen.length === peers.length && (own === null || own.length === allPeers);
+      return allPeers > 0 && own.length === allPeers && (seen.length > 0 || peers.length === 0);
     });
     if (down.length === 0) continue;
     for (const link of down) cut.add(`${target.name} ${link}`);
@@ -155,12 +160,18 @@ function linkStateFindings(facts: Facts, nodes: readonly ConfNode[]): FindingInp
       if (first) why.push(first);
       if (why.length > 0) causes.push(`link ${link}${dev ? ` (${dev}, ${addr})` : ""}: ${why.join("; ")}`);
     }
-    const seenBy = list(peers.map((p) => p.node));
+    const seeing = peers.filter((p) => down.some((link) => seenOn(link).includes(p)));
+    const flapping = peers.filter((p) => !seeing.includes(p));
+    const seenBy = `${list(seeing.map((p) => p.node))} ${seeing.length === 1 ? "sees" : "see"}`;
+    const flaps =
+      flapping.length > 0
+        ? `; ${list(flapping.map((p) => p.node))} ${flapping.length === 1 ? "sees" : "see"} it connected at this moment: it flaps`
+        : "";
     const linkWord = down.length === 1 ? `link ${down[0]}` : `links ${list(down.map(String))}`;
     const where = f?.reachable ? "" : ` (${target.name} did not answer: its own side was not checked)`;
     const summary = all
-      ? `${target.name} is cut off on every corosync link (${linkWord})${seenBy ? `: ${seenBy} see it disconnected` : ""}${where}${causes.length ? `. ${causes.join(". ")}` : ""}`
-      : `corosync ${linkWord} of ${target.name} is down (${seenBy} see it disconnected on it; quorum holds over link ${list(links.filter((l) => !down.includes(l)).map(String))})${where}${causes.length ? `. ${causes.join(". ")}` : ""}`;
+      ? `${target.name} is cut off on every corosync link (${linkWord})${seeing.length > 0 ? `: ${seenBy} it disconnected${flaps}` : ""}${where}${causes.length ? `. ${causes.join(". ")}` : ""}`
+      : `corosync ${linkWord} of ${target.name} is down (${seenBy} it disconnected on it${flaps}; quorum holds over link ${list(links.filter((l) => !down.includes(l)).map(String))})${where}${causes.length ? `. ${causes.join(". ")}` : ""}`;
     out.push(
       finding({
         severity: all ? "critical" : "warning",

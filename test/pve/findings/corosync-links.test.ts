@@ -338,3 +338,19 @@ describe("corosyncLinkFindings on older layouts and counters", () => {
     );
   });
 });
+
+describe("corosyncLinkFindings while a one-way filter makes the peers' view flap", () => {
+  it("blames the node that sees every peer gone when only some peers see it gone at this moment", () => {
+    const found = corosyncLinkFindings([
+      node("pve1", N3, { 0: ["localhost", "disconnected", "connected"] }),
+      node("pve2", N3, { 0: ["disconnected", "localhost", "disconnected"] }),
+      node("pve3", N3),
+    ]);
+    expect(found.map((f) => [f.node, f.summary])).toEqual([
+      [
+        "pve2",
+        "corosync link 0 of pve2 is down (pve1 sees it disconnected on it; pve3 sees it connected at this moment: it flaps; quorum holds over link 1)",
+      ],
+    ]);
+  });
+});
