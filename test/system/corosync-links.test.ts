@@ -55,6 +55,15 @@ const everyLinkConnected = async () => {
   return true;
 };
 
+/** `test` held on `times` checks in a row: knet brings a link up on one packet and down again a timeout later. */
+function steadily(test: () => Promise<boolean>, times = 8): () => Promise<boolean> {
+  let row = 0;
+  return async () => {
+    row = (await test()) ? row + 1 : 0;
+    return row >= times;
+  };
+}
+
 const sweep = async (): Promise<Finding[]> => diagnose({ ...target(), runbooks: [corosyncLinks] });
 const rows = (findings: Finding[]) => findings.map((f) => `[${f.severity}] ${f.node ?? "-"}: ${f.summary}`);
 
@@ -63,7 +72,7 @@ beforeAll(async () => {
   bed = await startCorosyncCluster({ nodes: 3, links: 2, stateDir: join(work, "bed") });
   console.info(`netns bed: 3 nodes with 2 knet links up and quorate in ${Math.round(bed.upMs)} ms`);
   transport = new SshTransport({ inventory: bed.inventory, sshConfigPath: null, agentSocket: null });
-  await until("every knet link connected", everyLinkConnected);
+  await until("every knet link connected, steadily", steadily(everyLinkConnected));
 });
 
 afterAll(async () => {
@@ -105,7 +114,7 @@ describe("corosync-links on real corosync with two knet links", () => {
     } finally {
       await bed.restoreLinks("node3", [1]);
     }
-    await until("every knet link connected again", everyLinkConnected);
+    await until("every knet link connected again, steadily", steadily(everyLinkConnected));
   });
 
   it("names the nftables rule on node2 when it drops corosync's UDP on link 0", async () => {
@@ -150,7 +159,7 @@ describe("corosync-links on real corosync with two knet links", () => {
     } finally {
       await nft(["delete", "table", "inet", "pvefix"]);
     }
-    await until("every knet link connected again", everyLinkConnected);
+    await until("every knet link connected again, steadily", steadily(everyLinkConnected));
   });
 
   it("names the MTU when node3's link 1 interface has a lower MTU than its peers", async () => {

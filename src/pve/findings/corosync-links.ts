@@ -113,20 +113,39 @@ function linkStateFindings(facts: Facts, nodes: readonly ConfNode[]): FindingInp
   const links = linkNumbers(nodes);
   const answering = facts.filter((f) => f.reachable && running(f));
   const cut = new Set<string>();
+  // A link every node sees dead towards every peer: its network is down, not one node's end of it.
+  const everywhere = links.filter(
+    (link) =>
+      answering.length >= 2 &&
+      answering.every((f) => disconnectedFrom(f, link, nodes).length === nodes.length - 1),
+  );
+  for (const link of everywhere) {
+    for (const n of nodes) cut.add(`${n.name} ${link}`);
+    out.push(
+      finding({
+        severity: everywhere.length === links.length ? "critical" : "warning",
+        summary: `corosync link ${link} is down between every node (${list(answering.map((f) => f.node))} each see all peers disconnected on it): its switch, VLAN or subnet is down, not one node's end`,
+        verb: "plan",
+        params: { links: [link] },
+        manual: sh`corosync-cfgtool -n`,
+      }),
+    );
+  }
   for (const target of nodes) {
     const f = facts.find((x) => x.node === target.name);
     const peers = answering.filter((p) => p.node !== target.name);
     const seenOn = (link: number) =>
       peers.filter((p) => disconnectedFrom(p, link, nodes).includes(target.name));
     const down = links.filter((link) => {
+      if (everywhere.includes(link)) return false;
       const seen = seenOn(link);
       const own = f && running(f) ? disconnectedFrom(f, link, nodes) : null;
-      // A silent node is the broken end when every peer that answered sees it gone.
-      if (own === null) return seen.length > 0 && seen.length === peers.length;
-      // Otherwise it sees every peer gone and (some of) them see it gone: a one-way filter makes the
-      // peers' view flap (a packet from it brings the link up until the next pong is missed).
+      // Every peer that answered sees it gone: its own view may still lag by a knet timeout.
+      if (seen.length > 0 && seen.length === peers.length) return true;
+      // It sees every peer gone and some of them see it gone: a one-way filter makes the peers'
+      // view flap (a packet from it brings the link up until the next pong is missed).
       const allPeers = nodes.length - 1;
-      return allPeers > 0 && own.length === allPeers && (seen.length > 0 || peers.length === 0);
+      return own !== null && allPeers > 0 && own.length === allPeers && seen.length > 0;
     });
     if (down.length === 0) continue;
     for (const link of down) cut.add(`${target.name} ${link}`);

@@ -354,3 +354,26 @@ describe("corosyncLinkFindings while a one-way filter makes the peers' view flap
     ]);
   });
 });
+
+describe("corosyncLinkFindings: a link down everywhere, and a cut node whose own view lags", () => {
+  it("one finding for a link every node sees dead, none blaming a node", () => {
+    const dead = (i: number): Status[] => N3.map((_, j) => (j === i ? "localhost" : "disconnected"));
+    const found = corosyncLinkFindings(N3.map((n, i) => node(n, N3, { 1: dead(i) })));
+    expect(found.map((f) => [f.severity, f.node, f.summary])).toEqual([
+      [
+        "warning",
+        undefined,
+        "corosync link 1 is down between every node (pve1, pve2, pve3 each see all peers disconnected on it): its switch, VLAN or subnet is down, not one node's end",
+      ],
+    ]);
+  });
+
+  it("blames the node all peers see gone even while its own knet has not noticed yet", () => {
+    const found = corosyncLinkFindings([
+      node("pve1", N3, { 1: ["localhost", "connected", "disconnected"] }),
+      node("pve2", N3, { 1: ["connected", "localhost", "disconnected"] }),
+      node("pve3", N3),
+    ]);
+    expect(found.map((f) => [f.node, f.params])).toEqual([["pve3", { node: "pve3", links: [1] }]]);
+  });
+});
