@@ -6,11 +6,11 @@ set -euo pipefail
 # sshd + ssh-keygen (every bed), corosync (+ corosync-keygen, the netns bed), ip netns and bridges
 # (iproute2), unshare/nsenter (util-linux), ps/pkill for the stand-ins (procps), nft for link faults
 # (nftables), a real QDevice (corosync-qnetd, corosync-qdevice), real webhooks for `pvefix serve`
-# (prometheus-alertmanager), the fleet store (postgresql) and the approval page's browser test
-# (chromium, driven headless by playwright-core). Nothing starts by itself here (no systemd).
-# See test/system/README.md.
+# (prometheus-alertmanager), DF pings of the corosync-links diagnosis (iputils-ping), the fleet store
+# (postgresql) and the approval page's browser test (chromium, driven headless by playwright-core).
+# Nothing starts by itself here (no systemd). See test/system/README.md.
 packages=(openssh-server openssh-client corosync iproute2 util-linux procps nftables corosync-qnetd
-  corosync-qdevice prometheus-alertmanager postgresql chromium)
+  corosync-qdevice prometheus-alertmanager iputils-ping postgresql chromium)
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "install-system-deps: run as root (apt-get and /run/sshd need it)" >&2

@@ -50,10 +50,12 @@ export const LabLink = z.object({
   /** IPv4/IPv6 addresses in CIDR notation (`10.10.10.1/24`). */
   addrs: z.array(z.string()),
   altnames: z.array(z.string()).default(() => []),
-  /** false: no carrier (cable out, switch port down): `NO-CARRIER`, operstate DOWN, nothing passes. */
-  carrier: z.boolean().default(true),
   /** Access VLAN of the switch port behind it: ports in different VLANs exchange no frames. null = untagged. */
   portVlan: z.number().int().nullable().default(null),
+  /** `down`: set down by hand (no UP flag); `no-carrier`: UP but the cable or peer port is dead. @default up */
+  state: z.enum(["up", "down", "no-carrier"]).optional(),
+  /** `ip -s link` RX dropped counter. */
+  rxDropped: z.number().int().nonnegative().optional(),
 });
 export type LabLink = z.infer<typeof LabLink>;
 
@@ -162,6 +164,8 @@ export const LabNode = z.object({
   zfs: z
     .object({ pools: z.array(LabZpool), datasets: z.array(LabZfsDataset) })
     .default(() => ({ pools: [], datasets: [] })),
+  /** `nft list ruleset` as nft prints it; empty = no tables. */
+  nftRuleset: z.string().optional(),
 });
 export type LabNode = z.infer<typeof LabNode>;
 

@@ -1,6 +1,7 @@
 /** pvecm (status, nodes, expected), corosync-quorumtool and corosync-cfgtool as a PVE 9 node prints them. */
 import { FsError } from "../fs/errors.js";
 import { readCorosyncConf } from "../model/corosync-conf.js";
+import { cfgtoolNodesText } from "../model/knet.js";
 import {
   corosyncRunning,
   knetLinksOf,
@@ -119,8 +120,9 @@ const corosyncQuorumtool: CommandHandler = (ctx) => {
  * state; `-R`: every running corosync of the partition reloads its own corosync.conf.
  */
 const corosyncCfgtool: CommandHandler = (ctx) => {
-  if (ctx.argv.length !== 2 || !["-s", "-R"].includes(ctx.argv[1]!)) return unsupported(ctx);
+  if (ctx.argv.length !== 2 || !["-s", "-R", "-n"].includes(ctx.argv[1]!)) return unsupported(ctx);
   if (!corosyncRunning(ctx.node)) return fail("Could not initialize corosync configuration API error 2", 1);
+  if (ctx.argv[1] === "-n") return ok(cfgtoolNodesText(ctx.state, ctx.node));
   if (ctx.argv[1] === "-R") {
     reloadCorosync(ctx.state, ctx.node);
     return ok("Reloading corosync.conf...\nDone\n");

@@ -4,6 +4,7 @@ import { fileReadCommands } from "./file-read.js";
 import { fileWriteCommands } from "./file-write.js";
 import { guestCommands } from "./guests.js";
 import { haCommands } from "./ha.js";
+import { linkCommands } from "./links.js";
 import { miscCommands } from "./misc.js";
 import { networkCommands } from "./network.js";
 import { pingCommands } from "./ping.js";
@@ -30,4 +31,5 @@ export const commands: Readonly<Record<string, CommandHandler>> = Object.freeze(
   ...networkCommands,
   ...pingCommands,
   ...zfsCommands,
+  ...linkCommands,
 });

@@ -6,7 +6,7 @@
  */
 import type { LabNode, LabState } from "../state.js";
 import { type LabCorosyncConf, readCorosyncConf } from "./corosync-conf.js";
-import { framesPass, linkWithAddress } from "./network.js";
+import { framesPass, linkState, linkWithAddress, nodeLinks } from "./network.js";
 
 export const COROSYNC_CONF = "/etc/corosync/corosync.conf";
 
@@ -79,9 +79,9 @@ function wired(a: LabNode, b: LabNode, link: number): boolean {
     return addr === undefined ? null : linkWithAddress(n, addr);
   };
   const [x, y] = [iface(a), iface(b)];
-  if (x && !x.carrier) return false;
-  if (y && !y.carrier) return false;
-  return x === null || y === null || framesPass(x, y);
+  if (x && linkState(x, nodeLinks(a)) !== "up") return false;
+  if (y && linkState(y, nodeLinks(b)) !== "up") return false;
+  return x === null || y === null || framesPass(x, nodeLinks(a), y, nodeLinks(b));
 }
 
 /** The knet link numbers in `node`'s running corosync.conf, ascending. */
