@@ -10,6 +10,7 @@ import { engineRefusals } from "./engine.js";
 import type { RefusalEntry } from "./entry.js";
 import { guestRefusals } from "./guests.js";
 import { haRefusals } from "./ha.js";
+import { quorumDeviceRefusals } from "./quorum-device.js";
 import { storageRefusals } from "./storage.js";
 
 /** Each domain's codes; the contract test proves no code is in two of them. */
@@ -20,6 +21,7 @@ export const REFUSAL_DOMAINS = {
   config: configRefusals,
   ha: haRefusals,
   storage: storageRefusals,
+  quorumDevice: quorumDeviceRefusals,
 } as const;
 
 export const REFUSALS = {
@@ -29,6 +31,7 @@ export const REFUSALS = {
   ...configRefusals,
   ...haRefusals,
   ...storageRefusals,
+  ...quorumDeviceRefusals,
 };
 
 export type RefusalCode = keyof typeof REFUSALS;

@@ -7,6 +7,7 @@ import { haCommands } from "./ha.js";
 import { miscCommands } from "./misc.js";
 import { networkCommands } from "./network.js";
 import { processCommands } from "./processes.js";
+import { qdeviceCommands } from "./qdevice.js";
 import { replicationCommands } from "./replication.js";
 import { serviceCommands } from "./services.js";
 import { storageCommands } from "./storage.js";
@@ -26,4 +27,5 @@ export const commands: Readonly<Record<string, CommandHandler>> = Object.freeze(
   ...replicationCommands,
   ...processCommands,
   ...networkCommands,
+  ...qdeviceCommands,
 });

@@ -6,6 +6,7 @@
  */
 import type { LabNode, LabState } from "../state.js";
 import { type LabCorosyncConf, readCorosyncConf } from "./corosync-conf.js";
+import { deviceVotes, qdeviceConnected, qdeviceRegistered, qnetdVotesFor } from "./qdevice.js";
 
 export const COROSYNC_CONF = "/etc/corosync/corosync.conf";
 
@@ -23,6 +24,8 @@ export interface QuorumView {
   totalVotes: number;
   quorum: number;
   quorate: boolean;
+  /** The QDevice as this node's votequorum sees it; null when its qdevice is not registered. */
+  qdevice?: { votes: number; casting: boolean } | null;
 }
 
 export function corosyncRunning(node: LabNode): boolean {
@@ -47,7 +50,8 @@ export function reloadCorosync(state: LabState, node: LabNode): void {
 
 function configuredVotes(node: LabNode): number {
   const conf = runningConf(node);
-  return conf.nodes.reduce((sum, n) => sum + n.quorumVotes, 0) || 1;
+  // votequorum counts a configured device's votes in expected votes even while it does not vote.
+  return (conf.nodes.reduce((sum, n) => sum + n.quorumVotes, 0) || 1) + deviceVotes(conf);
 }
 
 export function expectedVotesOf(node: LabNode): number {
@@ -97,11 +101,23 @@ export function quorumView(state: LabState, node: LabNode): QuorumView | null {
     const entry = conf.nodes.find((n) => n.name === member.name);
     return { node: member, nodeid: entry?.nodeid ?? member.nodeid, votes: entry?.quorumVotes ?? 1 };
   });
-  const totalVotes = members.reduce((sum, m) => sum + m.votes, 0);
+  const registered = qdeviceRegistered(node);
+  const casting = registered && qdeviceConnected(state, node) && qnetdVotesFor(state, partition);
+  const qdevice = registered ? { votes: deviceVotes(conf), casting } : null;
+  const totalVotes = members.reduce((sum, m) => sum + m.votes, 0) + (casting ? deviceVotes(conf) : 0);
   const expectedVotes = expectedVotesOf(node);
   const highestExpected = Math.max(...partition.map(expectedVotesOf));
   const quorum = quorumFor(highestExpected, totalVotes, conf.twoNode && conf.nodes.length <= 2);
-  return { conf, members, expectedVotes, highestExpected, totalVotes, quorum, quorate: totalVotes >= quorum };
+  return {
+    conf,
+    members,
+    expectedVotes,
+    highestExpected,
+    totalVotes,
+    quorum,
+    quorate: totalVotes >= quorum,
+    qdevice,
+  };
 }
 
 export function quorumFor(highestExpected: number, totalVotes: number, twoNode = false): number {

@@ -6,6 +6,7 @@ import { scenarios as notQuorateConfigScenarios } from "./not-quorate-config.js"
 import { scenarios as restartPveServicesScenarios } from "./restart-pve-services.js";
 import { scenarios as stuckLockScenarios } from "./stuck-lock.js";
 import { scenarios as stuckLockNoQuorumScenarios } from "./stuck-lock-no-quorum.js";
+import { scenarios as twoNodeQdeviceScenarios } from "./two-node-qdevice.js";
 import type { Scenario } from "./types.js";
 import { scenarios as zerotierBlacklistScenarios } from "./zerotier-blacklist.js";
 
@@ -18,4 +19,5 @@ export const registered: readonly Scenario[] = [
   ...haReplicationScenarios,
   ...notQuorateConfigScenarios,
   ...restartPveServicesScenarios,
+  ...twoNodeQdeviceScenarios,
 ];
