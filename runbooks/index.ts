@@ -6,6 +6,7 @@ import hungNfs from "./hung-nfs.js";
 import notQuorateConfig from "./not-quorate-config.js";
 import restartPveServices from "./restart-pve-services.js";
 import stuckLock from "./stuck-lock.js";
+import twoNodeQdevice from "./two-node-qdevice.js";
 import zerotierBlacklist from "./zerotier-blacklist.js";
 
 export const runbooks: AnyRunbook[] = [
@@ -15,6 +16,7 @@ export const runbooks: AnyRunbook[] = [
   haReplicationMismatch,
   notQuorateConfig,
   restartPveServices,
+  twoNodeQdevice,
 ];
 
 export function runbookById(id: string): AnyRunbook {

@@ -36,7 +36,7 @@ function notReadyWords(d: NotReady): RefusalWords {
       return {
         message: `A QDevice certificate store from an earlier setup is left on ${list(d.nodes)}`,
         detail:
-          "/etc/corosync/qdevice/net/nssdb exists although no QDevice is configured; `pvecm qdevice setup` stops on it (\"QDevice certificate store already initialised\"). Check that no QDevice is half set up, then move it aside on those nodes.",
+          '/etc/corosync/qdevice/net/nssdb exists although no QDevice is configured; `pvecm qdevice setup` stops on it ("QDevice certificate store already initialised"). Check that no QDevice is half set up, then move it aside on those nodes.',
         ...onNode(d.nodes[0]),
       };
     case "forced-expected":

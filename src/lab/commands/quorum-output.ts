@@ -19,12 +19,7 @@ function nodeId(id: number, hex: boolean): string {
   return hex ? `0x${id.toString(16).padStart(8, "0")}` : String(id).padStart(10);
 }
 
-export function membership(
-  view: QuorumView,
-  local: LabNode,
-  format: QuorumFormat,
-  state?: LabState,
-): string {
+export function membership(view: QuorumView, local: LabNode, format: QuorumFormat, state?: LabState): string {
   // With a registered qdevice the tool adds the Qdevice column and the device's node-id-0 row.
   const device = state && view.qdevice ? view.qdevice : null;
   const partition = view.members.map((m) => m.node);

@@ -12,6 +12,8 @@ export const QNETD_PORT = 5403;
 /** The node's QDevice certificate store (`corosync-qdevice-net-certutil -i`). */
 export const QDEVICE_CERT_STORE = "/etc/corosync/qdevice/net/nssdb";
 export const QDEVICE_UNIT = "corosync-qdevice";
+/** Present when the corosync-qdevice package is installed. */
+export const QDEVICE_BIN = "/usr/sbin/corosync-qdevice";
 export const QNETD_UNIT = "corosync-qnetd";
 
 /** The votes a configured device carries: `votes:`, else 1 for ffsplit and nodes - 1 for lms. */

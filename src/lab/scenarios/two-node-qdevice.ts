@@ -4,7 +4,7 @@
  * a third node half added, and a QDevice that works (nothing to do). The qnetd host `qnetd`
  * (10.10.10.9) is not a cluster node; pve1 and pve2 reach it as root over SSH.
  */
-import { bumpVersion, QDEVICE_CERT_STORE, QDEVICE_UNIT, withDevice } from "../model/qdevice.js";
+import { bumpVersion, QDEVICE_BIN, QDEVICE_CERT_STORE, QDEVICE_UNIT, withDevice } from "../model/qdevice.js";
 import type { LabState } from "../state.js";
 import { baseCluster, nodeOf, powerOff, setCorosyncConf } from "./build/cluster.js";
 import { addGuest, vm } from "./build/guests.js";
@@ -14,7 +14,10 @@ export const QNETD_IP = "10.10.10.9";
 
 function twoNodes(scenario: string, nodes = 2): LabState {
   const state = baseCluster({ scenario, nodes });
-  for (const node of state.nodes) node.services[QDEVICE_UNIT] = "inactive";
+  for (const node of state.nodes) {
+    node.services[QDEVICE_UNIT] = "inactive";
+    node.files[QDEVICE_BIN] = "";
+  }
   state.qnetd = {
     name: "qnetd",
     ip: QNETD_IP,
