@@ -40,16 +40,30 @@ export function qdeviceFindings(f: QdeviceFacts): FindingInput[] {
       }),
     );
   }
-  if (device && h.notVoting.length > 0) {
-    const host = device.host ?? "(no host)";
+  const host = device?.host ?? "(no host)";
+  const lost = "The tiebreaker is gone: one node down and the cluster loses quorum";
+  const qnetdLost = h.notVoting.filter((n) => n.cause === "qnetd");
+  if (device && qnetdLost.length > 0) {
     out.push(
       finding({
         severity: "critical",
-        node: h.notVoting[0]!.node,
-        summary: `The QDevice's vote does not count (qnetd ${host}): ${h.notVoting.map((n) => `${n.node}: ${n.shows}`).join("; ")}. The tiebreaker is gone: one node down and the cluster loses quorum`,
+        node: qnetdLost[0]!.node,
+        summary: `The QDevice's vote does not count (qnetd ${host}): ${qnetdLost.map((n) => `${n.node}: ${n.shows}`).join("; ")}. ${lost}`,
         verb: "explain",
         params: { qnetd: host },
         manual: sh`ssh -o BatchMode=yes -l root ${host} systemctl status corosync-qnetd`,
+      }),
+    );
+  }
+  for (const n of h.notVoting.filter((x) => x.cause === "daemon")) {
+    out.push(
+      finding({
+        severity: "critical",
+        node: n.node,
+        summary: `corosync-qdevice does not run on ${n.node} (qnetd ${host}): ${n.shows}. ${n.node} does not count the QDevice's vote; ${lost.charAt(0).toLowerCase()}${lost.slice(1)} there`,
+        verb: "explain",
+        params: { qnetd: host },
+        manual: "systemctl start corosync-qdevice",
       }),
     );
   }

@@ -15,7 +15,12 @@ export interface QdeviceHealth {
   /** `two_node` / `wait_for_all` keys written by hand (PVE never writes them). */
   handSet: string[];
   /** With a device configured: nodes whose view does not count its vote, with what they show. */
-  notVoting: Array<{ node: string; shows: string }>;
+  notVoting: Array<{
+    node: string;
+    shows: string;
+    /** `daemon`: corosync-qdevice does not run there; `qnetd`: it runs but qnetd gives no vote. */
+    cause: "daemon" | "qnetd";
+  }>;
 }
 
 const viewed = (f: QdeviceFacts) =>
@@ -39,16 +44,20 @@ export function qdeviceHealth(f: QdeviceFacts): QdeviceHealth {
     for (const n of f.nodes) {
       if (!n.reachable) continue;
       const v = n.votes;
-      const daemon = n.daemon?.running
-        ? `corosync-qdevice-tool: ${n.daemon.state ?? "no state"}`
-        : "corosync-qdevice is not running";
+      const running = n.daemon?.running === true;
+      const daemon = running
+        ? `corosync-qdevice-tool: ${n.daemon?.state ?? "no state"}`
+        : (n.daemon?.error ?? "corosync-qdevice-tool gave no answer");
       if (!v) continue;
+      // votequorum's own word decides: a registered device (Flags: Qdevice) whose vote is missing means qnetd.
+      const cause = v.flags.includes("Qdevice") ? "qnetd" : "daemon";
       if (!v.flags.includes("Qdevice"))
-        notVoting.push({ node: n.node, shows: `Flags: ${v.flags.join(" ")} (no Qdevice); ${daemon}` });
+        notVoting.push({ node: n.node, shows: `Flags: ${v.flags.join(" ")} (no Qdevice); ${daemon}`, cause });
       else if (!v.qdeviceVotes?.casting)
         notVoting.push({
           node: n.node,
           shows: `Qdevice ${v.qdeviceColumn ?? "NV"}, device row 0 votes; ${daemon}`,
+          cause,
         });
     }
   }

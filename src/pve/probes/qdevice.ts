@@ -183,13 +183,20 @@ async function nodeFacts(ctx: ProbeContext, node: string, conf: QdeviceConf): Pr
   }
   let daemon: QdeviceNode["daemon"] = null;
   if (tool) {
-    const status = parseQdeviceTool(`${tool.stdout}${tool.stderr}`);
-    daemon = {
-      running: status.state === "running",
-      state: status.connectionState,
-      qnetdHost: status.qnetdHost,
-      error: status.error,
-    };
+    try {
+      const status = parseQdeviceTool(`${tool.stdout}${tool.stderr}`);
+      daemon = {
+        running: status.state === "running",
+        state: status.connectionState,
+        qnetdHost: status.qnetdHost,
+        error: status.error,
+      };
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      // The tool answers nothing readable while the daemon starts or stops: a state, not a failure.
+      const said = `${tool.stderr}${tool.stdout}`.trim().split("\n")[0] || `exit ${tool.exitCode}, no output`;
+      daemon = { running: false, state: null, qnetdHost: null, error: said };
+    }
   }
   return { node, reachable: true, votes, problem, installed, certStore, daemon };
 }
