@@ -31,7 +31,10 @@ const qdeviceTool: CommandHandler = (ctx) => {
   const args = ctx.argv.slice(1);
   if (args.length !== 1 || args[0] !== "-s") return unsupported(ctx);
   if (!qdeviceRegistered(ctx.node))
-    return fail("Can't connect to QDevice socket (is QDevice running?): No such file or directory", 1);
+    return fail(
+      "corosync-qdevice-tool: Can't connect to QDevice socket (is QDevice running?): No such file or directory",
+      3,
+    );
   return ok(qdeviceToolStatus(ctx.state, ctx.node));
 };
 

@@ -20,7 +20,8 @@ function nodeId(id: number, hex: boolean): string {
 }
 
 export function membership(view: QuorumView, local: LabNode, format: QuorumFormat, state?: LabState): string {
-  // With a registered qdevice the tool adds the Qdevice column and the device's node-id-0 row.
+  // With a configured device the tool adds the Qdevice column and the device's node-id-0 row (real
+  // corosync 3 prints both even where the local corosync-qdevice is not registered: `NR`, 0 votes).
   const device = state && view.qdevice ? view.qdevice : null;
   const partition = view.members.map((m) => m.node);
   const rows = view.members.map((m) => {
@@ -45,7 +46,7 @@ function flagsOf(view: QuorumView): string {
     view.conf.twoNode && view.conf.nodes.length === 2 ? "2Node " : "",
     view.quorate ? "Quorate " : "",
     waitForAll ? "WaitForAll " : "",
-    view.qdevice ? "Qdevice " : "",
+    view.qdevice?.registered ? "Qdevice " : "",
   ].join("");
 }
 

@@ -24,8 +24,8 @@ export interface QuorumView {
   totalVotes: number;
   quorum: number;
   quorate: boolean;
-  /** The QDevice as this node's votequorum sees it; null when its qdevice is not registered. */
-  qdevice?: { votes: number; casting: boolean } | null;
+  /** The configured QDevice as this node's votequorum sees it; null when none is configured. */
+  qdevice?: { votes: number; registered: boolean; casting: boolean } | null;
 }
 
 export function corosyncRunning(node: LabNode): boolean {
@@ -103,7 +103,7 @@ export function quorumView(state: LabState, node: LabNode): QuorumView | null {
   });
   const registered = qdeviceRegistered(node);
   const casting = registered && qdeviceConnected(state, node) && qnetdVotesFor(state, partition);
-  const qdevice = registered ? { votes: deviceVotes(conf), casting } : null;
+  const qdevice = conf.device ? { votes: deviceVotes(conf), registered, casting } : null;
   const totalVotes = members.reduce((sum, m) => sum + m.votes, 0) + (casting ? deviceVotes(conf) : 0);
   const expectedVotes = expectedVotesOf(node);
   const highestExpected = Math.max(...partition.map(expectedVotesOf));

@@ -162,8 +162,6 @@ describe("two-node-qdevice: plan, gates, run and undo", () => {
       "  device {\n    model: net\n    net {\n      algorithm: ffsplit\n      host: 10.10.10.9\n",
     );
 
-    const runId = json<{ runs: Array<{ runId: string }> }>(await cli.pvefix(["runs", "-o", "json"])).runs[0]!
-      .runId;
     await cli.labExec("pve1", "systemctl", "stop", "corosync");
     expect(await status("pve2")).toContain("Quorate:          Yes\n");
     await cli.labExec("pve1", "systemctl", "start", "corosync");
