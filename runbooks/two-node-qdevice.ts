@@ -2,6 +2,7 @@
  * two-node-qdevice: give a two-node (even) cluster an external tie-breaking vote, a corosync QDevice
  * on a qnetd host, with `pvecm qdevice setup` behind its preconditions and a typed confirmation.
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 import { NodeParam } from "../src/engine/params.js";
 import { defineRunbook } from "../src/kit/index.js";
@@ -60,8 +61,11 @@ export default defineRunbook({
   params: z
     .object({
       qnetd: z
-        .ipv4()
-        .or(z.ipv6())
+        .string()
+        .refine(
+          (v) => isIP(v) !== 0,
+          "Expected the qnetd host's IP address (IPv4 or IPv6), as pvecm requires",
+        )
         .describe(
           "IP address of the qnetd host (what `pvecm qdevice setup` writes as quorum.device.net.host)",
         ),
