@@ -8,7 +8,7 @@ import { NodeParam } from "../src/engine/params.js";
 import { defineRunbook } from "../src/kit/index.js";
 import { qdeviceFindings } from "../src/pve/findings/qdevice.js";
 import { setupGuard } from "../src/pve/guards/qdevice.js";
-import { type QdeviceFacts, qdeviceFactsOf } from "../src/pve/probes/qdevice.js";
+import { clusterQdeviceFacts, type QdeviceFacts, qdeviceFactsOf } from "../src/pve/probes/qdevice.js";
 import { qdeviceSteps } from "../src/pve/steps/qdevice.js";
 
 export default defineRunbook({
@@ -109,6 +109,7 @@ export default defineRunbook({
   },
 
   async detect(ctx) {
-    return qdeviceFindings(await qdeviceFactsOf(ctx, {}));
+    const facts = await clusterQdeviceFacts(ctx);
+    return facts ? qdeviceFindings(facts) : [];
   },
 });

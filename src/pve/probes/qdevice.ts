@@ -247,13 +247,35 @@ export async function qdeviceFactsOf(
   ctx: ProbeContext,
   o: { qnetd?: string | undefined; node?: string | undefined },
 ): Promise<QdeviceFacts> {
+  const facts = await factsIfClustered(ctx, o);
+  if (typeof facts === "string") throw new ProbeError(facts, await ctx.anyNode());
+  return facts;
+}
+
+/** For diagnose: null on a node without /etc/pve/corosync.conf (not a cluster: nothing to say). */
+export async function clusterQdeviceFacts(ctx: ProbeContext): Promise<QdeviceFacts | null> {
+  const facts = await factsIfClustered(ctx, {});
+  return typeof facts === "string" ? null : facts;
+}
+
+async function factsIfClustered(
+  ctx: ProbeContext,
+  o: { qnetd?: string | undefined; node?: string | undefined },
+): Promise<QdeviceFacts | string> {
   const source = await ctx.anyNode();
   const text = await readPveCorosyncConf(ctx, source);
-  if (typeof text !== "string") {
-    const why = text === null ? "does not exist" : text.unreadable;
-    throw new ProbeError(`${PVE_COROSYNC_CONF} on ${source}: ${why}`, source);
+  if (text === null) return `${PVE_COROSYNC_CONF} on ${source} does not exist: not a cluster`;
+  if (typeof text !== "string")
+    throw new ProbeError(`${PVE_COROSYNC_CONF} on ${source}: ${text.unreadable}`, source);
+  let conf: QdeviceConf;
+  try {
+    conf = qdeviceConfOf(text);
+  } catch (error) {
+    // A corosync.conf that does not parse is not-quorate-config's finding, not this one.
+    if (error instanceof ParseError)
+      return `${PVE_COROSYNC_CONF} on ${source} does not parse: ${error.message}`;
+    throw error;
   }
-  const conf = qdeviceConfOf(text);
   const { up } = await ctx.reachable();
   const nodes = await Promise.all(
     ctx.nodes.map(async (node) => {
