@@ -7,6 +7,7 @@ import hungNfs from "./hung-nfs.js";
 import notQuorateConfig from "./not-quorate-config.js";
 import restartPveServices from "./restart-pve-services.js";
 import stuckLock from "./stuck-lock.js";
+import twoNodeQdevice from "./two-node-qdevice.js";
 import zerotierBlacklist from "./zerotier-blacklist.js";
 import zfsReplicationDivergence from "./zfs-replication-divergence.js";
 
@@ -19,6 +20,7 @@ export const registered: readonly AnyRunbook[] = [
   notQuorateConfig,
   restartPveServices,
   stuckLock,
+  twoNodeQdevice,
   zerotierBlacklist,
   zfsReplicationDivergence,
 ];

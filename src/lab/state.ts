@@ -209,6 +209,24 @@ export const ReplicationRun = z.object({
 });
 export type ReplicationRun = z.infer<typeof ReplicationRun>;
 
+/**
+ * A corosync-qnetd host: the external vote of a QDevice. Never a cluster node (not in the inventory,
+ * no corosync); cluster nodes reach it with `ssh root@<ip>` as `pvecm qdevice setup` does.
+ */
+export const LabQnetd = z.object({
+  name: z.string(),
+  ip: z.string(),
+  /** A down host answers neither SSH nor qdevice connections. */
+  up: z.boolean(),
+  /** corosync-qnetd's unit state; null = the package is not installed. */
+  service: UnitState.nullable(),
+  /** Cluster nodes whose root key the host accepts (`ssh -o BatchMode=yes` works from them). */
+  trusts: z.array(z.string()),
+  /** Cluster names the qnetd CA signed a certificate for (`corosync-qnetd-certutil -s`). */
+  clusters: z.array(z.string()),
+});
+export type LabQnetd = z.infer<typeof LabQnetd>;
+
 export const LabState = z.object({
   version: z.literal(LAB_STATE_VERSION),
   scenario: z.string(),
@@ -235,5 +253,7 @@ export const LabState = z.object({
    * the next time `pvesr status` is read on the guest's node.
    */
   replicationDue: z.array(z.string()).default(() => []),
+  /** The qnetd host a QDevice of this cluster may use; absent = none exists. */
+  qnetd: LabQnetd.optional(),
 });
 export type LabState = z.infer<typeof LabState>;

@@ -13,6 +13,7 @@ import {
 } from "../model/quorum.js";
 import type { LabNode, LabState } from "../state.js";
 import { corosyncCmapctl } from "./cmap.js";
+import { pvecmQdevice } from "./qdevice.js";
 import { membership, type QuorumFormat, quorumStatus } from "./quorum-output.js";
 import {
   type CommandContext,
@@ -40,7 +41,7 @@ function status(state: LabState, node: LabNode, format: QuorumFormat, prefix = "
 function nodes(state: LabState, node: LabNode): CommandOutput {
   const view = quorumView(state, node);
   if (!view) return fail(CMAP_DOWN, 1);
-  return ok(`\n${membership(view, node, { hex: false, ips: false })}`);
+  return ok(`\n${membership(view, node, { hex: false, ips: false }, state)}`);
 }
 
 /** votequorum refuses an expected count below the present votes, or one that would make a quorate partition inquorate. */
@@ -86,6 +87,7 @@ const pvecm: CommandHandler = (ctx) => {
     if (conf === null) return fail(NO_CONF, 255);
     return nodes(ctx.state, ctx.node);
   }
+  if (sub === "qdevice") return pvecmQdevice(ctx, args, conf);
   if (sub === "expected" && args.length === 1) {
     const value = Number(args[0]);
     if (!Number.isInteger(value) || value < 1) {
@@ -109,7 +111,7 @@ const corosyncQuorumtool: CommandHandler = (ctx) => {
   if (operands.length > 0) return unsupported(ctx);
   if (flags.has("l")) {
     const view = quorumView(ctx.state, ctx.node);
-    return view ? ok(`\n${membership(view, ctx.node, format)}`) : fail(CMAP_DOWN, 1);
+    return view ? ok(`\n${membership(view, ctx.node, format, ctx.state)}`) : fail(CMAP_DOWN, 1);
   }
   if (flags.has("s")) return status(ctx.state, ctx.node, format);
   return unsupported(ctx);

@@ -9,6 +9,7 @@ import { miscCommands } from "./misc.js";
 import { networkCommands } from "./network.js";
 import { pingCommands } from "./ping.js";
 import { processCommands } from "./processes.js";
+import { qdeviceCommands } from "./qdevice.js";
 import { replicationCommands } from "./replication.js";
 import { serviceCommands } from "./services.js";
 import { storageCommands } from "./storage.js";
@@ -32,4 +33,5 @@ export const commands: Readonly<Record<string, CommandHandler>> = Object.freeze(
   ...pingCommands,
   ...zfsCommands,
   ...linkCommands,
+  ...qdeviceCommands,
 });

@@ -14,6 +14,7 @@ import { scenarios as restartPveServicesBranchesScenarios } from "./restart-pve-
 import { scenarios as stuckLockScenarios } from "./stuck-lock.js";
 import { scenarios as stuckLockBranchesScenarios } from "./stuck-lock-branches.js";
 import { scenarios as stuckLockNoQuorumScenarios } from "./stuck-lock-no-quorum.js";
+import { scenarios as twoNodeQdeviceScenarios } from "./two-node-qdevice.js";
 import type { Scenario } from "./types.js";
 import { scenarios as zerotierBlacklistScenarios } from "./zerotier-blacklist.js";
 import { scenarios as zerotierBlacklistBranchesScenarios } from "./zerotier-blacklist-branches.js";
@@ -36,6 +37,7 @@ export const registered: readonly Scenario[] = [
   ...notQuorateConfigBranchesScenarios,
   ...restartPveServicesScenarios,
   ...restartPveServicesBranchesScenarios,
+  ...twoNodeQdeviceScenarios,
   ...zfsReplicationDivergenceScenarios,
   ...healthyScenarios,
 ];
