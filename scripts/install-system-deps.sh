@@ -6,10 +6,10 @@ set -euo pipefail
 # sshd + ssh-keygen (every bed), corosync (+ corosync-keygen, the netns bed), ip netns and bridges
 # (iproute2), unshare/nsenter (util-linux), ps/pkill for the stand-ins (procps), nft for link faults
 # (nftables), a real QDevice (corosync-qnetd, corosync-qdevice), real webhooks for `pvefix serve`
-# (prometheus-alertmanager) and the fleet store (postgresql). Nothing starts by itself here (no
-# systemd). See test/system/README.md.
+# (prometheus-alertmanager), DF pings of the corosync-links diagnosis (iputils-ping) and the fleet
+# store (postgresql). Nothing starts by itself here (no systemd). See test/system/README.md.
 packages=(openssh-server openssh-client corosync iproute2 util-linux procps nftables corosync-qnetd
-  corosync-qdevice prometheus-alertmanager postgresql)
+  corosync-qdevice prometheus-alertmanager iputils-ping postgresql)
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "install-system-deps: run as root (apt-get and /run/sshd need it)" >&2

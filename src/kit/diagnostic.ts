@@ -49,7 +49,13 @@ export function defineDiagnostic<P extends z.ZodType<Record<string, unknown>>>(
       reason:
         found.length === 0
           ? `${meta.id} found nothing`
-          : `${meta.id} changes nothing; it found: ${found.map((f) => `[${f.severity}] ${f.summary}`).join("; ")}`,
+          : // One finding a line, each with its node and next command: pasted into a ticket as a list.
+            `${meta.id} changes nothing; it found ${found.length} finding${found.length === 1 ? "" : "s"}:\n${found
+              .map(
+                (f) =>
+                  `- [${f.severity}]${f.node ? ` ${f.node}:` : ""} ${f.summary} — next: \`${f.command}\``,
+              )
+              .join("\n")}`,
     }),
     detect: (ctx) => findings(ctx, {}),
   };

@@ -50,10 +50,12 @@ export const LabLink = z.object({
   /** IPv4/IPv6 addresses in CIDR notation (`10.10.10.1/24`). */
   addrs: z.array(z.string()),
   altnames: z.array(z.string()).default(() => []),
-  /** false: no carrier (cable out, switch port down): `NO-CARRIER`, operstate DOWN, nothing passes. */
-  carrier: z.boolean().default(true),
   /** Access VLAN of the switch port behind it: ports in different VLANs exchange no frames. null = untagged. */
   portVlan: z.number().int().nullable().default(null),
+  /** `down`: set down by hand (no UP flag); `no-carrier`: UP but the cable or peer port is dead. @default up */
+  state: z.enum(["up", "down", "no-carrier"]).optional(),
+  /** `ip -s link` RX dropped counter. */
+  rxDropped: z.number().int().nonnegative().optional(),
 });
 export type LabLink = z.infer<typeof LabLink>;
 
@@ -162,6 +164,8 @@ export const LabNode = z.object({
   zfs: z
     .object({ pools: z.array(LabZpool), datasets: z.array(LabZfsDataset) })
     .default(() => ({ pools: [], datasets: [] })),
+  /** `nft list ruleset` as nft prints it; empty = no tables. */
+  nftRuleset: z.string().optional(),
 });
 export type LabNode = z.infer<typeof LabNode>;
 
@@ -205,6 +209,24 @@ export const ReplicationRun = z.object({
 });
 export type ReplicationRun = z.infer<typeof ReplicationRun>;
 
+/**
+ * A corosync-qnetd host: the external vote of a QDevice. Never a cluster node (not in the inventory,
+ * no corosync); cluster nodes reach it with `ssh root@<ip>` as `pvecm qdevice setup` does.
+ */
+export const LabQnetd = z.object({
+  name: z.string(),
+  ip: z.string(),
+  /** A down host answers neither SSH nor qdevice connections. */
+  up: z.boolean(),
+  /** corosync-qnetd's unit state; null = the package is not installed. */
+  service: UnitState.nullable(),
+  /** Cluster nodes whose root key the host accepts (`ssh -o BatchMode=yes` works from them). */
+  trusts: z.array(z.string()),
+  /** Cluster names the qnetd CA signed a certificate for (`corosync-qnetd-certutil -s`). */
+  clusters: z.array(z.string()),
+});
+export type LabQnetd = z.infer<typeof LabQnetd>;
+
 export const LabState = z.object({
   version: z.literal(LAB_STATE_VERSION),
   scenario: z.string(),
@@ -231,5 +253,7 @@ export const LabState = z.object({
    * the next time `pvesr status` is read on the guest's node.
    */
   replicationDue: z.array(z.string()).default(() => []),
+  /** The qnetd host a QDevice of this cluster may use; absent = none exists. */
+  qnetd: LabQnetd.optional(),
 });
 export type LabState = z.infer<typeof LabState>;

@@ -165,7 +165,8 @@ describe("defineDiagnostic", () => {
     const found = await diag.probe(ctx, {});
     expect(diag.decide({}, found)).toEqual({
       kind: "nothing-to-do",
-      reason: "link-check changes nothing; it found: [warning] link 1 flaps",
+      reason:
+        "link-check changes nothing; it found 1 finding:\n- [warning] link 1 flaps — next: `pvefix explain link-check`",
     });
     expect(diag.decide({}, [])).toEqual({ kind: "nothing-to-do", reason: "link-check found nothing" });
     expect((await diag.detect!(ctx))[0]?.command).toBe("pvefix explain link-check");

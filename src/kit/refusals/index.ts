@@ -11,6 +11,7 @@ import type { RefusalEntry } from "./entry.js";
 import { guestRefusals } from "./guests.js";
 import { haRefusals } from "./ha.js";
 import { networkRefusals } from "./network.js";
+import { quorumDeviceRefusals } from "./quorum-device.js";
 import { replicationRefusals } from "./replication.js";
 import { storageRefusals } from "./storage.js";
 
@@ -24,6 +25,7 @@ export const REFUSAL_DOMAINS = {
   replication: replicationRefusals,
   storage: storageRefusals,
   network: networkRefusals,
+  quorumDevice: quorumDeviceRefusals,
 } as const;
 
 export const REFUSALS = {
@@ -35,6 +37,7 @@ export const REFUSALS = {
   ...replicationRefusals,
   ...storageRefusals,
   ...networkRefusals,
+  ...quorumDeviceRefusals,
 };
 
 export type RefusalCode = keyof typeof REFUSALS;

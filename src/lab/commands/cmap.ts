@@ -4,6 +4,7 @@
  * (token + coefficient per node above two, retransmit = token / 4.2, consensus = 1.2 × token). Other
  * prefixes are refused as unsupported rather than printed half.
  */
+import { knetStatKeys } from "../model/knet.js";
 import { corosyncRunning, runningConf } from "../model/quorum.js";
 import type { LabNode } from "../state.js";
 import { type CommandContext, type CommandOutput, fail, ok, unsupported } from "./types.js";
@@ -83,8 +84,21 @@ function keysOf(node: LabNode): Map<string, Entry> {
 const line = (key: string, e: Entry) => `${key} (${e.type}) = ${e.value}\n`;
 const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** `-m stats [prefix…]`: the stats map; the lab models the knet link counters only. */
+function statsMap(ctx: CommandContext, prefixes: string[]): CommandOutput {
+  if (prefixes.length === 0 || !prefixes.every((p) => p.startsWith("stats.knet."))) return unsupported(ctx);
+  if (!corosyncRunning(ctx.node)) return fail(DOWN, 1);
+  const keys = knetStatKeys(ctx.state, ctx.node);
+  let out = "";
+  for (const prefix of prefixes)
+    for (const key of [...keys.keys()].sort(byteOrder))
+      if (key.startsWith(prefix)) out += line(key, keys.get(key)!);
+  return ok(out);
+}
+
 export function corosyncCmapctl(ctx: CommandContext): CommandOutput {
   const args = ctx.argv.slice(1);
+  if (args[0] === "-m" && args[1] === "stats") return statsMap(ctx, args.slice(2));
   const get = args[0] === "-g";
   const names = get ? args.slice(1) : args;
   if (names.some((a) => a.startsWith("-")) || (get && names.length === 0)) return unsupported(ctx);

@@ -1,6 +1,7 @@
 /** pvecm (status, nodes, expected), corosync-quorumtool and corosync-cfgtool as a PVE 9 node prints them. */
 import { FsError } from "../fs/errors.js";
 import { readCorosyncConf } from "../model/corosync-conf.js";
+import { cfgtoolNodesText } from "../model/knet.js";
 import {
   corosyncRunning,
   knetLinksOf,
@@ -12,6 +13,7 @@ import {
 } from "../model/quorum.js";
 import type { LabNode, LabState } from "../state.js";
 import { corosyncCmapctl } from "./cmap.js";
+import { pvecmQdevice } from "./qdevice.js";
 import { membership, type QuorumFormat, quorumStatus } from "./quorum-output.js";
 import {
   type CommandContext,
@@ -39,7 +41,7 @@ function status(state: LabState, node: LabNode, format: QuorumFormat, prefix = "
 function nodes(state: LabState, node: LabNode): CommandOutput {
   const view = quorumView(state, node);
   if (!view) return fail(CMAP_DOWN, 1);
-  return ok(`\n${membership(view, node, { hex: false, ips: false })}`);
+  return ok(`\n${membership(view, node, { hex: false, ips: false }, state)}`);
 }
 
 /** votequorum refuses an expected count below the present votes, or one that would make a quorate partition inquorate. */
@@ -85,6 +87,7 @@ const pvecm: CommandHandler = (ctx) => {
     if (conf === null) return fail(NO_CONF, 255);
     return nodes(ctx.state, ctx.node);
   }
+  if (sub === "qdevice") return pvecmQdevice(ctx, args, conf);
   if (sub === "expected" && args.length === 1) {
     const value = Number(args[0]);
     if (!Number.isInteger(value) || value < 1) {
@@ -108,7 +111,7 @@ const corosyncQuorumtool: CommandHandler = (ctx) => {
   if (operands.length > 0) return unsupported(ctx);
   if (flags.has("l")) {
     const view = quorumView(ctx.state, ctx.node);
-    return view ? ok(`\n${membership(view, ctx.node, format)}`) : fail(CMAP_DOWN, 1);
+    return view ? ok(`\n${membership(view, ctx.node, format, ctx.state)}`) : fail(CMAP_DOWN, 1);
   }
   if (flags.has("s")) return status(ctx.state, ctx.node, format);
   return unsupported(ctx);
@@ -119,8 +122,9 @@ const corosyncQuorumtool: CommandHandler = (ctx) => {
  * state; `-R`: every running corosync of the partition reloads its own corosync.conf.
  */
 const corosyncCfgtool: CommandHandler = (ctx) => {
-  if (ctx.argv.length !== 2 || !["-s", "-R"].includes(ctx.argv[1]!)) return unsupported(ctx);
+  if (ctx.argv.length !== 2 || !["-s", "-R", "-n"].includes(ctx.argv[1]!)) return unsupported(ctx);
   if (!corosyncRunning(ctx.node)) return fail("Could not initialize corosync configuration API error 2", 1);
+  if (ctx.argv[1] === "-n") return ok(cfgtoolNodesText(ctx.state, ctx.node));
   if (ctx.argv[1] === "-R") {
     reloadCorosync(ctx.state, ctx.node);
     return ok("Reloading corosync.conf...\nDone\n");

@@ -4,10 +4,12 @@ import { fileReadCommands } from "./file-read.js";
 import { fileWriteCommands } from "./file-write.js";
 import { guestCommands } from "./guests.js";
 import { haCommands } from "./ha.js";
+import { linkCommands } from "./links.js";
 import { miscCommands } from "./misc.js";
 import { networkCommands } from "./network.js";
 import { pingCommands } from "./ping.js";
 import { processCommands } from "./processes.js";
+import { qdeviceCommands } from "./qdevice.js";
 import { replicationCommands } from "./replication.js";
 import { serviceCommands } from "./services.js";
 import { storageCommands } from "./storage.js";
@@ -30,4 +32,6 @@ export const commands: Readonly<Record<string, CommandHandler>> = Object.freeze(
   ...networkCommands,
   ...pingCommands,
   ...zfsCommands,
+  ...linkCommands,
+  ...qdeviceCommands,
 });

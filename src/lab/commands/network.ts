@@ -2,14 +2,27 @@
  * `ip -j link show`, `ip -j addr show` and `ip -j route show default` (iproute2's one-line JSON),
  * and `zerotier-cli info|listnetworks` (§10) — zerotier-cli exists only where zerotier-one is installed.
  */
-import { ipAddrJson, ipDefaultRouteJson, ipLinkJson } from "../model/network.js";
+import { ipAddrJson, ipDefaultRouteJson, ipLinkDetailsJson, ipLinkJson } from "../model/network.js";
 import { type CommandHandler, ok, unsupported } from "./types.js";
 
 const ip: CommandHandler = (ctx) => {
-  const args = ctx.argv.slice(1);
-  if (args[0] !== "-j" && args[0] !== "-json" && args[0] !== "--json") return unsupported(ctx);
-  const [object = "", verb = "show", ...rest] = args.slice(1);
+  const opts = new Set<string>();
+  let args = ctx.argv.slice(1);
+  while (args[0]?.startsWith("-")) {
+    const opt = args[0].replace(/^--?/, "");
+    if (/^j(son)?$/.test(opt)) opts.add("j");
+    else if (/^s(tat(istics)?)?$/.test(opt)) opts.add("s");
+    else if (/^d(etails)?$/.test(opt)) opts.add("d");
+    else return unsupported(ctx);
+    args = args.slice(1);
+  }
+  if (!opts.has("j")) return unsupported(ctx);
+  const [object = "", verb = "show", ...rest] = args;
   if (verb !== "show" && verb !== "list") return unsupported(ctx);
+  const details = opts.has("s") || opts.has("d");
+  if (details && !(opts.has("s") && opts.has("d") && /^l(i(nk?)?)?$/.test(object) && rest.length === 0))
+    return unsupported(ctx);
+  if (details) return ok(ipLinkDetailsJson(ctx.node));
   if (/^l(i(nk?)?)?$/.test(object) && rest.length === 0) return ok(ipLinkJson(ctx.node));
   if (/^a(d(d(r(e(s(s)?)?)?)?)?)?$/.test(object) && rest.length === 0) return ok(ipAddrJson(ctx.node));
   if (/^r(o(u(t(e)?)?)?)?$/.test(object) && rest.length === 1 && rest[0] === "default") {

@@ -52,6 +52,20 @@ export function procPidStat(proc: LabProc): string {
   return `${fields.join(" ")}\n`;
 }
 
+/**
+ * `/proc/net/softnet_stat` of a 4-CPU node as Linux 6.8 prints it (net/core/net-procfs.c): 13
+ * columns of %08x per CPU; processed, dropped (backlog full), time_squeeze, then zeros, received_rps,
+ * flow_limit_count, backlog length, CPU index. No drops: a lab node's backlog never fills.
+ */
+export function softnetStat(node: LabNode): string {
+  const rows = [0, 1, 2, 3].map((cpu) => {
+    const processed = (0x2f3a1 + cpu * 0x1d4b + node.nodeid * 0x97) >>> 0;
+    const cols = [processed, 0, cpu === 0 ? 3 : 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, cpu];
+    return cols.map((c) => c.toString(16).padStart(8, "0")).join(" ");
+  });
+  return `${rows.join("\n")}\n`;
+}
+
 export type ProcEntry = { kind: "file"; content: string } | { kind: "dir" } | null;
 
 export function procEntry(node: LabNode, path: string): ProcEntry {
@@ -59,6 +73,8 @@ export function procEntry(node: LabNode, path: string): ProcEntry {
   if (path === "/proc/mounts" || path === "/proc/self/mounts")
     return { kind: "file", content: procMounts(node) };
   if (path === "/proc/self") return { kind: "dir" };
+  if (path === "/proc/net") return { kind: "dir" };
+  if (path === "/proc/net/softnet_stat") return { kind: "file", content: softnetStat(node) };
   const match = /^\/proc\/(\d+)(\/stat)?$/.exec(path);
   if (!match) return null;
   const proc = node.procs.find((p) => p.pid === Number(match[1]));

@@ -11,6 +11,15 @@ export interface LabCorosyncNode {
   rings: Record<number, string>;
 }
 
+/** `quorum { device { model: net; votes; net { host; algorithm; tls } } }` as written. */
+export interface LabQuorumDevice {
+  model: string | null;
+  /** `votes:`; null when absent (ffsplit then counts 1, lms nodes - 1). */
+  votes: number | null;
+  host: string | null;
+  algorithm: string | null;
+}
+
 export interface LabCorosyncConf {
   clusterName: string | null;
   configVersion: number | null;
@@ -22,6 +31,10 @@ export interface LabCorosyncConf {
   totem: Record<string, string>;
   /** The totem `interface` blocks, each `key: value` as written. */
   interfaces: Array<Record<string, string>>;
+  /** quorum.device; null when no QDevice is configured. */
+  device: LabQuorumDevice | null;
+  /** quorum.wait_for_all as written; null when absent (it then follows two_node). */
+  waitForAll: boolean | null;
 }
 
 export function readCorosyncConf(text: string): LabCorosyncConf {
@@ -34,6 +47,8 @@ export function readCorosyncConf(text: string): LabCorosyncConf {
     nodes: [],
     totem: {},
     interfaces: [],
+    device: null,
+    waitForAll: null,
   };
   const stack: string[] = [];
   let node: Record<string, string> | null = null;
@@ -44,6 +59,8 @@ export function readCorosyncConf(text: string): LabCorosyncConf {
     const open = /^(\S+)\s*\{$/.exec(line);
     if (open) {
       stack.push(open[1] ?? "");
+      if (stack.join(".") === "quorum.device")
+        conf.device = { model: null, votes: null, host: null, algorithm: null };
       if (stack.join(".") === "nodelist.node") node = {};
       if (stack.join(".") === "totem.interface") iface = {};
       continue;
@@ -70,6 +87,14 @@ export function readCorosyncConf(text: string): LabCorosyncConf {
       if (key === "transport") conf.transport = value;
       if (key === "secauth") conf.secauth = value;
     } else if (where === "quorum" && key === "two_node") conf.twoNode = value === "1";
+    else if (where === "quorum" && key === "wait_for_all") conf.waitForAll = value === "1";
+    else if (where === "quorum.device" && conf.device) {
+      if (key === "model") conf.device.model = value;
+      if (key === "votes") conf.device.votes = Number.parseInt(value, 10);
+    } else if (where === "quorum.device.net" && conf.device) {
+      if (key === "host") conf.device.host = value;
+      if (key === "algorithm") conf.device.algorithm = value;
+    }
   }
   return conf;
 }

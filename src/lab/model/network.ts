@@ -24,7 +24,6 @@ export function nodeLinks(node: LabNode): LinkView[] {
         mtu: 2800,
         addrs: n.ips,
         altnames: [],
-        carrier: true,
         portVlan: null,
         ifindex: node.links.length + 1 + i,
         tap: true,
@@ -34,17 +33,28 @@ export function nodeLinks(node: LabNode): LinkView[] {
   return links;
 }
 
+/** up, down or no-carrier, as the kernel derives it: a bridge or bond has a carrier while one port has. */
+export function linkState(link: LabLink, all: readonly LabLink[]): "up" | "down" | "no-carrier" {
+  const own = link.state ?? "up";
+  if (own !== "up" || (link.type !== "bridge" && link.type !== "bond")) return own;
+  const ports = all.filter((l) => l.master === link.name);
+  if (ports.length === 0) return link.type === "bridge" ? "up" : "no-carrier";
+  return ports.some((p) => linkState(p, all) === "up") ? "up" : "no-carrier";
+}
+
 function flags(link: LinkView, all: LinkView[]): string[] {
+  const state = linkState(link, all);
   if (link.type === "loopback") return ["LOOPBACK", "UP", "LOWER_UP"];
   const inBond = all.some((l) => l.name === link.master && l.type === "bond");
+  // iproute2 prints NO-CARRIER first (print_link_flags), LOWER_UP only with a carrier.
   return [
-    ...(link.carrier ? [] : ["NO-CARRIER"]),
+    ...(state === "no-carrier" ? ["NO-CARRIER"] : []),
     "BROADCAST",
     "MULTICAST",
     ...(link.type === "bond" ? ["MASTER"] : []),
     ...(inBond ? ["SLAVE"] : []),
-    "UP",
-    ...(link.carrier ? ["LOWER_UP"] : []),
+    ...(state === "down" ? [] : ["UP"]),
+    ...(state === "up" ? ["LOWER_UP"] : []),
   ];
 }
 
@@ -60,7 +70,7 @@ function linkFields(link: LinkView, all: LinkView[], withLinkmode: boolean): Jso
     qdisc,
   };
   if (link.master !== null) json.master = link.master;
-  json.operstate = loopback || link.tap ? "UNKNOWN" : link.carrier ? "UP" : "DOWN";
+  json.operstate = loopback || link.tap ? "UNKNOWN" : linkState(link, all) === "up" ? "UP" : "DOWN";
   if (withLinkmode) json.linkmode = "DEFAULT";
   json.group = "default";
   json.txqlen = 1000;
@@ -107,6 +117,44 @@ export function ipAddrJson(node: LabNode): string {
   return `${JSON.stringify(all.map((l) => ({ ...linkFields(l, all, false), addr_info: addrInfo(l) })))}\n`;
 }
 
+/**
+ * `ip -s -d -j link show`: the same keys, then the details iproute2 adds with `-d` (promiscuity,
+ * MTU bounds, `linkinfo` with `info_kind` for bridges and bonds and `info_slave_kind` for their
+ * ports; the kernel's long `info_data`/`info_slave_data` blocks are left out) and `stats64`.
+ */
+export function ipLinkDetailsJson(node: LabNode): string {
+  const all = nodeLinks(node);
+  const rows = all.map((l) => {
+    const json = linkFields(l, all, true);
+    const master = all.find((m) => m.name === l.master);
+    const kind = l.type === "bridge" || l.type === "bond" ? l.type : l.tap ? "tun" : null;
+    const linkinfo = {
+      ...(kind ? { info_kind: kind } : {}),
+      ...(master && (master.type === "bridge" || master.type === "bond")
+        ? { info_slave_kind: master.type }
+        : {}),
+    };
+    Object.assign(json, {
+      promiscuity: l.master === null ? 0 : 1,
+      allmulti: l.master === null ? 0 : 1,
+      min_mtu: l.type === "loopback" ? 0 : 68,
+      max_mtu: l.type === "loopback" ? 0 : l.type === "ether" && !l.tap ? 9216 : 65535,
+      ...(Object.keys(linkinfo).length > 0 ? { linkinfo } : {}),
+      inet6_addr_gen_mode: "eui64",
+      num_tx_queues: 1,
+      num_rx_queues: 1,
+      gso_max_size: 65536,
+      gso_max_segs: 65535,
+      stats64: {
+        rx: { bytes: 0, packets: 0, errors: 0, dropped: l.rxDropped ?? 0, over_errors: 0, multicast: 0 },
+        tx: { bytes: 0, packets: 0, errors: 0, dropped: 0, carrier_errors: 0, collisions: 0 },
+      },
+    });
+    return json;
+  });
+  return `${JSON.stringify(rows)}\n`;
+}
+
 /** ifupdown2 installs the default route with `proto kernel onlink`. */
 export function ipDefaultRouteJson(node: LabNode): string {
   const route = node.defaultRoute;
@@ -116,9 +164,21 @@ export function ipDefaultRouteJson(node: LabNode): string {
   return `${JSON.stringify(routes)}\n`;
 }
 
-/** Whether frames pass between two interfaces on one segment: both have carrier, same switch VLAN. */
-export function framesPass(a: LabLink, b: LabLink): boolean {
-  return a.carrier && b.carrier && (a.portVlan ?? null) === (b.portVlan ?? null);
+/**
+ * Whether frames pass between two interfaces on one segment: both up with a carrier (`aAll`/`bAll`:
+ * the interfaces of each node, a bridge has a carrier through its ports), same switch VLAN.
+ */
+export function framesPass(
+  a: LabLink,
+  aAll: readonly LabLink[],
+  b: LabLink,
+  bAll: readonly LabLink[],
+): boolean {
+  return (
+    linkState(a, aAll) === "up" &&
+    linkState(b, bAll) === "up" &&
+    (a.portVlan ?? null) === (b.portVlan ?? null)
+  );
 }
 
 /** The interface of `node` that holds `ip` (any prefix), or null. */

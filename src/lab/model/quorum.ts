@@ -6,7 +6,8 @@
  */
 import type { LabNode, LabState } from "../state.js";
 import { type LabCorosyncConf, readCorosyncConf } from "./corosync-conf.js";
-import { framesPass, linkWithAddress } from "./network.js";
+import { framesPass, linkState, linkWithAddress, nodeLinks } from "./network.js";
+import { deviceVotes, qdeviceConnected, qdeviceRegistered, qnetdVotesFor } from "./qdevice.js";
 
 export const COROSYNC_CONF = "/etc/corosync/corosync.conf";
 
@@ -24,6 +25,8 @@ export interface QuorumView {
   totalVotes: number;
   quorum: number;
   quorate: boolean;
+  /** The configured QDevice as this node's votequorum sees it; null when none is configured. */
+  qdevice?: { votes: number; registered: boolean; casting: boolean } | null;
 }
 
 export function corosyncRunning(node: LabNode): boolean {
@@ -48,7 +51,8 @@ export function reloadCorosync(state: LabState, node: LabNode): void {
 
 function configuredVotes(node: LabNode): number {
   const conf = runningConf(node);
-  return conf.nodes.reduce((sum, n) => sum + n.quorumVotes, 0) || 1;
+  // votequorum counts a configured device's votes in expected votes even while it does not vote.
+  return (conf.nodes.reduce((sum, n) => sum + n.quorumVotes, 0) || 1) + deviceVotes(conf);
 }
 
 export function expectedVotesOf(node: LabNode): number {
@@ -79,9 +83,9 @@ function wired(a: LabNode, b: LabNode, link: number): boolean {
     return addr === undefined ? null : linkWithAddress(n, addr);
   };
   const [x, y] = [iface(a), iface(b)];
-  if (x && !x.carrier) return false;
-  if (y && !y.carrier) return false;
-  return x === null || y === null || framesPass(x, y);
+  if (x && linkState(x, nodeLinks(a)) !== "up") return false;
+  if (y && linkState(y, nodeLinks(b)) !== "up") return false;
+  return x === null || y === null || framesPass(x, nodeLinks(a), y, nodeLinks(b));
 }
 
 /** The knet link numbers in `node`'s running corosync.conf, ascending. */
@@ -113,11 +117,23 @@ export function quorumView(state: LabState, node: LabNode): QuorumView | null {
     const entry = conf.nodes.find((n) => n.name === member.name);
     return { node: member, nodeid: entry?.nodeid ?? member.nodeid, votes: entry?.quorumVotes ?? 1 };
   });
-  const totalVotes = members.reduce((sum, m) => sum + m.votes, 0);
+  const registered = qdeviceRegistered(node);
+  const casting = registered && qdeviceConnected(state, node) && qnetdVotesFor(state, partition);
+  const qdevice = conf.device ? { votes: deviceVotes(conf), registered, casting } : null;
+  const totalVotes = members.reduce((sum, m) => sum + m.votes, 0) + (casting ? deviceVotes(conf) : 0);
   const expectedVotes = expectedVotesOf(node);
   const highestExpected = Math.max(...partition.map(expectedVotesOf));
   const quorum = quorumFor(highestExpected, totalVotes, conf.twoNode && conf.nodes.length <= 2);
-  return { conf, members, expectedVotes, highestExpected, totalVotes, quorum, quorate: totalVotes >= quorum };
+  return {
+    conf,
+    members,
+    expectedVotes,
+    highestExpected,
+    totalVotes,
+    quorum,
+    quorate: totalVotes >= quorum,
+    qdevice,
+  };
 }
 
 export function quorumFor(highestExpected: number, totalVotes: number, twoNode = false): number {

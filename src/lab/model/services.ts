@@ -61,6 +61,9 @@ export function stopUnit(state: LabState, node: LabNode, unit: string): void {
   const main = node.procs.filter((p) => p.unit === unit).map((p) => p.pid);
   node.procs = node.procs.filter((p) => p.unit !== unit);
   if (unit === "corosync") node.corosyncLoaded = null;
+  // corosync-qdevice.service Requires=corosync.service: stopping corosync stops it too.
+  if (unit === "corosync" && node.services["corosync-qdevice"] === "active")
+    node.services["corosync-qdevice"] = "inactive";
   if (unit === "corosync" && wasActive) {
     node.expectedVotesOverride = null;
     state.membershipEpoch += 1;

@@ -23,7 +23,6 @@ function spareLink(index: number): LabLink {
     mtu: 1500,
     addrs: [`${RING1(index)}/24`, linkLocal(mac)],
     altnames: ["enp1s0f2"],
-    carrier: true,
     portVlan: null,
   };
 }
@@ -75,7 +74,7 @@ export const clusterNetworkNoCarrierScenario: Scenario = {
     "pve2's eno3 has no carrier (cable out): its 10.10.11.2 is configured but the interface is down",
   build: () =>
     build("cluster-network-no-carrier", (state) => {
-      eno3(state, "pve2").carrier = false;
+      eno3(state, "pve2").state = "no-carrier";
     }),
 };
 

@@ -36,7 +36,8 @@ export const QdeviceToolStatus = z.object({
 export type QdeviceToolStatus = z.infer<typeof QdeviceToolStatus>;
 
 const FORMAT = "corosync-qdevice-tool";
-const NOT_RUNNING = /^Can't connect to QDevice socket/;
+// Real corosync-qdevice 3 prefixes the tool's name (`corosync-qdevice-tool: Can't connect…`, exit 3).
+const NOT_RUNNING = /^(?:corosync-qdevice-tool: )?Can't connect to QDevice socket/;
 const FIELD = /^([A-Za-z][A-Za-z -]*?):\s*(.*)$/;
 const LIST_ITEM = /^\s+\d+\s+Node ID = (\d+)(?:, State = (\S+))?/;
 const ids = (s: string | undefined) =>

@@ -1,8 +1,10 @@
 /**
- * iputils `ping` (Debian 12/13, iputils 20221126+) as a reachability answer: the statistics line
- * `N packets transmitted, M received[, +E errors], P% packet loss, time Tms`, the local
- * `ping: local error: message too long, mtu=1500` (stderr, DF packet above the outgoing interface's
- * MTU) and `From A icmp_seq=N Destination Host Unreachable` / `Frag needed` rows. Pure.
+ * iputils `ping` (Debian 12/13, iputils 20221126+, ping/ping_common.c `finish()`) as a
+ * reachability answer: the summary `N packets transmitted, M received[, +K duplicates][, +C
+ * corrupted][, +E errors], P% packet loss, time Tms`, the `rtt min/avg/max/mdev = a/b/c/d ms` line
+ * when something came back, the local `ping: local error: message too long, mtu=1500` (stderr, DF
+ * packet above the outgoing interface's MTU) and `From A icmp_seq=N Destination Host Unreachable` /
+ * `Frag needed and DF set (mtu = N)` rows (absent with `-q`). Pure.
  */
 import { z } from "zod";
 import { ParseError } from "./format.js";
@@ -11,16 +13,23 @@ export const PingResult = z.object({
   transmitted: z.number().int().nonnegative(),
   received: z.number().int().nonnegative(),
   errors: z.number().int().nonnegative(),
+  lossPercent: z.number(),
+  /** Average round trip of the replies; null when none came back. */
+  rttAvgMs: z.number().nullable(),
   /** The outgoing interface's MTU when the kernel refused the DF packet as too long; null otherwise. */
   localMtu: z.number().int().nullable(),
   /** A router or the host answered "Frag needed" (`mtu = N` on the path); null otherwise. */
   pathMtu: z.number().int().nullable(),
+  /** An MTU the sender itself or some hop reported as too small for the DF packet (localMtu ?? pathMtu). */
+  reportedMtu: z.number().int().nullable(),
   /** ARP or a router said the host is unreachable. */
   hostUnreachable: z.boolean(),
 });
 export type PingResult = z.infer<typeof PingResult>;
 
-const STATS = /^(\d+) packets transmitted, (\d+) (?:packets )?received(?:, \+(\d+) errors)?/m;
+const STATS =
+  /^(\d+) packets transmitted, (\d+) (?:packets )?received(?:, \+(\d+) duplicates)?(?:, \+(\d+) corrupted)?(?:, \+(\d+) errors)?, ([\d.]+)% packet loss/m;
+const RTT = /^rtt min\/avg\/max\/mdev = [\d.]+\/([\d.]+)\//m;
 
 /** `stdout` and `stderr` of one `ping`; throws ParseError when neither has the statistics line. */
 export function parsePing(stdout: string, stderr = ""): PingResult {
@@ -32,12 +41,18 @@ export function parsePing(stdout: string, stderr = ""): PingResult {
   }
   const local = /local error: message too long, mtu=(\d+)/.exec(text);
   const frag = /Frag needed and DF set \(mtu = (\d+)\)/.exec(text);
+  const rtt = RTT.exec(text);
+  const localMtu = local ? Number(local[1]) : null;
+  const pathMtu = frag ? Number(frag[1]) : null;
   return {
     transmitted: Number(stats[1]),
     received: Number(stats[2]),
-    errors: Number(stats[3] ?? 0),
-    localMtu: local ? Number(local[1]) : null,
-    pathMtu: frag ? Number(frag[1]) : null,
+    errors: Number(stats[5] ?? 0),
+    lossPercent: Number(stats[6]),
+    rttAvgMs: rtt ? Number(rtt[1]) : null,
+    localMtu,
+    pathMtu,
+    reportedMtu: localMtu ?? pathMtu,
     hostUnreachable: /Destination (Host|Net) Unreachable/.test(text),
   };
 }

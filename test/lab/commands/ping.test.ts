@@ -54,6 +54,27 @@ describe("ping in the lab", () => {
     );
   });
 
+  it("-q keeps only the header and the statistics; -I names the source address or binds an interface", () => {
+    const lab = memoryLab("cluster-network-unreachable");
+    const quiet = lab.sh("pve1", `ping -n -q -M do -s 1472 -c 2 -W 1 -I 10.10.11.1 10.10.11.3`);
+    expect(quiet.stdout).toBe(
+      "PING 10.10.11.3 (10.10.11.3) from 10.10.11.1 : 1472(1500) bytes of data.\n\n" +
+        "--- 10.10.11.3 ping statistics ---\n" +
+        "2 packets transmitted, 0 received, +2 errors, 100% packet loss, time 1002ms\n",
+    );
+    expect(lab.sh("pve1", "ping -n -c 1 -I eno3 10.10.11.2").stdout).toMatch(
+      /^PING 10\.10\.11\.2 \(10\.10\.11\.2\) from 10\.10\.11\.1 eno3: 56\(84\) bytes of data\.\n64 bytes from /,
+    );
+    expect(lab.sh("pve1", "ping -c 1 -I 10.10.11.9 10.10.11.2")).toMatchObject({
+      exitCode: 2,
+      stderr: "ping: bind: Cannot assign requested address\n",
+    });
+    expect(lab.sh("pve1", "ping -c 1 -M maybe 10.10.11.2")).toMatchObject({
+      exitCode: 2,
+      stderr: "ping: invalid -M argument: maybe\n",
+    });
+  });
+
   it("says the network is unreachable without a route, and refuses flags it does not model", () => {
     const lab = memoryLab("cluster-network");
     lab.node("pve1").defaultRoute = null;

@@ -31,7 +31,6 @@ export function standardLinks(index: number, clusterIp: string): LabLink[] {
       mtu: 65536,
       addrs: ["127.0.0.1/8", "::1/128"],
       altnames: [],
-      carrier: true,
       portVlan: null,
     },
     {
@@ -42,7 +41,6 @@ export function standardLinks(index: number, clusterIp: string): LabLink[] {
       mtu: 1500,
       addrs: [],
       altnames: ["enp1s0f0"],
-      carrier: true,
       portVlan: null,
     },
     {
@@ -53,7 +51,6 @@ export function standardLinks(index: number, clusterIp: string): LabLink[] {
       mtu: 1500,
       addrs: [],
       altnames: ["enp1s0f1"],
-      carrier: true,
       portVlan: null,
     },
     {
@@ -64,7 +61,6 @@ export function standardLinks(index: number, clusterIp: string): LabLink[] {
       mtu: 1500,
       addrs: [`${managementAddress(index)}/24`, linkLocal(mac(0))],
       altnames: [],
-      carrier: true,
       portVlan: null,
     },
     {
@@ -75,7 +71,6 @@ export function standardLinks(index: number, clusterIp: string): LabLink[] {
       mtu: 1500,
       addrs: [`${clusterIp}/24`, linkLocal(mac(1))],
       altnames: [],
-      carrier: true,
       portVlan: null,
     },
   ];
