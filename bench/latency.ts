@@ -5,12 +5,11 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { loadInventory } from "../src/inventory/load.js";
-import type { SshdCluster } from "../test/system/loopback/sshd-cluster.js";
+import { freePort, type SshdCluster } from "../test/system/loopback/sshd-cluster.js";
 
 const PROXY = fileURLToPath(new URL("./latency-proxy.mjs", import.meta.url));
 
@@ -20,18 +19,6 @@ export interface DelayedCluster {
   /** The proxy's pid (its CPU belongs with the nodes'). */
   pid: number;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", done);
-  });
-  const address = server.address();
-  await new Promise((done) => server.close(done));
-  if (address === null || typeof address === "string") throw new Error("could not pick a free port");
-  return address.port;
 }
 
 export async function withLatency(cluster: SshdCluster, rttMs: number, dir: string): Promise<DelayedCluster> {

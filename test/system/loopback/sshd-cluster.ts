@@ -53,7 +53,7 @@ export interface SshdCluster {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((done, reject) => {
     server.once("error", reject);
