@@ -183,6 +183,10 @@ export function buildProgram(version: string, setExit: Exit): Command {
       "the unattended service: Alertmanager webhooks and run requests over HTTP, rules, policy across runs, approvals, metrics (docs/unattended.md)",
     )
     .option("--rules <file>", "rules YAML: alerts → runbooks, sweeps, policy, approvals, notifications")
+    .option(
+      "--inventory-dir <dir>",
+      "serve every cluster whose inventory (pvefix YAML or Ansible) is a file in DIR, instead of the one -i or --lab names",
+    )
     .option("--check-rules <file>", "only check a rules file: print each problem with the path of its field")
     .option("--listen <host:port>", "address to listen on", "127.0.0.1:9797")
     .option("--tls-cert <file>", "serve HTTPS with this certificate (PEM); with --tls-key")
@@ -200,6 +204,7 @@ export function buildProgram(version: string, setExit: Exit): Command {
         if (typeof o.checkRules === "string") return m.runCheckRules(o.checkRules);
         return m.runServe(globals(cmd), {
           ...(typeof o.rules === "string" ? { rules: o.rules } : {}),
+          ...(typeof o.inventoryDir === "string" ? { inventoryDir: o.inventoryDir } : {}),
           listen: String(o.listen),
           ...(typeof o.tlsCert === "string" ? { tlsCert: o.tlsCert } : {}),
           ...(typeof o.tlsKey === "string" ? { tlsKey: o.tlsKey } : {}),

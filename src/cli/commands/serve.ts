@@ -10,6 +10,7 @@ import { pause, resume } from "../../serve/policy/policy.js";
 import { engineRemediator } from "../../serve/remediator.js";
 import { checkRules } from "../../serve/rules/load.js";
 import { RulesFile } from "../../serve/rules/schema.js";
+import type { ClusterDirectory } from "../../serve/service.js";
 import { startServe } from "../../serve/start.js";
 import { databaseUrl, type OpenStores, openStores } from "../../serve/store/choose.js";
 import { clusterLockedRemediator } from "../../serve/store/postgres/cluster-lock.js";
@@ -21,6 +22,8 @@ import { print } from "./shared.js";
 
 export interface ServeCommandOptions {
   rules?: string;
+  /** Serve every cluster whose inventory is a file in this folder, instead of the one -i/--lab names. */
+  inventoryDir?: string;
   /** PostgreSQL URL: the stores shared by every worker (else PVEFIX_DATABASE_URL, else the state dir). */
   database?: string;
   listen: string;
@@ -91,6 +94,58 @@ function listenAddress(text: string): { host: string; port: number } {
   return { host: (m[1] as string).replace(/^\[|\]$/g, ""), port };
 }
 
+/**
+ * The clusters this service remediates: the one -i/--lab names, or one per inventory file in
+ * `dir` (pvefix YAML or Ansible, as -i reads them). Each is opened once here, so a file that does
+ * not load stops the start; its node count is what the storm guard measures against.
+ */
+async function clusterDirectory(globals: GlobalOptions, dir: string | undefined): Promise<ClusterDirectory> {
+  if (dir !== undefined && (globals.lab || globals.inventory)) {
+    throw new InputError([
+      { field: "--inventory-dir", message: "serves the clusters of its files: leave out -i and --lab" },
+    ]);
+  }
+  const files =
+    dir === undefined
+      ? [globals.inventory]
+      : fs
+          .readdirSync(dir, { withFileTypes: true })
+          .filter((e) => e.isFile() && /\.(ya?ml|ini|json)$/.test(e.name))
+          .map((e) => `${dir}/${e.name}`)
+          .sort();
+  if (files.length === 0) {
+    throw new InputError([
+      { field: "--inventory-dir", message: `no inventory (*.yaml, *.yml, *.ini, *.json) in ${dir}` },
+    ]);
+  }
+  const byName = new Map<string, { globals: GlobalOptions; nodes: number; file: string }>();
+  for (const file of files) {
+    const g: GlobalOptions = file === undefined ? globals : { ...globals, inventory: file };
+    const target = await openTarget(g);
+    await target.transport.close();
+    const seen = byName.get(target.cluster);
+    if (seen) {
+      throw new InputError([
+        {
+          field: "--inventory-dir",
+          message: `cluster "${target.cluster}" is in both ${seen.file} and ${file}: one file per cluster`,
+        },
+      ]);
+    }
+    byName.set(target.cluster, { globals: g, nodes: target.nodes.length, file: file ?? "--lab" });
+  }
+  const entry = (cluster: string) => {
+    const found = byName.get(cluster);
+    if (!found) throw new ServeError("PVEFIX_BAD_INPUT", `this service does not serve cluster "${cluster}"`);
+    return found;
+  };
+  return {
+    names: () => [...byName.keys()],
+    nodeCount: (cluster) => byName.get(cluster)?.nodes ?? 0,
+    open: (cluster) => openTarget(entry(cluster).globals),
+  };
+}
+
 export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): Promise<number> {
   const { host, port } = listenAddress(o.listen);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
@@ -109,11 +164,7 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
       );
     rules = checked.rules;
   }
-  // One cluster per service, the one -i/--lab names; its size is what the storm guard measures against.
-  const first = await openTarget(globals);
-  const cluster = first.cluster;
-  const nodeCount = first.nodes.length;
-  await first.transport.close();
+  const clusters = await clusterDirectory(globals, o.inventoryDir);
   const logger = jsonLogger((line) => process.stderr.write(line));
   return withStores(globals, o.database, async ({ stores, db }) => {
     const handle = await startServe({
@@ -121,7 +172,7 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
       ...(db ? { remediator: clusterLockedRemediator(engineRemediator(globals.stateDir), db) } : {}),
       stateDir: globals.stateDir,
       rules,
-      clusters: { names: () => [cluster], nodeCount: () => nodeCount, open: () => openTarget(globals) },
+      clusters,
       host,
       port,
       logger,
@@ -132,7 +183,8 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
         ? { tls: { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey) } }
         : {}),
     });
-    print(JSON.stringify({ listening: handle.url, cluster }));
+    const names = clusters.names();
+    print(JSON.stringify({ listening: handle.url, cluster: names[0], clusters: names }));
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.log("info", "signal", { signal });
