@@ -144,6 +144,8 @@ describe("list and explain", () => {
   it("rejects an unknown runbook with exit 2, naming the known ones", async () => {
     const result = await cli.pvefix(["explain", "nope"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/Unknown runbook `nope`: expected one of stuck-lock, hung-nfs/);
+    expect(result.stderr).toMatch(/Unknown runbook `nope`: expected one of [a-z-]+(, [a-z-]+){9}\n/);
+    for (const id of ["stuck-lock", "hung-nfs", "corosync-links", "zfs-replication-divergence"])
+      expect(result.stderr).toContain(id);
   });
 });
