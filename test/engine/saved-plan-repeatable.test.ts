@@ -69,10 +69,13 @@ describe("planning twice on an unchanged cluster", () => {
   );
 
   it("compared a plan of every runbook that diagnose suggests with complete parameters", () => {
+    // A diagnostic plans nothing; not-quorate-config (--file) and two-node-qdevice (--qnetd) need
+    // an input only the operator has before their findings' commands can plan.
+    const needInput = new Set(["not-quorate-config", "two-node-qdevice"]);
     expect([...compared].sort()).toEqual(
       runbooks
+        .filter((r) => r.meta.kind !== "diagnostic" && !needInput.has(r.meta.id))
         .map((r) => r.meta.id)
-        .filter((id) => id !== "not-quorate-config")
         .sort(),
     );
   });
