@@ -71,26 +71,32 @@ function watchingLogger(onEnd: (fields: Record<string, unknown>) => void): Logge
   };
 }
 
-async function latency(runs: number): Promise<void> {
-  const stateDir = temp();
-  await resetLab({ stateDir, scenario: "stuck-lock" });
+/** The requester token every benchmark posts with. */
+async function addBenchToken(stateDir: string): Promise<void> {
   await stateDirStores(stateDir).tokens.add({
     name: "bench",
     role: "requester",
     hash: hashToken(TOKEN),
     createdAt: "",
   });
+}
+
+/** A locked guest's alert runs stuck-lock on it, unattended. */
+const LOCKED_RULE = {
+  name: "locked",
+  match: { alertname: "PveGuestLocked" },
+  runbook: "stuck-lock",
+  params: { vmid: "{{ labels.vmid }}" },
+  unattended: true,
+};
+
+async function latency(runs: number): Promise<void> {
+  const stateDir = temp();
+  await resetLab({ stateDir, scenario: "stuck-lock" });
+  await addBenchToken(stateDir);
   const rules = RulesFile.parse({
     version: 1,
-    rules: [
-      {
-        name: "locked",
-        match: { alertname: "PveGuestLocked" },
-        runbook: "stuck-lock",
-        params: { vmid: "{{ labels.vmid }}" },
-        unattended: true,
-      },
-    ],
+    rules: [LOCKED_RULE],
     // Every run is a new alert for the same guest: no cooldown, cap or storm guard in the way.
     policy: { cooldown: "0s", maxAttempts: 100, storm: { maxAlerts: 1_000_000, maxNodeShare: 1 } },
   });
@@ -190,24 +196,11 @@ async function storm(
   rounds: number,
 ): Promise<void> {
   const stateDir = temp();
-  await stateDirStores(stateDir).tokens.add({
-    name: "bench",
-    role: "requester",
-    hash: hashToken(TOKEN),
-    createdAt: "",
-  });
+  await addBenchToken(stateDir);
   const clusters = Array.from({ length: 20 }, (_, i) => `c${i + 1}`);
   const rules = RulesFile.parse({
     version: 1,
-    rules: [
-      {
-        name: "locked",
-        match: { alertname: "PveGuestLocked" },
-        runbook: "stuck-lock",
-        params: { vmid: "{{ labels.vmid }}" },
-        unattended: true,
-      },
-    ],
+    rules: [LOCKED_RULE],
     policy,
   });
   const engine = standIn();
@@ -266,23 +259,10 @@ async function storm(
 
 async function memory(): Promise<void> {
   const stateDir = temp();
-  await stateDirStores(stateDir).tokens.add({
-    name: "bench",
-    role: "requester",
-    hash: hashToken(TOKEN),
-    createdAt: "",
-  });
+  await addBenchToken(stateDir);
   const rules = RulesFile.parse({
     version: 1,
-    rules: [
-      {
-        name: "locked",
-        match: { alertname: "PveGuestLocked" },
-        runbook: "stuck-lock",
-        params: { vmid: "{{ labels.vmid }}" },
-        unattended: true,
-      },
-    ],
+    rules: [LOCKED_RULE],
     policy: { storm: { maxAlerts: 1_000_000, maxNodeShare: 1 }, cooldown: "1h" },
   });
   const engine = standIn();

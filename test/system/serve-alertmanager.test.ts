@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliSession } from "../integration/cli/pvefix.js";
 import {
   addToken,
+  hangUnlockOnce,
   journal,
   metric,
   runsOf,
@@ -135,20 +136,7 @@ receivers:
   });
 
   it("a serve killed mid-run is rolled back from its journal by the next one", async () => {
-    const fault = [
-      "lab",
-      "fault",
-      "add",
-      "--node",
-      "pve1",
-      "--match",
-      "pct unlock 100",
-      "--action",
-      "hang",
-      "--times",
-      "1",
-    ];
-    expect((await cli.pvefix(fault)).code).toBe(0);
+    await hangUnlockOnce(cli);
     await fire([{ labels: lockedLabels("100") }]);
     const run = await waitUntil("the run to start its step", () =>
       runsOf(cli.stateDir).find((r) => journal(cli.stateDir, r.runId).some((e) => e.type === "step-start")),

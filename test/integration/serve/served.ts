@@ -112,3 +112,21 @@ export function metric(text: string, line: RegExp): number {
   const m = text.split("\n").find((l) => line.test(l));
   return m ? Number(m.split(" ").at(-1)) : 0;
 }
+
+/** `pct unlock 100` on pve1 hangs once: a run stays in its step until the service is stopped. */
+export async function hangUnlockOnce(cli: Cli): Promise<void> {
+  const fault = [
+    "lab",
+    "fault",
+    "add",
+    "--node",
+    "pve1",
+    "--match",
+    "pct unlock 100",
+    "--action",
+    "hang",
+    "--times",
+    "1",
+  ];
+  expect((await cli.pvefix(fault)).code).toBe(0);
+}

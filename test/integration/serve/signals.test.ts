@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { cliSession } from "../cli/pvefix.js";
-import { addToken, journal, runsOf, startServed, waitUntil, webhook } from "./served.js";
+import { addToken, hangUnlockOnce, journal, runsOf, startServed, waitUntil, webhook } from "./served.js";
 
 const RULES = `
 version: 1
@@ -33,20 +33,7 @@ describe("pvefix serve stopped mid-run", () => {
     const cli = cliSession();
     expect((await cli.pvefix(["lab", "reset", "--scenario", "stuck-lock", "--quiet"])).code).toBe(0);
     const token = await addToken(cli, "am", "requester");
-    const fault = [
-      "lab",
-      "fault",
-      "add",
-      "--node",
-      "pve1",
-      "--match",
-      "pct unlock 100",
-      "--action",
-      "hang",
-      "--times",
-      "1",
-    ];
-    expect((await cli.pvefix(fault)).code).toBe(0);
+    await hangUnlockOnce(cli);
     const served = await startServed(cli, RULES, { token });
     expect((await served.post("/v1/alerts", alert, token)).json.results[0].verdict).toBe("queued");
     const runId = await runInStep(cli);
@@ -66,20 +53,7 @@ describe("pvefix serve stopped mid-run", () => {
     const cli = cliSession();
     expect((await cli.pvefix(["lab", "reset", "--scenario", "stuck-lock", "--quiet"])).code).toBe(0);
     const token = await addToken(cli, "am", "requester");
-    const fault = [
-      "lab",
-      "fault",
-      "add",
-      "--node",
-      "pve1",
-      "--match",
-      "pct unlock 100",
-      "--action",
-      "hang",
-      "--times",
-      "1",
-    ];
-    expect((await cli.pvefix(fault)).code).toBe(0);
+    await hangUnlockOnce(cli);
     const first = await startServed(cli, RULES, { token });
     await first.post("/v1/alerts", alert, token);
     const runId = await runInStep(cli);
