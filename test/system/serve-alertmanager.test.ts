@@ -132,7 +132,15 @@ receivers:
 
   afterAll(async () => {
     await served?.stop();
-    if (am?.pid) process.kill(am.pid, "SIGTERM");
+    // Alertmanager writes its notification log and silences into the state directory as it
+    // shuts down; the directory can only be removed once it has exited.
+    if (am && am.exitCode === null && am.signalCode === null) {
+      const exited = new Promise((resolve) => am.once("exit", resolve));
+      am.kill("SIGTERM");
+      const stubborn = setTimeout(() => am.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(stubborn);
+    }
   });
 
   it("a serve killed mid-run is rolled back from its journal by the next one", async () => {

@@ -210,7 +210,7 @@ export function cliSession(): {
 } {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pvefix-cli-"));
   const env = { PVEFIX_STATE_DIR: stateDir };
-  afterAll(() => fs.rmSync(stateDir, { recursive: true, force: true }));
+  afterAll(() => fs.rmSync(stateDir, { recursive: true, force: true, maxRetries: 3 }));
   const withEnv = (options: PvefixOptions = {}) => ({ ...options, env: { ...env, ...options.env } });
   return {
     stateDir,
