@@ -4,6 +4,7 @@
  * of `pvefix runs` and the timeline is the text of `pvefix show`.
  */
 import type { RunSummary } from "../../../engine/journal.js";
+import { paramFlags } from "../../../views/command-line.js";
 import { RUN_LIST_HEADERS, runRow } from "../../../views/journal.js";
 import type { Approval, ApprovalStatus } from "../../approvals/approval.js";
 import type { Pause } from "../../policy/state.js";
@@ -84,10 +85,9 @@ function statusBadge(status: ApprovalStatus): Html {
   return html`<span class="status-${status}">${status}</span>`;
 }
 
+/** Parameters as the CLI's flags, as `pvefix runs` and the plan show them. */
 function paramsText(params: Record<string, unknown>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`)
-    .join(" ");
+  return paramFlags(params).join(" ");
 }
 
 function votes(a: Approval): string {
