@@ -406,6 +406,8 @@ describe("the approval page", () => {
     expect(limited.statusCode).toBe(429);
     expect(limited.headers["content-type"]).toMatch(/^text\/html/);
     expect(limited.body).toContain("Too many attempts");
+    expect(limited.headers["content-security-policy"]).toBe(PAGE_CSP);
+    expect(limited.headers["cache-control"]).toBe("no-store");
   });
 
   it("leaves the JSON API as it was", async () => {
