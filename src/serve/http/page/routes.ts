@@ -176,7 +176,12 @@ export async function registerPage(app: FastifyInstance, d: PageDeps): Promise<v
           return send(
             reply,
             status,
-            errorPage(status, status === 404 ? "Not found" : "Refused", text, viewer),
+            errorPage(
+              status,
+              status === 404 ? "Not found" : status >= 500 ? "Error" : "Refused",
+              text,
+              viewer,
+            ),
           );
         }
         const e = error as { statusCode?: number; message: string };
