@@ -32,6 +32,8 @@ export interface ServeCommandOptions {
   trustProxy: boolean;
   bodyLimit: string;
   rateLimit: string;
+  /** Signs the approval page's sessions; the same file on every worker behind one address. */
+  sessionKeyFile?: string;
 }
 
 /** The stores the command's flags name, closed when `fn` ends. */
@@ -74,6 +76,26 @@ export function runCheckRules(file: string): number {
     `✔ ${file}: ${r.rules.length} rule(s), ${r.sweeps.length} sweep(s), ${r.findings.length} finding rule(s), ${r.notify.length} notification target(s)`,
   );
   return EXIT.ok;
+}
+
+function sessionKey(file: string): Buffer {
+  let key: Buffer;
+  try {
+    key = fs.readFileSync(file);
+  } catch (error) {
+    throw new InputError([
+      { field: "--session-key-file", message: `Cannot read ${file}: ${(error as Error).message}` },
+    ]);
+  }
+  if (key.length < 32) {
+    throw new InputError([
+      {
+        field: "--session-key-file",
+        message: `${file} has ${key.length} bytes; a session key needs 32 or more (head -c 32 /dev/urandom > ${file})`,
+      },
+    ]);
+  }
+  return key;
 }
 
 function positiveInt(text: string, field: string): number {
@@ -164,6 +186,7 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
       );
     rules = checked.rules;
   }
+  const key = o.sessionKeyFile === undefined ? undefined : sessionKey(o.sessionKeyFile);
   const clusters = await clusterDirectory(globals, o.inventoryDir);
   const logger = jsonLogger((line) => process.stderr.write(line));
   return withStores(globals, o.database, async ({ stores, db }) => {
@@ -179,6 +202,7 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
       trustProxy: o.trustProxy,
       bodyLimit: positiveInt(o.bodyLimit, "--body-limit"),
       rateLimit: positiveInt(o.rateLimit, "--rate-limit"),
+      ...(key ? { sessionKey: key } : {}),
       ...(o.tlsCert && o.tlsKey
         ? { tls: { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey) } }
         : {}),
