@@ -14,11 +14,16 @@ import type { ClusterDirectory } from "../../serve/service.js";
 import { startServe } from "../../serve/start.js";
 import { databaseUrl, type OpenStores, openStores } from "../../serve/store/choose.js";
 import { clusterLockedRemediator } from "../../serve/store/postgres/cluster-lock.js";
+import { checkSweeps, GraphileQueue } from "../../serve/store/postgres/graphile-queue.js";
+import { checkJobSchema } from "../../serve/store/postgres/graphile-schema.js";
 import type { ApprovalStore } from "../../serve/store/types.js";
 import { EXIT } from "../exit-codes.js";
 import type { GlobalOptions } from "../global-options.js";
 import { openTarget } from "../target.js";
 import { print } from "./shared.js";
+
+/** A worker on a database runs at most this many jobs (clusters) at once: each may hold two connections. */
+const MAX_JOBS_AT_ONCE = 8;
 
 export interface ServeCommandOptions {
   rules?: string;
@@ -39,8 +44,13 @@ async function withStores<T>(
   globals: GlobalOptions,
   database: string | undefined,
   fn: (open: OpenStores) => Promise<T>,
+  maxConnections?: number,
 ): Promise<T> {
-  const open = await openStores({ stateDir: globals.stateDir, database: databaseUrl(database) });
+  const open = await openStores({
+    stateDir: globals.stateDir,
+    database: databaseUrl(database),
+    ...(maxConnections ? { maxConnections } : {}),
+  });
   try {
     return await fn(open);
   } finally {
@@ -166,39 +176,63 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
   }
   const clusters = await clusterDirectory(globals, o.inventoryDir);
   const logger = jsonLogger((line) => process.stderr.write(line));
-  return withStores(globals, o.database, async ({ stores, db }) => {
-    const handle = await startServe({
-      stores,
-      ...(db ? { remediator: clusterLockedRemediator(engineRemediator(globals.stateDir), db) } : {}),
-      stateDir: globals.stateDir,
-      rules,
-      clusters,
-      host,
-      port,
-      logger,
-      trustProxy: o.trustProxy,
-      bodyLimit: positiveInt(o.bodyLimit, "--body-limit"),
-      rateLimit: positiveInt(o.rateLimit, "--rate-limit"),
-      ...(o.tlsCert && o.tlsKey
-        ? { tls: { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey) } }
-        : {}),
-    });
-    const names = clusters.names();
-    print(JSON.stringify({ listening: handle.url, cluster: names[0], clusters: names }));
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        logger.log("info", "signal", { signal });
-        process.off("SIGTERM", onTerm);
-        process.off("SIGINT", onInt);
-        handle.shutdown().then(resolve, resolve);
-      };
-      const onTerm = () => stop("SIGTERM");
-      const onInt = () => stop("SIGINT");
-      process.on("SIGTERM", onTerm);
-      process.on("SIGINT", onInt);
-    });
-    return EXIT.ok;
-  });
+  const url = databaseUrl(o.database);
+  // With a database: jobs of different clusters at once, each holding a cluster lock's connection.
+  // A slot more for the sweeps, so a sweep's diagnose does not wait behind a run (or a run behind it).
+  const concurrency =
+    Math.min(Math.max(clusters.names().length, 1), MAX_JOBS_AT_ONCE) + (rules.sweeps.length > 0 ? 1 : 0);
+  if (url !== null) checkSweeps(rules.sweeps);
+  return withStores(
+    globals,
+    o.database,
+    async ({ stores, db }) => {
+      let queue: GraphileQueue | undefined;
+      if (db && url !== null) {
+        await checkJobSchema(db);
+        queue = new GraphileQueue({
+          db,
+          url,
+          logger,
+          maxPerCluster: rules.policy.maxQueue,
+          concurrency,
+          sweeps: rules.sweeps,
+        });
+      }
+      const handle = await startServe({
+        stores,
+        ...(queue ? { queue } : {}),
+        ...(db ? { remediator: clusterLockedRemediator(engineRemediator(globals.stateDir), db) } : {}),
+        stateDir: globals.stateDir,
+        rules,
+        clusters,
+        host,
+        port,
+        logger,
+        trustProxy: o.trustProxy,
+        bodyLimit: positiveInt(o.bodyLimit, "--body-limit"),
+        rateLimit: positiveInt(o.rateLimit, "--rate-limit"),
+        ...(o.tlsCert && o.tlsKey
+          ? { tls: { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey) } }
+          : {}),
+      });
+      const names = clusters.names();
+      print(JSON.stringify({ listening: handle.url, cluster: names[0], clusters: names }));
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          logger.log("info", "signal", { signal });
+          process.off("SIGTERM", onTerm);
+          process.off("SIGINT", onInt);
+          handle.shutdown().then(resolve, resolve);
+        };
+        const onTerm = () => stop("SIGTERM");
+        const onInt = () => stop("SIGINT");
+        process.on("SIGTERM", onTerm);
+        process.on("SIGINT", onInt);
+      });
+      return EXIT.ok;
+    },
+    url === null ? undefined : concurrency + 6,
+  );
 }
 
 export async function runTokenAdd(
