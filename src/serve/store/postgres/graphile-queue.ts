@@ -29,6 +29,9 @@ import { JOB_SCHEMA, loadGraphileWorker, quietLogger } from "./graphile-schema.j
 /** The advisory lock that makes "is it a duplicate, is the queue full, add it" one step per cluster. */
 const ENQUEUE_LOCK_CLASS = 0x70766671; // "pvfq"
 
+/** How long graphile-worker may take to say goodbye to the database once no job runs here. */
+const STOP_GRACE_MS = 10_000;
+
 export function queueNameOf(job: Pick<JobSpec, "task" | "cluster">): string {
   return serialisedPerCluster(job.task) ? `pvefix:${job.cluster}` : `pvefix-${job.task}:${job.cluster}`;
 }
@@ -267,11 +270,25 @@ export class GraphileQueue implements JobQueue {
   async close(): Promise<JobSpec[]> {
     if (this.closed) return [];
     this.closed = true;
-    await this.runner
+    const stopping = this.runner
       ?.stop()
       .catch((error: unknown) =>
         this.o.logger.log("warn", "job queue: shutdown", { error: (error as Error).message }),
       );
+    // The running jobs end by themselves (the engine's deadlines); graphile-worker's own goodbye
+    // to a database that is gone must not hold the process past them.
+    while (this.active > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      stopping,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          this.o.logger.log("warn", "job queue: the database did not answer the shutdown; leaving anyway");
+          resolve();
+        }, STOP_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     return [];
   }
 

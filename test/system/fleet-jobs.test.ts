@@ -1,0 +1,312 @@
+/**
+ * graphile-worker as the job engine of `pvefix serve --database`: three workers, each a separate
+ * process with its own state directory, on one real PostgreSQL (scripts/testbed/postgres-up.sh),
+ * serving three clusters (three labs served over real SSH on loopback). One named queue per
+ * cluster: never two runs at once on a cluster, across workers; the job key: the same target
+ * alerted to every worker is one job; the crontab: a sweep runs once per tick, not once per
+ * worker; a killed worker's jobs, released by the takeover's function, are never run again and
+ * free their cluster; a database without graphile-worker's schema is refused.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { type LabServer, resetLab, serveLab } from "../../src/lab/index.js";
+import { type Db, openDb, transaction } from "../../src/serve/store/postgres/db.js";
+import { migrate } from "../../src/serve/store/postgres/migrations.js";
+import { poolsOfRun, releaseDeadPools } from "../../src/serve/store/postgres/release-jobs.js";
+import { cliSession, pvefixPidUnder } from "../integration/cli/pvefix.js";
+import {
+  journal,
+  runsOf,
+  type Served,
+  startServed,
+  waitUntil,
+  webhook,
+} from "../integration/serve/served.js";
+import { type PostgresBed, startPostgres } from "./postgres/bed.js";
+
+const CLUSTERS = ["c1", "c2", "c3"];
+
+// No cooldown and a large storm limit: what keeps runs apart here is the job engine alone.
+const RULES = `
+version: 1
+rules:
+  - name: locked
+    match: { alertname: PveGuestLocked }
+    runbook: stuck-lock
+    params: { vmid: "{{ labels.vmid }}" }
+    unattended: true
+sweeps:
+  - cluster: c1
+    every: 1m
+policy:
+  cooldown: 0s
+  maxAttempts: 100
+  storm: { maxAlerts: 1000, maxNodeShare: 1 }
+`;
+
+describe("graphile-worker as the job engine of three serve workers", () => {
+  const sessions = [cliSession(), cliSession(), cliSession()];
+  const admin = cliSession();
+  let bed: PostgresBed;
+  let db: Db;
+  const labs: LabServer[] = [];
+  const labDirs: Record<string, string> = {};
+  let inventories: string;
+  let token: string;
+  const workers: Served[] = [];
+  /** Every worker started, including one a test kills. */
+  const everyWorker: Served[] = [];
+
+  const locked = (cluster: string, vmid: string, fingerprint: string) => ({
+    labels: { alertname: "PveGuestLocked", vmid, cluster, severity: "warning", node: "pve1" },
+    fingerprint,
+  });
+  const allRuns = () =>
+    sessions.flatMap((s) => runsOf(s.stateDir).map((r) => ({ ...r, stateDir: s.stateDir })));
+  const ended = () => allRuns().filter((r) => r.outcome !== "running");
+
+  beforeAll(async () => {
+    bed = await startPostgres();
+    const migrated = await admin.pvefix(["db", "migrate", "--database", bed.url]);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    expect(migrated.stdout).toMatch(/graphile-worker 0\.17\.\d+ job schema: installed; now at \d+/);
+    const added = await admin.pvefix([
+      "serve",
+      "token",
+      "add",
+      "am",
+      "--role",
+      "requester",
+      "--database",
+      bed.url,
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    token = added.stdout.trim();
+    db = await openDb(bed.url, { max: 2 });
+    inventories = fs.mkdtempSync(path.join(admin.stateDir, "inventories-"));
+    for (const cluster of CLUSTERS) {
+      const dir = fs.mkdtempSync(path.join(admin.stateDir, `lab-${cluster}-`));
+      await resetLab({ stateDir: dir, scenario: "stuck-lock" });
+      const lab = await serveLab({ stateDir: dir });
+      labs.push(lab);
+      labDirs[cluster] = dir;
+      const text = fs.readFileSync(lab.inventoryPath, "utf8");
+      expect((parse(text) as { cluster: string }).cluster).toBeTruthy();
+      fs.writeFileSync(
+        path.join(inventories, `${cluster}.yaml`),
+        text.replace(/^cluster: .*$/m, `cluster: ${cluster}`),
+      );
+    }
+    for (const s of sessions) {
+      workers.push(
+        await startServed(s, RULES, { token }, "127.0.0.1:0", [
+          "--inventory-dir",
+          inventories,
+          "--accept-new-host-keys",
+          "--database",
+          bed.url,
+        ]),
+      );
+    }
+    everyWorker.push(...workers);
+  });
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await Promise.all(labs.map((l) => l.close()));
+    await db?.close();
+    await bed?.stop();
+  });
+
+  it("the same target alerted to every worker at the same moment is one job and one run", async () => {
+    // Three fingerprints: the policy accepts each; only the job key makes them one.
+    const answers = await Promise.all(
+      workers.map((w, i) => w.post("/v1/alerts", webhook([locked("c2", "100", `fp-same-${i}`)]), token)),
+    );
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
+    expect(answers.map((a) => a.json.results[0].verdict).sort()).toEqual([
+      "duplicate-queued",
+      "duplicate-queued",
+      "queued",
+    ]);
+    const run = await waitUntil("the run to end", () => ended().find((r) => r.cluster === "c2"), 60_000);
+    expect(run.outcome).toBe("done");
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(allRuns().filter((r) => r.cluster === "c2")).toHaveLength(1);
+  });
+
+  it("many alerts over three clusters from every worker: each runs once, never two at once on one cluster", async () => {
+    const before = allRuns().length;
+    const vmids = ["101", "102", "103", "104", "105", "106"];
+    const posts = [];
+    let n = 0;
+    for (const vmid of vmids)
+      for (const cluster of CLUSTERS) {
+        const w = workers[n++ % workers.length] as Served;
+        posts.push(
+          w.post("/v1/alerts", webhook([locked(cluster, vmid, `fp-many-${cluster}-${vmid}`)]), token),
+        );
+      }
+    const answers = await Promise.all(posts);
+    expect(answers.map((a) => a.json.results[0].verdict)).toEqual(answers.map(() => "queued"));
+    const expected = before + vmids.length * CLUSTERS.length;
+    await waitUntil(
+      "every run to end",
+      () => (allRuns().length === expected && ended().length === expected) || undefined,
+      120_000,
+    );
+    await new Promise((r) => setTimeout(r, 2_000));
+    const runs = allRuns();
+    expect(runs).toHaveLength(expected);
+    // Each target once.
+    const targets = runs.map((r) => `${r.cluster}|${JSON.stringify(r.params)}`);
+    expect(new Set(targets).size).toBe(targets.length);
+    // Never two at once on one cluster: the journals' run-start → run-end intervals, across workers.
+    for (const cluster of CLUSTERS) {
+      const spans = runs
+        .filter((r) => r.cluster === cluster)
+        .map((r) => {
+          const entries = journal(r.stateDir, r.runId);
+          const start = entries.find((e) => e.type === "run-start");
+          const end = entries.findLast((e) => e.type === "run-end");
+          return { start: Date.parse(start?.time ?? ""), end: Date.parse(end?.time ?? "") };
+        })
+        .sort((a, b) => a.start - b.start);
+      for (const s of spans) expect(s.end).toBeGreaterThanOrEqual(s.start);
+      for (let i = 1; i < spans.length; i++)
+        expect(
+          spans[i]!.start,
+          `${cluster}: run ${i} started before run ${i - 1} ended`,
+        ).toBeGreaterThanOrEqual(spans[i - 1]!.end);
+    }
+    // Nothing left in the queue, and the queue depth says so on every worker.
+    for (const w of workers) expect(JSON.parse((await w.get("/healthz")).text).queue).toBe(0);
+  });
+
+  it("a killed worker's job, released by the takeover's function, is not run again and frees its cluster", async () => {
+    // pct unlock hangs once on c3's lab: the run that meets it stays in its step until its worker dies.
+    const fault = await admin.pvefix(
+      [
+        "lab",
+        "fault",
+        "add",
+        "--node",
+        "pve1",
+        "--match",
+        "pct unlock 100",
+        "--action",
+        "hang",
+        "--times",
+        "1",
+      ],
+      { env: { PVEFIX_STATE_DIR: labDirs.c3 as string } },
+    );
+    expect(fault.code, fault.stderr).toBe(0);
+    const first = await workers[0]!.post("/v1/alerts", webhook([locked("c3", "100", "fp-hang")]), token);
+    expect(first.json.results[0].verdict).toBe("queued");
+    const stuck = await waitUntil(
+      "the run to start",
+      () => allRuns().find((r) => r.cluster === "c3" && r.outcome === "running"),
+      60_000,
+    );
+    // The worker whose state directory has the run is the one running it.
+    const owner = workers[sessions.findIndex((s) => s.stateDir === stuck.stateDir)] as Served;
+    const start = journal(stuck.stateDir, stuck.runId).find((e) => e.type === "run-start");
+    expect(start?.type === "run-start" && start.trigger?.job).toMatchObject({ engine: "graphile-worker" });
+    process.kill(pvefixPidUnder(owner.child.child.pid as number), "SIGKILL");
+    await owner.child.exited;
+    // The dead worker's job holds c3's queue: a new alert on c3 waits.
+    const next = await workers
+      .find((w) => w !== owner)!
+      .post("/v1/alerts", webhook([locked("c3", "107", "fp-after")]), token);
+    expect(next.json.results[0].verdict).toBe("queued");
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(
+      allRuns().filter((r) => r.cluster === "c3" && JSON.stringify(r.params).includes("107")),
+    ).toHaveLength(0);
+    // The takeover's part (fleet-journal) decided the worker is dead: release its pool.
+    const pools = await poolsOfRun(db, (start?.type === "run-start" ? start.trigger : {}) ?? {});
+    expect(pools).toHaveLength(1);
+    const released = await releaseDeadPools(db, pools, "test: worker killed");
+    expect(released.map((j) => j.key)).toContain('run|stuck-lock|c3|vmid="100"');
+    // c3's queue moves again; the dead job stays failed with the reason, and is not run again.
+    await waitUntil(
+      "the waiting job to run",
+      () => ended().find((r) => r.cluster === "c3" && JSON.stringify(r.params).includes("107")),
+      60_000,
+    );
+    const rows = await transaction(db, (c) =>
+      c.query<{
+        attempts: number;
+        max_attempts: number;
+        last_error: string | null;
+        locked_by: string | null;
+      }>("SELECT attempts, max_attempts, last_error, locked_by FROM graphile_worker.jobs WHERE key = $1", [
+        'run|stuck-lock|c3|vmid="100"',
+      ]),
+    );
+    expect(rows.rows).toEqual([
+      { attempts: 1, max_attempts: 1, last_error: "test: worker killed", locked_by: null },
+    ]);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(allRuns().filter((r) => r.cluster === "c3" && r.params.vmid === 100)).toHaveLength(1);
+    // The failed job is history, not a duplicate: the same target alerted again is queued.
+    const again = await workers
+      .find((w) => w !== owner)!
+      .post("/v1/alerts", webhook([locked("c3", "100", "fp-hang-again")]), token);
+    expect(again.json.results[0].verdict).toBe("queued");
+    workers.splice(workers.indexOf(owner), 1);
+  });
+
+  it("a sweep of the rules runs from the crontab once per tick across the workers, not once per worker", async () => {
+    // Every worker's output, the killed one's too: a tick it took before it died counts.
+    const ticks = () =>
+      everyWorker.flatMap((w) =>
+        [...w.child.output().matchAll(/"msg":"sweep tick","cluster":"c1","tick":"([^"]+)"/g)].map(
+          (m) => m[1],
+        ),
+      );
+    await waitUntil("two crontab ticks", () => (new Set(ticks()).size >= 2 ? true : undefined), 150_000);
+    const seen = ticks();
+    expect(seen.length, seen.join(", ")).toBe(new Set(seen).size);
+  });
+});
+
+describe("serve --database on a database without graphile-worker's schema", () => {
+  const cli = cliSession();
+  let bed: PostgresBed;
+  beforeAll(async () => {
+    bed = await startPostgres();
+  });
+  afterAll(async () => {
+    await bed?.stop();
+  });
+
+  it("refuses to start, saying what is missing and what to run", async () => {
+    const url = await bed.database("no_jobs");
+    const db = await openDb(url, { max: 1 });
+    try {
+      await migrate(db); // pvefix's own migrations only
+    } finally {
+      await db.close();
+    }
+    const rules = path.join(cli.stateDir, "rules.yaml");
+    fs.writeFileSync(rules, "version: 1\n");
+    const r = await cli.pvefix([
+      "serve",
+      "--lab",
+      "--rules",
+      rules,
+      "--listen",
+      "127.0.0.1:0",
+      "--database",
+      url,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/lacks graphile-worker's job schema \(graphile_worker\)/);
+    expect(r.stderr).toMatch(/pvefix db migrate/);
+    expect(r.stdout).not.toMatch(/listening/);
+  });
+});
