@@ -18,6 +18,7 @@ import { poolsOfRun, releaseDeadPools } from "../../src/serve/store/postgres/rel
 import { cliSession, pvefixPidUnder } from "../integration/cli/pvefix.js";
 import {
   journal,
+  metric,
   runsOf,
   type Served,
   startServed,
@@ -182,7 +183,10 @@ describe("graphile-worker as the job engine of three serve workers", () => {
         ).toBeGreaterThanOrEqual(spans[i - 1]!.end);
     }
     // Nothing left in the queue, and the queue depth says so on every worker.
-    for (const w of workers) expect(JSON.parse((await w.get("/healthz")).text).queue).toBe(0);
+    for (const w of workers) {
+      expect(JSON.parse((await w.get("/healthz")).text).queue).toBe(0);
+      expect(metric((await w.get("/metrics", token)).text, /^pvefix_queue_depth /)).toBe(0);
+    }
   });
 
   it("a killed worker's job, released by the takeover's function, is not run again and frees its cluster", async () => {
@@ -258,6 +262,62 @@ describe("graphile-worker as the job engine of three serve workers", () => {
       .post("/v1/alerts", webhook([locked("c3", "100", "fp-hang-again")]), token);
     expect(again.json.results[0].verdict).toBe("queued");
     workers.splice(workers.indexOf(owner), 1);
+  });
+
+  it("SIGTERM to a worker mid-run: its run ends rolled back, it exits 0, and its cluster's waiting jobs run on the others", async () => {
+    const fault = await admin.pvefix(
+      [
+        "lab",
+        "fault",
+        "add",
+        "--node",
+        "pve1",
+        "--match",
+        "pct unlock 100",
+        "--action",
+        "hang",
+        "--times",
+        "1",
+      ],
+      { env: { PVEFIX_STATE_DIR: labDirs.c1 as string } },
+    );
+    expect(fault.code, fault.stderr).toBe(0);
+    const first = await workers[0]!.post("/v1/alerts", webhook([locked("c1", "100", "fp-term")]), token);
+    expect(first.json.results[0].verdict).toBe("queued");
+    const inStep = await waitUntil(
+      "the run to start its step",
+      () =>
+        allRuns().find(
+          (r) =>
+            r.cluster === "c1" &&
+            r.outcome === "running" &&
+            journal(r.stateDir, r.runId).some((e) => e.type === "step-start"),
+        ),
+      60_000,
+    );
+    const owner = workers[sessions.findIndex((s) => s.stateDir === inStep.stateDir)] as Served;
+    const other = workers.find((w) => w !== owner) as Served;
+    for (const vmid of ["108", "109"]) {
+      const r = await other.post("/v1/alerts", webhook([locked("c1", vmid, `fp-term-${vmid}`)]), token);
+      expect(r.json.results[0].verdict).toBe("queued");
+    }
+    owner.child.child.kill("SIGTERM");
+    const exited = await owner.child.exited;
+    expect(exited.code, exited.stderr).toBe(0);
+    workers.splice(workers.indexOf(owner), 1);
+    const run = runsOf(inStep.stateDir).find((r) => r.runId === inStep.runId)!;
+    expect(["failed-rolled-back", "interrupted"]).toContain(run.outcome);
+    if (run.outcome === "interrupted") expect(run.undoneBy).not.toBeNull();
+    // The jobs it had not started were never its own: another worker runs them.
+    const later = await waitUntil(
+      "the waiting jobs to run elsewhere",
+      () => {
+        const done = ended().filter((r) => r.cluster === "c1" && /10[89]/.test(JSON.stringify(r.params)));
+        return done.length === 2 ? done : undefined;
+      },
+      60_000,
+    );
+    for (const r of later) expect(r.stateDir).not.toBe(inStep.stateDir);
   });
 
   it("a sweep of the rules runs from the crontab once per tick across the workers, not once per worker", async () => {
