@@ -216,7 +216,7 @@ describe("graphile-worker as the job engine of three serve workers", () => {
       60_000,
     );
     // The worker whose state directory has the run is the one running it.
-    const owner = workers[sessions.findIndex((s) => s.stateDir === stuck.stateDir)] as Served;
+    const owner = everyWorker[sessions.findIndex((s) => s.stateDir === stuck.stateDir)] as Served;
     const start = journal(stuck.stateDir, stuck.runId).find((e) => e.type === "run-start");
     expect(start?.type === "run-start" && start.trigger?.job).toMatchObject({ engine: "graphile-worker" });
     process.kill(pvefixPidUnder(owner.child.child.pid as number), "SIGKILL");
@@ -295,7 +295,7 @@ describe("graphile-worker as the job engine of three serve workers", () => {
         ),
       60_000,
     );
-    const owner = workers[sessions.findIndex((s) => s.stateDir === inStep.stateDir)] as Served;
+    const owner = everyWorker[sessions.findIndex((s) => s.stateDir === inStep.stateDir)] as Served;
     const other = workers.find((w) => w !== owner) as Served;
     for (const vmid of ["108", "109"]) {
       const r = await other.post("/v1/alerts", webhook([locked("c1", vmid, `fp-term-${vmid}`)]), token);

@@ -145,6 +145,10 @@ export class GraphileQueue implements JobQueue {
       parsedCronItems: cronItems,
       logger: quietLogger(gw, (level, message) => this.o.logger.log(level, `job queue: ${message}`)),
       events,
+      // Without batching, graphile-worker marks a job done without awaiting it, and a graceful
+      // shutdown can close its pool first: the finished job would stay locked for 4 hours,
+      // holding its cluster. A batcher (even of 0 ms) is flushed before the pool closes.
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
     });
     this.runner.promise.then(
       () => {
