@@ -64,6 +64,7 @@ function pvefix(args: string[], stateDir: string): string {
   return execFileSync(process.execPath, [BIN, ...args], {
     env: { ...process.env, PVEFIX_STATE_DIR: stateDir, NO_COLOR: "1" },
     encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
   }).trim();
 }
 
