@@ -14,7 +14,11 @@ import { parse } from "yaml";
 import { type LabServer, resetLab, serveLab } from "../../src/lab/index.js";
 import { type Db, openDb, transaction } from "../../src/serve/store/postgres/db.js";
 import { migrate } from "../../src/serve/store/postgres/migrations.js";
-import { poolsOfRun, releaseDeadPools } from "../../src/serve/store/postgres/release-jobs.js";
+import {
+  poolsOfRun,
+  releaseDeadPools,
+  releaseOnTakeover,
+} from "../../src/serve/store/postgres/release-jobs.js";
 import { cliSession, pvefixPidUnder } from "../integration/cli/pvefix.js";
 import {
   journal,
@@ -231,10 +235,25 @@ describe("graphile-worker as the job engine of three serve workers", () => {
       allRuns().filter((r) => r.cluster === "c3" && JSON.stringify(r.params).includes("107")),
     ).toHaveLength(0);
     // The takeover's part (fleet-journal) decided the worker is dead: release its pool.
-    const pools = await poolsOfRun(db, (start?.type === "run-start" ? start.trigger : {}) ?? {});
+    const trigger = (start?.type === "run-start" ? start.trigger : {}) ?? {};
+    const pools = await poolsOfRun(db, trigger);
     expect(pools).toHaveLength(1);
-    const released = await releaseDeadPools(db, pools, "test: worker killed");
+    // The hook finds the same pool from the run's key alone (a journal without `trigger.job`).
+    const { job: _recorded, ...withoutJob } = trigger;
+    expect(await poolsOfRun(db, withoutJob)).toEqual(pools);
+    // As the takeover will call it; it never releases its own worker's pool.
+    const hook = (own: string) =>
+      releaseOnTakeover({
+        db,
+        runs: { triggerOf: async (runId) => (runId === stuck.runId ? withoutJob : null) },
+        ownPool: () => own,
+      });
+    expect(await hook(pools[0] as string)("worker-a", stuck.runId)).toEqual([]);
+    const released = await hook("pool-of-the-taker")("worker-a", stuck.runId);
     expect(released.map((j) => j.key)).toContain('run|stuck-lock|c3|vmid="100"');
+    // Idempotent: a second release (another run of the same dead worker) finds nothing.
+    expect(await releaseDeadPools(db, pools, "again")).toEqual([]);
+    const reason = `worker worker-a died; run ${stuck.runId} was taken over: not run again`;
     // c3's queue moves again; the dead job stays failed with the reason, and is not run again.
     await waitUntil(
       "the waiting job to run",
@@ -251,9 +270,7 @@ describe("graphile-worker as the job engine of three serve workers", () => {
         'run|stuck-lock|c3|vmid="100"',
       ]),
     );
-    expect(rows.rows).toEqual([
-      { attempts: 1, max_attempts: 1, last_error: "test: worker killed", locked_by: null },
-    ]);
+    expect(rows.rows).toEqual([{ attempts: 1, max_attempts: 1, last_error: reason, locked_by: null }]);
     await new Promise((r) => setTimeout(r, 2_000));
     expect(allRuns().filter((r) => r.cluster === "c3" && r.params.vmid === 100)).toHaveLength(1);
     // The failed job is history, not a duplicate: the same target alerted again is queued.
