@@ -12,7 +12,11 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { type LabServer, resetLab, serveLab } from "../../src/lab/index.js";
+import type { JobSpec } from "../../src/serve/jobs.js";
+import { silentLogger } from "../../src/serve/log.js";
 import { type Db, openDb, transaction } from "../../src/serve/store/postgres/db.js";
+import { GraphileQueue } from "../../src/serve/store/postgres/graphile-queue.js";
+import { migrateJobSchema } from "../../src/serve/store/postgres/graphile-schema.js";
 import { migrate } from "../../src/serve/store/postgres/migrations.js";
 import {
   poolsOfRun,
@@ -385,5 +389,76 @@ describe("serve --database on a database without graphile-worker's schema", () =
     expect(r.stderr).toMatch(/lacks graphile-worker's job schema \(graphile_worker\)/);
     expect(r.stderr).toMatch(/pvefix db migrate/);
     expect(r.stdout).not.toMatch(/listening/);
+  });
+});
+
+describe("the graphile-worker queue's enqueue, from three workers' pools", () => {
+  let bed: PostgresBed;
+  const opened: Db[] = [];
+  beforeAll(async () => {
+    bed = await startPostgres();
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((d) => d.close()));
+    await bed?.stop();
+  });
+  const job = (cluster: string, key: string): JobSpec => ({
+    task: "remediate",
+    cluster,
+    key,
+    payload: {
+      trigger: {
+        rule: "r",
+        runbook: "stuck-lock",
+        params: { vmid: "100" },
+        cluster,
+        key,
+        node: null,
+        unattended: true,
+      },
+      origin: {},
+    },
+  });
+
+  it("one job per key across workers, queue-full per cluster, and a depth every worker agrees on", async () => {
+    const url = await bed.database("enqueue");
+    const queues: GraphileQueue[] = [];
+    for (let i = 0; i < 3; i++) {
+      const d = await openDb(url, { max: 4 });
+      opened.push(d);
+      if (i === 0) await migrateJobSchema(d, url);
+      // Never started: these only enqueue, so every job stays waiting.
+      queues.push(
+        new GraphileQueue({ db: d, url, logger: silentLogger, maxPerCluster: 3, concurrency: 1, sweeps: [] }),
+      );
+    }
+    const same = await Promise.all(
+      queues.flatMap((q) => [q.enqueue(job("c1", "run|a")), q.enqueue(job("c1", "run|a"))]),
+    );
+    expect(same.sort()).toEqual(["duplicate", "duplicate", "duplicate", "duplicate", "duplicate", "queued"]);
+    // Five different keys on c1 from three workers at once: the cluster's limit (3) holds.
+    const many = await Promise.all(
+      ["b", "c", "d", "e", "f"].map((k, i) => queues[i % 3]!.enqueue(job("c1", `run|${k}`))),
+    );
+    expect(many.filter((v) => v === "queued")).toHaveLength(2);
+    expect(many.filter((v) => v === "full")).toHaveLength(3);
+    // Another cluster has its own limit; a sweep is not a job waiting for its cluster.
+    expect(await queues[1]!.enqueue(job("c2", "run|a2"))).toBe("queued");
+    expect(
+      await queues[2]!.enqueue({ task: "sweep", cluster: "c1", key: "sweep|c1", payload: { cluster: "c1" } }),
+    ).toBe("queued");
+    expect(await Promise.all(queues.map((q) => q.depth()))).toEqual([4, 4, 4]);
+    const rows = await transaction(opened[0]!, (c) =>
+      c.query<{ queue_name: string; n: string; max: number }>(
+        "SELECT queue_name, count(*) AS n, max(max_attempts) AS max FROM graphile_worker.jobs GROUP BY queue_name ORDER BY queue_name",
+      ),
+    );
+    expect(rows.rows).toEqual([
+      { queue_name: "pvefix-sweep:c1", n: "1", max: 1 },
+      { queue_name: "pvefix:c1", n: "3", max: 1 },
+      { queue_name: "pvefix:c2", n: "1", max: 1 },
+    ]);
+    for (const q of queues) await q.close();
+    expect(await queues[0]!.enqueue(job("c3", "run|z"))).toBe("closed");
   });
 });
