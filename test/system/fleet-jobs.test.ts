@@ -16,7 +16,11 @@ import type { JobSpec } from "../../src/serve/jobs.js";
 import { silentLogger } from "../../src/serve/log.js";
 import { type Db, openDb, transaction } from "../../src/serve/store/postgres/db.js";
 import { GraphileQueue } from "../../src/serve/store/postgres/graphile-queue.js";
-import { migrateJobSchema } from "../../src/serve/store/postgres/graphile-schema.js";
+import {
+  checkJobSchema,
+  knownJobMigrations,
+  migrateJobSchema,
+} from "../../src/serve/store/postgres/graphile-schema.js";
 import { migrate } from "../../src/serve/store/postgres/migrations.js";
 import {
   poolsOfRun,
@@ -460,5 +464,19 @@ describe("the graphile-worker queue's enqueue, from three workers' pools", () =>
     ]);
     for (const q of queues) await q.close();
     expect(await queues[0]!.enqueue(job("c3", "run|z"))).toBe("closed");
+  });
+
+  it("a job schema behind this binary's graphile-worker is refused, naming both migrations", async () => {
+    const url = await bed.database("behind");
+    const d = await openDb(url, { max: 2 });
+    opened.push(d);
+    await expect(checkJobSchema(d)).rejects.toThrow(/lacks graphile-worker's job schema/);
+    const { after } = await migrateJobSchema(d, url);
+    expect(after).toBe(knownJobMigrations());
+    await expect(checkJobSchema(d)).resolves.toBeUndefined();
+    await transaction(d, (c) => c.query("DELETE FROM graphile_worker.migrations WHERE id = $1", [after]));
+    await expect(checkJobSchema(d)).rejects.toThrow(
+      new RegExp(`at migration ${after - 1}, this pvefix's graphile-worker 0\\.17\\.\\d+ needs ${after}`),
+    );
   });
 });
