@@ -42,14 +42,15 @@ export interface ServeCommandOptions {
 /** The stores the command's flags name, closed when `fn` ends. */
 async function withStores<T>(
   globals: GlobalOptions,
-  database: string | undefined,
+  /** The --database flag, or it with the pool's size (`serve`, which runs many jobs at once). */
+  database: string | undefined | { flag: string | undefined; maxConnections: number },
   fn: (open: OpenStores) => Promise<T>,
-  maxConnections?: number,
 ): Promise<T> {
+  const flag = typeof database === "object" ? database.flag : database;
   const open = await openStores({
     stateDir: globals.stateDir,
-    database: databaseUrl(database),
-    ...(maxConnections ? { maxConnections } : {}),
+    database: databaseUrl(flag),
+    ...(typeof database === "object" ? { maxConnections: database.maxConnections } : {}),
   });
   try {
     return await fn(open);
@@ -182,57 +183,53 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
   const concurrency =
     Math.min(Math.max(clusters.names().length, 1), MAX_JOBS_AT_ONCE) + (rules.sweeps.length > 0 ? 1 : 0);
   if (url !== null) checkSweeps(rules.sweeps);
-  return withStores(
-    globals,
-    o.database,
-    async ({ stores, db }) => {
-      let queue: GraphileQueue | undefined;
-      if (db && url !== null) {
-        await checkJobSchema(db);
-        queue = new GraphileQueue({
-          db,
-          url,
-          logger,
-          maxPerCluster: rules.policy.maxQueue,
-          concurrency,
-          sweeps: rules.sweeps,
-        });
-      }
-      const handle = await startServe({
-        stores,
-        ...(queue ? { queue } : {}),
-        ...(db ? { remediator: clusterLockedRemediator(engineRemediator(globals.stateDir), db) } : {}),
-        stateDir: globals.stateDir,
-        rules,
-        clusters,
-        host,
-        port,
+  const pool = { flag: o.database, maxConnections: concurrency + 6 };
+  return withStores(globals, pool, async ({ stores, db }) => {
+    let queue: GraphileQueue | undefined;
+    if (db && url !== null) {
+      await checkJobSchema(db);
+      queue = new GraphileQueue({
+        db,
+        url,
         logger,
-        trustProxy: o.trustProxy,
-        bodyLimit: positiveInt(o.bodyLimit, "--body-limit"),
-        rateLimit: positiveInt(o.rateLimit, "--rate-limit"),
-        ...(o.tlsCert && o.tlsKey
-          ? { tls: { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey) } }
-          : {}),
+        maxPerCluster: rules.policy.maxQueue,
+        concurrency,
+        sweeps: rules.sweeps,
       });
-      const names = clusters.names();
-      print(JSON.stringify({ listening: handle.url, cluster: names[0], clusters: names }));
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          logger.log("info", "signal", { signal });
-          process.off("SIGTERM", onTerm);
-          process.off("SIGINT", onInt);
-          handle.shutdown().then(resolve, resolve);
-        };
-        const onTerm = () => stop("SIGTERM");
-        const onInt = () => stop("SIGINT");
-        process.on("SIGTERM", onTerm);
-        process.on("SIGINT", onInt);
-      });
-      return EXIT.ok;
-    },
-    url === null ? undefined : concurrency + 6,
-  );
+    }
+    const handle = await startServe({
+      stores,
+      ...(queue ? { queue } : {}),
+      ...(db ? { remediator: clusterLockedRemediator(engineRemediator(globals.stateDir), db) } : {}),
+      stateDir: globals.stateDir,
+      rules,
+      clusters,
+      host,
+      port,
+      logger,
+      trustProxy: o.trustProxy,
+      bodyLimit: positiveInt(o.bodyLimit, "--body-limit"),
+      rateLimit: positiveInt(o.rateLimit, "--rate-limit"),
+      ...(o.tlsCert && o.tlsKey
+        ? { tls: { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey) } }
+        : {}),
+    });
+    const names = clusters.names();
+    print(JSON.stringify({ listening: handle.url, cluster: names[0], clusters: names }));
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        logger.log("info", "signal", { signal });
+        process.off("SIGTERM", onTerm);
+        process.off("SIGINT", onInt);
+        handle.shutdown().then(resolve, resolve);
+      };
+      const onTerm = () => stop("SIGTERM");
+      const onInt = () => stop("SIGINT");
+      process.on("SIGTERM", onTerm);
+      process.on("SIGINT", onInt);
+    });
+    return EXIT.ok;
+  });
 }
 
 export async function runTokenAdd(
