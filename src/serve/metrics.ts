@@ -8,12 +8,21 @@ export interface ServeMetrics {
   runs: Counter<"outcome">;
   refusals: Counter<"reason">;
   queueDepth: Gauge;
+  jobsRunning: Gauge;
   runDuration: Histogram<"runbook">;
   approvals: Counter<"event">;
   notifications: Counter<"result">;
 }
 
-export function createMetrics(queueDepth: () => number): ServeMetrics {
+/**
+ * `queueDepth` is the jobs waiting for their cluster: with a database, every worker reports the
+ * fleet's one number (read from graphile-worker's jobs), so it is not summed across workers;
+ * `running` is this process's own.
+ */
+export function createMetrics(
+  queueDepth: () => number | Promise<number>,
+  running: () => number = () => 0,
+): ServeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "pvefix_serve_" });
   const registers = [registry];
@@ -45,10 +54,19 @@ export function createMetrics(queueDepth: () => number): ServeMetrics {
     }),
     queueDepth: new Gauge({
       name: "pvefix_queue_depth",
-      help: "Runs waiting for their cluster",
+      help: "Jobs waiting for their cluster (with a database: the whole fleet's, the same on every worker)",
+      registers,
+      async collect() {
+        // A scrape while the database is away says "unknown" (NaN) rather than failing the whole page.
+        this.set(await Promise.resolve(queueDepth()).catch(() => Number.NaN));
+      },
+    }),
+    jobsRunning: new Gauge({
+      name: "pvefix_jobs_running",
+      help: "Jobs (runs, approvals to ask or apply, sweeps) this worker is running now",
       registers,
       collect() {
-        this.set(queueDepth());
+        this.set(running());
       },
     }),
     runDuration: new Histogram({

@@ -13,6 +13,7 @@ import { planMarkdown } from "../views/plan-md.js";
 import type { IncomingAlert } from "./alerts/alertmanager.js";
 import { type Approval, decide, effectiveStatus, planHash } from "./approvals/approval.js";
 import { ServeError } from "./errors.js";
+import type { JobSpec } from "./jobs.js";
 import type { Logger } from "./log.js";
 import type { ServeMetrics } from "./metrics.js";
 import type { Notification, Notifier } from "./notify/webhook.js";
@@ -75,7 +76,24 @@ export class ServeService {
   private readonly controller = new AbortController();
   private stopping = false;
 
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: ServiceDeps) {
+    deps.queue.handle((job) => this.perform(job));
+  }
+
+  /** Every job of either engine comes back here, on whichever worker took it. */
+  async perform(job: JobSpec): Promise<void> {
+    switch (job.task) {
+      case "remediate":
+        return this.runJob(job.payload.trigger, job.payload.origin);
+      case "ask":
+        return this.askJob(job.payload.trigger, job.payload.origin, job.payload.reason);
+      case "apply-approved":
+        return this.applyJob(job.payload.approval);
+      case "sweep":
+        await this.sweep(job.payload.cluster);
+        return;
+    }
+  }
 
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -155,7 +173,7 @@ export class ServeService {
           severity: c.alert.labels.severity ?? "unknown",
           cluster: c.trigger.cluster,
         });
-        const queued = this.enqueueTrigger(c.trigger, {
+        const queued = await this.enqueueTrigger(c.trigger, {
           source: c.alert.source,
           by,
           fingerprint: c.alert.fingerprint,
@@ -229,7 +247,7 @@ export class ServeService {
       cluster: trigger.cluster,
     };
     if (verdict.kind === "accept")
-      result.verdict = this.enqueueTrigger(trigger, {
+      result.verdict = await this.enqueueTrigger(trigger, {
         source: alert.source === "sweep" ? "sweep" : "api",
         by,
       });
@@ -249,16 +267,22 @@ export class ServeService {
     }
   }
 
-  private enqueueTrigger(trigger: Trigger, origin: Record<string, unknown>): AlertVerdict {
+  private async enqueueTrigger(trigger: Trigger, origin: Record<string, unknown>): Promise<AlertVerdict> {
     if (this.stopping) return "shutting-down";
-    const job = trigger.unattended
-      ? { cluster: trigger.cluster, key: `run|${trigger.key}`, run: () => this.runJob(trigger, origin) }
+    const job: JobSpec = trigger.unattended
+      ? {
+          task: "remediate",
+          cluster: trigger.cluster,
+          key: `run|${trigger.key}`,
+          payload: { trigger, origin },
+        }
       : {
+          task: "ask",
           cluster: trigger.cluster,
           key: `ask|${trigger.key}`,
-          run: () => this.askJob(trigger, origin, "the rule does not allow it unattended"),
+          payload: { trigger, origin, reason: "the rule does not allow it unattended" },
         };
-    const queued = this.deps.queue.enqueue(job);
+    const queued = await this.deps.queue.enqueue(job);
     if (queued === "full") this.deps.metrics.refusals.inc({ reason: "queue-full" });
     return queued === "queued"
       ? "queued"
@@ -492,7 +516,7 @@ export class ServeService {
       verdict: input.verdict,
       status: approval.status,
     });
-    if (approval.status === "approved") this.enqueueApply(approval);
+    if (approval.status === "approved") await this.enqueueApply(approval);
     return approval;
   }
 
@@ -509,16 +533,17 @@ export class ServeService {
   /** Approvals completed elsewhere (`pvefix approve` on this machine) are picked up here. */
   async pollApprovals(): Promise<void> {
     for (const a of await this.deps.stores.approvals.list()) {
-      if (a.status === "approved") this.enqueueApply(a);
+      if (a.status === "approved") await this.enqueueApply(a);
     }
   }
 
-  private enqueueApply(approval: Approval): void {
+  private async enqueueApply(approval: Approval): Promise<void> {
     if (this.stopping) return;
-    this.deps.queue.enqueue({
+    await this.deps.queue.enqueue({
+      task: "apply-approved",
       cluster: approval.cluster,
       key: `apply|${approval.id}`,
-      run: () => this.applyJob(approval.id),
+      payload: { approval: approval.id },
     });
   }
 

@@ -11,7 +11,7 @@ import type { Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { Notifier } from "./notify/webhook.js";
 import { pauseOf } from "./policy/policy.js";
-import { InProcessQueue } from "./queue.js";
+import { InProcessQueue, type JobQueue } from "./queue.js";
 import { engineRemediator, type Remediator } from "./remediator.js";
 import type { RulesFile } from "./rules/schema.js";
 import { type ClusterDirectory, ServeService } from "./service.js";
@@ -36,6 +36,8 @@ export interface ServeOptions {
   now?: () => number;
   stores?: ServeStores;
   remediator?: Remediator;
+  /** The job engine: graphile-worker with a database; the in-process queue when absent. */
+  queue?: JobQueue;
 }
 
 export interface ServeHandle {
@@ -52,10 +54,14 @@ export const KNOWN_RUNBOOKS = (): string[] => runbooks.map((r) => r.meta.id);
 export async function startServe(o: ServeOptions): Promise<ServeHandle> {
   const now = o.now ?? Date.now;
   const stores = o.stores ?? stateDirStores(o.stateDir);
-  let queue: InProcessQueue | undefined;
-  const metrics = createMetrics(() => queue?.depth() ?? 0);
-  queue = new InProcessQueue(o.rules.policy.maxQueue, (job, error) =>
-    o.logger.log("error", "job failed", { key: job.key, error: (error as Error).message }),
+  const queue: JobQueue =
+    o.queue ??
+    new InProcessQueue(o.rules.policy.maxQueue, (job, error) =>
+      o.logger.log("error", "job failed", { key: job.key, error: (error as Error).message }),
+    );
+  const metrics = createMetrics(
+    () => queue.depth(),
+    () => queue.running(),
   );
   const notifier = new Notifier(o.rules.notify, undefined, (ok, target, error) => {
     metrics.notifications.inc({ result: ok ? "sent" : "failed" });
@@ -76,6 +82,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
   const recovered = await service.recover();
   if (recovered.length > 0)
     o.logger.log("warn", "rolled back runs a previous service left unfinished", { runs: recovered });
+  await queue.start?.();
 
   const app = await buildHttpServer({
     service,
@@ -101,7 +108,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
     health: async () => {
       const state = await stores.policy.read();
       return {
-        queue: queue.depth(),
+        queue: await queue.depth(),
         paused: Object.fromEntries(o.clusters.names().map((c) => [c, pauseOf(state, c) !== null])),
       };
     },
@@ -112,7 +119,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
   const url = `${o.tls ? "https" : "http"}://${host}:${address.port}`;
 
   const timers: NodeJS.Timeout[] = [];
-  for (const sweep of o.rules.sweeps) {
+  for (const sweep of queue.runsSweeps ? [] : o.rules.sweeps) {
     let running = false;
     timers.push(
       setInterval(() => {

@@ -2,6 +2,7 @@
 import { InputError } from "../../index.js";
 import { databaseUrl } from "../../serve/store/choose.js";
 import { openDb } from "../../serve/store/postgres/db.js";
+import { graphileWorkerVersion, migrateJobSchema } from "../../serve/store/postgres/graphile-schema.js";
 import { MIGRATIONS, migrate } from "../../serve/store/postgres/migrations.js";
 import { EXIT } from "../exit-codes.js";
 import { print } from "./shared.js";
@@ -21,6 +22,13 @@ export async function runDbMigrate(flag: string | undefined): Promise<number> {
       applied.length === 0
         ? `✔ ${db.label} is at migration ${latest}: nothing to apply`
         : `✔ ${db.label}: applied ${applied.map((v) => `${v} (${MIGRATIONS.find((m) => m.version === v)?.name})`).join(", ")}; now at ${latest}`,
+    );
+    // The job queue's schema (graphile_worker): pvefix serve --database refuses a database without it.
+    const jobs = await migrateJobSchema(db, url);
+    print(
+      jobs.before === jobs.after
+        ? `✔ graphile-worker ${graphileWorkerVersion()} job schema is at migration ${jobs.after}: nothing to apply`
+        : `✔ graphile-worker ${graphileWorkerVersion()} job schema: ${jobs.before === 0 ? "installed" : `upgraded from ${jobs.before}`}; now at ${jobs.after}`,
     );
     return EXIT.ok;
   } finally {

@@ -14,11 +14,16 @@ import type { ClusterDirectory } from "../../serve/service.js";
 import { startServe } from "../../serve/start.js";
 import { databaseUrl, type OpenStores, openStores } from "../../serve/store/choose.js";
 import { clusterLockedRemediator } from "../../serve/store/postgres/cluster-lock.js";
+import { checkSweeps, GraphileQueue } from "../../serve/store/postgres/graphile-queue.js";
+import { checkJobSchema } from "../../serve/store/postgres/graphile-schema.js";
 import type { ApprovalStore } from "../../serve/store/types.js";
 import { EXIT } from "../exit-codes.js";
 import type { GlobalOptions } from "../global-options.js";
 import { openTarget } from "../target.js";
 import { print } from "./shared.js";
+
+/** A worker on a database runs at most this many jobs (clusters) at once: each may hold two connections. */
+const MAX_JOBS_AT_ONCE = 8;
 
 export interface ServeCommandOptions {
   rules?: string;
@@ -39,10 +44,16 @@ export interface ServeCommandOptions {
 /** The stores the command's flags name, closed when `fn` ends. */
 async function withStores<T>(
   globals: GlobalOptions,
-  database: string | undefined,
+  /** The --database flag, or it with the pool's size (`serve`, which runs many jobs at once). */
+  database: string | undefined | { flag: string | undefined; maxConnections: number },
   fn: (open: OpenStores) => Promise<T>,
 ): Promise<T> {
-  const open = await openStores({ stateDir: globals.stateDir, database: databaseUrl(database) });
+  const flag = typeof database === "object" ? database.flag : database;
+  const open = await openStores({
+    stateDir: globals.stateDir,
+    database: databaseUrl(flag),
+    ...(typeof database === "object" ? { maxConnections: database.maxConnections } : {}),
+  });
   try {
     return await fn(open);
   } finally {
@@ -189,9 +200,29 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
   const key = o.sessionKeyFile === undefined ? undefined : sessionKey(o.sessionKeyFile);
   const clusters = await clusterDirectory(globals, o.inventoryDir);
   const logger = jsonLogger((line) => process.stderr.write(line));
-  return withStores(globals, o.database, async ({ stores, db }) => {
+  const url = databaseUrl(o.database);
+  // With a database: jobs of different clusters at once, each holding a cluster lock's connection.
+  // A slot more for the sweeps, so a sweep's diagnose does not wait behind a run (or a run behind it).
+  const concurrency =
+    Math.min(Math.max(clusters.names().length, 1), MAX_JOBS_AT_ONCE) + (rules.sweeps.length > 0 ? 1 : 0);
+  if (url !== null) checkSweeps(rules.sweeps);
+  const pool = { flag: o.database, maxConnections: concurrency + 6 };
+  return withStores(globals, pool, async ({ stores, db }) => {
+    let queue: GraphileQueue | undefined;
+    if (db && url !== null) {
+      await checkJobSchema(db);
+      queue = new GraphileQueue({
+        db,
+        url,
+        logger,
+        maxPerCluster: rules.policy.maxQueue,
+        concurrency,
+        sweeps: rules.sweeps,
+      });
+    }
     const handle = await startServe({
       stores,
+      ...(queue ? { queue } : {}),
       ...(db ? { remediator: clusterLockedRemediator(engineRemediator(globals.stateDir), db) } : {}),
       stateDir: globals.stateDir,
       rules,

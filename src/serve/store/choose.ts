@@ -21,7 +21,12 @@ export function databaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv = p
   return url ? url : null;
 }
 
-export async function openStores(o: { stateDir: string; database: string | null }): Promise<OpenStores> {
+export async function openStores(o: {
+  stateDir: string;
+  database: string | null;
+  /** The pool's size (default 10): a worker running many clusters' jobs at once needs more. */
+  maxConnections?: number;
+}): Promise<OpenStores> {
   if (o.database === null) {
     return { stores: stateDirStores(o.stateDir), db: null, close: async () => undefined };
   }
@@ -29,6 +34,7 @@ export async function openStores(o: { stateDir: string; database: string | null 
   const { postgresStores } = await import("./postgres/stores.js");
   const db = await openDb(o.database, {
     field: process.env.PVEFIX_DATABASE_URL === o.database ? "PVEFIX_DATABASE_URL" : "--database",
+    ...(o.maxConnections ? { max: o.maxConnections } : {}),
   });
   try {
     await checkSchema(db);
