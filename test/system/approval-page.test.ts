@@ -84,9 +84,7 @@ describe("the approval page in chromium", () => {
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/ui", secure: false });
     expect(cookie?.value).not.toContain(grafana);
     await page.click(`a[href="/ui/approvals/${approvalId}"]`);
-    await expect(page.locator("section.plan h1").textContent()).resolves.toMatch(
-      /^Plan: Restart .* on pve2/,
-    );
+    await expect(page.locator("section.plan h1").textContent()).resolves.toMatch(/^Plan: Restart .* on pve2/);
     expect(await page.locator("section.plan").textContent()).toContain("Stop pve-ha-lrm on pve2");
     expect(await page.locator("form#approve").count()).toBe(0);
     expect(await page.locator("main").textContent()).toContain("only an approver can decide");
