@@ -146,6 +146,16 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     }
 
     ex.events.emit({ type: "step-start", stepId: step.id });
+    try {
+      // The step's intent is in every copy of the journal before its first command is sent.
+      await ex.events.flush();
+    } catch (error) {
+      const why = `not sent: the journal's copy cannot be written (${(error as Error).message})`;
+      ex.events.emit({ type: "step-end", stepId: step.id, status: "skipped", error: why });
+      setStatus(index, "skipped", why);
+      for (let i = index + 1; i < plan.steps.length; i++) setStatus(i, "skipped");
+      return rollBack("failed-rolled-back", `stopped before step ${step.id}: ${why}`);
+    }
     const failure = await runStep(ex, step);
     if (failure === undefined) {
       ex.events.emit({ type: "step-end", stepId: step.id, status: "done" });

@@ -21,6 +21,9 @@ export async function undoSteps(ex: Execution, steps: readonly Step[], of?: stri
 
 export async function undoStep(ex: Execution, step: Step, of?: string): Promise<UndoReport> {
   ex.events.emit({ type: "undo-start", stepId: step.id, ...(of ? { of } : {}) });
+  // An undo goes on without the mirror (it is what a worker cut off from the database must do):
+  // its entries reach the copy when the database is back; undo actions are idempotent by design.
+  await ex.events.flush().catch(() => undefined);
   let error: string | undefined;
   if (step.undo.kind === "irreversible") {
     error = `irreversible: ${step.undo.reason}`;

@@ -33,6 +33,8 @@ export interface ServeOptions {
   now?: () => number;
   stores?: ServeStores;
   remediator?: Remediator;
+  /** Roll back the runs a killed service left in the state directory. False for a fleet worker: takeover does it. @default true */
+  recover?: boolean;
 }
 
 export interface ServeHandle {
@@ -70,7 +72,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
     now,
     stateDir: o.stateDir,
   });
-  const recovered = await service.recover();
+  const recovered = o.recover === false ? [] : await service.recover();
   if (recovered.length > 0)
     o.logger.log("warn", "rolled back runs a previous service left unfinished", { runs: recovered });
 

@@ -3,17 +3,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { InputError, runbooks } from "../../index.js";
 import { decide, effectiveStatus } from "../../serve/approvals/approval.js";
+import { parseDuration } from "../../serve/duration.js";
 import { ServeError } from "../../serve/errors.js";
+import { startFleet } from "../../serve/fleet/fleet.js";
 import { hashToken, newToken, Role, TokenName } from "../../serve/http/tokens.js";
 import { jsonLogger } from "../../serve/log.js";
 import { pause, resume } from "../../serve/policy/policy.js";
-import { engineRemediator } from "../../serve/remediator.js";
 import { checkRules } from "../../serve/rules/load.js";
 import { RulesFile } from "../../serve/rules/schema.js";
 import type { ClusterDirectory } from "../../serve/service.js";
 import { startServe } from "../../serve/start.js";
 import { databaseUrl, type OpenStores, openStores } from "../../serve/store/choose.js";
-import { clusterLockedRemediator } from "../../serve/store/postgres/cluster-lock.js";
 import type { ApprovalStore } from "../../serve/store/types.js";
 import { EXIT } from "../exit-codes.js";
 import type { GlobalOptions } from "../global-options.js";
@@ -32,6 +32,9 @@ export interface ServeCommandOptions {
   trustProxy: boolean;
   bodyLimit: string;
   rateLimit: string;
+  /** With a database: the heartbeat interval and the takeover delay (durations like 5s, 30s). */
+  heartbeat?: string;
+  takeoverAfter?: string;
 }
 
 /** The stores the command's flags name, closed when `fn` ends. */
@@ -146,6 +149,31 @@ async function clusterDirectory(globals: GlobalOptions, dir: string | undefined)
   };
 }
 
+/** `--heartbeat` and `--takeover-after`: checked even without a database, so a typo is never silent. */
+function fleetDurations(o: ServeCommandOptions): { heartbeatMs?: number; takeoverMs?: number } {
+  const read = (text: string | undefined, field: string) => {
+    if (text === undefined) return undefined;
+    const ms = parseDuration(text);
+    if (ms === null || ms <= 0)
+      throw new InputError([{ field, message: `Expected a duration like 5s, 30s or 2m, got "${text}"` }]);
+    return ms;
+  };
+  const heartbeatMs = read(o.heartbeat, "--heartbeat");
+  const takeoverMs = read(o.takeoverAfter, "--takeover-after");
+  if (heartbeatMs !== undefined && takeoverMs !== undefined && takeoverMs < 2 * heartbeatMs) {
+    throw new InputError([
+      {
+        field: "--takeover-after",
+        message: `Must be at least twice --heartbeat (${o.heartbeat}), got "${o.takeoverAfter}": one late beat must not look like a dead worker`,
+      },
+    ]);
+  }
+  return {
+    ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
+    ...(takeoverMs !== undefined ? { takeoverMs } : {}),
+  };
+}
+
 export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): Promise<number> {
   const { host, port } = listenAddress(o.listen);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
@@ -166,10 +194,14 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
   }
   const clusters = await clusterDirectory(globals, o.inventoryDir);
   const logger = jsonLogger((line) => process.stderr.write(line));
+  const fleetTimes = fleetDurations(o);
   return withStores(globals, o.database, async ({ stores, db }) => {
+    const fleet = db
+      ? await startFleet({ db, stateDir: globals.stateDir, stores, clusters, rules, logger, ...fleetTimes })
+      : null;
     const handle = await startServe({
       stores,
-      ...(db ? { remediator: clusterLockedRemediator(engineRemediator(globals.stateDir), db) } : {}),
+      ...(fleet ? { remediator: fleet.remediator, recover: false } : {}),
       stateDir: globals.stateDir,
       rules,
       clusters,
@@ -190,7 +222,10 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
         logger.log("info", "signal", { signal });
         process.off("SIGTERM", onTerm);
         process.off("SIGINT", onInt);
-        handle.shutdown().then(resolve, resolve);
+        handle
+          .shutdown()
+          .then(() => fleet?.stop())
+          .then(resolve, resolve);
       };
       const onTerm = () => stop("SIGTERM");
       const onInt = () => stop("SIGINT");

@@ -1,0 +1,141 @@
+/**
+ * One `pvefix serve --database` worker's part in the fleet: its row in `pvefix_workers`, beaten
+ * every `heartbeatMs` (and by every journal write), the mirror that copies its journals to
+ * PostgreSQL, the engine wired to read every worker's runs, and the takeover loop that handles
+ * runs of workers that stopped beating for `takeoverMs`. Nothing here changes the embedded default.
+ */
+import * as os from "node:os";
+import { runbookById, undoRun } from "../../index.js";
+import type { Logger } from "../log.js";
+import { Notifier } from "../notify/webhook.js";
+import { finish } from "../policy/policy.js";
+import { engineRemediator, type Remediator } from "../remediator.js";
+import type { RulesFile } from "../rules/schema.js";
+import type { ClusterDirectory } from "../service.js";
+import { clusterLockedRemediator, withClusterLock } from "../store/postgres/cluster-lock.js";
+import { type Db, transaction } from "../store/postgres/db.js";
+import { loadRunJournals, newWriterId, PgJournalMirror } from "../store/postgres/journal.js";
+import type { ServeStores } from "../store/types.js";
+import { Takeover } from "./takeover.js";
+
+export interface FleetOptions {
+  db: Db;
+  stateDir: string;
+  stores: ServeStores;
+  clusters: ClusterDirectory;
+  rules: RulesFile;
+  logger: Logger;
+  /** @default 5000 */
+  heartbeatMs?: number;
+  /** A run whose worker has not beaten for this long is taken over. @default 30000 */
+  takeoverMs?: number;
+}
+
+export interface Fleet {
+  workerId: string;
+  mirror: PgJournalMirror;
+  /** The engine for this worker: cluster-locked, its journals mirrored, other runs read from the database. */
+  remediator: Remediator;
+  takeover: Takeover;
+  /** Stop beating and taking over; the worker's row says it stopped (its open runs stay takeover-able). */
+  stop(): Promise<void>;
+}
+
+export function fleetRemediator(o: { db: Db; stateDir: string; mirror: PgJournalMirror }): Remediator {
+  return clusterLockedRemediator(
+    engineRemediator(o.stateDir, (cluster, runId) =>
+      loadRunJournals(o.db, { stateDir: o.stateDir, mirror: o.mirror, cluster, ...(runId ? { runId } : {}) }),
+    ),
+    o.db,
+  );
+}
+
+export async function startFleet(o: FleetOptions): Promise<Fleet> {
+  const heartbeatMs = o.heartbeatMs ?? 5_000;
+  const takeoverMs = o.takeoverMs ?? 30_000;
+  const workerId = newWriterId("worker");
+  await transaction(o.db, (c) =>
+    c.query("INSERT INTO pvefix_workers (worker_id, host, pid, takeover_ms) VALUES ($1, $2, $3, $4)", [
+      workerId,
+      os.hostname(),
+      process.pid,
+      takeoverMs,
+    ]),
+  );
+  const mirror = new PgJournalMirror(o.db, workerId, workerId, Math.min(2_000, heartbeatMs));
+  const remediator = fleetRemediator({ db: o.db, stateDir: o.stateDir, mirror });
+  const notifier = new Notifier(o.rules.notify, undefined, (ok, target, error) => {
+    if (!ok) o.logger.log("warn", "notification not delivered", { target, error });
+  });
+  const takeover = new Takeover({
+    db: o.db,
+    workerId,
+    takeoverMs,
+    clusters: () => o.clusters.names(),
+    undo: async ({ runId, cluster, trigger }) => {
+      const target = await o.clusters.open(cluster);
+      try {
+        return await withClusterLock(o.db, cluster, async () =>
+          undoRun({
+            ...target,
+            stateDir: o.stateDir,
+            runId,
+            runbookFor: runbookById,
+            mode: "unattended",
+            gate: async (r) => ({
+              approved: false,
+              answer: `unattended: step ${r.step.id} is ${r.step.risk}`,
+            }),
+            trigger,
+            journals: await loadRunJournals(o.db, { stateDir: o.stateDir, mirror, cluster, runId }),
+          }),
+        );
+      } finally {
+        await target.transport.close();
+      }
+    },
+    finished: async (key, outcome, runId) => {
+      await o.stores.policy.update((s) => ({ state: finish(s, key, outcome, runId), result: null }));
+    },
+    notify: (n) => notifier.notify(n),
+    logger: o.logger,
+  });
+  let lost = false;
+  const beat = setInterval(() => {
+    mirror.flush().then(
+      () => {
+        if (lost) o.logger.log("info", "heartbeat written again", { workerId });
+        lost = false;
+      },
+      (error: unknown) => {
+        if (!lost) o.logger.log("error", "heartbeat failed", { workerId, error: (error as Error).message });
+        lost = true;
+      },
+    );
+  }, heartbeatMs);
+  const look = setInterval(() => {
+    if (lost) return; // a worker that cannot beat takes nothing over
+    takeover
+      .once()
+      .catch((error: unknown) =>
+        o.logger.log("error", "takeover pass failed", { error: (error as Error).message }),
+      );
+  }, heartbeatMs);
+  o.logger.log("info", "fleet worker", { workerId, heartbeatMs, takeoverMs });
+  return {
+    workerId,
+    mirror,
+    remediator,
+    takeover,
+    async stop() {
+      clearInterval(beat);
+      clearInterval(look);
+      await mirror.close();
+      await transaction(o.db, (c) =>
+        c.query("UPDATE pvefix_workers SET state = 'stopped' WHERE worker_id = $1 AND state = 'alive'", [
+          workerId,
+        ]),
+      ).catch(() => undefined);
+    },
+  };
+}
