@@ -41,6 +41,38 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
+/**
+ * Whether this worker may take others' runs over: only after it has beaten without a gap for a
+ * whole takeover period. When the database itself was away every worker's beat is late; the
+ * first to get back must not take over the runs of workers that are alive and about to beat
+ * again (and to copy the ends their runs reached while the database was away).
+ */
+export class BeatHealth {
+  private healthySince: number | null;
+
+  constructor(now: number) {
+    this.healthySince = now;
+  }
+
+  /** A beat reached the database; true when it is the first after a failure. */
+  beat(now: number): boolean {
+    if (this.healthySince !== null) return false;
+    this.healthySince = now;
+    return true;
+  }
+
+  /** A beat failed; true when it is the first failure. */
+  fail(): boolean {
+    const first = this.healthySince !== null;
+    this.healthySince = null;
+    return first;
+  }
+
+  mayTakeOver(now: number, takeoverMs: number): boolean {
+    return this.healthySince !== null && now - this.healthySince >= takeoverMs;
+  }
+}
+
 export function fleetRemediator(o: { db: Db; stateDir: string; mirror: PgJournalMirror }): Remediator {
   return clusterLockedRemediator(
     engineRemediator(o.stateDir, (cluster, runId) =>
@@ -100,21 +132,20 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     notify: (n) => notifier.notify(n),
     logger: o.logger,
   });
-  let lost = false;
+  const health = new BeatHealth(Date.now());
   const beat = setInterval(() => {
     mirror.flush().then(
       () => {
-        if (lost) o.logger.log("info", "heartbeat written again", { workerId });
-        lost = false;
+        if (health.beat(Date.now())) o.logger.log("info", "heartbeat written again", { workerId });
       },
       (error: unknown) => {
-        if (!lost) o.logger.log("error", "heartbeat failed", { workerId, error: (error as Error).message });
-        lost = true;
+        if (health.fail())
+          o.logger.log("error", "heartbeat failed", { workerId, error: (error as Error).message });
       },
     );
   }, heartbeatMs);
   const look = setInterval(() => {
-    if (lost) return; // a worker that cannot beat takes nothing over
+    if (!health.mayTakeOver(Date.now(), takeoverMs)) return;
     takeover
       .once()
       .catch((error: unknown) =>
