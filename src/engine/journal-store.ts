@@ -5,7 +5,14 @@
  * one machine can be shown, undone or taken over on another.
  */
 import * as fs from "node:fs";
-import { Journal, type JournalEntry, type JournalEntryInput, readJournal, runsDir } from "./journal.js";
+import {
+  Journal,
+  type JournalEntry,
+  type JournalEntryInput,
+  readJournal,
+  runsDir,
+  summarizeRun,
+} from "./journal.js";
 
 /**
  * A copy of journal entries, in order, somewhere other processes read. `append` never blocks and
@@ -41,10 +48,10 @@ export function stateDirJournals(stateDir: string): RunJournals {
   };
 }
 
+/** Ended, or interrupted (no end, and its process is gone): not running. */
 export function localRunEnded(stateDir: string, runId: string): boolean {
   try {
-    const entries = readJournal(stateDir, runId);
-    return entries.some((e) => e.type === "run-end");
+    return summarizeRun(readJournal(stateDir, runId)).outcome !== "running";
   } catch {
     return false;
   }

@@ -11,7 +11,7 @@ import { BackupStore } from "../backup.js";
 import { EngineError, JournalWriteError } from "../errors.js";
 import { type EngineListener, EventStream } from "../events.js";
 import type { Execution } from "../execution.js";
-import { Journal, readJournal, runsDir, summarizeRun, unusedRunId } from "../journal.js";
+import { Journal, runsDir, unusedRunId } from "../journal.js";
 import { type RunJournals, stateDirJournals } from "../journal-store.js";
 import { acquireStateLock, stateDirFault } from "../lock.js";
 import type { Plan, Refusal, RunMode, RunOutcome, Step } from "../model.js";
@@ -46,15 +46,6 @@ type Body = (ex: Execution) => Promise<BodyResult>;
 
 export function nodesOf(steps: readonly Step[]): string[] {
   return [...new Set(steps.map((s) => s.node))];
-}
-
-export function runEnded(stateDir: string, runId: string): boolean {
-  try {
-    const outcome = summarizeRun(readJournal(stateDir, runId)).outcome;
-    return outcome !== "running";
-  } catch {
-    return false;
-  }
 }
 
 /** Where an operation reads other runs and copies its own journal: the state directory unless told. */
