@@ -78,3 +78,11 @@ export function undoEntriesOf(entries: readonly JournalEntry[], runId: string): 
   if (start?.type !== "run-start" || start.undoOf !== runId) return [];
   return entries.filter((e) => (e.type === "undo-start" || e.type === "undo-end") && e.of === runId);
 }
+
+/**
+ * A mirror's refusal because another worker has taken this process's runs over (its heartbeat
+ * was late): the run must send nothing more, not even its rollback, which the other worker does.
+ */
+export function runTakenOver(error: unknown): boolean {
+  return (error as { runTakenOver?: unknown } | null)?.runTakenOver === true;
+}

@@ -49,12 +49,18 @@ class RecordingMirror implements JournalMirror {
   readonly entries: Array<{ runId: string; entry: JournalEntry }> = [];
   readonly flushes: Array<{ entries: number; commands: number }> = [];
   failFrom = Number.POSITIVE_INFINITY;
+  /** The failure says another worker took the run over (as PgJournalMirror's WorkerRevokedError). */
+  takenOver = false;
   constructor(private readonly cluster: FakeCluster) {}
   append(runId: string, entry: JournalEntry): void {
     this.entries.push({ runId, entry });
   }
   async flush(): Promise<void> {
-    if (this.flushes.length >= this.failFrom) throw new Error("connection to the database lost");
+    if (this.flushes.length >= this.failFrom) {
+      throw this.takenOver
+        ? Object.assign(new Error("worker declared dead"), { runTakenOver: true })
+        : new Error("connection to the database lost");
+    }
     this.flushes.push({ entries: this.entries.length, commands: this.cluster.log.length });
   }
 }
@@ -134,6 +140,20 @@ describe("the journal's mirror", () => {
       status: "skipped",
     });
     expect(file.at(-1)).toMatchObject({ type: "run-end", outcome: "failed-rolled-back" });
+  });
+
+  it("a run another worker took over stops before its next step and sends no rollback of its own", async () => {
+    mirror.failFrom = 1;
+    mirror.takenOver = true;
+    const result = await run();
+    expect(result.outcome).toBe("interrupted");
+    expect(result.steps.map((s) => s.status)).toEqual(["done", "skipped"]);
+    const sent = cluster.log.map((l) => l.command).filter((c) => c.startsWith("demo-"));
+    expect(sent).toEqual(["demo-do one"]);
+    expect(readJournal(stateDir, result.runId!).at(-1)).toMatchObject({
+      type: "run-end",
+      outcome: "interrupted",
+    });
   });
 
   it("undo works from journals another process holds, and appends its record there", async () => {

@@ -38,6 +38,8 @@ interface Pending {
 
 /** Thrown by `flush` when another worker has declared this one dead and taken its runs over. */
 export class WorkerRevokedError extends ServeError {
+  /** Read by the engine (`runTakenOver`): stop without a rollback of its own. */
+  readonly runTakenOver = true;
   constructor(workerId: string) {
     super(
       "PVEFIX_SERVE_DATABASE",
