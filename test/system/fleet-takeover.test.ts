@@ -213,6 +213,12 @@ describe("crash takeover between serve workers on one PostgreSQL", () => {
 
   it("pvefix undo --database from a third process undoes the dead worker's run under the cluster's lock, mirrored too", async () => {
     const runId = (await runWith("step-start", "unlock-100")) as string;
+    const plan = await admin.pvefix([
+      ...["undo", runId, "--plan", "--database", bed.url],
+      ...["-i", lab.inventoryPath, "--accept-new-host-keys", "-o", "json"],
+    ]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout)).toMatchObject({ plan: { steps: [{ id: "unlock-100" }] } });
     const undo = await admin.pvefix([
       "undo",
       runId,
