@@ -7,10 +7,11 @@ set -euo pipefail
 # (iproute2), unshare/nsenter (util-linux), ps/pkill for the stand-ins (procps), nft for link faults
 # (nftables), a real QDevice (corosync-qnetd, corosync-qdevice), real webhooks for `pvefix serve`
 # (prometheus-alertmanager), DF pings of the corosync-links diagnosis (iputils-ping) and the fleet
-# store (postgresql) and a real browser for the approval page (chromium, headless). Nothing starts
-# by itself here (no systemd). See test/system/README.md.
+# store (postgresql), a real browser for the approval page (chromium, headless) and the shells whose
+# completion scripts pvefix prints (zsh, fish). Nothing starts by itself here (no systemd). See
+# test/system/README.md.
 packages=(openssh-server openssh-client corosync iproute2 util-linux procps nftables corosync-qnetd
-  corosync-qdevice prometheus-alertmanager iputils-ping postgresql chromium)
+  corosync-qdevice prometheus-alertmanager iputils-ping postgresql chromium zsh fish)
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "install-system-deps: run as root (apt-get and /run/sshd need it)" >&2

@@ -203,6 +203,10 @@ export function buildProgram(version: string, setExit: Exit): Command {
     .option("--body-limit <bytes>", "largest request body", "1048576")
     .option("--rate-limit <n>", "requests per minute per token (or per address)", "600")
     .option(
+      "--session-key-file <file>",
+      "sign the approval page's sessions with this key (32 bytes or more; the same file on every worker behind one address); default: a random key per process",
+    )
+    .option(
       "--database <url>",
       "PostgreSQL shared by serve workers (postgres://…; else PVEFIX_DATABASE_URL; else the state dir)",
     )
@@ -225,6 +229,7 @@ export function buildProgram(version: string, setExit: Exit): Command {
           trustProxy: o.trustProxy === true,
           bodyLimit: String(o.bodyLimit),
           rateLimit: String(o.rateLimit),
+          ...(typeof o.sessionKeyFile === "string" ? { sessionKeyFile: o.sessionKeyFile } : {}),
           ...(typeof o.database === "string" ? { database: o.database } : {}),
           heartbeat: String(o.heartbeat),
           takeoverAfter: String(o.takeoverAfter),

@@ -89,7 +89,7 @@ export function globalsForEntries(
   // Made on a PVE node with no inventory: that node finds the same cluster again by itself.
   if (start.transport === "node") return globals;
   const how = start.inventory
-    ? `pass ${commandLine(["-i", start.inventory])}`
+    ? `pass ${commandLine(["-i", start.inventory, ...(start.inventoryGroup !== undefined ? ["--group", start.inventoryGroup] : [])])}`
     : `pass -i with the inventory of cluster ${start.cluster}`;
   throw new GlobalOptionError(
     `✖ No cluster given: run ${runId} was made on cluster ${start.cluster} over ${start.transport}; ${how}`,

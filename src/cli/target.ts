@@ -56,6 +56,7 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
       nodes: inventory.nodes.map((n) => n.name),
       cluster: inventory.cluster,
       inventoryPath: path.resolve(globals.inventory),
+      ...(globals.group !== undefined ? { inventoryGroup: globals.group } : {}),
     };
   }
   const found = findThisNode();

@@ -29,6 +29,8 @@ export const JournalEntry = z.discriminatedUnion("type", [
     transport: z.string(),
     /** The inventory file (`-i`) the run was given; absent for the lab and API callers. */
     inventory: z.string().optional(),
+    /** The Ansible group (`--group`) that picked the cluster in that inventory. */
+    inventoryGroup: z.string().optional(),
     user: z.string(),
     host: z.string(),
     pid: z.number().int(),

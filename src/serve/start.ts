@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { runbooks } from "../index.js";
+import { stateDirRuns } from "./http/page/routes.js";
 import { buildHttpServer } from "./http/server.js";
 import type { Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
@@ -26,6 +27,8 @@ export interface ServeOptions {
   logger: Logger;
   tls?: { cert: Buffer; key: Buffer };
   trustProxy?: boolean;
+  /** Signs the approval page's sessions (shared by workers behind one address). @default random */
+  sessionKey?: Buffer;
   bodyLimit?: number;
   rateLimit?: number;
   /** How often approvals decided outside this process (`pvefix approve`) are looked for. @default 1000 */
@@ -86,6 +89,17 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
     ...(o.trustProxy ? { trustProxy: true } : {}),
     ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}),
     ...(o.rateLimit ? { rateLimit: o.rateLimit } : {}),
+    page: {
+      runs: stateDirRuns(o.stateDir),
+      paused: async () => {
+        const state = await stores.policy.read();
+        return [
+          ...(state.paused.all ? [{ cluster: null, pause: state.paused.all }] : []),
+          ...Object.entries(state.paused.clusters).map(([cluster, pause]) => ({ cluster, pause })),
+        ];
+      },
+      sessionKey: o.sessionKey,
+    },
     health: async () => {
       const state = await stores.policy.read();
       return {

@@ -13,7 +13,8 @@ function started(iso: string): string {
   return iso.replace("T", " ").replace(/\.\d+Z$/, "Z");
 }
 
-function runRow(run: RunSummary): string[] {
+/** One run as the cells of `pvefix runs` (the approval page shows the same words). */
+export function runRow(run: RunSummary): string[] {
   return [
     run.runId,
     started(run.startedAt),
@@ -24,7 +25,8 @@ function runRow(run: RunSummary): string[] {
   ];
 }
 
-const HEADERS = ["RUN ID", "STARTED", "RUNBOOK", "PARAMS", "OUTCOME", "UNDONE BY"];
+export const RUN_LIST_HEADERS = ["RUN ID", "STARTED", "RUNBOOK", "PARAMS", "OUTCOME", "UNDONE BY"];
+const HEADERS = RUN_LIST_HEADERS;
 
 /** The columns that give way, widest first, when the table is wider than the terminal. */
 const SHRINKABLE = [3, 4, 5];

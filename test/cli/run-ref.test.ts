@@ -34,6 +34,14 @@ journal(OLD, { cluster: "prod", transport: "ssh" });
 // Made on a PVE node with no -i (the day before, so `last` and the prefixes above are unchanged).
 const NODE = "20261204T230000Z-stuck-lock-dddd";
 journal(NODE, { cluster: "prod", transport: "node" });
+// Through an Ansible inventory whose group `pve_prod` is the cluster.
+const GROUP = "20261204T230100Z-stuck-lock-eeee";
+journal(GROUP, {
+  cluster: "pve_prod",
+  transport: "ssh",
+  inventory: "/etc/ansible/hosts",
+  inventoryGroup: "pve_prod",
+});
 
 const globals: GlobalOptions = {
   lab: false,
@@ -68,6 +76,12 @@ describe("the cluster of a run given without --lab or -i", () => {
       `✖ No cluster given: run ${SSH} was made on cluster prod over ssh; pass -i '/etc/pvefix/prod cl.yaml'`,
     );
     expect(() => globalsForRun(globals, OLD)).toThrow(/pass -i with the inventory of cluster prod/);
+  });
+
+  it("names the Ansible group too when the run was made with --group", () => {
+    expect(() => globalsForRun(globals, GROUP)).toThrow(
+      `✖ No cluster given: run ${GROUP} was made on cluster pve_prod over ssh; pass -i /etc/ansible/hosts --group pve_prod`,
+    );
   });
 
   it("finds the cluster again on the node for a run made there with no -i", () => {

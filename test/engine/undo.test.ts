@@ -162,6 +162,31 @@ describe("undo is a plan, re-checked on fresh facts", () => {
     expect(cluster.file("n1", A)).toBe("new a\n");
   });
 
+  it("refuses to plan or run the undo on another cluster (exit 2), reading and writing nothing there", async () => {
+    const runId = await doneRun();
+    const elsewhere = new FakeCluster(["n1", "n2"]);
+    const other = { transport: elsewhere, nodes: ["n1", "n2"], cluster: "other", stateDir };
+    const runs = listRuns(stateDir).length;
+    const error = await undoRun({
+      ...other,
+      runId,
+      runbookFor: () => demo,
+      mode: "interactive",
+      gate: yes,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "PVEFIX_BAD_INPUT",
+      exitCode: 2,
+      message: `Run ${runId} was made on cluster demo, not on other: it is undone only on its own cluster`,
+    });
+    await expect(planUndo({ ...other, runId, runbookFor: () => demo })).rejects.toThrow(
+      /made on cluster demo/,
+    );
+    expect(elsewhere.log).toEqual([]);
+    expect(listRuns(stateDir)).toHaveLength(runs);
+    expect((await undo(runId)).outcome).toBe("undone");
+  });
+
   it("refuses (exit 3) when a guard says undoing is unsafe now, runs nothing, and stays undoable", async () => {
     const runId = await doneRun();
     cluster.file("n1", FENCE, "split\n");

@@ -35,6 +35,8 @@ export interface ServeCommandOptions {
   /** With a database: the heartbeat interval and the takeover delay (durations like 5s, 30s). */
   heartbeat?: string;
   takeoverAfter?: string;
+  /** Signs the approval page's sessions; the same file on every worker behind one address. */
+  sessionKeyFile?: string;
 }
 
 /** The stores the command's flags name, closed when `fn` ends. */
@@ -77,6 +79,26 @@ export function runCheckRules(file: string): number {
     `✔ ${file}: ${r.rules.length} rule(s), ${r.sweeps.length} sweep(s), ${r.findings.length} finding rule(s), ${r.notify.length} notification target(s)`,
   );
   return EXIT.ok;
+}
+
+function sessionKey(file: string): Buffer {
+  let key: Buffer;
+  try {
+    key = fs.readFileSync(file);
+  } catch (error) {
+    throw new InputError([
+      { field: "--session-key-file", message: `Cannot read ${file}: ${(error as Error).message}` },
+    ]);
+  }
+  if (key.length < 32) {
+    throw new InputError([
+      {
+        field: "--session-key-file",
+        message: `${file} has ${key.length} bytes; a session key needs 32 or more (head -c 32 /dev/urandom > ${file})`,
+      },
+    ]);
+  }
+  return key;
 }
 
 function positiveInt(text: string, field: string): number {
@@ -192,6 +214,7 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
       );
     rules = checked.rules;
   }
+  const key = o.sessionKeyFile === undefined ? undefined : sessionKey(o.sessionKeyFile);
   const clusters = await clusterDirectory(globals, o.inventoryDir);
   const logger = jsonLogger((line) => process.stderr.write(line));
   const fleetTimes = fleetDurations(o);
@@ -211,6 +234,7 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
       trustProxy: o.trustProxy,
       bodyLimit: positiveInt(o.bodyLimit, "--body-limit"),
       rateLimit: positiveInt(o.rateLimit, "--rate-limit"),
+      ...(key ? { sessionKey: key } : {}),
       ...(o.tlsCert && o.tlsKey
         ? { tls: { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey) } }
         : {}),

@@ -24,6 +24,8 @@ export interface ClusterTarget {
   cluster: string;
   /** The inventory file this target came from, recorded in the journal so `undo` can say which -i to pass. */
   inventoryPath?: string;
+  /** The Ansible group that picked the cluster in that inventory (`--group`), for the same reason. */
+  inventoryGroup?: string;
 }
 
 export interface RunResult {
@@ -118,6 +120,7 @@ export async function withRun(
         cluster: options.cluster,
         transport: options.transport.kind,
         ...(options.inventoryPath ? { inventory: options.inventoryPath } : {}),
+        ...(options.inventoryGroup !== undefined ? { inventoryGroup: options.inventoryGroup } : {}),
         ...(mode === "undo" && typeof options.runId === "string" ? { undoOf: options.runId } : {}),
         ...(options.trigger ? { trigger: options.trigger } : {}),
       },

@@ -37,12 +37,24 @@ export interface UndoSubject {
   runbook: AnyRunbook;
 }
 
+/**
+ * The run to undo, from its journal. Given the cluster the undo would talk to, a run made on
+ * another cluster is refused before anything is read there: its steps name guests, files and
+ * nodes of its own cluster, and the same names elsewhere are other things.
+ */
 export function undoSubject(
-  options: Pick<UndoOptions, "stateDir" | "runId" | "runbookFor" | "journals">,
+  options: Pick<UndoOptions, "stateDir" | "runId" | "runbookFor" | "journals"> & { cluster?: string },
 ): UndoSubject {
   const journals = journalsOf(options);
   const entries = journals.read(options.runId);
   const summary = summarizeRun(entries);
+  if (options.cluster !== undefined && summary.cluster !== options.cluster) {
+    throw new EngineError(
+      "PVEFIX_BAD_INPUT",
+      `Run ${options.runId} was made on cluster ${summary.cluster}, not on ${options.cluster}: it is undone only on its own cluster`,
+      "point -i/--group/--lab at the cluster the run was made on (`pvefix show` names it)",
+    );
+  }
   if (summary.outcome === "running") {
     throw new EngineError(
       "PVEFIX_LOCKED",

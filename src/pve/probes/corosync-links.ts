@@ -236,7 +236,9 @@ async function pingsOf(
     );
   type Outcome = { result: PingResult; error?: undefined } | { result?: undefined; error: string };
   const ping = async (args: string): Promise<Outcome> => {
-    const r = await ctx.run(node, `timeout -s KILL ${PING_SECONDS} ping -n -q ${args}`, {
+    // Not -q: iputils' quiet mode drops the kernel's "local error: message too long, mtu=N" and
+    // its "+N errors" count (and routers' "Frag needed … mtu = N"), which name the MTU at fault.
+    const r = await ctx.run(node, `timeout -s KILL ${PING_SECONDS} ping -n ${args}`, {
       timeoutMs: (PING_SECONDS + 10) * 1000,
       alone: true,
     });

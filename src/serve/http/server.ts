@@ -14,6 +14,7 @@ import type { Logger } from "../log.js";
 import type { ServeMetrics } from "../metrics.js";
 import type { ServeService } from "../service.js";
 import type { TokenStore } from "../store/types.js";
+import { type PageOptions, registerPage } from "./page/routes.js";
 import { hashToken, may, type Permission, type TokenRecord } from "./tokens.js";
 
 export interface HttpOptions {
@@ -30,6 +31,8 @@ export interface HttpOptions {
   /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
   trustProxy?: boolean;
   health?: () => Promise<Record<string, unknown>>;
+  /** The approval page under /ui/ (docs/unattended.md "The approval page"); absent: no page. */
+  page?: PageOptions;
 }
 
 const RunRequest = z.strictObject({
@@ -215,6 +218,16 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
     await o.service.resume(body.cluster ?? null);
     return { resumed: body.cluster ?? "all" };
   });
+
+  if (o.page) {
+    await registerPage(app, {
+      service: o.service,
+      tokens: o.tokens,
+      logger: o.logger,
+      now: o.now,
+      page: o.page,
+    });
+  }
 
   return app;
 }

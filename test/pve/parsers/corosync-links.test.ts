@@ -145,6 +145,16 @@ describe("parsePing (iputils 20221126)", () => {
     expect(r).toMatchObject({ transmitted: 2, received: 0, errors: 2, lossPercent: 100, reportedMtu: 1400 });
   });
 
+  it("the same refused DF ping with -q: no error line, no error count, only loss (why the sweep omits -q)", () => {
+    // Captured from iputils 20221126 in a network namespace whose veth has MTU 1400.
+    expect(fixture("ping-df-local-mtu-quiet.stderr.txt")).toBe("");
+    const r = parsePing(
+      fixture("ping-df-local-mtu-quiet.txt"),
+      fixture("ping-df-local-mtu-quiet.stderr.txt"),
+    );
+    expect(r).toMatchObject({ transmitted: 2, received: 0, errors: 0, lossPercent: 100, reportedMtu: null });
+  });
+
   it("no summary (an address that is not local): a ParseError with ping's words", () => {
     expect(() => parsePing("", "ping: bind: Cannot assign requested address\n")).toThrow(/Cannot assign/);
   });
