@@ -224,7 +224,7 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
       : null;
     const handle = await startServe({
       stores,
-      ...(fleet ? { remediator: fleet.remediator, recover: false } : {}),
+      ...(fleet ? { remediator: fleet.remediator, recover: false, runs: fleet.runs } : {}),
       stateDir: globals.stateDir,
       rules,
       clusters,

@@ -6,6 +6,7 @@
  */
 import * as os from "node:os";
 import { runbookById, undoRun } from "../../index.js";
+import type { RunSource } from "../http/page/routes.js";
 import type { Logger } from "../log.js";
 import { Notifier } from "../notify/webhook.js";
 import { finish } from "../policy/policy.js";
@@ -14,7 +15,13 @@ import type { RulesFile } from "../rules/schema.js";
 import type { ClusterDirectory } from "../service.js";
 import { clusterLockedRemediator, withClusterLock } from "../store/postgres/cluster-lock.js";
 import { type Db, transaction } from "../store/postgres/db.js";
-import { loadRunJournals, newWriterId, PgJournalMirror } from "../store/postgres/journal.js";
+import {
+  listPgRuns,
+  loadRunJournals,
+  newWriterId,
+  PgJournalMirror,
+  readPgJournal,
+} from "../store/postgres/journal.js";
 import type { ServeStores } from "../store/types.js";
 import { Takeover } from "./takeover.js";
 
@@ -37,6 +44,8 @@ export interface Fleet {
   /** The engine for this worker: cluster-locked, its journals mirrored, other runs read from the database. */
   remediator: Remediator;
   takeover: Takeover;
+  /** Every worker's runs, for the approval page. */
+  runs: RunSource;
   /** Stop beating and taking over; the worker's row says it stopped (its open runs stay takeover-able). */
   stop(): Promise<void>;
 }
@@ -158,6 +167,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     mirror,
     remediator,
     takeover,
+    runs: { list: () => listPgRuns(o.db), entries: (runId) => readPgJournal(o.db, runId) },
     async stop() {
       clearInterval(beat);
       clearInterval(look);
