@@ -5,7 +5,7 @@
  * runs of workers that stopped beating for `takeoverMs`. Nothing here changes the embedded default.
  */
 import * as os from "node:os";
-import { runbookById, undoRun } from "../../index.js";
+import { EngineError, runbookById, undoRun } from "../../index.js";
 import type { RunSource } from "../http/page/routes.js";
 import type { Logger } from "../log.js";
 import { Notifier } from "../notify/webhook.js";
@@ -83,14 +83,39 @@ export class BeatHealth {
 }
 
 export function fleetRemediator(o: { db: Db; stateDir: string; mirror: PgJournalMirror }): Remediator {
-  return clusterLockedRemediator(
+  const inner = clusterLockedRemediator(
     engineRemediator(o.stateDir, (cluster, runId) =>
       loadRunJournals(o.db, { stateDir: o.stateDir, mirror: o.mirror, cluster, ...(runId ? { runId } : {}) }),
     ),
     o.db,
   );
+  // A worker declared dead starts nothing (its runs are another worker's now). Coded as a busy
+  // cluster, the service counts no attempt and a later alert (to a live worker) tries again.
+  const alive = () => {
+    if (o.mirror.isRevoked) {
+      throw new EngineError(
+        "PVEFIX_LOCKED",
+        "This worker was declared dead by another worker (its heartbeat was late); it starts nothing more",
+        "restart it: it joins again as a new worker",
+      );
+    }
+  };
+  return {
+    ...inner,
+    run: async (r) => {
+      alive();
+      return inner.run(r);
+    },
+    apply: async (r) => {
+      alive();
+      return inner.apply(r);
+    },
+    undo: async (r) => {
+      alive();
+      return inner.undo(r);
+    },
+  };
 }
-
 export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const heartbeatMs = o.heartbeatMs ?? 5_000;
   const takeoverMs = o.takeoverMs ?? 30_000;

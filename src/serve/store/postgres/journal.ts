@@ -54,6 +54,11 @@ export class PgJournalMirror implements JournalMirror {
   private chain: Promise<void> = Promise.resolve();
   private retry: NodeJS.Timeout | null = null;
   private revoked = false;
+
+  /** Another worker declared this one dead: it must start nothing more (its writes are refused). */
+  get isRevoked(): boolean {
+    return this.revoked;
+  }
   /** Milliseconds since the epoch of the last write that reached the database. */
   lastOk = 0;
 
@@ -163,11 +168,11 @@ async function writeEntry(c: PoolClient, writer: string, workerId: string, item:
   );
   if (!inserted.rowCount) return; // written by an earlier attempt whose answer was lost
   if (entry.type === "run-end") {
-    await c.query("UPDATE pvefix_runs SET ended = true, outcome = $2, exit_code = $3 WHERE run_id = $1", [
-      runId,
-      entry.outcome,
-      entry.exitCode,
-    ]);
+    // A takeover's end stands: a late worker's own end of the same run is kept in the journal only.
+    await c.query(
+      "UPDATE pvefix_runs SET ended = true, outcome = $2, exit_code = $3 WHERE run_id = $1 AND NOT ended",
+      [runId, entry.outcome, entry.exitCode],
+    );
   }
   if (entry.type === "undone-by" && entry.outcome === "undone") {
     await c.query("UPDATE pvefix_runs SET undone_by = $2 WHERE run_id = $1", [runId, entry.runId]);
