@@ -198,6 +198,7 @@ function fleetDurations(o: ServeCommandOptions): { heartbeatMs?: number; takeove
 
 export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): Promise<number> {
   const { host, port } = listenAddress(o.listen);
+  const fleetTimes = fleetDurations(o);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
     throw new InputError([
       { field: o.tlsCert ? "--tls-key" : "--tls-cert", message: "TLS needs both --tls-cert and --tls-key" },
@@ -217,7 +218,6 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
   const key = o.sessionKeyFile === undefined ? undefined : sessionKey(o.sessionKeyFile);
   const clusters = await clusterDirectory(globals, o.inventoryDir);
   const logger = jsonLogger((line) => process.stderr.write(line));
-  const fleetTimes = fleetDurations(o);
   return withStores(globals, o.database, async ({ stores, db }) => {
     const fleet = db
       ? await startFleet({ db, stateDir: globals.stateDir, stores, clusters, rules, logger, ...fleetTimes })
