@@ -25,6 +25,7 @@ export { combineListeners, type EngineListener, EVENT_TYPES, type StreamEvent } 
 export {
   type JournalEntry,
   listRuns,
+  type RunSummary,
   readJournal,
   runsDir,
   scanRuns,

@@ -164,17 +164,25 @@ export function buildProgram(version: string, setExit: Exit): Command {
       "--unattended",
       "no questions: undo only if every undo step is safe, else stop with exit 4 and the plan",
     )
+    .option(
+      "--database <url>",
+      "undo a run of any `pvefix serve` worker, read from PostgreSQL (else PVEFIX_DATABASE_URL; else the state dir)",
+    )
     .addHelpText("after", "\nExample:\n  pvefix undo 20261123T103500Z-stuck-lock-1a2b --plan -o md")
     .action(
-      act(async (ref: string, o: { plan?: boolean; unattended?: boolean }, cmd: Command) => {
-        const { globalsForRun, resolveUndoRunId } = await import("./run-ref.js");
-        const given = globals(cmd);
-        const id = resolveUndoRunId(given.stateDir, ref, (line) => process.stderr.write(line));
-        return (await import("./commands/run.js")).runUndo(globalsForRun(given, id), id, {
-          plan: o.plan === true,
-          unattended: o.unattended === true,
-        });
-      }),
+      act(
+        async (ref: string, o: { plan?: boolean; unattended?: boolean; database?: string }, cmd: Command) => {
+          const options = { plan: o.plan === true, unattended: o.unattended === true };
+          const { databaseUrl } = await import("../serve/store/choose.js");
+          const url = databaseUrl(o.database);
+          if (url)
+            return (await import("./commands/fleet-runs.js")).runFleetUndo(globals(cmd), ref, url, options);
+          const { globalsForRun, resolveUndoRunId } = await import("./run-ref.js");
+          const given = globals(cmd);
+          const id = resolveUndoRunId(given.stateDir, ref, (line) => process.stderr.write(line));
+          return (await import("./commands/run.js")).runUndo(globalsForRun(given, id), id, options);
+        },
+      ),
     );
 
   const serve = program
@@ -202,6 +210,12 @@ export function buildProgram(version: string, setExit: Exit): Command {
       "--database <url>",
       "PostgreSQL shared by serve workers (postgres://…; else PVEFIX_DATABASE_URL; else the state dir)",
     )
+    .option("--heartbeat <duration>", "with --database: how often this worker beats its heartbeat row", "5s")
+    .option(
+      "--takeover-after <duration>",
+      "with --database: a run whose worker has not beaten for this long is taken over by another worker",
+      "30s",
+    )
     .action(
       act(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
         const m = await import("./commands/serve.js");
@@ -217,6 +231,8 @@ export function buildProgram(version: string, setExit: Exit): Command {
           rateLimit: String(o.rateLimit),
           ...(typeof o.sessionKeyFile === "string" ? { sessionKeyFile: o.sessionKeyFile } : {}),
           ...(typeof o.database === "string" ? { database: o.database } : {}),
+          heartbeat: String(o.heartbeat),
+          takeoverAfter: String(o.takeoverAfter),
         });
       }),
     );
@@ -345,10 +361,17 @@ export function buildProgram(version: string, setExit: Exit): Command {
     .description("list runs from the journal, latest last")
     .option("--limit <n>", "only the last N runs (0: all)", "20")
     .option("--runbook <id>", "only runs of this runbook")
+    .option(
+      "--database <url>",
+      "the runs of every `pvefix serve` worker, from PostgreSQL (else PVEFIX_DATABASE_URL; else the state dir)",
+    )
     .action(
-      act(async (o: { limit: string; runbook?: string }, cmd: Command) =>
-        (await import("./commands/journal.js")).runRuns(globals(cmd), o),
-      ),
+      act(async (o: { limit: string; runbook?: string; database?: string }, cmd: Command) => {
+        const { databaseUrl } = await import("../serve/store/choose.js");
+        const url = databaseUrl(o.database);
+        if (url) return (await import("./commands/fleet-runs.js")).runFleetRuns(globals(cmd), o, url);
+        return (await import("./commands/journal.js")).runRuns(globals(cmd), o);
+      }),
     );
 
   program
@@ -356,8 +379,15 @@ export function buildProgram(version: string, setExit: Exit): Command {
     .description(
       "what a run did: facts, plan, gates, backups, every command with its output, outcome (run id, unique prefix or `last`)",
     )
+    .option(
+      "--database <url>",
+      "a run of any `pvefix serve` worker, from PostgreSQL (else PVEFIX_DATABASE_URL; else the state dir)",
+    )
     .action(
-      act(async (ref: string, _o: unknown, cmd: Command) => {
+      act(async (ref: string, o: { database?: string }, cmd: Command) => {
+        const { databaseUrl } = await import("../serve/store/choose.js");
+        const url = databaseUrl(o.database);
+        if (url) return (await import("./commands/fleet-runs.js")).runFleetShow(globals(cmd), ref, url);
         const { resolveRunId } = await import("./run-ref.js");
         const given = globals(cmd);
         return (await import("./commands/journal.js")).runShow(given, resolveRunId(given.stateDir, ref));

@@ -4,7 +4,14 @@
  */
 import * as fs from "node:fs";
 import { runbookById } from "../../runbooks/index.js";
-import { type AnyRunbook, EngineError, lastUndoableRun, readJournal, runsDir } from "../index.js";
+import {
+  type AnyRunbook,
+  EngineError,
+  type JournalEntry,
+  lastUndoableRun,
+  readJournal,
+  runsDir,
+} from "../index.js";
 import { commandLine } from "../shell/quote.js";
 import { GlobalOptionError, type GlobalOptions } from "./global-options.js";
 
@@ -66,7 +73,17 @@ export function resolveUndoRunId(
  */
 export function globalsForRun(globals: GlobalOptions, runId: string): GlobalOptions {
   if (globals.lab || globals.inventory) return globals;
-  const start = readJournal(globals.stateDir, runId).find((e) => e.type === "run-start");
+  return globalsForEntries(globals, runId, readJournal(globals.stateDir, runId));
+}
+
+/** `globalsForRun` for a run whose entries came from elsewhere (the fleet's database). */
+export function globalsForEntries(
+  globals: GlobalOptions,
+  runId: string,
+  entries: readonly JournalEntry[],
+): GlobalOptions {
+  if (globals.lab || globals.inventory) return globals;
+  const start = entries.find((e) => e.type === "run-start");
   if (start?.type !== "run-start") return globals;
   if (start.transport === "lab") return { ...globals, lab: true };
   // Made on a PVE node with no inventory: that node finds the same cluster again by itself.

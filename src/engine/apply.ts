@@ -6,6 +6,7 @@
 import { backupFile, recordFileState } from "./backup.js";
 import { JournalWriteError } from "./errors.js";
 import { ActionError, type Execution, recorder, runAction, runCheck } from "./execution.js";
+import { runTakenOver } from "./journal-store.js";
 import type { Plan, RunOutcome, Step, StepStatus } from "./model.js";
 import { undoStep, undoSteps } from "./rollback.js";
 
@@ -146,6 +147,26 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     }
 
     ex.events.emit({ type: "step-start", stepId: step.id });
+    try {
+      // The step's intent is in every copy of the journal before its first command is sent.
+      await ex.events.flush();
+    } catch (error) {
+      const why = `not sent: the journal's copy cannot be written (${(error as Error).message})`;
+      ex.events.emit({ type: "step-end", stepId: step.id, status: "skipped", error: why });
+      setStatus(index, "skipped", why);
+      for (let i = index + 1; i < plan.steps.length; i++) setStatus(i, "skipped");
+      // Another worker owns this run now and rolls it back from the shared journal: two rollbacks
+      // of one run would race on the same nodes.
+      if (runTakenOver(error)) {
+        return {
+          outcome: "interrupted",
+          steps: reports,
+          error: `stopped before step ${step.id}: ${why}`,
+          touchedFiles: touched(),
+        };
+      }
+      return rollBack("failed-rolled-back", `stopped before step ${step.id}: ${why}`);
+    }
     const failure = await runStep(ex, step);
     if (failure === undefined) {
       ex.events.emit({ type: "step-end", stepId: step.id, status: "done" });

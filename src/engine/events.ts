@@ -120,6 +120,15 @@ export class EventStream implements EventSink {
     }
   }
 
+  /**
+   * The barrier before a command reaches a node: resolves once every entry so far is in the
+   * journal's mirror (a fleet's PostgreSQL), so what another worker reads there is never behind
+   * what a node was sent. Rejects when the mirror cannot be reached. Without a mirror: at once.
+   */
+  async flush(): Promise<void> {
+    await this.journal?.mirror?.flush();
+  }
+
   /** Hand an event the journal already holds (the run-start `Journal.create` wrote) to the listeners. */
   forward(event: StreamEvent): void {
     const l = this.listener;

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { CommandResult } from "../transport/types.js";
 import { EngineError, JournalWriteError } from "./errors.js";
+import type { JournalMirror } from "./journal-store.js";
 import { Check, Plan, Refusal, RunMode, RunOutcome, StepStatus } from "./model.js";
 import { redactDeep } from "./redact.js";
 
@@ -162,17 +163,20 @@ export class Journal {
   private constructor(
     readonly runId: string,
     readonly file: string,
+    /** A copy other processes read (a fleet's PostgreSQL): every entry, after it reached the file. */
+    readonly mirror: JournalMirror | null = null,
   ) {}
 
   static create(
     stateDir: string,
     start: Omit<Extract<JournalEntryInput, { type: "run-start" }>, "type" | "user" | "host" | "pid">,
+    mirror: JournalMirror | null = null,
   ): Journal {
     const dir = runsDir(stateDir);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = path.join(dir, `${start.runId}.jsonl`);
     if (fs.existsSync(file)) throw new EngineError("PVEFIX_BAD_INPUT", `run ${start.runId} already exists`);
-    const journal = new Journal(start.runId, file);
+    const journal = new Journal(start.runId, file, mirror);
     journal.start = journal.record({
       type: "run-start",
       ...start,
@@ -184,9 +188,9 @@ export class Journal {
   }
 
   /** Re-open an existing run to append (e.g. `undone-by`). */
-  static open(stateDir: string, runId: string): Journal {
+  static open(stateDir: string, runId: string, mirror: JournalMirror | null = null): Journal {
     const file = journalFile(stateDir, runId);
-    return new Journal(runId, file);
+    return new Journal(runId, file, mirror);
   }
 
   /**
@@ -209,7 +213,7 @@ export class Journal {
 
   /** Append `entry` and return it as written: stamped, redacted, parsed. */
   record(entry: JournalEntryInput): JournalEntry {
-    const full = JournalEntry.parse(redactDeep({ ...entry, time: new Date().toISOString() }));
+    const full = stampEntry(entry);
     const line = `${JSON.stringify(full)}\n`;
     try {
       const fd = fs.openSync(this.file, "a", 0o600);
@@ -224,8 +228,15 @@ export class Journal {
     } catch (error) {
       throw new JournalWriteError(this.file, error);
     }
+    // The same redacted entry: a secret that never reaches the file never reaches the copy either.
+    this.mirror?.append(this.runId, full);
     return full;
   }
+}
+
+/** An entry as every journal keeps it: stamped with the time, secrets redacted, checked. */
+export function stampEntry(entry: JournalEntryInput): JournalEntry {
+  return JournalEntry.parse(redactDeep({ ...entry, time: new Date().toISOString() }));
 }
 
 export function journalFile(stateDir: string, runId: string): string {

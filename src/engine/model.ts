@@ -81,6 +81,13 @@ export const Step = z.object({
   verify: z.array(Check).default([]),
   /** What the operator is told at the gate of a guarded or dangerous step. */
   warning: z.string().optional(),
+  /**
+   * Sending the step's actions again leaves the node as sending them once. A step that is not
+   * declared idempotent (`pvecm expected`, anything with a runtime effect or a partial outcome)
+   * and was in flight when its worker died is never sent again nor undone by another worker: a
+   * human looks first. Absent means not idempotent.
+   */
+  idempotent: z.boolean().optional(),
 });
 export type Step = z.infer<typeof Step>;
 export type StepInput = z.input<typeof Step>;

@@ -3,6 +3,8 @@
  * (run unattended, plan, apply a saved plan, undo), so the service adds no path of its own to
  * the cluster. The benchmark and unit tests put a stand-in here; `engineRemediator` is the real one.
  */
+
+import type { RunJournals } from "../engine/journal-store.js";
 import {
   type AnyRunbook,
   applySavedPlan,
@@ -50,10 +52,20 @@ const noGate: Gate = async (request) => ({
   answer: `unattended: step ${request.step.id} is ${request.step.risk}`,
 });
 
-export function engineRemediator(stateDir: string): Remediator {
+/**
+ * `journals`: where the engine reads other runs and copies its own journal (a fleet's
+ * PostgreSQL, `src/serve/fleet/fleet.ts`); the state directory alone when absent.
+ */
+export function engineRemediator(
+  stateDir: string,
+  journals?: (cluster: string, runId?: string) => Promise<RunJournals>,
+): Remediator {
+  const of = async (cluster: string, runId?: string) =>
+    journals ? { journals: await journals(cluster, runId) } : {};
   return {
-    run: (o) =>
+    run: async (o) =>
       runRunbook({
+        ...(await of(o.target.cluster)),
         ...o.target,
         runbook: runbookById(o.runbook),
         rawParams: o.params,
@@ -76,8 +88,9 @@ export function engineRemediator(stateDir: string): Remediator {
       }
       return { kind: "nothing-to-do", reason: planned.reason };
     },
-    apply: (o) =>
+    apply: async (o) =>
       applySavedPlan({
+        ...(await of(o.target.cluster)),
         ...o.target,
         plan: o.plan,
         runbookFor: runbookById,
@@ -87,8 +100,9 @@ export function engineRemediator(stateDir: string): Remediator {
         signal: o.signal,
         trigger: o.trigger,
       }),
-    undo: (o) =>
+    undo: async (o) =>
       undoRun({
+        ...(await of(o.target.cluster, o.runId)),
         ...o.target,
         stateDir,
         runId: o.runId,

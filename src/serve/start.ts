@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { runbooks } from "../index.js";
-import { stateDirRuns } from "./http/page/routes.js";
+import { type RunSource, stateDirRuns } from "./http/page/routes.js";
 import { buildHttpServer } from "./http/server.js";
 import type { Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
@@ -38,6 +38,10 @@ export interface ServeOptions {
   remediator?: Remediator;
   /** The job engine: graphile-worker with a database; the in-process queue when absent. */
   queue?: JobQueue;
+  /** Roll back the runs a killed service left in the state directory. False for a fleet worker: takeover does it. @default true */
+  recover?: boolean;
+  /** Where the approval page reads runs: every worker's, from PostgreSQL, for a fleet worker. @default the state directory */
+  runs?: RunSource;
 }
 
 export interface ServeHandle {
@@ -79,7 +83,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
     now,
     stateDir: o.stateDir,
   });
-  const recovered = await service.recover();
+  const recovered = o.recover === false ? [] : await service.recover();
   if (recovered.length > 0)
     o.logger.log("warn", "rolled back runs a previous service left unfinished", { runs: recovered });
   await queue.start?.();
@@ -95,7 +99,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
     ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}),
     ...(o.rateLimit ? { rateLimit: o.rateLimit } : {}),
     page: {
-      runs: stateDirRuns(o.stateDir),
+      runs: o.runs ?? stateDirRuns(o.stateDir),
       paused: async () => {
         const state = await stores.policy.read();
         return [

@@ -146,5 +146,12 @@ describe("the approval page on two workers of one PostgreSQL", () => {
     const index = await (await fetch(`${workers[owner]!.url}/ui/`, { headers: { cookie } })).text();
     expect(index).toMatch(new RegExp(`<tr data-run="${done.runId}">.*<td>done</td>`));
     expect(index).toContain(`<a href="/ui/runs/${done.runId}">done</a>`);
+    // The journal is in PostgreSQL: the worker that did not run it shows the run and its timeline too.
+    const other = workers[1 - owner]!;
+    const elsewhere = await (await fetch(`${other.url}/ui/`, { headers: { cookie } })).text();
+    expect(elsewhere).toMatch(new RegExp(`<tr data-run="${done.runId}">.*<td>done</td>`));
+    const timeline = await fetch(`${other.url}/ui/runs/${done.runId}`, { headers: { cookie } });
+    expect(timeline.status).toBe(200);
+    expect(await timeline.text()).toContain("unlock");
   });
 });

@@ -1,5 +1,13 @@
 /** `pvefix runs` and `pvefix show <run-id>`: read the journal. */
-import { readJournal, scanRuns, summarizeRun } from "../../index.js";
+
+import {
+  type JournalEntry,
+  type RunSummary,
+  readJournal,
+  scanRuns,
+  summarizeRun,
+  type UnreadableJournal,
+} from "../../index.js";
 import { renderRunDetail, renderRunList } from "../../views/index.js";
 import { GlobalOptionError, type GlobalOptions } from "../global-options.js";
 import { printOutput } from "../output.js";
@@ -10,13 +18,19 @@ export interface RunsFilter {
 }
 
 export async function runRuns(globals: GlobalOptions, filter: RunsFilter = { limit: "0" }): Promise<number> {
-  const limit = Number(filter.limit);
-  if (!/^\d+$/.test(filter.limit) || !Number.isSafeInteger(limit)) {
-    throw new GlobalOptionError(
-      `✖ Expected a number of runs (0 for all), got ${JSON.stringify(filter.limit)}\n  → at --limit`,
-    );
-  }
+  const limit = runsLimit(filter);
   const { runs: all, unreadable } = scanRuns(globals.stateDir);
+  return printRuns(globals, filter, limit, all, unreadable);
+}
+
+/** The run list as `pvefix runs` prints it, from the state directory or the fleet's database. */
+export function printRuns(
+  globals: GlobalOptions,
+  filter: RunsFilter,
+  limit: number,
+  all: readonly RunSummary[],
+  unreadable: readonly UnreadableJournal[] = [],
+): number {
   const matching = all.filter((r) => !filter.runbook || r.runbook === filter.runbook);
   const runs = limit > 0 ? matching.slice(-limit) : matching;
   const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
@@ -33,11 +47,30 @@ export async function runRuns(globals: GlobalOptions, filter: RunsFilter = { lim
   return 0;
 }
 
+/** `--limit`, checked: a whole number, 0 for all. */
+export function runsLimit(filter: RunsFilter): number {
+  const limit = Number(filter.limit);
+  if (!/^\d+$/.test(filter.limit) || !Number.isSafeInteger(limit)) {
+    throw new GlobalOptionError(
+      `✖ Expected a number of runs (0 for all), got ${JSON.stringify(filter.limit)}\n  → at --limit`,
+    );
+  }
+  return limit;
+}
+
 export async function runShow(globals: GlobalOptions, runId: string): Promise<number> {
   const entries = readJournal(globals.stateDir, runId);
-  const start = entries.find((e) => e.type === "run-start");
   const ended = entries.some((e) => e.type === "run-end");
-  const outcome = ended ? null : summarizeRun(entries).outcome;
+  return printRun(globals, entries, ended ? null : summarizeRun(entries).outcome);
+}
+
+/** One run as `pvefix show` prints it; `outcome` says whether an unfinished one runs or was interrupted. */
+export function printRun(
+  globals: GlobalOptions,
+  entries: JournalEntry[],
+  outcome: RunSummary["outcome"] | null,
+): number {
+  const start = entries.find((e) => e.type === "run-start");
   const unfinished = outcome === "running" || outcome === "interrupted" ? outcome : undefined;
   printOutput(globals, renderRunDetail(entries, globals.output, { color: globals.color, unfinished }), {
     cluster: start?.type === "run-start" ? start.cluster : undefined,

@@ -17,6 +17,7 @@ import {
   runRunbook,
   undoRun,
 } from "../../index.js";
+import type { FleetAccess } from "../../serve/fleet/access.js";
 import { onTarget } from "../../views/command-line.js";
 import { renderRunResult, renderUndoPlan } from "../../views/index.js";
 import { EXIT } from "../exit-codes.js";
@@ -80,6 +81,8 @@ export interface UndoCommandOptions {
   /** Only show the undo plan (changes nothing). */
   plan: boolean;
   unattended: boolean;
+  /** A run of any serve worker: read from the fleet's database, undone under its cluster lock. */
+  fleet?: Pick<FleetAccess, "journals" | "withClusterLock">;
 }
 
 export async function runUndo(
@@ -91,29 +94,36 @@ export async function runUndo(
     let cluster: string | undefined;
     const undo = await withTarget(globals, (target) => {
       cluster = target.cluster;
-      return planUndo({
-        ...target,
-        stateDir: globals.stateDir,
-        runId,
-        runbookFor: runbookById,
-        listener: progressFor(globals, true),
-      });
+      return (async () =>
+        planUndo({
+          ...target,
+          stateDir: globals.stateDir,
+          runId,
+          runbookFor: runbookById,
+          listener: progressFor(globals, true),
+          ...(options.fleet ? { journals: await options.fleet.journals(target.cluster, runId) } : {}),
+        }))();
     });
     printOutput(globals, renderUndoPlan(undo, globals.output, viewOptions(globals)), { cluster });
     return undo.refusal ? EXIT.refused : EXIT.ok;
   }
-  return mutating(globals, options.unattended, (target, gate, listener, signal) =>
-    undoRun({
-      ...target,
-      stateDir: globals.stateDir,
-      runId,
-      runbookFor: runbookById,
-      mode: options.unattended ? "unattended" : "interactive",
-      gate,
-      listener,
-      signal,
-    }),
-  );
+  const fleet = options.fleet;
+  return mutating(globals, options.unattended, (target, gate, listener, signal) => {
+    const undo = async () =>
+      undoRun({
+        ...target,
+        stateDir: globals.stateDir,
+        runId,
+        runbookFor: runbookById,
+        mode: options.unattended ? "unattended" : "interactive",
+        gate,
+        listener,
+        signal,
+        // Read under the lock: a worker that held it may have appended to the run meanwhile.
+        ...(fleet ? { journals: await fleet.journals(target.cluster, runId) } : {}),
+      });
+    return fleet ? fleet.withClusterLock(target.cluster, undo) : undo();
+  });
 }
 
 type Operation = (

@@ -3,17 +3,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { InputError, runbooks } from "../../index.js";
 import { decide, effectiveStatus } from "../../serve/approvals/approval.js";
+import { parseDuration } from "../../serve/duration.js";
 import { ServeError } from "../../serve/errors.js";
+import { startFleet } from "../../serve/fleet/fleet.js";
 import { hashToken, newToken, Role, TokenName } from "../../serve/http/tokens.js";
 import { jsonLogger } from "../../serve/log.js";
 import { pause, resume } from "../../serve/policy/policy.js";
-import { engineRemediator } from "../../serve/remediator.js";
 import { checkRules } from "../../serve/rules/load.js";
 import { RulesFile } from "../../serve/rules/schema.js";
 import type { ClusterDirectory } from "../../serve/service.js";
 import { startServe } from "../../serve/start.js";
 import { databaseUrl, type OpenStores, openStores } from "../../serve/store/choose.js";
-import { clusterLockedRemediator } from "../../serve/store/postgres/cluster-lock.js";
 import { checkSweeps, GraphileQueue } from "../../serve/store/postgres/graphile-queue.js";
 import { checkJobSchema } from "../../serve/store/postgres/graphile-schema.js";
 import type { ApprovalStore } from "../../serve/store/types.js";
@@ -37,6 +37,9 @@ export interface ServeCommandOptions {
   trustProxy: boolean;
   bodyLimit: string;
   rateLimit: string;
+  /** With a database: the heartbeat interval and the takeover delay (durations like 5s, 30s). */
+  heartbeat?: string;
+  takeoverAfter?: string;
   /** Signs the approval page's sessions; the same file on every worker behind one address. */
   sessionKeyFile?: string;
 }
@@ -179,8 +182,34 @@ async function clusterDirectory(globals: GlobalOptions, dir: string | undefined)
   };
 }
 
+/** `--heartbeat` and `--takeover-after`: checked even without a database, so a typo is never silent. */
+function fleetDurations(o: ServeCommandOptions): { heartbeatMs?: number; takeoverMs?: number } {
+  const read = (text: string | undefined, field: string) => {
+    if (text === undefined) return undefined;
+    const ms = parseDuration(text);
+    if (ms === null || ms <= 0)
+      throw new InputError([{ field, message: `Expected a duration like 5s, 30s or 2m, got "${text}"` }]);
+    return ms;
+  };
+  const heartbeatMs = read(o.heartbeat, "--heartbeat");
+  const takeoverMs = read(o.takeoverAfter, "--takeover-after");
+  if (heartbeatMs !== undefined && takeoverMs !== undefined && takeoverMs < 2 * heartbeatMs) {
+    throw new InputError([
+      {
+        field: "--takeover-after",
+        message: `Must be at least twice --heartbeat (${o.heartbeat}), got "${o.takeoverAfter}": one late beat must not look like a dead worker`,
+      },
+    ]);
+  }
+  return {
+    ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
+    ...(takeoverMs !== undefined ? { takeoverMs } : {}),
+  };
+}
+
 export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): Promise<number> {
   const { host, port } = listenAddress(o.listen);
+  const fleetTimes = fleetDurations(o);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
     throw new InputError([
       { field: o.tlsCert ? "--tls-key" : "--tls-cert", message: "TLS needs both --tls-cert and --tls-key" },
@@ -220,10 +249,23 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
         sweeps: rules.sweeps,
       });
     }
+    const jobs = queue;
+    const fleet = db
+      ? await startFleet({
+          db,
+          stateDir: globals.stateDir,
+          stores,
+          clusters,
+          rules,
+          logger,
+          ...fleetTimes,
+          ...(jobs ? { jobs: { ownPool: () => jobs.poolId } } : {}),
+        })
+      : null;
     const handle = await startServe({
       stores,
       ...(queue ? { queue } : {}),
-      ...(db ? { remediator: clusterLockedRemediator(engineRemediator(globals.stateDir), db) } : {}),
+      ...(fleet ? { remediator: fleet.remediator, recover: false, runs: fleet.runs } : {}),
       stateDir: globals.stateDir,
       rules,
       clusters,
@@ -245,7 +287,10 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
         logger.log("info", "signal", { signal });
         process.off("SIGTERM", onTerm);
         process.off("SIGINT", onInt);
-        handle.shutdown().then(resolve, resolve);
+        handle
+          .shutdown()
+          .then(() => fleet?.stop())
+          .then(resolve, resolve);
       };
       const onTerm = () => stop("SIGTERM");
       const onInt = () => stop("SIGINT");

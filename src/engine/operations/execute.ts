@@ -1,12 +1,19 @@
 /** Carry out what planning decided, inside a run's frame: shared by `run` and `apply`. */
 import { type ApplyResult, applyPlan, type Gate, type StepReport } from "../apply.js";
 import type { Execution } from "../execution.js";
+import type { RunJournals } from "../journal-store.js";
 import { acquireNodeLocks, releaseNodeLocks } from "../lock.js";
 import type { Planned } from "../plan.js";
-import { type BodyResult, type ClusterTarget, lockRecorder, nodesOf, runEnded } from "./frame.js";
+import { type BodyResult, type ClusterTarget, journalsOf, lockRecorder, nodesOf } from "./frame.js";
 
 export async function executePlanned(
-  options: ClusterTarget & { stateDir: string; mode?: string; gate: Gate; signal?: AbortSignal },
+  options: ClusterTarget & {
+    stateDir: string;
+    mode?: string;
+    gate: Gate;
+    signal?: AbortSignal;
+    journals?: RunJournals;
+  },
   planned: Planned,
   ex: Execution,
 ): Promise<BodyResult> {
@@ -37,7 +44,7 @@ export async function executePlanned(
     ex.transport,
     nodesOf(plan.steps),
     ex.runId,
-    (id) => runEnded(options.stateDir, id),
+    (id) => journalsOf(options).ended(id),
     lockRecorder(ex),
   );
   let applied: ApplyResult;

@@ -11,7 +11,8 @@ import { BackupStore } from "../backup.js";
 import { EngineError, JournalWriteError } from "../errors.js";
 import { type EngineListener, EventStream } from "../events.js";
 import type { Execution } from "../execution.js";
-import { Journal, readJournal, runsDir, summarizeRun, unusedRunId } from "../journal.js";
+import { Journal, runsDir, unusedRunId } from "../journal.js";
+import { type RunJournals, stateDirJournals } from "../journal-store.js";
 import { acquireStateLock, stateDirFault } from "../lock.js";
 import type { Plan, Refusal, RunMode, RunOutcome, Step } from "../model.js";
 import { createProbeContext } from "../probe-context.js";
@@ -49,13 +50,9 @@ export function nodesOf(steps: readonly Step[]): string[] {
   return [...new Set(steps.map((s) => s.node))];
 }
 
-export function runEnded(stateDir: string, runId: string): boolean {
-  try {
-    const outcome = summarizeRun(readJournal(stateDir, runId)).outcome;
-    return outcome !== "running";
-  } catch {
-    return false;
-  }
+/** Where an operation reads other runs and copies its own journal: the state directory unless told. */
+export function journalsOf(o: { stateDir: string; journals?: RunJournals | undefined }): RunJournals {
+  return o.journals ?? stateDirJournals(o.stateDir);
 }
 
 /** Lock bookkeeping is evidence, not state: a full state disk must not stop the release. */
@@ -69,15 +66,27 @@ export function lockRecorder(ex: Execution) {
  * A run whose journal cannot even be started has not run: the state directory is at fault (exit 2),
  * and the torn start is removed so `pvefix runs` does not trip over it.
  */
-function createJournal(stateDir: string, start: Parameters<typeof Journal.create>[1]): Journal {
+function createJournal(
+  stateDir: string,
+  start: Parameters<typeof Journal.create>[1],
+  journals: RunJournals,
+): Journal {
   try {
-    return Journal.create(stateDir, start);
+    return Journal.create(stateDir, start, journals.mirror);
   } catch (error) {
     const fault = stateDirFault(stateDir, error instanceof JournalWriteError ? error.cause : error);
     if (!fault) throw error;
     fs.rmSync(path.join(runsDir(stateDir), `${start.runId}.jsonl`), { force: true });
     throw fault;
   }
+}
+
+/**
+ * The end reaches the mirror before the operation returns when it can; when it cannot, the mirror
+ * keeps it and copies it once its database is back: the run's outcome does not wait for that.
+ */
+async function settle(events: EventStream): Promise<void> {
+  await events.flush().catch(() => undefined);
 }
 
 /** Common frame of every mutating operation: state lock, journal, event stream, probe context, run-end. */
@@ -90,6 +99,8 @@ export async function withRun(
     runId?: string;
     /** Recorded in the run-start entry: what started this run and the policy's verdict (`pvefix serve`). */
     trigger?: Record<string, unknown>;
+    /** Other runs' journals and the mirror of this one (a fleet's PostgreSQL); the state directory by default. */
+    journals?: RunJournals;
   },
   runbook: AnyRunbook,
   params: Record<string, unknown>,
@@ -99,18 +110,22 @@ export async function withRun(
   const runId = unusedRunId(options.stateDir, runbook.meta.id);
   const lock = acquireStateLock(options.stateDir, options.cluster, runId);
   try {
-    const journal = createJournal(options.stateDir, {
-      runId,
-      runbook: runbook.meta.id,
-      mode,
-      params,
-      cluster: options.cluster,
-      transport: options.transport.kind,
-      ...(options.inventoryPath ? { inventory: options.inventoryPath } : {}),
-      ...(options.inventoryGroup !== undefined ? { inventoryGroup: options.inventoryGroup } : {}),
-      ...(mode === "undo" && typeof options.runId === "string" ? { undoOf: options.runId } : {}),
-      ...(options.trigger ? { trigger: options.trigger } : {}),
-    });
+    const journal = createJournal(
+      options.stateDir,
+      {
+        runId,
+        runbook: runbook.meta.id,
+        mode,
+        params,
+        cluster: options.cluster,
+        transport: options.transport.kind,
+        ...(options.inventoryPath ? { inventory: options.inventoryPath } : {}),
+        ...(options.inventoryGroup !== undefined ? { inventoryGroup: options.inventoryGroup } : {}),
+        ...(mode === "undo" && typeof options.runId === "string" ? { undoOf: options.runId } : {}),
+        ...(options.trigger ? { trigger: options.trigger } : {}),
+      },
+      journalsOf(options),
+    );
     const events = new EventStream(journal, options.listener);
     if (journal.start) events.forward(journal.start);
     const ex: Execution = {
@@ -147,6 +162,7 @@ export async function withRun(
         exitCode: exitCodeFor(outcome),
         message: (error as Error).message,
       });
+      await settle(events);
       throw error;
     }
     events.tryEmit({
@@ -155,6 +171,7 @@ export async function withRun(
       exitCode: exitCodeFor(result.outcome),
       ...(result.error ? { message: result.error } : {}),
     });
+    await settle(events);
     return { runId, runbook: runbook.meta.id, params, ...result };
   } finally {
     lock.release();

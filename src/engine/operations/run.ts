@@ -1,6 +1,7 @@
 /** `pvefix run`: probe, decide and apply in one run. */
 import type { Gate } from "../apply.js";
 import type { EngineListener } from "../events.js";
+import type { RunJournals } from "../journal-store.js";
 import { parseParams } from "../params.js";
 import { planRunbook } from "../plan.js";
 import type { AnyRunbook } from "../runbook.js";
@@ -17,6 +18,8 @@ export interface RunOptions extends ClusterTarget {
   signal?: AbortSignal;
   /** What started the run and the policy's verdict, for the journal (`pvefix serve`). */
   trigger?: Record<string, unknown>;
+  /** Other runs' journals and the mirror of this one (a fleet's PostgreSQL); the state directory by default. */
+  journals?: RunJournals;
 }
 
 export async function runRunbook(options: RunOptions): Promise<RunResult> {

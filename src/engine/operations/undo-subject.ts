@@ -2,13 +2,12 @@
  * What an undo works from (the run's journal, its plan, the steps still in place) and its check
  * against the cluster as it is now: shared by `undo` and `undo --plan`. Reads only.
  */
-import * as fs from "node:fs";
 import { isPvefixError } from "../../errors/pvefix-error.js";
 import { readFile } from "../../transport/files.js";
 import type { CommandResult } from "../../transport/types.js";
 import { EngineError } from "../errors.js";
 import { sha256Hex } from "../fingerprint.js";
-import { type JournalEntry, readJournal, runsDir, scanRuns, summarizeRun } from "../journal.js";
+import { type JournalEntry, runsDir, scanRuns, summarizeRun } from "../journal.js";
 import type { Plan, Refusal, Step } from "../model.js";
 import { probeRefusal } from "../plan.js";
 import { isSecretPath } from "../redact.js";
@@ -23,7 +22,7 @@ import {
   stepsStillInPlace,
   type UndoPlan,
 } from "../undo-plan.js";
-import type { ClusterTarget } from "./frame.js";
+import { type ClusterTarget, journalsOf } from "./frame.js";
 import type { UndoOptions } from "./undo.js";
 
 /** What an undo works from: the run's journal, its plan, and the steps still in place. */
@@ -44,9 +43,10 @@ export interface UndoSubject {
  * nodes of its own cluster, and the same names elsewhere are other things.
  */
 export function undoSubject(
-  options: Pick<UndoOptions, "stateDir" | "runId" | "runbookFor"> & { cluster?: string },
+  options: Pick<UndoOptions, "stateDir" | "runId" | "runbookFor" | "journals"> & { cluster?: string },
 ): UndoSubject {
-  const entries = readJournal(options.stateDir, options.runId);
+  const journals = journalsOf(options);
+  const entries = journals.read(options.runId);
   const summary = summarizeRun(entries);
   if (options.cluster !== undefined && summary.cluster !== options.cluster) {
     throw new EngineError(
@@ -70,7 +70,7 @@ export function undoSubject(
   const decision = entries.find((e) => e.type === "decision" && e.plan);
   const plan = decision?.type === "decision" ? decision.plan : undefined;
   // Earlier undo attempts that did not finish have put some steps back already.
-  const attempts = undoAttempts(options.stateDir, options.runId);
+  const attempts = journals.undoAttempts(options.runId);
   const toUndo = plan ? stepsStillInPlace(plan.steps, [...entries, ...attempts]) : [];
   if (!plan || toUndo.length === 0) {
     throw new EngineError(
@@ -127,23 +127,6 @@ export function lastUndoableRun(options: Pick<UndoOptions, "stateDir" | "runbook
     "PVEFIX_NOTHING_TO_UNDO",
     `Nothing to undo: none of the ${runs.length} runs in ${runsDir(options.stateDir)} left a change in place`,
   );
-}
-
-/** The undo entries earlier undos of `runId` journaled. An unreadable journal of another run is no reason to refuse. */
-function undoAttempts(stateDir: string, runId: string): JournalEntry[] {
-  const files = fs.existsSync(runsDir(stateDir)) ? fs.readdirSync(runsDir(stateDir)) : [];
-  return files.flatMap((file) => {
-    if (!file.endsWith(".jsonl")) return [];
-    let entries: JournalEntry[];
-    try {
-      entries = readJournal(stateDir, file.slice(0, -".jsonl".length));
-    } catch {
-      return [];
-    }
-    const start = entries.find((e) => e.type === "run-start");
-    if (start?.type !== "run-start" || start.undoOf !== runId) return [];
-    return entries.filter((e) => (e.type === "undo-start" || e.type === "undo-end") && e.of === runId);
-  });
 }
 
 /**

@@ -7,14 +7,14 @@ import type { Gate, StepReport } from "../apply.js";
 import { BackupStore, backupFile } from "../backup.js";
 import { type EngineListener, EventStream } from "../events.js";
 import { recorder } from "../execution.js";
-import { Journal } from "../journal.js";
+import type { RunJournals } from "../journal-store.js";
 import { acquireNodeLocks, releaseNodeLocks } from "../lock.js";
 import type { RunOutcome, Step } from "../model.js";
 import { createProbeContext } from "../probe-context.js";
 import { undoStep } from "../rollback.js";
 import type { AnyRunbook } from "../runbook.js";
 import { driftRefusal, restoreTargets, type UndoPlan } from "../undo-plan.js";
-import { type ClusterTarget, lockRecorder, nodesOf, type RunResult, runEnded, withRun } from "./frame.js";
+import { type ClusterTarget, journalsOf, lockRecorder, nodesOf, type RunResult, withRun } from "./frame.js";
 import { prepareUndo, undoSubject } from "./undo-subject.js";
 
 export interface UndoOptions extends ClusterTarget {
@@ -29,11 +29,13 @@ export interface UndoOptions extends ClusterTarget {
   signal?: AbortSignal;
   /** What started the undo (`pvefix serve` rolling back a run it stopped), for the journal. */
   trigger?: Record<string, unknown>;
+  /** Where the run to undo is read (a fleet's PostgreSQL: a run of any worker); the state directory by default. */
+  journals?: RunJournals;
 }
 
 /** `pvefix undo <run> --plan`: what an undo would do now, and whether it may. Changes nothing, writes no journal. */
 export async function planUndo(
-  options: ClusterTarget & Pick<UndoOptions, "stateDir" | "runId" | "runbookFor" | "listener">,
+  options: ClusterTarget & Pick<UndoOptions, "stateDir" | "runId" | "runbookFor" | "listener" | "journals">,
 ): Promise<UndoPlan> {
   const subject = undoSubject(options);
   // No journal: the events reach the listeners only.
@@ -83,7 +85,7 @@ export async function undoRun(options: UndoOptions): Promise<RunResult> {
       ex.transport,
       nodesOf(toUndo),
       ex.runId,
-      (id) => runEnded(options.stateDir, id),
+      (id) => journalsOf(options).ended(id),
       lockRecorder(ex),
     );
     let stopped: { outcome: "declined" | "interrupted"; error: string } | null = null;
@@ -145,7 +147,7 @@ export async function undoRun(options: UndoOptions): Promise<RunResult> {
             ? "interrupted"
             : "rollback-incomplete";
     // Every attempt is on the run's record; only a complete one ends its life (summarizeRun).
-    Journal.open(options.stateDir, subject.runId).append({ type: "undone-by", runId: ex.runId, outcome });
+    journalsOf(options).appendTo(subject.runId, { type: "undone-by", runId: ex.runId, outcome });
     const error = [...failed.map((r) => `${r.id}: ${r.error}`), ...(stopped ? [stopped.error] : [])].join(
       "; ",
     );

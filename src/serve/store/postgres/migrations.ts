@@ -40,6 +40,47 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "fleet journal: runs, their entries, worker heartbeats",
+    sql: `
+      CREATE TABLE pvefix_workers (
+        worker_id text PRIMARY KEY,
+        host text NOT NULL,
+        pid int NOT NULL,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        beat_at timestamptz NOT NULL DEFAULT now(),
+        takeover_ms int NOT NULL,
+        state text NOT NULL DEFAULT 'alive' CHECK (state IN ('alive', 'stopped', 'dead'))
+      );
+      CREATE TABLE pvefix_runs (
+        run_id text PRIMARY KEY,
+        runbook text NOT NULL,
+        cluster text NOT NULL,
+        mode text NOT NULL,
+        worker_id text NOT NULL,
+        started_at timestamptz NOT NULL,
+        undo_of text,
+        start jsonb NOT NULL,
+        ended boolean NOT NULL DEFAULT false,
+        outcome text,
+        exit_code int,
+        undone_by text,
+        taken_over_by text
+      );
+      CREATE INDEX pvefix_runs_open ON pvefix_runs (worker_id) WHERE NOT ended;
+      CREATE INDEX pvefix_runs_undo_of ON pvefix_runs (undo_of) WHERE undo_of IS NOT NULL;
+      CREATE TABLE pvefix_journal (
+        id bigserial PRIMARY KEY,
+        run_id text NOT NULL,
+        writer text NOT NULL,
+        wseq int NOT NULL,
+        entry jsonb NOT NULL,
+        UNIQUE (run_id, writer, wseq)
+      );
+      CREATE INDEX pvefix_journal_run ON pvefix_journal (run_id, id);
+    `,
+  },
 ];
 
 /** Any constant of our own: the lock only has to differ from the application's other advisory locks. */

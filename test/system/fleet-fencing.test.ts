@@ -1,0 +1,154 @@
+/**
+ * A worker that was not dead, only late: frozen (SIGSTOP) in the middle of a step for longer than
+ * the takeover setting, so another worker took its run over, then thawed (SIGCONT). It must send
+ * nothing more for that run — not even its own rollback, which would race the takeover's — must
+ * not overwrite the takeover's end in PostgreSQL, and must start no new run.
+ */
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { readJournal } from "../../src/engine/journal.js";
+import { addFault, type LabServer, labExec, listFaults, resetLab, serveLab } from "../../src/lab/index.js";
+import { type Db, openDb } from "../../src/serve/store/postgres/db.js";
+import { cliSession } from "../integration/cli/pvefix.js";
+import { type Served, startServed, waitUntil, webhook } from "../integration/serve/served.js";
+import { type PostgresBed, startPostgres } from "./postgres/bed.js";
+
+const RULES = `
+version: 1
+rules:
+  - name: locked
+    match: { alertname: PveGuestLocked }
+    runbook: stuck-lock
+    params: { vmid: "{{ labels.vmid }}" }
+    unattended: true
+policy:
+  storm: { maxAlerts: 50, maxNodeShare: 1 }
+`;
+
+describe("a worker frozen past the takeover and thawed", () => {
+  const sessions = [cliSession(), cliSession()];
+  const admin = cliSession();
+  let bed: PostgresBed;
+  let db: Db;
+  let lab: LabServer;
+  let labDir: string;
+  let cluster: string;
+  let token: string;
+  const workers: Served[] = [];
+
+  const alert = (vmid: string, node: string) =>
+    webhook([
+      {
+        labels: { alertname: "PveGuestLocked", vmid, cluster, severity: "warning", node },
+        fingerprint: `fp-${vmid}`,
+      },
+    ]);
+  const lockOf = async (vmid: number, node: string) => {
+    const r = await labExec({ stateDir: labDir, node, command: `pct config ${vmid}` });
+    return typeof r === "string" ? null : (/^lock: (\S+)$/m.exec(r.stdout)?.[1] ?? null);
+  };
+
+  beforeAll(async () => {
+    bed = await startPostgres();
+    db = await openDb(bed.url, { max: 2 });
+    expect((await admin.pvefix(["db", "migrate", "--database", bed.url])).code).toBe(0);
+    const added = await admin.pvefix([
+      "serve",
+      "token",
+      "add",
+      "am",
+      "--role",
+      "requester",
+      "--database",
+      bed.url,
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    token = added.stdout.trim();
+    labDir = fs.mkdtempSync(join(admin.stateDir, "lab-"));
+    await resetLab({ stateDir: labDir, scenario: "stuck-lock" });
+    lab = await serveLab({ stateDir: labDir });
+    cluster = (parse(fs.readFileSync(lab.inventoryPath, "utf8")) as { cluster: string }).cluster;
+    for (const s of sessions) {
+      workers.push(
+        await startServed(s, RULES, { token }, "127.0.0.1:0", [
+          ...["-i", lab.inventoryPath, "--accept-new-host-keys", "--database", bed.url],
+          ...["--heartbeat", "1s", "--takeover-after", "4s"],
+        ]),
+      );
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const w of workers) w.child.child.kill("SIGCONT");
+    await Promise.all(workers.map((w) => w.stop()));
+    await db?.close();
+    await lab?.close();
+    await bed?.stop();
+  });
+
+  it("sends nothing more for the run taken over, keeps the takeover's end, and starts no new run", async () => {
+    await addFault(labDir, { node: "pve1", match: "pct unlock 100", action: "hang", times: 1 });
+    const late = workers[0] as Served;
+    expect((await late.post("/v1/alerts", alert("100", "pve1"), token)).json.results[0].verdict).toBe(
+      "queued",
+    );
+    const runId = await waitUntil(
+      "the step in flight",
+      async () =>
+        (
+          await db.pool.query<{ run_id: string }>(
+            "SELECT run_id FROM pvefix_journal WHERE entry->>'type' = 'step-start' AND entry->>'stepId' = 'unlock-100'",
+          )
+        ).rows[0]?.run_id,
+    );
+    late.child.child.kill("SIGSTOP");
+    const taken = await waitUntil(
+      "the takeover",
+      async () =>
+        (
+          await db.pool.query<{ outcome: string; taken_over_by: string }>(
+            "SELECT outcome, taken_over_by FROM pvefix_runs WHERE run_id = $1 AND ended",
+            [runId],
+          )
+        ).rows[0],
+      30_000,
+    );
+    expect(taken.outcome).toBe("rollback-incomplete");
+    const relock = await addFault(labDir, { node: "pve1", match: "pct set 100", action: "fail", times: 5 });
+    late.child.child.kill("SIGCONT");
+
+    // The hung unlock times out (30 s); the worker finds itself dead and sends no undo.
+    const local = sessions[0]!.stateDir;
+    const end = await waitUntil(
+      "the late worker's own end of the run",
+      () => readJournal(local, runId).find((e) => e.type === "run-end"),
+      90_000,
+    );
+    expect(end).toMatchObject({ type: "run-end" });
+    const undo = readJournal(local, runId).find((e) => e.type === "undo-end");
+    expect(undo).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/not sent: another worker took this run over/),
+    });
+    expect((await listFaults(labDir)).find((f) => f.id === relock.id)?.times).toBe(5);
+    expect(await lockOf(100, "pve1")).toBe("backup");
+    const row = await db.pool.query("SELECT outcome, taken_over_by FROM pvefix_runs WHERE run_id = $1", [
+      runId,
+    ]);
+    expect(row.rows[0]).toEqual(taken);
+
+    // A new alert to the late worker starts nothing: it is dead to the fleet until restarted.
+    expect((await late.post("/v1/alerts", alert("103", "pve3"), token)).json.results[0].verdict).toBe(
+      "queued",
+    );
+    await late.child.waitFor(/declared dead/, 20_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const started = await db.pool.query(
+      "SELECT 1 FROM pvefix_journal WHERE entry->>'type' = 'run-start' AND entry->'params'->>'vmid' = '103'",
+    );
+    expect(started.rowCount).toBe(0);
+    expect(await lockOf(103, "pve3")).toBe("backup");
+  });
+});
