@@ -136,6 +136,8 @@ const EXPECTED: Array<[string, string | null]> = [
   ["ping-df-lost.txt", null],
   ["ping-df-local-mtu.txt", null],
   ["ping-df-local-mtu.stderr.txt", null],
+  ["ping-df-local-mtu-quiet.txt", null],
+  ["ping-df-local-mtu-quiet.stderr.txt", null],
   ["nft-ruleset-corosync-drop.txt", null],
   ["softnet-stat-2cpu.txt", null],
   ["zerotier-local-conf-formatted.txt", "zerotier-local-conf"],
