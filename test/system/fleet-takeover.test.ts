@@ -85,6 +85,24 @@ describe("crash takeover between serve workers on one PostgreSQL", () => {
         [type, stepId],
       )
     )[0]?.run_id;
+  /**
+   * The worker process running a run: with graphile-worker any worker may take the job, not
+   * necessarily the one the alert was posted to.
+   */
+  const runnerOf = async (runId: string): Promise<Served> => {
+    const [row] = await query<{ pid: number }>(
+      "SELECT w.pid FROM pvefix_runs r JOIN pvefix_workers w USING (worker_id) WHERE r.run_id = $1",
+      [runId],
+    );
+    const runner = workers.find((w) => w.child.child.pid === row?.pid);
+    if (!runner) throw new Error(`no worker of ours runs ${runId} (pid ${row?.pid})`);
+    return runner;
+  };
+  const runWorker = async (runId: string) =>
+    (await query<{ worker_id: string }>("SELECT worker_id FROM pvefix_runs WHERE run_id = $1", [runId]))[0]
+      ?.worker_id;
+  const alive = () =>
+    workers.filter((w) => w.child.child.exitCode === null && w.child.child.signalCode === null);
   const faultLeft = async (id: string) => (await listFaults(labDir)).find((f) => f.id === id)?.times ?? 0;
   const lockOf = async (vmid: number, node: string) => {
     const r = await labExec({ stateDir: labDir, node, command: `pct config ${vmid}` });
@@ -151,11 +169,11 @@ describe("crash takeover between serve workers on one PostgreSQL", () => {
 
   it("a worker killed while its step is in flight: another takes the run over, sends nothing again, and pages a human", async () => {
     await addFault(labDir, { node: "pve1", match: "pct unlock 100", action: "hang", times: 1 });
-    const victim = workers[0] as Served;
-    const res = await victim.post("/v1/alerts", webhook([locked("100", "pve1")]), token);
+    const res = await (workers[0] as Served).post("/v1/alerts", webhook([locked("100", "pve1")]), token);
     expect(res.json.results[0].verdict).toBe("queued");
     // The step's start is in PostgreSQL before its command is sent; the command hangs on pve1.
     const runId = await waitUntil("the step in flight", () => runWith("step-start", "unlock-100"), 30_000);
+    const victim = await runnerOf(runId);
     victim.child.child.kill("SIGKILL");
     await victim.child.exited;
     const unlock = await addFault(labDir, {
@@ -176,6 +194,25 @@ describe("crash takeover between serve workers on one PostgreSQL", () => {
     );
     expect(row).toMatchObject({ outcome: "rollback-incomplete", undone_by: null });
     expect(row?.taken_over_by).toMatch(/^worker-/);
+    // The dead worker's graphile-worker job is released by the takeover (not after its 4 h lock)
+    // and failed for good: the cluster's queue moves on, and the job is never run again.
+    const job = await waitUntil("the dead worker's job released", async () => {
+      const [j] = await query<{
+        locked_by: string | null;
+        last_error: string | null;
+        attempts: number;
+        max_attempts: number;
+      }>("SELECT locked_by, last_error, attempts, max_attempts FROM graphile_worker.jobs WHERE key = $1", [
+        'run|stuck-lock|lab|vmid="100"',
+      ]);
+      return j?.locked_by === null ? j : undefined;
+    });
+    expect(job).toEqual({
+      locked_by: null,
+      last_error: `worker ${await runWorker(runId)} died; run ${runId} was taken over: not run again`,
+      attempts: 1,
+      max_attempts: 1,
+    });
     const end = (
       await query<{ entry: { message: string } }>(
         "SELECT entry FROM pvefix_journal WHERE run_id = $1 AND entry->>'type' = 'run-end'",
@@ -252,13 +289,13 @@ describe("crash takeover between serve workers on one PostgreSQL", () => {
   });
 
   it("a worker killed after its step and before its end: another rolls the run back from the journal in PostgreSQL", async () => {
-    // A third worker; the second is the next victim. The node lock's release on pve3 hangs, after the step.
+    // A third worker; whichever of the two alive runs the job is the next victim. The node lock's
+    // release on pve3 hangs, after the step.
     workers.push(
       await startServed(sessions[2]!, rules(notifyUrl), { token }, "127.0.0.1:0", serveArgs(bed.url)),
     );
     await addFault(labDir, { node: "pve3", match: "rmdir", action: "hang", times: 1 });
-    const victim = workers[1] as Served;
-    const res = await victim.post("/v1/alerts", webhook([locked("103", "pve3")]), token);
+    const res = await (alive()[0] as Served).post("/v1/alerts", webhook([locked("103", "pve3")]), token);
     expect(res.json.results[0].verdict).toBe("queued");
     const runId = await waitUntil(
       "the step done",
@@ -266,6 +303,7 @@ describe("crash takeover between serve workers on one PostgreSQL", () => {
       30_000,
     );
     expect(await lockOf(103, "pve3")).toBeNull();
+    const victim = await runnerOf(runId);
     victim.child.child.kill("SIGKILL");
     await victim.child.exited;
     const unlock = await addFault(labDir, {
