@@ -42,6 +42,8 @@ export interface ServeOptions {
   recover?: boolean;
   /** Where the approval page reads runs: every worker's, from PostgreSQL, for a fleet worker. @default the state directory */
   runs?: RunSource;
+  /** Throws when this worker must not be trusted any more (a fleet worker declared dead): /healthz answers with the error. */
+  assertAlive?: () => void;
 }
 
 export interface ServeHandle {
@@ -110,6 +112,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
       sessionKey: o.sessionKey,
     },
     health: async () => {
+      o.assertAlive?.();
       const state = await stores.policy.read();
       return {
         queue: await queue.depth(),

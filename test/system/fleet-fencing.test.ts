@@ -88,12 +88,11 @@ describe("a worker frozen past the takeover and thawed", () => {
     await bed?.stop();
   });
 
-  it("sends nothing more for the run taken over, keeps the takeover's end, and starts no new run", async () => {
+  it("sends nothing more for the run taken over, keeps the takeover's end, and takes no more jobs (a live worker runs them)", async () => {
     await addFault(labDir, { node: "pve1", match: "pct unlock 100", action: "hang", times: 1 });
-    const late = workers[0] as Served;
-    expect((await late.post("/v1/alerts", alert("100", "pve1"), token)).json.results[0].verdict).toBe(
-      "queued",
-    );
+    expect(
+      (await (workers[0] as Served).post("/v1/alerts", alert("100", "pve1"), token)).json.results[0].verdict,
+    ).toBe("queued");
     const runId = await waitUntil(
       "the step in flight",
       async () =>
@@ -103,6 +102,16 @@ describe("a worker frozen past the takeover and thawed", () => {
           )
         ).rows[0]?.run_id,
     );
+    // Any worker may have taken the job: the one whose run it is will be late.
+    const [runner] = (
+      await db.pool.query<{ pid: number }>(
+        "SELECT w.pid FROM pvefix_runs r JOIN pvefix_workers w USING (worker_id) WHERE r.run_id = $1",
+        [runId],
+      )
+    ).rows;
+    const lateAt = workers.findIndex((w) => w.child.child.pid === runner?.pid);
+    const late = workers[lateAt] as Served;
+    expect(late).toBeDefined();
     late.child.child.kill("SIGSTOP");
     const taken = await waitUntil(
       "the takeover",
@@ -120,7 +129,7 @@ describe("a worker frozen past the takeover and thawed", () => {
     late.child.child.kill("SIGCONT");
 
     // The hung unlock times out (30 s); the worker finds itself dead and sends no undo.
-    const local = sessions[0]!.stateDir;
+    const local = sessions[lateAt]!.stateDir;
     const end = await waitUntil(
       "the late worker's own end of the run",
       () => readJournal(local, runId).find((e) => e.type === "run-end"),
@@ -139,16 +148,28 @@ describe("a worker frozen past the takeover and thawed", () => {
     ]);
     expect(row.rows[0]).toEqual(taken);
 
-    // A new alert to the late worker starts nothing: it is dead to the fleet until restarted.
+    // Declared dead, the late worker takes no more jobs and says so on /healthz (503: restart
+    // it); an alert it still accepts goes to the queue in PostgreSQL and a live worker runs it.
+    await late.child.waitFor(/declared dead by another worker: it takes no more jobs/, 20_000);
+    const health = await late.get("/healthz");
+    expect(health.status).toBe(503);
+    expect(health.text).toMatch(/declared dead/);
     expect((await late.post("/v1/alerts", alert("103", "pve3"), token)).json.results[0].verdict).toBe(
       "queued",
     );
-    await late.child.waitFor(/declared dead/, 20_000);
-    await new Promise((r) => setTimeout(r, 1_500));
-    const started = await db.pool.query(
-      "SELECT 1 FROM pvefix_journal WHERE entry->>'type' = 'run-start' AND entry->'params'->>'vmid' = '103'",
+    const other = await waitUntil(
+      "the alert's run on a live worker",
+      async () =>
+        (
+          await db.pool.query<{ pid: number; outcome: string | null }>(
+            `SELECT w.pid, r.outcome FROM pvefix_runs r JOIN pvefix_workers w USING (worker_id)
+              WHERE r.ended AND r.start->'params'->>'vmid' = '103'`,
+          )
+        ).rows[0],
+      60_000,
     );
-    expect(started.rowCount).toBe(0);
-    expect(await lockOf(103, "pve3")).toBe("backup");
+    expect(other.pid).not.toBe(late.child.child.pid);
+    expect(other.outcome).toBe("done");
+    expect(await lockOf(103, "pve3")).toBeNull();
   });
 });

@@ -259,13 +259,15 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
           rules,
           logger,
           ...fleetTimes,
-          ...(jobs ? { jobs: { ownPool: () => jobs.poolId } } : {}),
+          ...(jobs ? { jobs: { ownPool: () => jobs.poolId, stopTaking: () => jobs.stopTaking() } } : {}),
         })
       : null;
     const handle = await startServe({
       stores,
       ...(queue ? { queue } : {}),
-      ...(fleet ? { remediator: fleet.remediator, recover: false, runs: fleet.runs } : {}),
+      ...(fleet
+        ? { remediator: fleet.remediator, recover: false, runs: fleet.runs, assertAlive: fleet.assertAlive }
+        : {}),
       stateDir: globals.stateDir,
       rules,
       clusters,

@@ -21,6 +21,7 @@ import {
   newWriterId,
   PgJournalMirror,
   readPgJournal,
+  WorkerRevokedError,
 } from "../store/postgres/journal.js";
 import { releaseOnTakeover } from "../store/postgres/release-jobs.js";
 import type { ServeStores } from "../store/types.js";
@@ -41,7 +42,11 @@ export interface FleetOptions {
    * The job engine's side (graphile-worker): a run taken over also releases the job the dead
    * worker held, so its cluster's queue moves on and the job is never run again.
    */
-  jobs?: { ownPool(): string | null };
+  jobs?: {
+    ownPool(): string | null;
+    /** Take no more jobs (a worker declared dead); the running ones end as they would. */
+    stopTaking(): Promise<unknown>;
+  };
 }
 
 export interface Fleet {
@@ -52,6 +57,8 @@ export interface Fleet {
   takeover: Takeover;
   /** Every worker's runs, for the approval page. */
   runs: RunSource;
+  /** Throws once this worker was declared dead (its /healthz answers 503: restart it). */
+  assertAlive(): void;
   /** Stop beating and taking over; the worker's row says it stopped (its open runs stay takeover-able). */
   stop(): Promise<void>;
 }
@@ -178,6 +185,19 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     notify: (n) => notifier.notify(n),
     logger: o.logger,
   });
+  // Declared dead, a worker takes no more jobs: they would reach its remediator only to be
+  // refused and dropped, while a live worker would run them. Its HTTP side still takes alerts
+  // (the queue is in PostgreSQL) but says it is unhealthy, so it gets restarted.
+  mirror.onRevoked.push(() => {
+    o.logger.log(
+      "error",
+      "this worker was declared dead by another worker: it takes no more jobs; restart it",
+      {
+        workerId,
+      },
+    );
+    o.jobs?.stopTaking().catch(() => undefined);
+  });
   if (o.jobs) {
     const ownPool = o.jobs.ownPool;
     const release = releaseOnTakeover({
@@ -217,6 +237,9 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     remediator,
     takeover,
     runs: { list: () => listPgRuns(o.db), entries: (runId) => readPgJournal(o.db, runId) },
+    assertAlive() {
+      if (mirror.isRevoked) throw new WorkerRevokedError(workerId);
+    },
     async stop() {
       clearInterval(beat);
       clearInterval(look);

@@ -85,6 +85,7 @@ export class GraphileQueue implements JobQueue {
   private handler: JobHandler | null = null;
   private runner: Runner | null = null;
   private closed = false;
+  private stopping: Promise<void> | null = null;
   private active = 0;
   private stoppedBecause: string | null = null;
   /** This worker's graphile-worker pool id (the `locked_by` of the jobs it runs). */
@@ -272,8 +273,21 @@ export class GraphileQueue implements JobQueue {
    * worker had not started stay in the database for the other workers.
    */
   async close(): Promise<JobSpec[]> {
-    if (this.closed) return [];
     this.closed = true;
+    await this.stopTaking();
+    return [];
+  }
+
+  /**
+   * Take no more jobs, and resolve once the running ones ended; enqueueing goes on (a worker
+   * declared dead still queues the alerts it accepts, for the live workers). Shared by `close`.
+   */
+  stopTaking(): Promise<void> {
+    this.stopping ??= this.stopRunner();
+    return this.stopping;
+  }
+
+  private async stopRunner(): Promise<void> {
     const stopping = this.runner
       ?.stop()
       .catch((error: unknown) =>
@@ -293,7 +307,6 @@ export class GraphileQueue implements JobQueue {
       }),
     ]);
     clearTimeout(timer);
-    return [];
   }
 
   /** Resolves when no job of any worker waits or runs (tests and the benchmark). */

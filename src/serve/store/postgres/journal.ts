@@ -59,6 +59,8 @@ export class PgJournalMirror implements JournalMirror {
   get isRevoked(): boolean {
     return this.revoked;
   }
+  /** Called once, when this worker first finds itself declared dead. */
+  readonly onRevoked: Array<() => void> = [];
   /** Milliseconds since the epoch of the last write that reached the database. */
   lastOk = 0;
 
@@ -132,6 +134,7 @@ export class PgJournalMirror implements JournalMirror {
           [this.workerId],
         );
         if (r.rows[0]?.state !== "alive") {
+          if (!this.revoked) for (const fn of this.onRevoked) fn();
           this.revoked = true;
           throw new WorkerRevokedError(this.workerId);
         }
