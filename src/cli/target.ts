@@ -24,6 +24,11 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
       "✖ --lab and -i/--inventory exclude each other: choose the lab or a real cluster",
     );
   }
+  if ((globals.inventories?.length ?? 0) > 1) {
+    throw new GlobalOptionError(
+      `✖ -i/--inventory given ${globals.inventories?.length} times: only diagnose sweeps several clusters; give one inventory`,
+    );
+  }
   if (globals.group !== undefined && !globals.inventory) {
     throw new GlobalOptionError(
       "✖ --group picks the cluster in an Ansible inventory: give the inventory with -i FILE",
