@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { DIAGNOSE_EXIT } from "../src/cli/exit-codes.js";
 import type { SshdCluster } from "../test/system/loopback/sshd-cluster.js";
 import { type Accounting, measured } from "./cpu-groups.js";
+import { JUMP_ALIAS, type JumpRoute } from "./jump.js";
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -36,7 +37,7 @@ function timed(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
   okCodes = [0],
-): { timing: Timing; stderr: string } {
+): { timing: Timing; stdout: string; stderr: string } {
   const [file, argv] = accounting ? accounting.own.wrap(command, args) : [command, args];
   const start = process.hrtime.bigint();
   const { result, ownCpu, nodesCpu } = measured(accounting, () =>
@@ -46,29 +47,68 @@ function timed(
   if (result.status === null || !okCodes.includes(result.status)) {
     throw new Error(`${command} exited ${result.status}: ${(result.stderr + result.stdout).slice(-3000)}`);
   }
-  return { timing: { seconds, ownCpu, nodesCpu }, stderr: result.stderr };
+  return { timing: { seconds, ownCpu, nodesCpu }, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** pvefix diagnose under GNU time for its peak RSS. */
+/**
+ * pvefix diagnose under GNU time for its peak RSS: over one inventory, or several in one command
+ * (the fleet sweep, `extra` holding e.g. `--concurrency 8`). Through a jump host, pvefix reads the
+ * route's ssh config as its ~/.ssh/config.
+ */
 export function timePvefix(
   accounting: Accounting,
   root: string,
-  inventoryPath: string,
+  inventories: string | readonly string[],
   stateDir: string,
-): Timing & { peakKb: number } {
-  const { timing, stderr } = timed(
+  options: { route?: JumpRoute; extra?: readonly string[] } = {},
+): Timing & { peakKb: number; missed: number } {
+  const targets = (typeof inventories === "string" ? [inventories] : inventories).flatMap((i) => ["-i", i]);
+  const { timing, stdout, stderr } = timed(
     accounting,
     "/usr/bin/time",
-    ["-f", "%M", "node", join(root, "bin/pvefix.js"), "-i", inventoryPath, "diagnose", "-o", "json"],
-    { ...process.env, PVEFIX_STATE_DIR: join(stateDir, "pvefix-state") },
+    [
+      "-f",
+      "%M",
+      "node",
+      join(root, "bin/pvefix.js"),
+      ...targets,
+      "diagnose",
+      "-o",
+      "json",
+      ...(options.extra ?? []),
+    ],
+    {
+      ...process.env,
+      PVEFIX_STATE_DIR: join(stateDir, "pvefix-state"),
+      ...(options.route ? { HOME: options.route.home } : {}),
+    },
     // diagnose says what it found with its exit code (findings, critical, incomplete): all ran.
     Object.values(DIAGNOSE_EXIT),
   );
-  return { ...timing, peakKb: Number(stderr.trim().split("\n").at(-1)) };
+  return { ...timing, peakKb: Number(stderr.trim().split("\n").at(-1)), missed: missedNodes(stdout) };
 }
 
-function sshOptions(cluster: SshdCluster): string {
-  return `-o UserKnownHostsFile=${cluster.knownHostsPath} -o StrictHostKeyChecking=yes -o BatchMode=yes -i ${cluster.clientKeyPath}`;
+interface Swept {
+  nodes?: { down: string[] };
+  clusters?: Array<{ diagnosis?: { nodes: { down: string[] } }; error?: unknown }>;
+}
+
+/**
+ * Nodes the sweep did not reach, and clusters it could not open (one diagnose or a fleet's
+ * document): a timing with any is of a smaller sweep than the others' and must not be compared.
+ */
+export function missedNodes(stdout: string): number {
+  const doc = JSON.parse(stdout) as Swept;
+  if (doc.clusters) {
+    return doc.clusters.reduce((sum, c) => sum + (c.error ? 1 : (c.diagnosis?.nodes.down.length ?? 0)), 0);
+  }
+  return doc.nodes?.down.length ?? 0;
+}
+
+/** The ssh options every OpenSSH contender uses; through a jump host, its config and ProxyJump too. */
+function sshOptions(cluster: SshdCluster, route?: JumpRoute): string {
+  const jump = route ? ` -F ${route.sshConfig} -o ProxyJump=${JUMP_ALIAS}` : "";
+  return `-o UserKnownHostsFile=${cluster.knownHostsPath} -o StrictHostKeyChecking=yes -o BatchMode=yes -i ${cluster.clientKeyPath}${jump}`;
 }
 
 export function timeAnsible(
@@ -76,6 +116,7 @@ export function timeAnsible(
   cluster: SshdCluster,
   perNode: Map<string, string[]>,
   stateDir: string,
+  route?: JumpRoute,
 ): Timing {
   const dir = mkdtempSync(join(stateDir, "ansible-"));
   const hosts = Object.fromEntries(
@@ -103,7 +144,7 @@ export function timeAnsible(
       "interpreter_python = auto_silent",
       "[ssh_connection]",
       // A fresh control directory per run: connections are reused within the run, not across runs.
-      `ssh_args = -o ControlMaster=auto -o ControlPersist=60s ${sshOptions(cluster)}`,
+      `ssh_args = -o ControlMaster=auto -o ControlPersist=60s ${sshOptions(cluster, route)}`,
       `control_path_dir = ${join(dir, "cp")}`,
       "",
     ].join("\n"),
@@ -131,6 +172,7 @@ export function timePssh(
   accounting: Accounting,
   cluster: SshdCluster,
   perNode: Map<string, string[]>,
+  route?: JumpRoute,
 ): Timing {
   const byCommand = new Map<string, string[]>();
   for (const n of cluster.nodes) {
@@ -149,7 +191,7 @@ export function timePssh(
         "-t",
         "30",
         "-x",
-        sshOptions(cluster),
+        sshOptions(cluster, route),
         ...hosts.flatMap((h) => ["-H", h]),
         command,
       ],
@@ -167,11 +209,13 @@ export function timeFloor(
   cluster: SshdCluster,
   perNode: Map<string, string[]>,
   stateDir: string,
+  route?: JumpRoute,
 ): Timing {
   const job = join(stateDir, "floor-job.json");
   writeFileSync(
     job,
     JSON.stringify({
+      ...(route ? { jump: route.jump } : {}),
       nodes: cluster.nodes.map((n) => ({
         host: "127.0.0.1",
         port: n.port,
