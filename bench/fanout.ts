@@ -20,7 +20,15 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startSshdCluster } from "../test/system/loopback/sshd-cluster.js";
 import { sweepCommands } from "./commands.js";
-import { median, type Timing, timeAnsible, timeFloor, timePssh, timePvefix } from "./contenders.js";
+import {
+  median,
+  patientInventory,
+  type Timing,
+  timeAnsible,
+  timeFloor,
+  timePssh,
+  timePvefix,
+} from "./contenders.js";
 import { type Accounting, CpuGroup } from "./cpu-groups.js";
 import { withJump } from "./jump.js";
 import { withLatency } from "./latency.js";
@@ -85,6 +93,7 @@ for (const n of sizes) {
     ],
     launcher: here("test/system/pve-bed/node-namespace.sh"),
   });
+  patientInventory(cluster.inventoryPath);
   // One pair of CPU groups per bed: the nodes stay in theirs across the latency runs.
   const own = CpuGroup.create("contender");
   const nodes = CpuGroup.create("nodes");
@@ -112,7 +121,7 @@ for (const n of sizes) {
           const p = timePvefix(accounting, root, bed.inventoryPath, stateDir, route ? { route } : {});
           times.pvefix.push(p);
           peakKb = Math.max(peakKb, p.peakKb);
-          if (p.missed > 0) console.log(`  warning: pvefix did not reach ${p.missed} node(s) in this run`);
+          if (p.missed.length > 0) console.log(`  warning: pvefix did not reach ${p.missed.join("; ")}`);
           times.ansible.push(timeAnsible(accounting, bed, perNode, stateDir, route));
           if (r < psshRuns) times.pssh.push(timePssh(accounting, bed, perNode, route));
           times.floor.push(timeFloor(accounting, root, bed, perNode, stateDir, route));

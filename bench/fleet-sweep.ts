@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type SshdCluster, startSshdCluster } from "../test/system/loopback/sshd-cluster.js";
-import { median, timePvefix } from "./contenders.js";
+import { median, patientInventory, timePvefix } from "./contenders.js";
 import { type Accounting, CpuGroup } from "./cpu-groups.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -69,6 +69,7 @@ try {
       ],
       launcher: here("test/system/pve-bed/node-namespace.sh"),
     });
+    patientInventory(bed.inventoryPath);
     beds.push(bed);
     if (accounting) for (const node of bed.nodes) accounting.nodes.add(node.pid);
   }
@@ -82,7 +83,7 @@ try {
         // One -i is a single diagnose: the same file twice is a fleet of one (swept once), so every row is a fleet sweep.
         const given = c === 1 ? [...inventories, ...inventories] : inventories;
         const t = timePvefix(accounting, root, given, work, { extra: ["--concurrency", String(bound)] });
-        if (t.missed > 0) console.log(`  warning: ${t.missed} node(s) or cluster(s) not reached in this run`);
+        if (t.missed.length > 0) console.log(`  warning: not reached in this run: ${t.missed.join("; ")}`);
         timings.push(t);
       }
       const row: Row = {

@@ -38,7 +38,8 @@ function connect(node: Hop, via?: InstanceType<typeof Client>): Promise<Instance
       client
         .on("ready", () => resolve(client))
         .on("error", reject)
-        .connect({ sock, username: node.user, privateKey: readFileSync(node.key) });
+        // The other contenders' patience (bench/contenders.ts CONNECT_TIMEOUT_S).
+        .connect({ sock, username: node.user, privateKey: readFileSync(node.key), readyTimeout: 30_000 });
     };
     if (via) {
       via.forwardOut("127.0.0.1", 0, node.host, node.port, (error, stream) =>

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { loadInventory } from "../src/inventory/load.js";
 import { type SshdCluster, startSshdCluster } from "../test/system/loopback/sshd-cluster.js";
+import { CONNECT_TIMEOUT_S } from "./contenders.js";
 import { withLatency } from "./latency.js";
 
 export const JUMP_ALIAS = "pvefix-jump";
@@ -58,6 +59,7 @@ export async function withJump(cluster: SshdCluster, rttMs: number, dir: string)
       `  UserKnownHostsFile ${knownHostsPath}`,
       "  StrictHostKeyChecking yes",
       "  BatchMode yes",
+      `  ConnectTimeout ${CONNECT_TIMEOUT_S}`,
       "",
     ].join("\n");
     const home = join(bedDir, "home");
