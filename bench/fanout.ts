@@ -129,8 +129,10 @@ for (const n of sizes) {
         const medians = Object.fromEntries(contenders.map((c) => [c, medianOf(times[c])])) as Medians;
         rows.push({ nodes: n, rttMs, jump, commands, medians, peakMb: peakKb / 1024 });
         const list = (c: Contender) => times[c].map((t) => t.seconds.toFixed(2)).join(" ");
+        // Each row as soon as it is measured, own CPU too: a later failure must not lose it.
+        const cpu = contenders.map((c) => `${c} ${medians[c].ownCpu.toFixed(2)}`).join(" · ");
         console.log(
-          `${n} nodes, +${rttMs} ms${jump ? " via a jump host" : ""}, ${commands} commands, ${rounds} runs: pvefix ${list("pvefix")} s · ansible ${list("ansible")} s · pssh ${list("pssh")} s · floor ${list("floor")} s`,
+          `${n} nodes, +${rttMs} ms${jump ? " via a jump host" : ""}, ${commands} commands, ${rounds} runs: pvefix ${list("pvefix")} s · ansible ${list("ansible")} s · pssh ${list("pssh")} s · floor ${list("floor")} s; own CPU medians: ${cpu} s; pvefix peak ${(peakKb / 1024).toFixed(0)} MB`,
         );
       } finally {
         await delayed?.stop();
