@@ -178,6 +178,7 @@ describe("bad input to a diagnose over several clusters: exit 2, nothing swept",
       ["-i", "a.yaml", "-i", "b.yaml", "plan", "stuck-lock", "--vmid", "100"],
       /only diagnose sweeps several clusters/,
     ],
+    [["-i", "a.yaml", "-i", "b.yaml", "inventory"], /only diagnose sweeps several clusters/],
   ])("%j", async (args, message) => {
     const r = await cli.pvefix(args);
     expect(r.code).toBe(2);
