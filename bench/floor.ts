@@ -3,7 +3,8 @@
  * command in advance (pvefix does not: later probes depend on earlier answers). All handshakes in
  * parallel (no-delay sockets), then a node's commands on its connection in up to 8 channels at
  * once, as pvefix's transport allows (sshd and the node's process table refuse more at 64 nodes):
- * one handshake plus a few round trips, whatever the latency. Run as its own process so its
+ * one handshake plus a few round trips, whatever the latency. Through a jump host (`jump` in the
+ * job), one connection to it carries every node's, forwarded. Run as its own process so its
  * timing includes Node's start-up, like every other contender.
  *   node dist/bench/floor.js JOB.json
  */
@@ -11,8 +12,16 @@ import { readFileSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import ssh2 from "ssh2";
 
+interface Hop {
+  host: string;
+  port: number;
+  user: string;
+  key: string;
+}
 interface Job {
-  nodes: Array<{ host: string; port: number; user: string; key: string; commands: string[] }>;
+  /** A jump host every node is reached through: one connection to it, each node's forwarded over it. */
+  jump?: Hop;
+  nodes: Array<Hop & { commands: string[] }>;
 }
 
 const { Client } = ssh2;
@@ -20,15 +29,27 @@ const { Client } = ssh2;
 const CHANNELS = 8;
 const job = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as Job;
 
-function connect(node: Job["nodes"][number]): Promise<InstanceType<typeof Client>> {
+type Sock = Parameters<InstanceType<typeof Client>["connect"]>[0]["sock"];
+
+function connect(node: Hop, via?: InstanceType<typeof Client>): Promise<InstanceType<typeof Client>> {
   return new Promise((resolve, reject) => {
+    const open = (sock: Sock) => {
+      const client = new Client();
+      client
+        .on("ready", () => resolve(client))
+        .on("error", reject)
+        // The other contenders' patience (bench/contenders.ts CONNECT_TIMEOUT_S).
+        .connect({ sock, username: node.user, privateKey: readFileSync(node.key), readyTimeout: 30_000 });
+    };
+    if (via) {
+      via.forwardOut("127.0.0.1", 0, node.host, node.port, (error, stream) =>
+        error ? reject(error) : open(stream),
+      );
+      return;
+    }
     const sock = netConnect(node.port, node.host);
     sock.setNoDelay(true);
-    const client = new Client();
-    client
-      .on("ready", () => resolve(client))
-      .on("error", reject)
-      .connect({ sock, username: node.user, privateKey: readFileSync(node.key) });
+    open(sock);
   });
 }
 
@@ -43,9 +64,10 @@ function exec(client: InstanceType<typeof Client>, command: string): Promise<voi
   });
 }
 
+const jump = job.jump ? await connect(job.jump) : undefined;
 await Promise.all(
   job.nodes.map(async (node) => {
-    const client = await connect(node);
+    const client = await connect(node, jump);
     const queue = [...node.commands];
     const lane = async () => {
       for (let command = queue.shift(); command !== undefined; command = queue.shift()) {
@@ -56,3 +78,4 @@ await Promise.all(
     client.end();
   }),
 );
+jump?.end();

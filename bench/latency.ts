@@ -22,6 +22,18 @@ export interface DelayedCluster {
 }
 
 export async function withLatency(cluster: SshdCluster, rttMs: number, dir: string): Promise<DelayedCluster> {
+  // A port picked free can be taken before the proxy listens on it (at 64 nodes the contenders'
+  // own connections take ephemeral ports by the thousand): pick again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startProxy(cluster, rttMs, dir);
+    } catch (error) {
+      if (attempt === 5 || !String((error as Error).message).includes("EADDRINUSE")) throw error;
+    }
+  }
+}
+
+async function startProxy(cluster: SshdCluster, rttMs: number, dir: string): Promise<DelayedCluster> {
   const ports = new Map<number, number>();
   for (const node of cluster.nodes) ports.set(node.port, await freePort());
   const config = join(dir, `latency-${rttMs}.json`);

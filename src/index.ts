@@ -23,6 +23,17 @@ export {
 export { EngineError, InputError, type InputIssue } from "./engine/errors.js";
 export { combineListeners, type EngineListener, EVENT_TYPES, type StreamEvent } from "./engine/events.js";
 export {
+  DIAGNOSIS_PRECEDENCE,
+  diagnoseFleet,
+  type FleetDiagnosis,
+  type FleetEntry,
+  type FleetMember,
+  type FleetNotSwept,
+  type FleetOptions,
+  type FleetSwept,
+  worstStatus,
+} from "./engine/fleet.js";
+export {
   type JournalEntry,
   listRuns,
   type RunSummary,
@@ -55,6 +66,7 @@ export {
 export type { FileDrift } from "./engine/undo-plan.js";
 export { DIAGNOSE_EXIT, EXIT, type ExitCode, OUTCOME_EXIT } from "./errors/exit-codes.js";
 export { isPvefixError, PvefixError } from "./errors/pvefix-error.js";
+export { INVENTORY_FILE, inventoryFiles } from "./inventory/directory.js";
 export {
   dumpInventory,
   InventoryError,

@@ -15,7 +15,7 @@ const DIAGNOSE_EXIT_MEANING: Record<DiagnosisStatus, string> = {
   findings: "findings, none critical",
   critical: "at least one critical finding",
   incomplete:
-    "not everything could be checked: a node did not answer (refused, timed out, host key changed or unknown, authentication failed) or a detector failed",
+    "not everything could be checked: a node did not answer (refused, timed out, host key changed or unknown, authentication failed), a detector failed, or (over several clusters) a cluster could not be swept",
 };
 
 /** Diagnose's codes with their meaning, in order. */
@@ -29,7 +29,8 @@ export function diagnoseExitRows(): Array<{ code: number; meaning: string }> {
 export const DIAGNOSE_EXIT_TITLE =
   "Exit codes of diagnose (apart from the run codes 0-5; bad input is still 2):";
 export const DIAGNOSE_EXIT_PRECEDENCE =
-  'When several apply the highest wins: 12 over 11 over 10. The findings (and -o json\'s "status") always show everything that was seen.';
+  'When several apply the highest wins: 12 over 11 over 10. The findings (and -o json\'s "status") always show everything that was seen. ' +
+  "Over several clusters (-i given more than once, --inventory-dir) the same rule applies across them: the exit code is the worst cluster's, and a cluster that could not be swept at all (its inventory does not load, or names a cluster already swept) counts as 12; bad flags are still 2, before anything is swept.";
 
 /** The table for `pvefix diagnose --help`. */
 export function diagnoseExitHelp(): string {

@@ -12,7 +12,10 @@ export type OutputFormat = z.infer<typeof OutputFormat>;
 export const OutputFlag = z.enum(["text", "md", "json", "jsonl"]);
 
 export interface GlobalOptions {
+  /** The cluster's inventory: the only -i given (several are only for `diagnose`, see `inventories`). */
   inventory?: string;
+  /** Every -i, in order: `diagnose` sweeps each cluster; any other command refuses more than one. */
+  inventories?: string[];
   /** The Ansible group that is the cluster, for an Ansible `-i`. */
   group?: string;
   lab: boolean;
@@ -41,9 +44,12 @@ export function normalizeGlobals(raw: Record<string, unknown>): GlobalOptions {
       `✖ Invalid option: expected one of "text"|"md"|"json"|"jsonl", got ${JSON.stringify(raw.output)}\n  → at --output`,
     );
   }
+  const inventories = (Array.isArray(raw.inventory) ? raw.inventory : [raw.inventory]).filter(
+    (i): i is string => typeof i === "string",
+  );
   const given = typeof raw.stateDir === "string" ? path.resolve(raw.stateDir) : undefined;
   return {
-    ...(typeof raw.inventory === "string" ? { inventory: raw.inventory } : {}),
+    ...(inventories.length > 0 ? { inventory: inventories[0], inventories } : {}),
     ...(typeof raw.group === "string" ? { group: raw.group } : {}),
     lab: raw.lab === true,
     stateDir: given ?? path.resolve(defaultStateDir()),

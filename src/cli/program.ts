@@ -20,7 +20,8 @@ export function buildProgram(version: string, setExit: Exit): Command {
     .version(version)
     .option(
       "-i, --inventory <file>",
-      "inventory of the cluster: pvefix YAML or an Ansible inventory, INI or YAML (default on a Proxmox VE node: the node's own cluster)",
+      "inventory of the cluster: pvefix YAML or an Ansible inventory, INI or YAML (default on a Proxmox VE node: the node's own cluster); diagnose takes several",
+      (file: string, before: string[] | undefined) => [...(before ?? []), file],
     )
     .option("--group <name>", "with an Ansible -i: the group that is the cluster (as ansible -l NAME)")
     .option("--lab", "work on the embedded lab cluster (state in --state-dir)")
@@ -77,10 +78,15 @@ export function buildProgram(version: string, setExit: Exit): Command {
       "--from <path...>",
       "offline: read pvereports and folders of captured outputs instead of the cluster (see below)",
     )
+    .option(
+      "--inventory-dir <dir>",
+      "also sweep every cluster whose inventory (pvefix YAML or Ansible) is a file in DIR, as -i given several times does: one report, a part per cluster",
+    )
+    .option("--concurrency <n>", "with several clusters: how many are swept at once (default 4)")
     .addHelpText("after", `\n${diagnoseExitHelp()}\n\n${fromReportHelp()}`)
     .action(
-      act(async (o: { from?: string[] }, cmd: Command) =>
-        (await import("./commands/diagnose.js")).runDiagnose(globals(cmd), o.from),
+      act(async (o: { from?: string[]; inventoryDir?: string; concurrency?: string }, cmd: Command) =>
+        (await import("./commands/diagnose.js")).runDiagnose(globals(cmd), o),
       ),
     );
 

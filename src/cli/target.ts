@@ -24,6 +24,7 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
       "✖ --lab and -i/--inventory exclude each other: choose the lab or a real cluster",
     );
   }
+  refuseSeveralInventories(globals);
   if (globals.group !== undefined && !globals.inventory) {
     throw new GlobalOptionError(
       "✖ --group picks the cluster in an Ansible inventory: give the inventory with -i FILE",
@@ -77,6 +78,16 @@ export async function openTarget(globals: GlobalOptions): Promise<ClusterTarget>
     nodes: found.inventory.nodes.map((n) => n.name),
     cluster: found.inventory.cluster,
   };
+}
+
+/** Every command but `diagnose` works on one cluster: several -i are refused, not cut to the first. */
+export function refuseSeveralInventories(globals: GlobalOptions): void {
+  const count = globals.inventories?.length ?? 0;
+  if (count > 1) {
+    throw new GlobalOptionError(
+      `✖ -i/--inventory given ${count} times: only diagnose sweeps several clusters; give one inventory`,
+    );
+  }
 }
 
 /** The cluster of the PVE node this runs on; not a node (and no -i, no --lab): say how to choose. */

@@ -169,62 +169,68 @@ const views: ViewMap<Input> = {
     }
     return out.join("\n");
   },
-  md: (input) => {
-    const d = escapeDeep(input.diagnosis);
-    const list = escapeDeep(input.items);
-    const header = [
-      "# Diagnosis",
-      [
-        `- Cluster: ${mdCode(d.cluster)}`,
-        `- Generated: ${d.generatedAt}`,
-        `- Status: ${d.status} (${STATUS_TEXT[d.status]})`,
-        `- Nodes answering: ${d.nodes.up.join(", ") || "none"}${d.nodes.down.length > 0 ? `; not answering: ${d.nodes.down.join(", ")}` : ""}`,
-        `- Schema version: ${DIAGNOSIS_SCHEMA_VERSION}`,
-        ...(d.report ? [`- ${fromLine(d.report)}`] : []),
-      ].join("\n"),
-      ...(d.report && d.report.notAnswered.length > 0
-        ? [
-            `Not in report (${d.report.notAnswered.length} commands the checks asked):\n\n${d.report.notAnswered.map((n) => `- ${n.node}: ${mdCode(n.command)}`).join("\n")}`,
-          ]
-        : []),
-    ];
-    if (list.length === 0) return [...header, "No problems found."].join("\n\n");
-    return [
-      ...header,
-      `${counts(list)}.`,
-      mdTable(
-        ["Severity", "Node", "Kind", "Finding", "Next step"],
-        list.map((f) => {
-          const next = nextStep(f);
-          const source =
-            f.kind === "problem"
-              ? mdCode(f.runbook)
-              : f.kind === "detector-failed"
-                ? `detector ${mdCode(f.detector)}`
-                : "unreachable";
-          return [
-            f.severity,
-            where(f) ?? "",
-            source,
-            f.summary,
-            "command" in next ? mdCode(next.command) : next.detail,
-          ];
-        }),
-      ),
-    ].join("\n\n");
-  },
-  // Exactly these keys, in this order: scripts and alerting consume this shape.
-  json: (input) =>
-    toJson({
-      schemaVersion: DIAGNOSIS_SCHEMA_VERSION,
-      generatedAt: input.diagnosis.generatedAt,
-      cluster: input.diagnosis.cluster,
-      status: input.diagnosis.status,
-      nodes: input.diagnosis.nodes,
-      findings: input.items.map((i) => withOrigin(jsonItem(i), i, input.diagnosis)),
-      ...(input.diagnosis.report ? { report: input.diagnosis.report } : {}),
-    }),
+  md: (input) => diagnosisMd(input, "# Diagnosis"),
+  json: (input) => toJson(diagnosisJson(input)),
 };
+
+/** The Markdown report under `title`: a fleet report gives each cluster's its own heading. */
+function diagnosisMd(input: Input, title: string): string {
+  const d = escapeDeep(input.diagnosis);
+  const list = escapeDeep(input.items);
+  const header = [
+    title,
+    [
+      `- Cluster: ${mdCode(d.cluster)}`,
+      `- Generated: ${d.generatedAt}`,
+      `- Status: ${d.status} (${STATUS_TEXT[d.status]})`,
+      `- Nodes answering: ${d.nodes.up.join(", ") || "none"}${d.nodes.down.length > 0 ? `; not answering: ${d.nodes.down.join(", ")}` : ""}`,
+      `- Schema version: ${DIAGNOSIS_SCHEMA_VERSION}`,
+      ...(d.report ? [`- ${fromLine(d.report)}`] : []),
+    ].join("\n"),
+    ...(d.report && d.report.notAnswered.length > 0
+      ? [
+          `Not in report (${d.report.notAnswered.length} commands the checks asked):\n\n${d.report.notAnswered.map((n) => `- ${n.node}: ${mdCode(n.command)}`).join("\n")}`,
+        ]
+      : []),
+  ];
+  if (list.length === 0) return [...header, "No problems found."].join("\n\n");
+  return [
+    ...header,
+    `${counts(list)}.`,
+    mdTable(
+      ["Severity", "Node", "Kind", "Finding", "Next step"],
+      list.map((f) => {
+        const next = nextStep(f);
+        const source =
+          f.kind === "problem"
+            ? mdCode(f.runbook)
+            : f.kind === "detector-failed"
+              ? `detector ${mdCode(f.detector)}`
+              : "unreachable";
+        return [
+          f.severity,
+          where(f) ?? "",
+          source,
+          f.summary,
+          "command" in next ? mdCode(next.command) : next.detail,
+        ];
+      }),
+    ),
+  ].join("\n\n");
+}
+
+// Exactly these keys, in this order: scripts and alerting consume this shape.
+function diagnosisJson(input: Input): Record<string, unknown> {
+  return {
+    schemaVersion: DIAGNOSIS_SCHEMA_VERSION,
+    generatedAt: input.diagnosis.generatedAt,
+    cluster: input.diagnosis.cluster,
+    status: input.diagnosis.status,
+    nodes: input.diagnosis.nodes,
+    findings: input.items.map((i) => withOrigin(jsonItem(i), i, input.diagnosis)),
+    ...(input.diagnosis.report ? { report: input.diagnosis.report } : {}),
+  };
+}
 
 function jsonItem(i: Item): Record<string, unknown> {
   switch (i.kind) {
@@ -290,4 +296,19 @@ function incompleteWhy(d: Diagnosis): string {
 /** Each finding's next command points at the same cluster as this diagnosis (`opts.target`). */
 export function renderDiagnosis(diagnosis: Diagnosis, format: OutputFormat, opts: ViewOptions): string {
   return views[format]({ diagnosis, items: items(diagnosis, opts.target) }, opts);
+}
+
+/** One cluster's report as a part of a larger one: text as it is, Markdown under `mdTitle`, JSON as an object. */
+export function diagnosisParts(
+  diagnosis: Diagnosis,
+  opts: ViewOptions,
+  mdTitle: string,
+): { text: string; md: string; json: Record<string, unknown> } {
+  const input = { diagnosis, items: items(diagnosis, opts.target) };
+  return { text: views.text(input, opts), md: diagnosisMd(input, mdTitle), json: diagnosisJson(input) };
+}
+
+/** What each status means, in words (the reports' headings). */
+export function statusText(status: DiagnosisStatus): string {
+  return STATUS_TEXT[status];
 }

@@ -6,6 +6,7 @@
  */
 export { escapeDeep, escapeTerminal } from "./escape-terminal.js";
 export { renderDiagnosis } from "./findings.js";
+export { FLEET_SCHEMA_VERSION, type FleetTargets, renderFleetDiagnosis } from "./fleet.js";
 export { NO_COLOR, OutputFormat, ViewOptions } from "./format.js";
 export { renderGateText } from "./gate.js";
 export { renderRunDetail, renderRunList } from "./journal.js";

@@ -6,10 +6,11 @@
 import { dumpInventory, type Inventory, loadInventoryFile } from "../../index.js";
 import { GlobalOptionError, type GlobalOptions } from "../global-options.js";
 import { withEnvelope } from "../output.js";
-import { findThisNode } from "../target.js";
+import { findThisNode, refuseSeveralInventories } from "../target.js";
 import { print } from "./shared.js";
 
 export async function runInventory(globals: GlobalOptions): Promise<number> {
+  refuseSeveralInventories(globals);
   if (globals.lab && globals.inventory) {
     throw new GlobalOptionError(
       "✖ --lab and -i/--inventory exclude each other: choose the lab or a real cluster",

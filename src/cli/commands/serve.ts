@@ -1,7 +1,7 @@
 /** `pvefix serve` and its companions (`serve token`, `pause`, `resume`, `approve`, `deny`, `approvals`): flags in, the service's functions called. */
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { InputError, runbooks } from "../../index.js";
+import { InputError, inventoryFiles, runbooks } from "../../index.js";
 import { decide, effectiveStatus } from "../../serve/approvals/approval.js";
 import { parseDuration } from "../../serve/duration.js";
 import { ServeError } from "../../serve/errors.js";
@@ -141,19 +141,7 @@ async function clusterDirectory(globals: GlobalOptions, dir: string | undefined)
       { field: "--inventory-dir", message: "serves the clusters of its files: leave out -i and --lab" },
     ]);
   }
-  const files =
-    dir === undefined
-      ? [globals.inventory]
-      : fs
-          .readdirSync(dir, { withFileTypes: true })
-          .filter((e) => e.isFile() && /\.(ya?ml|ini|json)$/.test(e.name))
-          .map((e) => `${dir}/${e.name}`)
-          .sort();
-  if (files.length === 0) {
-    throw new InputError([
-      { field: "--inventory-dir", message: `no inventory (*.yaml, *.yml, *.ini, *.json) in ${dir}` },
-    ]);
-  }
+  const files = dir === undefined ? [globals.inventory] : inventoryFiles(dir);
   const byName = new Map<string, { globals: GlobalOptions; nodes: number; file: string }>();
   for (const file of files) {
     const g: GlobalOptions = file === undefined ? globals : { ...globals, inventory: file };
