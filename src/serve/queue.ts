@@ -6,6 +6,7 @@
  * same across every worker: one named queue per cluster, the job key for duplicates.
  */
 import { type JobSpec, serialisedPerCluster } from "./jobs.js";
+import type { StoreTx } from "./store/types.js";
 
 export type Enqueued = "queued" | "duplicate" | "full" | "closed";
 
@@ -15,7 +16,11 @@ export type JobHandler = (job: JobSpec) => Promise<void>;
 export interface JobQueue {
   /** Set once, by the service, before any job runs. */
   handle(handler: JobHandler): void;
-  enqueue(job: JobSpec): Promise<Enqueued>;
+  /**
+   * `tx`: the policy transaction that admitted the job (`PolicyStore.update`'s `commitWith`); a
+   * database queue adds the job in it, so the admission and the job commit or vanish together.
+   */
+  enqueue(job: JobSpec, tx?: StoreTx): Promise<Enqueued>;
   /** Jobs waiting for their cluster (with a database: on every worker, the same number). */
   depth(): Promise<number>;
   /** Jobs this process is running now. */

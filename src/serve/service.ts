@@ -31,7 +31,7 @@ import type { JobQueue } from "./queue.js";
 import type { Remediator } from "./remediator.js";
 import { canonicalParams, matchAlert, type Trigger } from "./rules/match.js";
 import type { RulesFile } from "./rules/schema.js";
-import type { ServeStores } from "./store/types.js";
+import type { ServeStores, StoreTx } from "./store/types.js";
 
 export interface ClusterDirectory {
   names(): readonly string[];
@@ -129,16 +129,29 @@ export class ServeService {
       results.push({ fingerprint: alert.fingerprint, verdict: "accept" });
     }
     const at = now();
-    const verdicts = await stores.policy.update((state) => {
-      const out: ReceiveVerdict[] = [];
-      let s = prune(state, at, rules.policy);
-      for (const c of candidates) {
-        const r = receive(s, c.alert, c.trigger, clusters.nodeCount(c.trigger.cluster), at, rules.policy);
-        s = r.state;
-        out.push(r.verdict);
-      }
-      return { state: s, result: out };
-    });
+    // The jobs of the admitted alerts are queued in the policy's transaction: a worker that dies
+    // or loses the database in between leaves neither, and the sender's retry is not a duplicate.
+    const queued = new Map<number, AlertVerdict>();
+    const verdicts = await stores.policy.update(
+      (state) => {
+        const out: ReceiveVerdict[] = [];
+        let s = prune(state, at, rules.policy);
+        for (const c of candidates) {
+          const r = receive(s, c.alert, c.trigger, clusters.nodeCount(c.trigger.cluster), at, rules.policy);
+          s = r.state;
+          out.push(r.verdict);
+        }
+        return { state: s, result: out };
+      },
+      async (out, tx) => {
+        queued.clear();
+        for (const [i, c] of candidates.entries()) {
+          if (out[i]?.kind !== "accept") continue;
+          const origin = { source: c.alert.source, by, fingerprint: c.alert.fingerprint };
+          queued.set(i, await this.enqueueTrigger(c.trigger, origin, tx));
+        }
+      },
+    );
     for (const [i, c] of candidates.entries()) {
       const verdict = verdicts[i] as ReceiveVerdict;
       const result: AlertResult = {
@@ -173,12 +186,7 @@ export class ServeService {
           severity: c.alert.labels.severity ?? "unknown",
           cluster: c.trigger.cluster,
         });
-        const queued = await this.enqueueTrigger(c.trigger, {
-          source: c.alert.source,
-          by,
-          fingerprint: c.alert.fingerprint,
-        });
-        result.verdict = queued;
+        result.verdict = queued.get(i) ?? "shutting-down";
       }
     }
     for (const r of results) metrics.alerts.inc({ verdict: r.verdict });
@@ -236,21 +244,28 @@ export class ServeService {
     }
     const bad = this.checkParams(trigger);
     if (bad) throw new ServeError("PVEFIX_BAD_INPUT", bad);
-    const verdict = await stores.policy.update((s) => {
-      const r = receive(s, alert, trigger, clusters.nodeCount(trigger.cluster), now(), rules.policy);
-      return { state: r.state, result: r.verdict };
-    });
+    let queued: AlertVerdict = "shutting-down";
+    const verdict = await stores.policy.update(
+      (s) => {
+        const r = receive(s, alert, trigger, clusters.nodeCount(trigger.cluster), now(), rules.policy);
+        return { state: r.state, result: r.verdict };
+      },
+      async (v, tx) => {
+        if (v.kind !== "accept") return;
+        queued = await this.enqueueTrigger(
+          trigger,
+          { source: alert.source === "sweep" ? "sweep" : "api", by },
+          tx,
+        );
+      },
+    );
     const result: AlertResult = {
       fingerprint: alert.fingerprint,
       verdict: verdict.kind,
       runbook: trigger.runbook,
       cluster: trigger.cluster,
     };
-    if (verdict.kind === "accept")
-      result.verdict = await this.enqueueTrigger(trigger, {
-        source: alert.source === "sweep" ? "sweep" : "api",
-        by,
-      });
+    if (verdict.kind === "accept") result.verdict = queued;
     if (verdict.kind === "paused") result.message = `paused by ${verdict.pause.by}: ${verdict.pause.reason}`;
     if (verdict.kind === "storm-pause") result.message = verdict.reason;
     this.deps.metrics.alerts.inc({ verdict: result.verdict });
@@ -267,7 +282,11 @@ export class ServeService {
     }
   }
 
-  private async enqueueTrigger(trigger: Trigger, origin: Record<string, unknown>): Promise<AlertVerdict> {
+  private async enqueueTrigger(
+    trigger: Trigger,
+    origin: Record<string, unknown>,
+    tx?: StoreTx,
+  ): Promise<AlertVerdict> {
     if (this.stopping) return "shutting-down";
     const job: JobSpec = trigger.unattended
       ? {
@@ -282,7 +301,7 @@ export class ServeService {
           key: `ask|${trigger.key}`,
           payload: { trigger, origin, reason: "the rule does not allow it unattended" },
         };
-    const queued = await this.deps.queue.enqueue(job);
+    const queued = await this.deps.queue.enqueue(job, tx);
     if (queued === "full") this.deps.metrics.refusals.inc({ reason: "queue-full" });
     return queued === "queued"
       ? "queued"

@@ -14,6 +14,7 @@ import { parse } from "yaml";
 import { type LabServer, resetLab, serveLab } from "../../src/lab/index.js";
 import type { JobSpec } from "../../src/serve/jobs.js";
 import { silentLogger } from "../../src/serve/log.js";
+import { pause, pauseOf } from "../../src/serve/policy/policy.js";
 import { type Db, openDb, transaction } from "../../src/serve/store/postgres/db.js";
 import { GraphileQueue } from "../../src/serve/store/postgres/graphile-queue.js";
 import {
@@ -27,6 +28,7 @@ import {
   releaseDeadPools,
   releaseOnTakeover,
 } from "../../src/serve/store/postgres/release-jobs.js";
+import { PgPolicyStore } from "../../src/serve/store/postgres/stores.js";
 import { cliSession, pvefixPidUnder } from "../integration/cli/pvefix.js";
 import {
   journal,
@@ -464,6 +466,49 @@ describe("the graphile-worker queue's enqueue, from three workers' pools", () =>
     ]);
     for (const q of queues) await q.close();
     expect(await queues[0]!.enqueue(job("c3", "run|z"))).toBe("closed");
+  });
+
+  it("a job queued in the policy's transaction commits with the policy's change, or vanishes with it", async () => {
+    const url = await bed.database("atomic");
+    const d = await openDb(url, { max: 4 });
+    opened.push(d);
+    await migrate(d);
+    await migrateJobSchema(d, url);
+    const policy = new PgPolicyStore(d);
+    const queue = new GraphileQueue({
+      db: d,
+      url,
+      logger: silentLogger,
+      maxPerCluster: 3,
+      concurrency: 1,
+      sweeps: [],
+    });
+    const jobs = async (key: string) =>
+      (await transaction(d, (c) => c.query("SELECT 1 FROM graphile_worker.jobs WHERE key = $1", [key])))
+        .rowCount;
+    const paused = async () => pauseOf(await policy.read(), "c9") !== null;
+    // The worker dies (or loses the database) after queueing the job, before the commit.
+    await expect(
+      policy.update(
+        (s) => ({ state: pause(s, "c9", "test", "admitted", Date.now()), result: null }),
+        async (_result, tx) => {
+          expect(await queue.enqueue(job("c9", "run|atomic"), tx)).toBe("queued");
+          throw new Error("the worker died before the commit");
+        },
+      ),
+    ).rejects.toThrow(/died before the commit/);
+    expect(await paused()).toBe(false);
+    expect(await jobs("run|atomic")).toBe(0);
+    // The same admission again commits both.
+    await policy.update(
+      (s) => ({ state: pause(s, "c9", "test", "admitted", Date.now()), result: null }),
+      async (_result, tx) => {
+        expect(await queue.enqueue(job("c9", "run|atomic"), tx)).toBe("queued");
+      },
+    );
+    expect(await paused()).toBe(true);
+    expect(await jobs("run|atomic")).toBe(1);
+    await queue.close();
   });
 
   it("a job schema behind this binary's graphile-worker is refused, naming both migrations", async () => {

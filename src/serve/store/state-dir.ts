@@ -10,7 +10,7 @@ import { ServeError } from "../errors.js";
 import { TokenRecord } from "../http/tokens.js";
 import { emptyPolicyState, PolicyState } from "../policy/state.js";
 import { withFileLock, writeFileAtomic } from "./file-lock.js";
-import type { ApprovalStore, PolicyStore, ServeStores, TokenStore } from "./types.js";
+import type { ApprovalStore, PolicyStore, ServeStores, StoreTx, TokenStore } from "./types.js";
 
 export function serveDir(stateDir: string): string {
   return path.join(stateDir, "serve");
@@ -31,6 +31,8 @@ function readJson(file: string): unknown {
     );
   }
 }
+
+const STATE_DIR_TX: StoreTx = { kind: "state-dir" };
 
 export class FilePolicyStore implements PolicyStore {
   private readonly file: string;
@@ -66,14 +68,21 @@ export class FilePolicyStore implements PolicyStore {
    * event loop rather than per alert. Each caller still gets its own result, or its own error
    * (an update that throws changes nothing and the others go on).
    */
-  update<T>(fn: (state: PolicyState) => { state: PolicyState; result: T }): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  async update<T>(
+    fn: (state: PolicyState) => { state: PolicyState; result: T },
+    commitWith?: (result: T, tx: StoreTx) => Promise<void>,
+  ): Promise<T> {
+    const result = await new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.flushing) {
         this.flushing = true;
         setImmediate(() => this.flush());
       }
     });
+    // One process, its queue in memory: there is no transaction to share, and none is needed (a
+    // crash loses the queue with the process). The work runs right after the write.
+    if (commitWith) await commitWith(result, STATE_DIR_TX);
+    return result;
   }
 
   private pending: Array<{

@@ -8,13 +8,26 @@ import type { Approval } from "../approvals/approval.js";
 import type { TokenRecord } from "../http/tokens.js";
 import type { PolicyState } from "../policy/state.js";
 
+/**
+ * A store's open transaction, handed to work that must commit or roll back with a policy change
+ * (the job an admitted alert queues). Opaque: only the store's own kind of queue looks inside.
+ */
+export interface StoreTx {
+  readonly kind: "state-dir" | "postgres";
+}
+
 export interface PolicyStore {
   read(): Promise<PolicyState>;
   /**
    * Read, change and write the state as one transaction: no other process or worker changes it
-   * between the read and the write. `fn` is pure; its `result` is returned.
+   * between the read and the write. `fn` is pure; its `result` is returned. `commitWith` runs
+   * with `fn`'s result inside the same transaction where the store has one (PostgreSQL): if it
+   * throws, the change is not written either.
    */
-  update<T>(fn: (state: PolicyState) => { state: PolicyState; result: T }): Promise<T>;
+  update<T>(
+    fn: (state: PolicyState) => { state: PolicyState; result: T },
+    commitWith?: (result: T, tx: StoreTx) => Promise<void>,
+  ): Promise<T>;
 }
 
 export interface ApprovalStore {

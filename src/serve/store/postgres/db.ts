@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import type * as PgModule from "pg";
 import type { Pool, PoolClient } from "pg";
 import { ServeError } from "../../errors.js";
+import type { StoreTx } from "../types.js";
 
 export interface Db {
   pool: Pool;
@@ -69,6 +70,21 @@ const RETRYABLE = new Set(["40001", "40P01"]);
  * Run `fn` in one transaction (rolled back if it throws). Serialization failures and deadlocks
  * are retried a few times with a short random pause; anything else propagates.
  */
+/** A PostgreSQL transaction as the stores hand it on (`PolicyStore.update`'s `commitWith`). */
+interface PgTx extends StoreTx {
+  readonly kind: "postgres";
+  readonly client: PoolClient;
+}
+
+export function pgTx(client: PoolClient): StoreTx {
+  return { kind: "postgres", client } as PgTx;
+}
+
+/** The client of a PostgreSQL store transaction; null for none or another store's. */
+export function clientOf(tx: StoreTx | undefined): PoolClient | null {
+  return tx?.kind === "postgres" ? (tx as PgTx).client : null;
+}
+
 export async function transaction<T>(
   db: Db,
   fn: (client: PoolClient) => Promise<T>,

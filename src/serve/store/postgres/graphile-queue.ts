@@ -15,15 +15,17 @@
  */
 import { EventEmitter } from "node:events";
 import type { Job as GraphileJob, JobHelpers, ParsedCronItem, Runner, TaskList } from "graphile-worker";
+import type { PoolClient } from "pg";
 import { ServeError } from "../../errors.js";
 import { JOB_TASKS, type JobSpec, jobFromRow, rowOfJob, serialisedPerCluster } from "../../jobs.js";
 import type { Logger } from "../../log.js";
 import type { Enqueued, JobHandler, JobQueue } from "../../queue.js";
 import type { RulesFile } from "../../rules/schema.js";
+import type { StoreTx } from "../types.js";
 
 type Sweep = RulesFile["sweeps"][number];
 
-import { type Db, transaction } from "./db.js";
+import { clientOf, type Db, transaction } from "./db.js";
 import { JOB_SCHEMA, loadGraphileWorker, quietLogger } from "./graphile-schema.js";
 
 /** The advisory lock that makes "is it a duplicate, is the queue full, add it" one step per cluster. */
@@ -214,10 +216,13 @@ export class GraphileQueue implements JobQueue {
    * a duplicate. One advisory transaction lock per cluster makes the check, the queue-full count
    * and the add one step across workers.
    */
-  async enqueue(job: JobSpec): Promise<Enqueued> {
+  async enqueue(job: JobSpec, tx?: StoreTx): Promise<Enqueued> {
     if (this.closed) return "closed";
     const queue = queueNameOf(job);
-    return transaction(this.o.db, async (c) => {
+    const inTx = clientOf(tx);
+    const within = async <T>(fn: (c: PoolClient) => Promise<T>) =>
+      inTx ? fn(inTx) : transaction(this.o.db, fn);
+    return within(async (c) => {
       await c.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [ENQUEUE_LOCK_CLASS, queue]);
       const same = await c.query<{ waiting_or_running: boolean }>(
         `SELECT (locked_at IS NOT NULL OR attempts < max_attempts) AS waiting_or_running

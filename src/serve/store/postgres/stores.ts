@@ -8,8 +8,8 @@ import { Approval } from "../../approvals/approval.js";
 import { ServeError } from "../../errors.js";
 import { TokenRecord } from "../../http/tokens.js";
 import { PolicyState } from "../../policy/state.js";
-import type { ApprovalStore, PolicyStore, ServeStores, TokenStore } from "../types.js";
-import { type Db, transaction } from "./db.js";
+import type { ApprovalStore, PolicyStore, ServeStores, StoreTx, TokenStore } from "../types.js";
+import { type Db, pgTx, transaction } from "./db.js";
 
 function policyOf(raw: unknown): PolicyState {
   const parsed = PolicyState.safeParse(raw);
@@ -33,13 +33,17 @@ export class PgPolicyStore implements PolicyStore {
     });
   }
 
-  async update<T>(fn: (state: PolicyState) => { state: PolicyState; result: T }): Promise<T> {
+  async update<T>(
+    fn: (state: PolicyState) => { state: PolicyState; result: T },
+    commitWith?: (result: T, tx: StoreTx) => Promise<void>,
+  ): Promise<T> {
     return transaction(this.db, async (c) => {
       const r = await c.query<{ state: unknown }>("SELECT state FROM pvefix_policy WHERE id = 1 FOR UPDATE");
       const { state, result } = fn(policyOf(r.rows[0]?.state));
       await c.query("UPDATE pvefix_policy SET state = $1 WHERE id = 1", [
         JSON.stringify(PolicyState.parse(state)),
       ]);
+      if (commitWith) await commitWith(result, pgTx(c));
       return result;
     });
   }
