@@ -15,7 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { addFault, updateLab } from "../src/lab/index.js";
 import { staleBackupContainer } from "../src/lab/scenarios/build/locks.js";
-import { type Db, openDb } from "../src/serve/store/postgres/db.js";
+import { openDb } from "../src/serve/store/postgres/db.js";
 
 interface KillWorker {
   url: string;
