@@ -23,7 +23,7 @@ import {
   readPgJournal,
   WorkerRevokedError,
 } from "../store/postgres/journal.js";
-import { releaseOnTakeover } from "../store/postgres/release-jobs.js";
+import { releaseOnTakeover, releaseSilentWorkers } from "../store/postgres/release-jobs.js";
 import type { ServeStores } from "../store/types.js";
 import { Takeover } from "./takeover.js";
 
@@ -222,10 +222,21 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       },
     );
   }, heartbeatMs);
+  const jobs = o.jobs;
   const look = setInterval(() => {
     if (!health.mayTakeOver(Date.now(), takeoverMs)) return;
     takeover
       .once()
+      // A dead worker with no run open (killed after its run's end, before its job was marked
+      // complete) is no run to take over, but may still hold its cluster's queue.
+      .then(() =>
+        jobs
+          ? releaseSilentWorkers(o.db, { workerId, takeoverMs, ownPool: jobs.ownPool() }).then((released) => {
+              for (const r of released)
+                if (r.jobs.length > 0) o.logger.log("info", "released a dead worker's jobs", { ...r });
+            })
+          : undefined,
+      )
       .catch((error: unknown) =>
         o.logger.log("error", "takeover pass failed", { error: (error as Error).message }),
       );

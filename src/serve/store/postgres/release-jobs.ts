@@ -104,3 +104,55 @@ export function releaseOnTakeover(o: {
     return released;
   };
 }
+
+/**
+ * Workers that stopped beating for `takeoverMs` with no run left open: killed after a run's
+ * `run-end` reached PostgreSQL but before graphile-worker marked its job complete (the job
+ * awaits the run's notification), or between runs. The takeover never claims one of their runs,
+ * so without this their held job and its cluster's queue stay locked for graphile-worker's 4
+ * hours. Each is marked dead (as the takeover does: a late worker that comes back sends nothing
+ * more) and the pools its runs named are released. A worker killed before its first run's
+ * `run-start` names no pool: its job waits for graphile-worker's lease.
+ */
+export async function releaseSilentWorkers(
+  db: Db,
+  o: { workerId: string; takeoverMs: number; ownPool: string | null },
+): Promise<Array<{ deadWorkerId: string; pools: string[]; jobs: ReleasedJob[] }>> {
+  const found = await transaction(db, async (c) => {
+    const dead = await c.query<{ worker_id: string }>(
+      `SELECT w.worker_id FROM pvefix_workers w
+        WHERE w.worker_id <> $1 AND w.state <> 'stopped'
+          AND (w.state = 'dead' OR w.beat_at < now() - make_interval(secs => $2 / 1000.0))
+          AND NOT EXISTS (SELECT 1 FROM pvefix_runs r WHERE r.worker_id = w.worker_id AND NOT r.ended)
+        FOR UPDATE OF w SKIP LOCKED`,
+      [o.workerId, o.takeoverMs],
+    );
+    const ids = dead.rows.map((r) => r.worker_id);
+    if (ids.length === 0) return [];
+    await c.query("UPDATE pvefix_workers SET state = 'dead' WHERE worker_id = ANY($1) AND state = 'alive'", [
+      ids,
+    ]);
+    const pools = await c.query<{ worker_id: string; pool: string }>(
+      `SELECT DISTINCT r.worker_id, r.start->'trigger'->'job'->>'pool' AS pool FROM pvefix_runs r
+        WHERE r.worker_id = ANY($1) AND r.start->'trigger'->'job'->>'pool' IS NOT NULL`,
+      [ids],
+    );
+    // Only pools that still hold a job: the common case (nothing held) costs no second transaction.
+    const held = await c.query<{ locked_by: string }>(
+      `SELECT DISTINCT locked_by FROM ${JOB_SCHEMA}.jobs WHERE locked_by = ANY($1)`,
+      [pools.rows.map((p) => p.pool)],
+    );
+    const holding = new Set(held.rows.map((h) => h.locked_by));
+    return pools.rows.filter((p) => holding.has(p.pool) && p.pool !== o.ownPool);
+  });
+  const out: Array<{ deadWorkerId: string; pools: string[]; jobs: ReleasedJob[] }> = [];
+  for (const p of found) {
+    const jobs = await releaseDeadPools(
+      db,
+      [p.pool],
+      `worker ${p.worker_id} died with no run open; its job was not run again`,
+    );
+    out.push({ deadWorkerId: p.worker_id, pools: [p.pool], jobs });
+  }
+  return out;
+}
