@@ -229,6 +229,19 @@ describe("graphile-worker as the job engine of three serve workers", () => {
       () => allRuns().find((r) => r.cluster === "c3" && r.outcome === "running"),
       60_000,
     );
+    // In its step (whose start is in PostgreSQL before the hung command was sent): a job whose
+    // run never got that far sent nothing, and would be given back to the queue instead.
+    await waitUntil(
+      "the run's step in PostgreSQL",
+      async () =>
+        (
+          await db.pool.query(
+            "SELECT 1 FROM pvefix_journal WHERE run_id = $1 AND entry->>'type' = 'step-start'",
+            [stuck.runId],
+          )
+        ).rowCount || undefined,
+      60_000,
+    );
     // The worker whose state directory has the run is the one running it.
     const owner = everyWorker[sessions.findIndex((s) => s.stateDir === stuck.stateDir)] as Served;
     const start = journal(stuck.stateDir, stuck.runId).find((e) => e.type === "run-start");

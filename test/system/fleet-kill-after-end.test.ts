@@ -142,7 +142,7 @@ describe("a worker killed after its run ended, before its job was marked complet
   // tables: neither the takeover nor releaseSilentWorkers can tell its pool is dead, so its job
   // and its cluster's queue stay locked for graphile-worker's 4 hours. The fix needs the pool id
   // on the worker's row (a migration: pvefix_workers.pool), written when the pool starts.
-  it("releases the job of a worker killed before its first run started, so the cluster's next alert runs", async () => {
+  it("gives back the job of a worker killed before its first run started: it runs once, and the cluster's next alert runs", async () => {
     const survivor = workers.find(
       (w) => w.child.child.exitCode === null && w.child.child.signalCode === null,
     );
@@ -182,5 +182,16 @@ describe("a worker killed after its run ended, before its job was marked complet
       },
       60_000,
     );
+    // The held job had sent nothing (no run of it started): it ran again, once, not lost.
+    const held = await waitUntil(
+      "the held job's run",
+      async () => {
+        const r = await runOf("9003");
+        return r?.ended ? r : undefined;
+      },
+      60_000,
+    );
+    expect(held.ended).toBe(true);
+    expect(await query("SELECT 1 FROM pvefix_runs WHERE start->'params'->>'vmid' = '9003'")).toHaveLength(1);
   }, 180_000);
 });

@@ -247,7 +247,15 @@ export async function runServe(globals: GlobalOptions, o: ServeCommandOptions): 
           rules,
           logger,
           ...fleetTimes,
-          ...(jobs ? { jobs: { ownPool: () => jobs.poolId, stopTaking: () => jobs.stopTaking() } } : {}),
+          ...(jobs
+            ? {
+                jobs: {
+                  ownPool: () => jobs.poolId,
+                  stopTaking: () => jobs.stopTaking(),
+                  onPool: (record: (pool: string) => Promise<void>) => jobs.onPool.push(record),
+                },
+              }
+            : {}),
         })
       : null;
     const handle = await startServe({

@@ -46,6 +46,8 @@ export interface FleetOptions {
     ownPool(): string | null;
     /** Take no more jobs (a worker declared dead); the running ones end as they would. */
     stopTaking(): Promise<unknown>;
+    /** Called with the job engine's pool id once it exists, before the pool runs any job. */
+    onPool(record: (pool: string) => Promise<void>): void;
   };
 }
 
@@ -199,6 +201,13 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     o.jobs?.stopTaking().catch(() => undefined);
   });
   if (o.jobs) {
+    // The pool on the worker's row: a worker killed holding a job before its run started is
+    // then found by releaseSilentWorkers, its job run again and its cluster's queue freed.
+    o.jobs.onPool(async (pool) => {
+      await transaction(o.db, (c) =>
+        c.query("UPDATE pvefix_workers SET pool = $2 WHERE worker_id = $1", [workerId, pool]),
+      );
+    });
     const ownPool = o.jobs.ownPool;
     const release = releaseOnTakeover({
       db: o.db,

@@ -92,6 +92,9 @@ export class GraphileQueue implements JobQueue {
   private stoppedBecause: string | null = null;
   /** This worker's graphile-worker pool id (the `locked_by` of the jobs it runs). */
   poolId: string | null = null;
+  /** Told the pool's id as soon as it exists (the fleet writes it on the worker's row). */
+  readonly onPool: Array<(pool: string) => Promise<void>> = [];
+  private poolNamed: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: GraphileQueueOptions) {
     checkSweeps(o.sweeps);
@@ -106,6 +109,12 @@ export class GraphileQueue implements JobQueue {
     const events = new EventEmitter() as NonNullable<Parameters<typeof gw.run>[0]["events"]>;
     events.on("pool:create", ({ workerPool }) => {
       this.poolId = workerPool.id;
+      const id = workerPool.id;
+      this.poolNamed = Promise.all(this.onPool.map((fn) => fn(id))).then(
+        () => undefined,
+        (error: unknown) =>
+          this.o.logger.log("warn", "job queue: could not record its pool", { error: String(error) }),
+      );
     });
     events.on("pool:listen:error", ({ error }) =>
       this.o.logger.log("warn", "job queue: lost its LISTEN connection", { error: String(error) }),
@@ -200,6 +209,8 @@ export class GraphileQueue implements JobQueue {
     }
     this.active++;
     try {
+      // The pool is on record before any run starts: a worker killed from here on is found.
+      await this.poolNamed;
       await this.handler(withRef(job, ref));
     } catch (error) {
       this.o.logger.log("error", "job failed", { key: job.key, job: ref, error: (error as Error).message });

@@ -81,6 +81,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX pvefix_journal_run ON pvefix_journal (run_id, id);
     `,
   },
+  {
+    version: 3,
+    name: "fleet workers name their graphile-worker pool",
+    // A worker killed holding a job before its run started is named nowhere else; its pool must
+    // be known for its job (and its cluster's queue) to be released before graphile-worker's 4 h.
+    sql: `ALTER TABLE pvefix_workers ADD COLUMN pool text;`,
+  },
 ];
 
 /** Any constant of our own: the lock only has to differ from the application's other advisory locks. */

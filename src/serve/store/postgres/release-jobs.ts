@@ -21,8 +21,12 @@ export interface ReleasedJob {
 }
 
 /**
- * Unlock the pools' queues and jobs and fail their jobs for good. Only for pools that are dead
- * (their process killed or cut off for good): a live pool's running job would lose its lock.
+ * Unlock the pools' queues and jobs. A job whose run started (its `run-start` is in
+ * PostgreSQL, and so is every step's start before its command) is failed for good: only the
+ * takeover may act on that run. A job no run of which started sent nothing to a node, so it is
+ * given back to the queue for one more attempt, and the alert is not lost. Only for pools that
+ * are dead (their process killed or cut off for good): a live pool's running job would lose its
+ * lock.
  */
 export async function releaseDeadPools(
   db: Db,
@@ -42,12 +46,26 @@ export async function releaseDeadPools(
       [pools],
     );
     await c.query(`SELECT ${JOB_SCHEMA}.force_unlock_workers($1::text[])`, [pools]);
-    const ids = held.rows.map((r) => r.id);
+    const started = await c.query<{ id: string }>(
+      `SELECT DISTINCT start->'trigger'->'job'->>'id' AS id FROM pvefix_runs
+        WHERE start->'trigger'->'job'->>'id' = ANY($1::text[])`,
+      [held.rows.map((r) => r.id)],
+    );
+    const ran = new Set(started.rows.map((r) => r.id));
+    const ids = held.rows.map((r) => r.id).filter((id) => ran.has(id));
+    const again = held.rows.map((r) => r.id).filter((id) => !ran.has(id));
     if (ids.length > 0)
       await c.query(`SELECT id FROM ${JOB_SCHEMA}.permanently_fail_jobs($1::bigint[], $2::text)`, [
         ids,
         reason,
       ]);
+    // graphile-worker counted the attempt when the dead pool took the job: one more is allowed.
+    if (again.length > 0)
+      await c.query(
+        `UPDATE ${JOB_SCHEMA}._private_jobs SET max_attempts = attempts + 1, run_at = now()
+          WHERE id = ANY($1::bigint[]) AND locked_by IS NULL`,
+        [again],
+      );
     return held.rows.map((r) => ({ id: r.id, task: r.task_identifier, key: r.key, queue: r.queue_name }));
   });
 }
@@ -111,8 +129,7 @@ export function releaseOnTakeover(o: {
  * awaits the run's notification), or between runs. The takeover never claims one of their runs,
  * so without this their held job and its cluster's queue stay locked for graphile-worker's 4
  * hours. Each is marked dead (as the takeover does: a late worker that comes back sends nothing
- * more) and the pools its runs named are released. A worker killed before its first run's
- * `run-start` names no pool: its job waits for graphile-worker's lease.
+ * more) and its pool (on its row since the pool started, and named by its runs) is released.
  */
 export async function releaseSilentWorkers(
   db: Db,
@@ -133,8 +150,10 @@ export async function releaseSilentWorkers(
       ids,
     ]);
     const pools = await c.query<{ worker_id: string; pool: string }>(
-      `SELECT DISTINCT r.worker_id, r.start->'trigger'->'job'->>'pool' AS pool FROM pvefix_runs r
-        WHERE r.worker_id = ANY($1) AND r.start->'trigger'->'job'->>'pool' IS NOT NULL`,
+      `SELECT r.worker_id, r.start->'trigger'->'job'->>'pool' AS pool FROM pvefix_runs r
+        WHERE r.worker_id = ANY($1) AND r.start->'trigger'->'job'->>'pool' IS NOT NULL
+       UNION
+       SELECT w.worker_id, w.pool FROM pvefix_workers w WHERE w.worker_id = ANY($1) AND w.pool IS NOT NULL`,
       [ids],
     );
     // Only pools that still hold a job: the common case (nothing held) costs no second transaction.
