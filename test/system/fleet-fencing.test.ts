@@ -1,19 +1,10 @@
-/**
- * A worker that was not dead, only late: frozen (SIGSTOP) in the middle of a step for longer than
- * the takeover setting, so another worker took its run over, then thawed (SIGCONT). It must send
- * nothing more for that run — not even its own rollback, which would race the takeover's — must
- * not overwrite the takeover's end in PostgreSQL, and must start no new run.
- */
-import * as fs from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { readJournal } from "../../src/engine/journal.js";
-import { addFault, type LabServer, labExec, listFaults, resetLab, serveLab } from "../../src/lab/index.js";
-import { type Db, openDb } from "../../src/serve/store/postgres/db.js";
+import { addFault, labExec, listFaults } from "../../src/lab/index.js";
+import type { Db } from "../../src/serve/store/postgres/db.js";
 import { cliSession } from "../integration/cli/pvefix.js";
 import { type Served, startServed, waitUntil, webhook } from "../integration/serve/served.js";
-import { type PostgresBed, startPostgres } from "./postgres/bed.js";
+import { type FleetBed, startFleetBed } from "./postgres/fleet-bed.js";
 
 const RULES = `
 version: 1
@@ -30,9 +21,8 @@ policy:
 describe("a worker frozen past the takeover and thawed", () => {
   const sessions = [cliSession(), cliSession()];
   const admin = cliSession();
-  let bed: PostgresBed;
+  let fleet: FleetBed;
   let db: Db;
-  let lab: LabServer;
   let labDir: string;
   let cluster: string;
   let token: string;
@@ -51,41 +41,17 @@ describe("a worker frozen past the takeover and thawed", () => {
   };
 
   beforeAll(async () => {
-    bed = await startPostgres();
-    db = await openDb(bed.url, { max: 2 });
-    expect((await admin.pvefix(["db", "migrate", "--database", bed.url])).code).toBe(0);
-    const added = await admin.pvefix([
-      "serve",
-      "token",
-      "add",
-      "am",
-      "--role",
-      "requester",
-      "--database",
-      bed.url,
-    ]);
-    expect(added.code, added.stderr).toBe(0);
-    token = added.stdout.trim();
-    labDir = fs.mkdtempSync(join(admin.stateDir, "lab-"));
-    await resetLab({ stateDir: labDir, scenario: "stuck-lock" });
-    lab = await serveLab({ stateDir: labDir });
-    cluster = (parse(fs.readFileSync(lab.inventoryPath, "utf8")) as { cluster: string }).cluster;
+    fleet = await startFleetBed(admin);
+    ({ db, labDir, cluster, token } = fleet);
     for (const s of sessions) {
-      workers.push(
-        await startServed(s, RULES, { token }, "127.0.0.1:0", [
-          ...["-i", lab.inventoryPath, "--accept-new-host-keys", "--database", bed.url],
-          ...["--heartbeat", "1s", "--takeover-after", "4s"],
-        ]),
-      );
+      workers.push(await startServed(s, RULES, { token }, "127.0.0.1:0", fleet.workerArgs));
     }
   }, 120_000);
 
   afterAll(async () => {
     for (const w of workers) w.child.child.kill("SIGCONT");
     await Promise.all(workers.map((w) => w.stop()));
-    await db?.close();
-    await lab?.close();
-    await bed?.stop();
+    await fleet?.close();
   });
 
   it("sends nothing more for the run taken over, keeps the takeover's end, and takes no more jobs (a live worker runs them)", async () => {
