@@ -6,18 +6,17 @@
  * period of beats of its own first).
  */
 import { execFile } from "node:child_process";
-import * as fs from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { readJournal } from "../../src/engine/journal.js";
-import { addFault, type LabServer, resetLab, serveLab } from "../../src/lab/index.js";
+import { addFault } from "../../src/lab/index.js";
 import { type Db, openDb } from "../../src/serve/store/postgres/db.js";
 import { cliSession } from "../integration/cli/pvefix.js";
 import { type Served, startServed, waitUntil, webhook } from "../integration/serve/served.js";
-import { type PostgresBed, startPostgres } from "./postgres/bed.js";
+import type { PostgresBed } from "./postgres/bed.js";
+import { type FleetBed, startFleetBed } from "./postgres/fleet-bed.js";
 
 const SCRIPTS = fileURLToPath(new URL("../../scripts/testbed/", import.meta.url));
 const run = promisify(execFile);
@@ -35,9 +34,9 @@ rules:
 describe("a worker that loses PostgreSQL mid-run", () => {
   const sessions = [cliSession(), cliSession()];
   const admin = cliSession();
+  let fleet: FleetBed;
   let bed: PostgresBed;
   let db: Db;
-  let lab: LabServer;
   let labDir: string;
   let cluster: string;
   let token: string;
@@ -50,47 +49,28 @@ describe("a worker that loses PostgreSQL mid-run", () => {
     });
 
   beforeAll(async () => {
-    bed = await startPostgres();
-    db = await openDb(bed.url, { max: 2 });
-    expect((await admin.pvefix(["db", "migrate", "--database", bed.url])).code).toBe(0);
-    const added = await admin.pvefix([
-      "serve",
-      "token",
-      "add",
-      "am",
-      "--role",
-      "requester",
-      "--database",
-      bed.url,
-    ]);
-    expect(added.code, added.stderr).toBe(0);
-    token = added.stdout.trim();
-    labDir = fs.mkdtempSync(join(admin.stateDir, "lab-"));
-    await resetLab({ stateDir: labDir, scenario: "stuck-lock" });
-    lab = await serveLab({ stateDir: labDir });
-    cluster = (parse(fs.readFileSync(lab.inventoryPath, "utf8")) as { cluster: string }).cluster;
+    fleet = await startFleetBed(admin);
+    ({ bed, db, labDir, cluster, token } = fleet);
     for (const s of sessions) {
-      workers.push(
-        await startServed(s, RULES, { token }, "127.0.0.1:0", [
-          ...["-i", lab.inventoryPath, "--accept-new-host-keys", "--database", bed.url],
-          ...["--heartbeat", "1s", "--takeover-after", "4s"],
-        ]),
-      );
+      workers.push(await startServed(s, RULES, { token }, "127.0.0.1:0", fleet.workerArgs));
     }
   }, 120_000);
 
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop()));
-    await db?.close();
-    await lab?.close();
-    await bed?.stop();
+    // The test closes the bed's pool and opens one of its own after the outage.
+    if (db !== fleet?.db) await db?.close();
+    await fleet?.close();
   });
 
   it("rolls back from its own journal, copies the run to PostgreSQL when it is back, and is not taken over", async () => {
     await addFault(labDir, { node: "pve1", match: "pct unlock 100", action: "hang", times: 1 });
-    const victim = workers[0] as Served;
     const alert = { alertname: "PveGuestLocked", vmid: "100", cluster, severity: "warning", node: "pve1" };
-    const res = await victim.post("/v1/alerts", webhook([{ labels: alert, fingerprint: "fp-100" }]), token);
+    const res = await (workers[0] as Served).post(
+      "/v1/alerts",
+      webhook([{ labels: alert, fingerprint: "fp-100" }]),
+      token,
+    );
     expect(res.json.results[0].verdict).toBe("queued");
     const runId = await waitUntil(
       "the step in flight",
@@ -101,10 +81,19 @@ describe("a worker that loses PostgreSQL mid-run", () => {
           )
         ).rows[0]?.run_id,
     );
+    // Any worker may have taken the job: the run's journal is in its runner's state directory.
+    const [runner] = (
+      await db.pool.query<{ pid: number }>(
+        "SELECT w.pid FROM pvefix_runs r JOIN pvefix_workers w USING (worker_id) WHERE r.run_id = $1",
+        [runId],
+      )
+    ).rows;
+    const at = workers.findIndex((w) => w.child.child.pid === runner?.pid);
+    expect(at).toBeGreaterThanOrEqual(0);
     await db.close();
     await postgresDown();
     // The unlock's own timeout (30 s) ends the step; the worker rolls back without the database.
-    const local = sessions[0]!.stateDir;
+    const local = sessions[at]!.stateDir;
     const end = await waitUntil(
       "the run's end in the worker's own journal",
       () => readJournal(local, runId).find((e) => e.type === "run-end"),
