@@ -1,32 +1,12 @@
-/**
- * Crash takeover on a real PostgreSQL with `pvefix serve --database` workers as separate
- * processes and the lab served over real SSH on loopback: a worker SIGKILLed in the middle of a
- * step, or between its step and its end, is taken over by another worker that does what the
- * journal in PostgreSQL says is safe, and sends nothing twice; `pvefix runs|show|undo --database`
- * from a third process see and undo every worker's runs.
- *
- * "Sent" is counted by the lab itself: after a kill, a `fail` fault that matches a command counts
- * down each time that command reaches a node, so a fault still at its count proves nothing sent it.
- */
-import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import {
-  addFault,
-  clearFaults,
-  type LabServer,
-  labExec,
-  listFaults,
-  resetLab,
-  serveLab,
-} from "../../src/lab/index.js";
-import { type Db, openDb } from "../../src/serve/store/postgres/db.js";
+import { addFault, clearFaults, type LabServer, labExec, listFaults } from "../../src/lab/index.js";
+import type { Db } from "../../src/serve/store/postgres/db.js";
 import { cliSession } from "../integration/cli/pvefix.js";
 import { type Served, startServed, waitUntil, webhook } from "../integration/serve/served.js";
-import { type PostgresBed, startPostgres } from "./postgres/bed.js";
+import type { PostgresBed } from "./postgres/bed.js";
+import { type FleetBed, startFleetBed } from "./postgres/fleet-bed.js";
 
 const rules = (notifyUrl: string) => `
 version: 1
@@ -51,6 +31,7 @@ interface Note {
 describe("crash takeover between serve workers on one PostgreSQL", () => {
   const sessions = [cliSession(), cliSession(), cliSession()];
   const admin = cliSession();
+  let fleet: FleetBed;
   let bed: PostgresBed;
   let db: Db;
   let lab: LabServer;
@@ -108,35 +89,10 @@ describe("crash takeover between serve workers on one PostgreSQL", () => {
     const r = await labExec({ stateDir: labDir, node, command: `pct config ${vmid}` });
     return typeof r === "string" ? null : (/^lock: (\S+)$/m.exec(r.stdout)?.[1] ?? null);
   };
-  const serveArgs = (url: string) => [
-    "-i",
-    lab.inventoryPath,
-    "--accept-new-host-keys",
-    "--database",
-    url,
-    "--heartbeat",
-    "1s",
-    "--takeover-after",
-    "4s",
-  ];
 
   beforeAll(async () => {
-    bed = await startPostgres();
-    db = await openDb(bed.url, { max: 2 });
-    const migrated = await admin.pvefix(["db", "migrate", "--database", bed.url]);
-    expect(migrated.code, migrated.stderr).toBe(0);
-    const added = await admin.pvefix([
-      "serve",
-      "token",
-      "add",
-      "am",
-      "--role",
-      "requester",
-      "--database",
-      bed.url,
-    ]);
-    expect(added.code, added.stderr).toBe(0);
-    token = added.stdout.trim();
+    fleet = await startFleetBed(admin);
+    ({ bed, db, lab, labDir, cluster, token } = fleet);
     receiver = http.createServer((req, res) => {
       let body = "";
       req.on("data", (d) => {
@@ -149,22 +105,16 @@ describe("crash takeover between serve workers on one PostgreSQL", () => {
     });
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
     notifyUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    labDir = fs.mkdtempSync(path.join(admin.stateDir, "lab-"));
-    await resetLab({ stateDir: labDir, scenario: "stuck-lock" });
-    lab = await serveLab({ stateDir: labDir });
-    cluster = (parse(fs.readFileSync(lab.inventoryPath, "utf8")) as { cluster: string }).cluster;
     for (const s of sessions.slice(0, 2)) {
-      workers.push(await startServed(s, rules(notifyUrl), { token }, "127.0.0.1:0", serveArgs(bed.url)));
+      workers.push(await startServed(s, rules(notifyUrl), { token }, "127.0.0.1:0", fleet.workerArgs));
     }
   }, 120_000);
 
   afterAll(async () => {
     for (const w of workers)
       if (w.child.child.exitCode === null && w.child.child.signalCode === null) await w.stop();
-    await db?.close();
-    await lab?.close();
     await new Promise((r) => receiver?.close(r));
-    await bed?.stop();
+    await fleet?.close();
   });
 
   it("a worker killed while its step is in flight: another takes the run over, sends nothing again, and pages a human", async () => {
@@ -292,7 +242,7 @@ describe("crash takeover between serve workers on one PostgreSQL", () => {
     // A third worker; whichever of the two alive runs the job is the next victim. The node lock's
     // release on pve3 hangs, after the step.
     workers.push(
-      await startServed(sessions[2]!, rules(notifyUrl), { token }, "127.0.0.1:0", serveArgs(bed.url)),
+      await startServed(sessions[2]!, rules(notifyUrl), { token }, "127.0.0.1:0", fleet.workerArgs),
     );
     await addFault(labDir, { node: "pve3", match: "rmdir", action: "hang", times: 1 });
     const res = await (alive()[0] as Served).post("/v1/alerts", webhook([locked("103", "pve3")]), token);
