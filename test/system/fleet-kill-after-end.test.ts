@@ -7,17 +7,13 @@
  * to a receiver that never answers (the job awaits it for 5 s after `run-end`).
  */
 
-import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { type LabServer, resetLab, serveLab } from "../../src/lab/index.js";
-import { type Db, openDb } from "../../src/serve/store/postgres/db.js";
+import type { Db } from "../../src/serve/store/postgres/db.js";
 import { cliSession } from "../integration/cli/pvefix.js";
 import { type Served, startServed, waitUntil, webhook } from "../integration/serve/served.js";
-import { type PostgresBed, startPostgres } from "./postgres/bed.js";
+import { type FleetBed, startFleetBed } from "./postgres/fleet-bed.js";
 
 const rules = (notifyUrl: string) => `
 version: 1
@@ -37,9 +33,8 @@ notify:
 describe("a worker killed after its run ended, before its job was marked complete", () => {
   const sessions = [cliSession(), cliSession()];
   const admin = cliSession();
-  let bed: PostgresBed;
+  let fleet: FleetBed;
   let db: Db;
-  let lab: LabServer;
   let cluster: string;
   let token: string;
   let blackHole: http.Server;
@@ -61,33 +56,13 @@ describe("a worker killed after its run ended, before its job was marked complet
   });
 
   beforeAll(async () => {
-    bed = await startPostgres();
-    db = await openDb(bed.url, { max: 2 });
-    expect((await admin.pvefix(["db", "migrate", "--database", bed.url])).code).toBe(0);
-    const added = await admin.pvefix([
-      "serve",
-      "token",
-      "add",
-      "am",
-      "--role",
-      "requester",
-      "--database",
-      bed.url,
-    ]);
-    expect(added.code, added.stderr).toBe(0);
-    token = added.stdout.trim();
+    fleet = await startFleetBed(admin);
+    ({ db, cluster, token } = fleet);
     // Takes the notification and never answers: the job waits for the notifier's 5 s timeout.
     blackHole = http.createServer(() => undefined);
     await new Promise<void>((r) => blackHole.listen(0, "127.0.0.1", r));
     notifyUrl = `http://127.0.0.1:${(blackHole.address() as AddressInfo).port}/hook`;
-    const labDir = fs.mkdtempSync(path.join(admin.stateDir, "lab-"));
-    await resetLab({ stateDir: labDir, scenario: "stuck-lock" });
-    lab = await serveLab({ stateDir: labDir });
-    cluster = (parse(fs.readFileSync(lab.inventoryPath, "utf8")) as { cluster: string }).cluster;
-    const args = [
-      ...["-i", lab.inventoryPath, "--accept-new-host-keys", "--database", bed.url],
-      ...["--heartbeat", "1s", "--takeover-after", "4s"],
-    ];
+    const args = fleet.workerArgs;
     for (const s of sessions)
       workers.push(await startServed(s, rules(notifyUrl), { token }, "127.0.0.1:0", args));
   }, 120_000);
@@ -97,9 +72,7 @@ describe("a worker killed after its run ended, before its job was marked complet
       if (w.child.child.exitCode === null && w.child.child.signalCode === null) await w.stop();
     blackHole?.closeAllConnections();
     await new Promise((r) => blackHole?.close(r));
-    await db?.close();
-    await lab?.close();
-    await bed?.stop();
+    await fleet?.close();
   });
 
   it("releases the dead worker's job, so the cluster's next alert runs on the other worker", async () => {
@@ -147,10 +120,7 @@ describe("a worker killed after its run ended, before its job was marked complet
       (w) => w.child.child.exitCode === null && w.child.child.signalCode === null,
     );
     await survivor?.stop();
-    const args = [
-      ...["-i", lab.inventoryPath, "--accept-new-host-keys", "--database", bed.url],
-      ...["--heartbeat", "1s", "--takeover-after", "4s"],
-    ];
+    const args = fleet.workerArgs;
     const fresh = await startServed(cliSession(), rules(notifyUrl), { token }, "127.0.0.1:0", args);
     workers.push(fresh);
     const hold = await db.pool.connect();
