@@ -69,13 +69,7 @@ describe("a worker frozen past the takeover and thawed", () => {
         ).rows[0]?.run_id,
     );
     // Any worker may have taken the job: the one whose run it is will be late.
-    const [runner] = (
-      await db.pool.query<{ pid: number }>(
-        "SELECT w.pid FROM pvefix_runs r JOIN pvefix_workers w USING (worker_id) WHERE r.run_id = $1",
-        [runId],
-      )
-    ).rows;
-    const lateAt = workers.findIndex((w) => w.child.child.pid === runner?.pid);
+    const lateAt = await fleet.runnerIndex(runId, workers);
     const late = workers[lateAt] as Served;
     expect(late).toBeDefined();
     late.child.child.kill("SIGSTOP");

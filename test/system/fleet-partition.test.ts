@@ -82,13 +82,7 @@ describe("a worker that loses PostgreSQL mid-run", () => {
         ).rows[0]?.run_id,
     );
     // Any worker may have taken the job: the run's journal is in its runner's state directory.
-    const [runner] = (
-      await db.pool.query<{ pid: number }>(
-        "SELECT w.pid FROM pvefix_runs r JOIN pvefix_workers w USING (worker_id) WHERE r.run_id = $1",
-        [runId],
-      )
-    ).rows;
-    const at = workers.findIndex((w) => w.child.child.pid === runner?.pid);
+    const at = await fleet.runnerIndex(runId, workers);
     expect(at).toBeGreaterThanOrEqual(0);
     await db.close();
     await postgresDown();

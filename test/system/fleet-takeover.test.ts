@@ -66,17 +66,9 @@ describe("crash takeover between serve workers on one PostgreSQL", () => {
         [type, stepId],
       )
     )[0]?.run_id;
-  /**
-   * The worker process running a run: with graphile-worker any worker may take the job, not
-   * necessarily the one the alert was posted to.
-   */
   const runnerOf = async (runId: string): Promise<Served> => {
-    const [row] = await query<{ pid: number }>(
-      "SELECT w.pid FROM pvefix_runs r JOIN pvefix_workers w USING (worker_id) WHERE r.run_id = $1",
-      [runId],
-    );
-    const runner = workers.find((w) => w.child.child.pid === row?.pid);
-    if (!runner) throw new Error(`no worker of ours runs ${runId} (pid ${row?.pid})`);
+    const runner = workers[await fleet.runnerIndex(runId, workers)];
+    if (!runner) throw new Error(`no worker of ours runs ${runId}`);
     return runner;
   };
   const runWorker = async (runId: string) =>

@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import { type LabServer, resetLab, serveLab } from "../../../src/lab/index.js";
 import { type Db, openDb } from "../../../src/serve/store/postgres/db.js";
 import type { cliSession } from "../../integration/cli/pvefix.js";
+import type { Served } from "../../integration/serve/served.js";
 import { type PostgresBed, startPostgres } from "./bed.js";
 
 export interface FleetBed {
@@ -23,6 +24,11 @@ export interface FleetBed {
   cluster: string;
   /** `pvefix serve` arguments of a fleet worker on this bed. */
   workerArgs: string[];
+  /**
+   * Which of `workers` runs a run: with graphile-worker any worker may take a job, not the one
+   * the alert was posted to. -1 when none of them does.
+   */
+  runnerIndex(runId: string, workers: readonly Served[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -57,6 +63,15 @@ export async function startFleetBed(admin: ReturnType<typeof cliSession>): Promi
       ...["-i", lab.inventoryPath, "--accept-new-host-keys", "--database", bed.url],
       ...["--heartbeat", "1s", "--takeover-after", "4s"],
     ],
+    async runnerIndex(runId, workers) {
+      const [runner] = (
+        await db.pool.query<{ pid: number }>(
+          "SELECT w.pid FROM pvefix_runs r JOIN pvefix_workers w USING (worker_id) WHERE r.run_id = $1",
+          [runId],
+        )
+      ).rows;
+      return workers.findIndex((w) => w.child.child.pid === runner?.pid);
+    },
     async close() {
       // A test that cut the database off has closed this pool already.
       await db.close().catch(() => undefined);
